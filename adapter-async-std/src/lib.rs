@@ -1,0 +1,2 @@
+//! Placeholder: filled by the adapters issue.
+#![forbid(unsafe_code)]

@@ -1,0 +1,235 @@
+//! Number formatting, byte for byte as Go's `expfmt` writes it.
+//!
+//! Go formats sample values with `strconv.FormatFloat(v, 'g', -1, 64)`: the shortest
+//! digits that round-trip, in exponent form when the decimal exponent is `< -4` or
+//! `>= 6` (the `eprec = 6` rule for shortest formatting in Go's `strconv/ftoa.go`), with
+//! an exponent that always has a sign and at least two digits (`1e+06`, `1.5e-07`).
+//! OpenMetrics additionally needs a `.` or an `e` in every float, so it appends `.0` to
+//! integral values (`1.0`, `100000.0`). See `shared/reference/exposition-and-integration.md`
+//! §1.4 for the golden table these rules reproduce.
+//!
+//! Rust's `{:e}` already yields the shortest round-trip digits, so this module only
+//! re-lays them out; no allocation, a 32-byte stack buffer.
+
+use core::fmt::{self, Write};
+
+/// Writes `value` as Go's `'g'`/shortest formatting does; with `open_metrics`, integral
+/// values get a `.0`. `-0.0` is written as zero, as `expfmt` does.
+pub(crate) fn write_f64(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
+    if value.is_nan() {
+        return w.write_str("NaN");
+    }
+    if value.is_infinite() {
+        return w.write_str(if value > 0.0 { "+Inf" } else { "-Inf" });
+    }
+    if value == 0.0 {
+        return w.write_str(if open_metrics { "0.0" } else { "0" });
+    }
+
+    let mut scientific = StackBuf::new();
+    write!(scientific, "{value:e}")?;
+    let text = scientific.as_str();
+    let (negative, text) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (mantissa, exponent) = text.split_once('e').ok_or(fmt::Error)?;
+    let exponent: i32 = exponent.parse().map_err(|_| fmt::Error)?;
+    // At most 17 significant digits for an f64.
+    let mut digits = [0u8; 24];
+    let mut count = 0;
+    for byte in mantissa.bytes().filter(u8::is_ascii_digit) {
+        *digits.get_mut(count).ok_or(fmt::Error)? = byte;
+        count += 1;
+    }
+    let digits = core::str::from_utf8(&digits[..count]).map_err(|_| fmt::Error)?;
+
+    if negative {
+        w.write_char('-')?;
+    }
+    if !(-4..6).contains(&exponent) {
+        // d[.ddd]e±XX
+        w.write_str(&digits[..1])?;
+        if digits.len() > 1 {
+            w.write_char('.')?;
+            w.write_str(&digits[1..])?;
+        }
+        w.write_str(if exponent < 0 { "e-" } else { "e+" })?;
+        let magnitude = exponent.unsigned_abs();
+        if magnitude < 10 {
+            w.write_char('0')?;
+        }
+        write_u64(w, u64::from(magnitude))
+    } else if exponent < 0 {
+        // 0.000ddd
+        w.write_str("0.")?;
+        for _ in 0..(-exponent - 1) {
+            w.write_char('0')?;
+        }
+        w.write_str(digits)
+    } else {
+        // ddd[.ddd], the integer part padded with zeros
+        let integer_len = exponent as usize + 1;
+        if digits.len() <= integer_len {
+            w.write_str(digits)?;
+            for _ in digits.len()..integer_len {
+                w.write_char('0')?;
+            }
+            if open_metrics {
+                w.write_str(".0")?;
+            }
+            Ok(())
+        } else {
+            w.write_str(&digits[..integer_len])?;
+            w.write_char('.')?;
+            w.write_str(&digits[integer_len..])
+        }
+    }
+}
+
+/// Writes an unsigned integer in decimal without going through `core::fmt`'s machinery.
+pub(crate) fn write_u64(w: &mut dyn Write, mut value: u64) -> fmt::Result {
+    // u64::MAX has 20 decimal digits.
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    loop {
+        start -= 1;
+        buf[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    w.write_str(core::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
+}
+
+/// A fixed-size `fmt::Write` sink on the stack, long enough for any `{:e}` of an f64
+/// (`-2.2250738585072014e-308` is 24 bytes).
+struct StackBuf {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl StackBuf {
+    fn new() -> Self {
+        Self {
+            buf: [0; 32],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in, so this never fails.
+        core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
+    }
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::String;
+
+    use super::*;
+
+    fn go(value: f64) -> String {
+        let mut s = String::new();
+        write_f64(&mut s, value, false).unwrap();
+        s
+    }
+
+    fn om(value: f64) -> String {
+        let mut s = String::new();
+        write_f64(&mut s, value, true).unwrap();
+        s
+    }
+
+    /// `exposition-and-integration.md` §1.4, golden output of Go's `expfmt`.
+    #[test]
+    fn golden_table() {
+        let table: &[(f64, &str, &str)] = &[
+            (0.0, "0", "0.0"),
+            (-0.0, "0", "0.0"),
+            (1.0, "1", "1.0"),
+            (0.5, "0.5", "0.5"),
+            (100000.0, "100000", "100000.0"),
+            (1e6, "1e+06", "1e+06"),
+            (1234567.0, "1.234567e+06", "1.234567e+06"),
+            (1.5e-7, "1.5e-07", "1.5e-07"),
+            (0.0001, "0.0001", "0.0001"),
+            (1e-5, "1e-05", "1e-05"),
+            (1e21, "1e+21", "1e+21"),
+            (1.7e9, "1.7e+09", "1.7e+09"),
+            (f64::INFINITY, "+Inf", "+Inf"),
+            (f64::NEG_INFINITY, "-Inf", "-Inf"),
+            (f64::NAN, "NaN", "NaN"),
+            (3.25, "3.25", "3.25"),
+            (1027.0, "1027", "1027.0"),
+            (-1e6, "-1e+06", "-1e+06"),
+            (-2.5, "-2.5", "-2.5"),
+            (
+                1.7000000001230001e9,
+                "1.7000000001230001e+09",
+                "1.7000000001230001e+09",
+            ),
+            (
+                f64::MAX,
+                "1.7976931348623157e+308",
+                "1.7976931348623157e+308",
+            ),
+            (
+                f64::MIN_POSITIVE,
+                "2.2250738585072014e-308",
+                "2.2250738585072014e-308",
+            ),
+            (5e-324, "5e-324", "5e-324"),
+            (123456.7, "123456.7", "123456.7"),
+            (999999.0, "999999", "999999.0"),
+        ];
+        for &(value, text, open_metrics) in table {
+            assert_eq!(go(value), text, "text format of {value:?}");
+            assert_eq!(om(value), open_metrics, "OpenMetrics format of {value:?}");
+        }
+    }
+
+    /// The OpenMetrics canonical `le`/`quantile` list (§1.3).
+    #[test]
+    fn canonical_bounds() {
+        let values = [
+            0.0, 0.001, 0.01, 0.1, 0.9, 0.95, 0.99, 0.999, 1.0, 1.7, 10.0,
+        ];
+        let expected = [
+            "0.0", "0.001", "0.01", "0.1", "0.9", "0.95", "0.99", "0.999", "1.0", "1.7", "10.0",
+        ];
+        for (value, expected) in values.iter().zip(expected) {
+            assert_eq!(om(*value), expected);
+        }
+        let values = [1e-10, 1e-9, 1e-5, 0.0001, 0.1, 1.0, 100000.0, 1e6, 1e10];
+        let expected = [
+            "1e-10", "1e-09", "1e-05", "0.0001", "0.1", "1.0", "100000.0", "1e+06", "1e+10",
+        ];
+        for (value, expected) in values.iter().zip(expected) {
+            assert_eq!(om(*value), expected);
+        }
+    }
+
+    #[test]
+    fn integers() {
+        for value in [0, 1, 9, 10, 1234, u64::MAX] {
+            let mut s = String::new();
+            write_u64(&mut s, value).unwrap();
+            assert_eq!(s, std::format!("{value}"));
+        }
+    }
+}

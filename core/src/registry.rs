@@ -1,0 +1,365 @@
+//! Registries: where metrics are gathered for a scrape, without allocating.
+//!
+//! A [`Registry`] is an intrusive, append-only linked list threaded through the
+//! `'static` [`Metric`]s registered in it: each `Metric` carries a [`Node`] with the
+//! link, so registering allocates nothing and a scrape walks the list without a lock.
+//! Writers (registration, rare) serialise on a spin lock; readers (scrapes) only follow
+//! `Acquire`-loaded links. The order of exposition is the order of registration.
+//!
+//! This module uses `unsafe` for exactly two things, both justified where they happen:
+//! writing a node's type-erased entry once before the node is published, and turning
+//! the published `*const Node` links back into the `&'static Node`s they came from.
+#![allow(unsafe_code)]
+
+use core::cell::UnsafeCell;
+use core::fmt::{self, Write};
+use core::ptr;
+
+use crate::collect::Collect;
+use crate::encoding::{Encoder, Format, MetricType, write_eof};
+use crate::metric::{Entry, Metadata, Metric};
+use crate::name::{concat_eq, is_label_name, is_metric_name};
+use crate::sync::{AtomicBool, AtomicPtr, Ordering, SpinLock};
+
+/// The process-wide default registry, like Python's `prometheus_client.REGISTRY`: the
+/// adapters serve it unless told otherwise.
+pub static REGISTRY: Registry = Registry::new();
+
+/// The link a [`Metric`] carries so a registry can list it without allocating.
+pub(crate) struct Node {
+    /// Invariant: `true` once the node has been claimed by a registration; never reset
+    /// after the node is published.
+    claimed: AtomicBool,
+    /// Invariant: written exactly once, by the registration that claimed the node,
+    /// before the node is published (a `Release` store of a pointer to it); read only
+    /// through published nodes.
+    entry: UnsafeCell<Option<&'static dyn Entry>>,
+    /// The next node, or null. Invariant: a non-null value is a `&'static Node`.
+    next: AtomicPtr<Node>,
+}
+
+// SAFETY: `entry` is the only field that is not `Sync` by itself. It is written once,
+// before publication, by the one thread that won `claimed` (so no other thread can
+// reach it yet), and only read after an `Acquire` load of a link that published it.
+unsafe impl Sync for Node {}
+
+impl Node {
+    pub(crate) const fn new() -> Self {
+        Self {
+            claimed: AtomicBool::new(false),
+            entry: UnsafeCell::new(None),
+            next: AtomicPtr::new(ptr::null_mut()),
+        }
+    }
+
+    fn entry(&self) -> Option<&'static dyn Entry> {
+        // SAFETY: callers reach `self` only through an `Acquire` load of a published
+        // link, which happens after the single write of `entry` (see its invariant),
+        // and nothing writes it again.
+        unsafe { *self.entry.get() }
+    }
+}
+
+/// Follows a link loaded with `Acquire`.
+fn follow(link: *mut Node) -> Option<&'static Node> {
+    // SAFETY: every non-null link was made from a `&'static Node` (the `next`
+    // invariant), so it is valid, aligned and immutable-shared forever.
+    unsafe { link.cast_const().as_ref() }
+}
+
+/// A set of metric families that are exposed together.
+///
+/// ```
+/// use torchlight::{Counter, Metric, Registry, RegisterError};
+///
+/// static A: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+/// static B: Metric<Counter> = Metric::new("jobs_total", "Jobs again.", Counter::new());
+///
+/// let registry = Registry::new();
+/// registry.register(&A)?;
+/// // `jobs_total` is the same counter family as `jobs`:
+/// assert!(matches!(registry.register(&B), Err(RegisterError::Clash { .. })));
+/// # Ok::<(), RegisterError>(())
+/// ```
+pub struct Registry {
+    /// First node, or null.
+    head: AtomicPtr<Node>,
+    /// Last node, or null. Read and written only under `writers`.
+    tail: AtomicPtr<Node>,
+    writers: SpinLock,
+}
+
+impl Registry {
+    /// An empty registry.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self {
+            head: AtomicPtr::new(ptr::null_mut()),
+            tail: AtomicPtr::new(ptr::null_mut()),
+            writers: SpinLock::new(),
+        }
+    }
+
+    /// Adds `metric` to the exposition, after checking its name, help, unit and label
+    /// names and that no registered family produces a sample name it would produce.
+    ///
+    /// A metric can be in one registry, once; registration is permanent (for metrics
+    /// that come and go, see the `std` feature's owned metrics).
+    ///
+    /// # Errors
+    ///
+    /// [`RegisterError`] says which rule was broken; nothing is registered then.
+    pub fn register<M: Collect>(&self, metric: &'static Metric<M>) -> Result<(), RegisterError> {
+        let metric_type = metric.inner().metric_type();
+        validate(metric.metadata(), metric_type, metric.inner().label_names())?;
+
+        let _writers = self.writers.lock();
+        // ORDERING: Relaxed: `claimed` only arbitrates between registrations; the entry
+        // it guards is published by the Release store of the link below.
+        if metric.node.claimed.swap(true, Ordering::Relaxed) {
+            return Err(RegisterError::AlreadyRegistered {
+                name: metric.metadata().name(),
+            });
+        }
+        if let Err(error) = self.check_clashes(metric.metadata(), metric_type) {
+            metric.node.claimed.store(false, Ordering::Relaxed);
+            return Err(error);
+        }
+
+        let entry: &'static dyn Entry = metric;
+        // SAFETY: this registration won `claimed` above, and the node is not yet
+        // reachable from any registry, so no other thread reads or writes `entry`.
+        unsafe { *metric.node.entry.get() = Some(entry) };
+
+        let node: *mut Node = ptr::from_ref(&metric.node).cast_mut();
+        // ORDERING: `tail` is only touched under `writers`, Relaxed is enough; the
+        // Release stores publish the node (and its entry) to `Acquire` readers.
+        match follow(self.tail.load(Ordering::Relaxed)) {
+            Some(last) => last.next.store(node, Ordering::Release),
+            None => self.head.store(node, Ordering::Release),
+        }
+        self.tail.store(node, Ordering::Relaxed);
+        Ok(())
+    }
+
+    fn check_clashes(&self, new: &Metadata, new_type: MetricType) -> Result<(), RegisterError> {
+        let new_family = new.family(new_type);
+        for entry in self.entries() {
+            let existing_type = entry.collector().metric_type();
+            let existing = entry.metadata().family(existing_type);
+            let clash = [""].iter().chain(existing_type.sample_suffixes()).any(|a| {
+                [""].iter()
+                    .chain(new_type.sample_suffixes())
+                    .any(|b| concat_eq(existing, a, new_family, b))
+            });
+            if clash {
+                return Err(RegisterError::Clash {
+                    name: new.name(),
+                    existing: entry.metadata().name(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn entries(&self) -> impl Iterator<Item = &'static dyn Entry> {
+        // ORDERING: Acquire pairs with the Release stores in `register`: a reader that
+        // sees a link sees the node's entry.
+        let mut link = self.head.load(Ordering::Acquire);
+        core::iter::from_fn(move || {
+            let node = follow(link)?;
+            link = node.next.load(Ordering::Acquire);
+            node.entry()
+        })
+    }
+
+    /// Writes every registered family in `format` (ending with `# EOF` for
+    /// OpenMetrics). Allocates nothing; the cost is the writer's.
+    ///
+    /// # Errors
+    ///
+    /// Only when `w` fails.
+    pub fn encode(&self, w: &mut dyn Write, format: Format) -> fmt::Result {
+        self.encode_families(w, format)?;
+        write_eof(w, format)
+    }
+
+    /// Like [`encode`](Self::encode) but without the OpenMetrics `# EOF` line, for
+    /// concatenating several registries into one exposition (add the `# EOF` once).
+    ///
+    /// # Errors
+    ///
+    /// Only when `w` fails.
+    pub fn encode_families(&self, w: &mut dyn Write, format: Format) -> fmt::Result {
+        for entry in self.entries() {
+            encode_family(w, format, entry.metadata(), entry.collector())?;
+        }
+        Ok(())
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.entries().map(Entry::metadata))
+            .finish()
+    }
+}
+
+/// Writes one family: its metadata lines, then its samples.
+pub(crate) fn encode_family(
+    w: &mut dyn Write,
+    format: Format,
+    metadata: &Metadata,
+    collector: &dyn Collect,
+) -> fmt::Result {
+    let metric_type = collector.metric_type();
+    let mut encoder = Encoder::start(
+        w,
+        format,
+        metadata.family(metric_type),
+        metric_type,
+        metadata.help(),
+        metadata.unit(),
+    )?;
+    collector.encode(&mut encoder)
+}
+
+/// Checks a family's metadata and label names against the exposition rules.
+pub(crate) fn validate(
+    metadata: &Metadata,
+    metric_type: MetricType,
+    label_names: &[&'static str],
+) -> Result<(), RegisterError> {
+    let name = metadata.name();
+    if !is_metric_name(name) {
+        return Err(RegisterError::InvalidName { name });
+    }
+    if let Some(unit) = metadata.unit() {
+        let unit_ok = !unit.is_empty()
+            && unit
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b':')
+            && !matches!(metric_type, MetricType::Info | MetricType::StateSet);
+        let family = metadata.family(metric_type);
+        let suffix_ok = family.len() > unit.len()
+            && family.ends_with(unit)
+            && family.as_bytes()[family.len() - unit.len() - 1] == b'_';
+        if !unit_ok || !suffix_ok {
+            return Err(RegisterError::InvalidUnit { name, unit });
+        }
+    }
+    let reserved: &[&str] = match metric_type {
+        MetricType::Histogram => &["le"],
+        MetricType::Summary => &["quantile"],
+        MetricType::StateSet => &[metadata.family(metric_type)],
+        _ => &[],
+    };
+    for (i, label) in label_names.iter().enumerate() {
+        if !is_label_name(label) {
+            return Err(RegisterError::InvalidLabelName { name, label });
+        }
+        if reserved.contains(label) {
+            return Err(RegisterError::ReservedLabelName { name, label });
+        }
+        if label_names[..i].contains(label) {
+            return Err(RegisterError::DuplicateLabelName { name, label });
+        }
+    }
+    Ok(())
+}
+
+/// Why a metric could not be registered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RegisterError {
+    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    InvalidName {
+        /// The rejected name.
+        name: &'static str,
+    },
+    /// A label name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
+    InvalidLabelName {
+        /// The metric.
+        name: &'static str,
+        /// The rejected label name.
+        label: &'static str,
+    },
+    /// A label name the metric type uses itself (`le` on histograms, `quantile` on
+    /// summaries, the family name on state sets).
+    ReservedLabelName {
+        /// The metric.
+        name: &'static str,
+        /// The reserved label name.
+        label: &'static str,
+    },
+    /// The same label name twice.
+    DuplicateLabelName {
+        /// The metric.
+        name: &'static str,
+        /// The repeated label name.
+        label: &'static str,
+    },
+    /// The unit is empty, has characters outside `[a-zA-Z0-9_:]`, is set on an info
+    /// or state set, or is not the suffix `_<unit>` of the family name.
+    InvalidUnit {
+        /// The metric.
+        name: &'static str,
+        /// The rejected unit.
+        unit: &'static str,
+    },
+    /// Another registered family already produces one of this family's sample names.
+    Clash {
+        /// The metric being registered.
+        name: &'static str,
+        /// The registered metric it clashes with.
+        existing: &'static str,
+    },
+    /// This metric is already in a registry.
+    AlreadyRegistered {
+        /// The metric.
+        name: &'static str,
+    },
+}
+
+impl fmt::Display for RegisterError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidName { name } => write!(
+                f,
+                "invalid metric name {name:?}: use letters, digits, '_' and ':', not starting with a digit"
+            ),
+            Self::InvalidLabelName { name, label } => write!(
+                f,
+                "metric {name:?} has invalid label name {label:?}: use letters, digits and '_', \
+                 not starting with a digit or \"__\""
+            ),
+            Self::ReservedLabelName { name, label } => write!(
+                f,
+                "metric {name:?} cannot use label name {label:?}: its type writes that label itself"
+            ),
+            Self::DuplicateLabelName { name, label } => {
+                write!(f, "metric {name:?} names label {label:?} twice")
+            }
+            Self::InvalidUnit { name, unit } => write!(
+                f,
+                "metric {name:?} cannot have unit {unit:?}: the name must end in \"_{unit}\" \
+                 and infos and state sets take no unit"
+            ),
+            Self::Clash { name, existing } => write!(
+                f,
+                "metric {name:?} would expose sample names that {existing:?} already exposes; \
+                 rename one of them"
+            ),
+            Self::AlreadyRegistered { name } => write!(f, "metric {name:?} is already registered"),
+        }
+    }
+}
+
+impl core::error::Error for RegisterError {}

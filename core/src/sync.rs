@@ -1,0 +1,130 @@
+//! The one place that names atomic types.
+//!
+//! Everything else in the crate imports atomics from here, so the backing implementation
+//! can be switched in one spot:
+//!
+//! - targets with native 64-bit and pointer-sized atomics use `core::sync::atomic`;
+//! - targets without them (`thumbv7m-none-eabi` lacks 64-bit atomics, `thumbv6m-none-eabi`
+//!   lacks compare-and-swap altogether) use `portable-atomic`, which Cargo pulls in only
+//!   for those targets (see `core/Cargo.toml`);
+//! - `--cfg loom` swaps in loom's model-checked atomics for `core/tests/loom.rs`.
+//!
+//! Loom's atomics have no `const fn new`, so constructors that must stay `const` for
+//! `static` metrics are declared with [`const_fn!`], which drops the `const` under loom.
+
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+
+#[cfg(all(not(loom), target_has_atomic = "64"))]
+pub(crate) use core::sync::atomic::{AtomicI64, AtomicU64};
+#[cfg(all(not(loom), not(target_has_atomic = "64")))]
+pub(crate) use portable_atomic::{AtomicI64, AtomicU64};
+
+#[cfg(all(not(loom), target_has_atomic = "ptr"))]
+pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr};
+#[cfg(all(not(loom), not(target_has_atomic = "ptr")))]
+pub(crate) use portable_atomic::{AtomicBool, AtomicPtr};
+
+pub(crate) use core::sync::atomic::Ordering;
+
+/// Declares a `const fn` that loses its `const` under `--cfg loom`, whose atomics cannot be
+/// built in a constant context.
+macro_rules! const_fn {
+    ($(#[$attr:meta])* $vis:vis const fn $($rest:tt)*) => {
+        #[cfg(not(loom))]
+        $(#[$attr])* $vis const fn $($rest)*
+        #[cfg(loom)]
+        $(#[$attr])* $vis fn $($rest)*
+    };
+}
+pub(crate) use const_fn;
+
+const_fn! {
+    /// An array of zeroed counters.
+    pub(crate) const fn zeroed<const N: usize>() -> [AtomicU64; N] {
+        #[cfg(not(loom))]
+        return [const { AtomicU64::new(0) }; N];
+        #[cfg(loom)]
+        return core::array::from_fn(|_| AtomicU64::new(0));
+    }
+}
+
+/// Adds `delta` to an `f64` stored as bits in `cell`.
+///
+/// A compare-and-swap loop: no target has a native floating-point fetch-add in
+/// `core` (client_golang's `atomicAddFloat` does the same).
+#[inline]
+pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
+    // ORDERING: Relaxed everywhere: the cell is a standalone value; whatever must be
+    // published together with it is ordered by the caller (see `histogram.rs`).
+    let mut current = cell.load(Ordering::Relaxed);
+    loop {
+        let new = (f64::from_bits(current) + delta).to_bits();
+        match cell.compare_exchange_weak(current, new, Ordering::Relaxed, Ordering::Relaxed) {
+            Ok(_) => return,
+            Err(actual) => current = actual,
+        }
+    }
+}
+
+/// A tiny spin lock for rare, short critical sections (registration, histogram
+/// collection). Observers never take it.
+pub(crate) struct SpinLock {
+    /// Invariant: `true` while a [`SpinGuard`] exists.
+    locked: AtomicBool,
+}
+
+impl SpinLock {
+    const_fn! {
+        pub(crate) const fn new() -> Self {
+            Self { locked: AtomicBool::new(false) }
+        }
+    }
+
+    pub(crate) fn lock(&self) -> SpinGuard<'_> {
+        let mut spins = 0u32;
+        // ORDERING: Acquire pairs with the Release store in `SpinGuard::drop`, so the
+        // previous holder's writes are visible to the next one.
+        while self
+            .locked
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            spins = spins.wrapping_add(1);
+            backoff(spins);
+        }
+        SpinGuard { lock: self }
+    }
+}
+
+pub(crate) struct SpinGuard<'a> {
+    lock: &'a SpinLock,
+}
+
+impl Drop for SpinGuard<'_> {
+    fn drop(&mut self) {
+        // ORDERING: Release pairs with the Acquire in `SpinLock::lock`.
+        self.lock.locked.store(false, Ordering::Release);
+    }
+}
+
+/// Waits a little in a spin loop: a CPU hint at first, then (with `std`) a yield so a
+/// preempted thread we wait for can run.
+#[inline]
+pub(crate) fn backoff(spins: u32) {
+    #[cfg(loom)]
+    {
+        let _ = spins;
+        loom::thread::yield_now();
+    }
+    #[cfg(not(loom))]
+    {
+        #[cfg(feature = "std")]
+        if spins > 64 {
+            std::thread::yield_now();
+            return;
+        }
+        let _ = spins;
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,2 @@
+//! Cross-adapter conformance suite and reference-parser checks.
+#![forbid(unsafe_code)]
