@@ -69,18 +69,28 @@ pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
 
 /// A tiny spin lock for rare, short critical sections (registration, histogram
 /// collection). Observers never take it.
+///
+/// Under loom it is loom's `Mutex`, which the model checker schedules natively instead
+/// of exploring every spin.
 pub(crate) struct SpinLock {
     /// Invariant: `true` while a [`SpinGuard`] exists.
+    #[cfg(not(loom))]
     locked: AtomicBool,
+    #[cfg(loom)]
+    mutex: loom::sync::Mutex<()>,
 }
 
 impl SpinLock {
     const_fn! {
         pub(crate) const fn new() -> Self {
-            Self { locked: AtomicBool::new(false) }
+            #[cfg(not(loom))]
+            return Self { locked: AtomicBool::new(false) };
+            #[cfg(loom)]
+            return Self { mutex: loom::sync::Mutex::new(()) };
         }
     }
 
+    #[cfg(not(loom))]
     pub(crate) fn lock(&self) -> SpinGuard<'_> {
         let mut spins = 0u32;
         // ORDERING: Acquire pairs with the Release store in `SpinGuard::drop`, so the
@@ -95,12 +105,21 @@ impl SpinLock {
         }
         SpinGuard { lock: self }
     }
+
+    #[cfg(loom)]
+    pub(crate) fn lock(&self) -> loom::sync::MutexGuard<'_, ()> {
+        self.mutex
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
 }
 
+#[cfg(not(loom))]
 pub(crate) struct SpinGuard<'a> {
     lock: &'a SpinLock,
 }
 
+#[cfg(not(loom))]
 impl Drop for SpinGuard<'_> {
     fn drop(&mut self) {
         // ORDERING: Release pairs with the Acquire in `SpinLock::lock`.

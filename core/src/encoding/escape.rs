@@ -73,4 +73,41 @@ mod tests {
         assert_eq!(escape("ünïcødé ✓ \t\r", true), "ünïcødé ✓ \t\r");
         assert_eq!(escape("", true), "");
     }
+
+    fn unescape(text: &str) -> String {
+        let mut out = String::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c == '\\' {
+                match chars.next() {
+                    Some('n') => out.push('\n'),
+                    Some(other) => out.push(other),
+                    None => panic!("dangling backslash in {text:?}"),
+                }
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Escaping is reversible, leaves no raw newline, and (for label values) no
+        /// unescaped quote.
+        #[test]
+        fn reversible(text in "\\PC*|[\"\\\\\n a-z]*", quote in proptest::bool::ANY) {
+            let escaped = escape(&text, quote);
+            proptest::prop_assert!(!escaped.contains('\n'));
+            proptest::prop_assert_eq!(unescape(&escaped), text);
+            if quote {
+                let mut backslashes = 0;
+                for c in escaped.chars() {
+                    if c == '"' {
+                        proptest::prop_assert!(backslashes % 2 == 1, "raw quote in {}", escaped);
+                    }
+                    backslashes = if c == '\\' { backslashes + 1 } else { 0 };
+                }
+            }
+        }
+    }
 }

@@ -232,4 +232,43 @@ mod tests {
             assert_eq!(s, std::format!("{value}"));
         }
     }
+
+    proptest::proptest! {
+        /// Every finite value is written with digits that parse back to the same bits
+        /// (`-0.0` aside, which `expfmt` writes as `0`), in both formats.
+        #[test]
+        fn round_trips(bits in proptest::num::u64::ANY) {
+            let value = f64::from_bits(bits);
+            for open_metrics in [false, true] {
+                let mut s = String::new();
+                write_f64(&mut s, value, open_metrics).unwrap();
+                let parsed: f64 = match s.as_str() {
+                    "+Inf" => f64::INFINITY,
+                    "-Inf" => f64::NEG_INFINITY,
+                    other => other.parse().unwrap(),
+                };
+                if value.is_nan() {
+                    proptest::prop_assert!(parsed.is_nan());
+                } else if value == 0.0 {
+                    proptest::prop_assert_eq!(parsed.to_bits(), 0);
+                } else {
+                    proptest::prop_assert_eq!(parsed.to_bits(), value.to_bits(), "{}", s);
+                }
+                // Go's shape: exponent form iff the decimal exponent is < -4 or >= 6,
+                // a signed two-digit-minimum exponent, and (OpenMetrics) a '.' or 'e'.
+                if let Some((_, exponent)) = s.split_once('e') {
+                    proptest::prop_assert!(exponent.starts_with('+') || exponent.starts_with('-'));
+                    proptest::prop_assert!(exponent.len() >= 3);
+                    let magnitude = value.abs();
+                    proptest::prop_assert!(!(1e-4..1e6).contains(&magnitude), "{}", s);
+                } else if value.is_finite() && value != 0.0 {
+                    let magnitude = value.abs();
+                    proptest::prop_assert!((9.999e-5..1e6).contains(&magnitude), "{}", s);
+                }
+                if open_metrics && value.is_finite() {
+                    proptest::prop_assert!(s.contains('.') || s.contains('e'), "{}", s);
+                }
+            }
+        }
+    }
 }

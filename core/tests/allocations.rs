@@ -1,0 +1,103 @@
+//! The core's hot paths never touch the heap: a counting global allocator watches
+//! thousands of updates and a full encode into a pre-sized buffer.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use torchlight::{
+    Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,
+    Registry,
+};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator unchanged; only counts calls.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as ours.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as ours.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+torchlight::label_value! { enum Method { Get = "GET", Post = "POST" } }
+torchlight::label_value! { enum Code { Ok = "200", NotFound = "404", Error = "500" } }
+torchlight::label_set! { struct Route { method: Method, code: Code } }
+
+static BOUNDS: Buckets<4> = Buckets::exponential(0.001, 10.0);
+static REQUESTS: Metric<Counter> = Metric::new("requests", "Requests.", Counter::new());
+static BYTES: Metric<FloatCounter> =
+    Metric::new("sent_bytes", "Bytes sent.", FloatCounter::new()).with_unit("bytes");
+static QUEUE: Metric<Gauge> = Metric::new("queue", "Queue depth.", Gauge::new());
+static LOAD: Metric<FloatGauge> = Metric::new("load", "Load \"average\".\n", FloatGauge::new());
+static LATENCY: Metric<Histogram> = Metric::new("latency_seconds", "Latency.", Histogram::new());
+static SIZES: Metric<Histogram<4>> =
+    Metric::new("sizes", "Sizes.", Histogram::with_buckets(&BOUNDS));
+static ROUTES: Metric<Labelled<Route, Counter, 6>> = Metric::new(
+    "routes",
+    "By route.",
+    Labelled::new([const { Counter::new() }; 6]),
+);
+
+#[test]
+fn updates_and_encoding_do_not_allocate() {
+    let registry = Registry::new();
+    registry.register(&REQUESTS).unwrap();
+    registry.register(&BYTES).unwrap();
+    registry.register(&QUEUE).unwrap();
+    registry.register(&LOAD).unwrap();
+    registry.register(&LATENCY).unwrap();
+    registry.register(&SIZES).unwrap();
+    registry.register(&ROUTES).unwrap();
+    let mut text = String::with_capacity(64 * 1024);
+    let mut open_metrics = String::with_capacity(64 * 1024);
+
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for i in 0..10_000u32 {
+        REQUESTS.inc();
+        BYTES.inc_by(f64::from(i));
+        QUEUE.add(1);
+        QUEUE.dec();
+        LOAD.set(f64::from(i) / 7.0);
+        LATENCY.observe(f64::from(i) / 1000.0);
+        SIZES.observe(f64::from(i));
+        let method = if i % 2 == 0 {
+            Method::Get
+        } else {
+            Method::Post
+        };
+        let code = [Code::Ok, Code::NotFound, Code::Error][i as usize % 3];
+        ROUTES.get(Route { method, code }).inc();
+    }
+    registry.encode(&mut text, Format::Text).unwrap();
+    registry
+        .encode(&mut open_metrics, Format::OpenMetrics)
+        .unwrap();
+    let after = ALLOCATIONS.load(Ordering::Relaxed);
+
+    assert_eq!(
+        after - before,
+        0,
+        "the hot paths allocated {} times",
+        after - before
+    );
+    assert!(text.contains("requests_total 10000\n"), "{text}");
+    assert!(open_metrics.ends_with("# EOF\n"));
+}
