@@ -291,3 +291,65 @@ fn loom(_: &mut Context) -> Result<(), Failure> {
         "fix the loom failures above (LOOM_LOG=trace shows the failing interleaving)",
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::select;
+
+    fn names(args: &[&str]) -> Result<Vec<&'static str>, String> {
+        select(args.iter().map(|arg| (*arg).to_owned()))
+            .map(|steps| steps.iter().map(|step| step.name).collect())
+            .map_err(|failure| failure.to_string())
+    }
+
+    #[test]
+    fn no_arguments_select_every_step_in_order() {
+        assert_eq!(
+            names(&[]).unwrap(),
+            [
+                "install",
+                "fmt",
+                "clippy",
+                "test",
+                "test-no-default",
+                "doc",
+                "no-std",
+                "loom"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_and_skip_select_steps_in_run_order() {
+        assert_eq!(
+            names(&["--only", "doc", "--only=fmt"]).unwrap(),
+            ["fmt", "doc"]
+        );
+        assert_eq!(
+            names(&["--only", "loom,install"]).unwrap(),
+            ["install", "loom"]
+        );
+        assert_eq!(
+            names(&["--skip=install,loom", "--skip", "test"]).unwrap(),
+            ["fmt", "clippy", "test-no-default", "doc", "no-std"]
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_failures_that_list_the_steps() {
+        let unknown = names(&["--only", "tests"]).unwrap_err();
+        assert!(unknown.contains("unknown step `tests`"), "{unknown}");
+        assert!(unknown.contains("test-no-default"), "{unknown}");
+        assert!(
+            names(&["--only"])
+                .unwrap_err()
+                .contains("needs a step name")
+        );
+        assert!(names(&["--fast"]).unwrap_err().contains("unknown argument"));
+        assert!(
+            names(&["--only", "fmt", "--skip", "doc"])
+                .unwrap_err()
+                .contains("cannot be combined")
+        );
+    }
+}

@@ -57,3 +57,22 @@ pub(crate) fn run(command: &mut Command, fix: &str) -> Result<(), Failure> {
 pub(crate) fn capture(command: &mut Command) -> Option<Output> {
     command.stdin(Stdio::null()).output().ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::process::Command;
+
+    use super::display;
+
+    #[test]
+    fn display_quotes_what_a_shell_would_split() {
+        let mut command = Command::new("cargo");
+        command
+            .args(["build", "--target", "thumbv6m-none-eabi", "it's", ""])
+            .env("RUSTFLAGS", "-D warnings");
+        assert_eq!(
+            display(&command),
+            r"RUSTFLAGS='-D warnings' cargo build --target thumbv6m-none-eabi 'it'\''s' ''"
+        );
+    }
+}
