@@ -39,7 +39,7 @@ impl Validators {
     pub(crate) fn locate() -> Self {
         Self {
             promtool: locate_promtool(),
-            python: Some(venv_python()).filter(|python| venv_is_ready(python)),
+            python: Some(chosen_python()).filter(|python| venv_is_ready(python)),
         }
     }
 
@@ -209,6 +209,11 @@ fn venv_python() -> PathBuf {
     venv_dir().join("bin").join("python")
 }
 
+/// The Python the tests should use: `TORCHLIGHT_PYTHON` when set, else the venv's.
+fn chosen_python() -> PathBuf {
+    std::env::var_os(PYTHON_ENV).map_or_else(venv_python, PathBuf::from)
+}
+
 /// Whether `python` runs and has the pinned `prometheus-client`.
 fn venv_is_ready(python: &Path) -> bool {
     let Some((_, version)) = PROMETHEUS_CLIENT.split_once("==") else {
@@ -223,8 +228,30 @@ fn venv_is_ready(python: &Path) -> bool {
             .is_some_and(|output| output.status.success())
 }
 
-/// The venv Python with `prometheus-client`, creating the venv when missing or broken.
+/// The Python with `prometheus-client`: `TORCHLIGHT_PYTHON` when set (it must have the
+/// pinned release), else the venv, created when missing or broken.
 fn python() -> Result<PathBuf, Failure> {
+    if let Some(chosen) = std::env::var_os(PYTHON_ENV) {
+        let chosen = PathBuf::from(chosen);
+        if venv_is_ready(&chosen) {
+            println!(
+                "validators python: {} ({PROMETHEUS_CLIENT})",
+                chosen.display()
+            );
+            return Ok(chosen);
+        }
+        return Err(Failure::new(
+            format!(
+                "{PYTHON_ENV}={} cannot import {PROMETHEUS_CLIENT}",
+                chosen.display()
+            ),
+            format!(
+                "run `{} -m pip install {PROMETHEUS_CLIENT}`, or unset {PYTHON_ENV} to use \
+                 the venv that `cargo xtask ci` creates under target/",
+                chosen.display()
+            ),
+        ));
+    }
     let python = venv_python();
     if venv_is_ready(&python) {
         println!(
