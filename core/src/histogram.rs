@@ -213,7 +213,8 @@ impl<const N: usize> Half<N> {
 const HOT_BIT: u64 = 1 << 63;
 
 /// A histogram with `N` finite buckets plus `+Inf`; lock-free and allocation-free to
-/// observe, and never torn when read (see the [module docs](self)).
+/// observe, and never torn when read (the hot/cold protocol at the top of
+/// `histogram.rs` says how).
 ///
 /// ```
 /// use torchlight::{Buckets, Histogram};

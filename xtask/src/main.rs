@@ -1,1 +1,57 @@
-fn main() {}
+//! The project's automation, run as `cargo xtask <command>` (see `.cargo/config.toml`).
+//!
+//! Each command is one module; `main` only parses the command line and dispatches.
+//! Everything here uses the standard library alone, so `cargo xtask` builds in seconds
+//! on a fresh clone.
+//!
+//! Commands:
+//! - `ci`: the README's test command; see [`ci`].
+#![forbid(unsafe_code)]
+
+mod ci;
+mod command;
+mod failure;
+mod install;
+mod workspace;
+
+use std::process::ExitCode;
+
+use failure::Failure;
+
+const USAGE: &str = "\
+usage: cargo xtask <command> [options]
+
+commands:
+  ci [--skip STEP]... [--only STEP]...
+      the README's test command: install the tools, then fmt, clippy, tests, docs,
+      no_std builds and loom, stopping at the first failure.
+      steps: install fmt clippy test test-no-default doc no-std loom
+  help
+      print this text
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let result = match args.next().as_deref() {
+        Some("ci") => ci::run(args),
+        Some("help" | "-h" | "--help") => {
+            print!("{USAGE}");
+            Ok(())
+        }
+        Some(other) => Err(Failure::new(
+            format!("unknown command `{other}`"),
+            format!("run one of the commands listed below\n\n{USAGE}"),
+        )),
+        None => Err(Failure::new(
+            "no command given",
+            format!("name a command\n\n{USAGE}"),
+        )),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            eprintln!("\nxtask: {failure}");
+            ExitCode::FAILURE
+        }
+    }
+}

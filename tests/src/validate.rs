@@ -1,0 +1,251 @@
+//! The external validators: `promtool check metrics` for the text format 0.0.4 and
+//! `prometheus_client`'s parsers (the strict OpenMetrics one and the lenient 0.0.4 one).
+//!
+//! `cargo xtask ci` installs both and tells the tests where they are through
+//! `TORCHLIGHT_PROMTOOL` and `TORCHLIGHT_PYTHON`. A missing validator is a panic that
+//! says how to install it: these checks never skip.
+
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Environment variable naming the `promtool` binary; `promtool` on `PATH` when unset.
+pub const PROMTOOL_ENV: &str = "TORCHLIGHT_PROMTOOL";
+
+/// Environment variable naming a Python with `prometheus-client`; the venv
+/// `target/validators-venv` that `cargo xtask ci` creates when unset.
+pub const PYTHON_ENV: &str = "TORCHLIGHT_PYTHON";
+
+/// The script that runs `prometheus_client`'s parsers and prints their result as JSON.
+const PARSE_SCRIPT: &str = include_str!("openmetrics_parse.py");
+
+/// How to install both validators by hand.
+const INSTALL_HELP: &str = "run `cargo xtask ci --only install` (or the whole `cargo xtask ci`), \
+     which installs them; by hand: `apt-get install -y --no-install-recommends prometheus` \
+     for promtool and `python3 -m venv target/validators-venv && \
+     target/validators-venv/bin/pip install prometheus-client==0.26.0`";
+
+/// One metric family as a reference parser understood it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Family {
+    /// The family name (for counters without `_total`, as the parsers report it).
+    pub name: String,
+    /// The type: `counter`, `gauge`, `histogram`, `summary`, `unknown`, ….
+    pub type_: String,
+    /// The unit from `# UNIT`, empty when absent.
+    pub unit: String,
+    /// The help text, unescaped.
+    pub help: String,
+    /// The samples, in exposition order.
+    pub samples: Vec<Sample>,
+}
+
+/// One sample as a reference parser understood it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Sample {
+    /// The sample name, with its suffix (`_total`, `_bucket`, …).
+    pub name: String,
+    /// The labels, values unescaped.
+    pub labels: BTreeMap<String, String>,
+    /// The value; `+Inf`, `-Inf` and `NaN` included.
+    pub value: f64,
+}
+
+/// Runs `promtool check metrics` on a text format 0.0.4 exposition.
+///
+/// `Ok` only when promtool exits 0 and prints nothing: a lint problem (exit 3, such as
+/// "no help text") is an `Err` as much as a parse error (exit 1). The `Err` carries
+/// promtool's output.
+///
+/// # Panics
+///
+/// If promtool cannot be run; the message says how to install it.
+pub fn promtool_check(text: &str) -> Result<(), String> {
+    let promtool = std::env::var_os(PROMTOOL_ENV).map_or_else(|| "promtool".into(), PathBuf::from);
+    let output = match run(&promtool, &["check", "metrics"], text) {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "cannot run promtool ({}: {error}); {PROMTOOL_ENV} names it, else PATH is searched. \
+             To install it, {INSTALL_HELP}",
+            promtool.display()
+        ),
+    };
+    let mut report = String::from_utf8_lossy(&output.stdout).into_owned();
+    report.push_str(&String::from_utf8_lossy(&output.stderr));
+    if output.status.success() && report.trim().is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "promtool check metrics: {}: {}",
+            output.status,
+            report.trim()
+        ))
+    }
+}
+
+/// Parses an OpenMetrics 1.0 exposition with `prometheus_client`'s strict parser
+/// (`prometheus_client.openmetrics.parser.text_string_to_metric_families`).
+///
+/// The `Err` carries the parser's message, such as "Clashing name: foo_total".
+///
+/// # Panics
+///
+/// If the Python with `prometheus-client` cannot be run; the message says how to
+/// install it.
+pub fn openmetrics_parse(text: &str) -> Result<Vec<Family>, String> {
+    parse("openmetrics", text)
+}
+
+/// Parses a text format 0.0.4 exposition with `prometheus_client`'s lenient parser
+/// (`prometheus_client.parser.text_string_to_metric_families`), to compare values;
+/// [`promtool_check`] is the strict check for this format.
+///
+/// # Panics
+///
+/// As [`openmetrics_parse`].
+pub fn text_parse(text: &str) -> Result<Vec<Family>, String> {
+    parse("text", text)
+}
+
+/// The Python to run the parse script with.
+fn python() -> PathBuf {
+    std::env::var_os(PYTHON_ENV).map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target/validators-venv/bin/python")
+        },
+        PathBuf::from,
+    )
+}
+
+/// Runs the parse script in `mode` (`openmetrics` or `text`) on `text`.
+fn parse(mode: &str, text: &str) -> Result<Vec<Family>, String> {
+    let python = python();
+    let output = match run(&python, &["-c", PARSE_SCRIPT, mode], text) {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
+             target/validators-venv is used. To install it, {INSTALL_HELP}",
+            python.display()
+        ),
+    };
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "the prometheus_client parse script failed ({}): {stderr}\nIf prometheus_client is \
+         missing, {INSTALL_HELP}",
+        output.status
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let json: serde_json::Value = match serde_json::from_str(&stdout) {
+        Ok(json) => json,
+        Err(error) => panic!("the parse script printed invalid JSON ({error}): {stdout}"),
+    };
+    if let Some(error) = json.get("error") {
+        return Err(error.as_str().unwrap_or_default().to_owned());
+    }
+    match json.get("families").and_then(serde_json::Value::as_array) {
+        Some(families) => Ok(families.iter().map(family).collect()),
+        None => panic!("the parse script printed neither families nor an error: {stdout}"),
+    }
+}
+
+/// A [`Family`] from the script's JSON.
+fn family(json: &serde_json::Value) -> Family {
+    let samples = json["samples"].as_array().map_or(&[][..], Vec::as_slice);
+    Family {
+        name: string(&json["name"]),
+        type_: string(&json["type"]),
+        unit: string(&json["unit"]),
+        help: string(&json["help"]),
+        samples: samples.iter().map(sample).collect(),
+    }
+}
+
+/// A [`Sample`] from the script's JSON.
+fn sample(json: &serde_json::Value) -> Sample {
+    let labels = json["labels"]
+        .as_object()
+        .map(|labels| {
+            labels
+                .iter()
+                .map(|(name, value)| (name.clone(), string(value)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let value = string(&json["value"]);
+    Sample {
+        name: string(&json["name"]),
+        labels,
+        value: match parse_value(&value) {
+            Some(parsed) => parsed,
+            None => panic!("the parse script printed an unreadable value {value:?}"),
+        },
+    }
+}
+
+/// A JSON string's text; the script writes only strings where this is used.
+fn string(json: &serde_json::Value) -> String {
+    json.as_str().unwrap_or_default().to_owned()
+}
+
+/// A sample value as Python's `repr(float)` or the exposition formats spell it.
+fn parse_value(text: &str) -> Option<f64> {
+    match text {
+        "+Inf" | "inf" | "+inf" => Some(f64::INFINITY),
+        "-Inf" | "-inf" => Some(f64::NEG_INFINITY),
+        "NaN" | "nan" => Some(f64::NAN),
+        _ => text.parse().ok(),
+    }
+}
+
+/// Runs `program` with `args`, `stdin` written to it from another thread (so a large
+/// body cannot deadlock against a full output pipe), and collects its output.
+fn run(program: &Path, args: &[&str], stdin: &str) -> io::Result<Output> {
+    let mut child = Command::new(program)
+        .args(args.iter().map(OsStr::new))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut pipe = child.stdin.take();
+    std::thread::scope(|scope| {
+        let writer = scope.spawn(move || match pipe.as_mut() {
+            // A validator that stops reading early closes the pipe; its exit status
+            // and output then say why, so a broken pipe is not an error here.
+            Some(pipe) => match pipe.write_all(stdin.as_bytes()) {
+                Err(error) if error.kind() != io::ErrorKind::BrokenPipe => Err(error),
+                _ => Ok(()),
+            },
+            None => Ok(()),
+        });
+        let output = child.wait_with_output();
+        match writer.join() {
+            Ok(Ok(())) => output,
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(io::Error::other("the stdin writer thread panicked")),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_value;
+
+    #[test]
+    fn values_parse_in_every_spelling() {
+        assert_eq!(parse_value("+Inf"), Some(f64::INFINITY));
+        assert_eq!(parse_value("inf"), Some(f64::INFINITY));
+        assert_eq!(parse_value("-inf"), Some(f64::NEG_INFINITY));
+        assert_eq!(parse_value("-Inf"), Some(f64::NEG_INFINITY));
+        assert!(parse_value("nan").is_some_and(f64::is_nan));
+        assert!(parse_value("NaN").is_some_and(f64::is_nan));
+        assert_eq!(parse_value("1e-07"), Some(1e-7));
+        assert_eq!(parse_value("0.1"), Some(0.1));
+        assert_eq!(parse_value("1.7976931348623157e+308"), Some(f64::MAX));
+        assert_eq!(parse_value("junk"), None);
+    }
+}

@@ -1,0 +1,355 @@
+//! `cargo xtask ci`: the README's test command, also what `.ci/run` runs.
+//!
+//! Runs the steps in [`STEPS`] in order and stops at the first failure with a non-zero
+//! exit and a message saying what failed and how to fix it. `--skip STEP` and
+//! `--only STEP` (repeatable, or comma-separated) select steps while developing.
+//!
+//! Build-cache discipline on a 2-core machine: `-D warnings` reaches rustc only through
+//! clippy's own flag, `RUSTDOCFLAGS` and per-target `CARGO_TARGET_<TRIPLE>_RUSTFLAGS` for
+//! the cross builds, so the host build cache shared by clippy, the tests and the docs
+//! is never invalidated; loom, which needs `--cfg loom` for every crate, gets its own
+//! target folder.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::command;
+use crate::failure::Failure;
+use crate::install::{self, Validators};
+use crate::workspace;
+
+/// One step of the run.
+struct Step {
+    /// The name `--skip`/`--only` take.
+    name: &'static str,
+    /// What the header says.
+    title: &'static str,
+    /// Runs the step.
+    run: fn(&mut Context) -> Result<(), Failure>,
+}
+
+/// The steps, in the order they run.
+const STEPS: &[Step] = &[
+    Step {
+        name: "install",
+        title: "install the Rust targets and components, promtool and the validators venv",
+        run: install,
+    },
+    Step {
+        name: "fmt",
+        title: "check formatting",
+        run: fmt,
+    },
+    Step {
+        name: "clippy",
+        title: "clippy on every crate, target and feature, warnings denied",
+        run: clippy,
+    },
+    Step {
+        name: "test",
+        title: "tests of the whole workspace with all features, external validators included",
+        run: test,
+    },
+    Step {
+        name: "test-no-default",
+        title: "tests of the core without default features (no std)",
+        run: test_no_default,
+    },
+    Step {
+        name: "doc",
+        title: "documentation, warnings denied",
+        run: doc,
+    },
+    Step {
+        name: "no-std",
+        title: "the core for bare-metal targets without std",
+        run: no_std,
+    },
+    Step {
+        name: "loom",
+        title: "loom model checks of the core's concurrency",
+        run: loom,
+    },
+];
+
+/// What the steps share.
+#[derive(Default)]
+struct Context {
+    /// The validators, once the install step (or a lookup) found them.
+    validators: Option<Validators>,
+}
+
+impl Context {
+    /// The validators from the install step, or whatever is already installed when that
+    /// step was skipped (the tests then say what is missing).
+    fn validators(&mut self) -> &Validators {
+        self.validators.get_or_insert_with(Validators::locate)
+    }
+}
+
+/// Parses `--skip`/`--only` and runs the selected steps.
+pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
+    let selected = select(args)?;
+    let started = Instant::now();
+    let mut context = Context::default();
+    let mut timings: Vec<(&str, Duration)> = Vec::new();
+    let total = selected.len();
+    for (position, step) in selected.into_iter().enumerate() {
+        println!(
+            "\n==> [{}/{total}] {}: {}",
+            position + 1,
+            step.name,
+            step.title
+        );
+        let step_started = Instant::now();
+        let result = (step.run)(&mut context);
+        let elapsed = step_started.elapsed();
+        timings.push((step.name, elapsed));
+        match result {
+            Ok(()) => println!("<== {} passed in {:.1} s", step.name, elapsed.as_secs_f64()),
+            Err(failure) => {
+                println!(
+                    "<== {} FAILED after {:.1} s",
+                    step.name,
+                    elapsed.as_secs_f64()
+                );
+                summary(&timings, started.elapsed());
+                return Err(failure.in_step(step.name));
+            }
+        }
+    }
+    summary(&timings, started.elapsed());
+    println!("ci: all {total} steps passed");
+    Ok(())
+}
+
+/// Prints the time each step took.
+fn summary(timings: &[(&str, Duration)], total: Duration) {
+    println!("\nstep timings:");
+    for (name, elapsed) in timings {
+        println!("  {name:<16} {:>7.1} s", elapsed.as_secs_f64());
+    }
+    println!("  {:<16} {:>7.1} s", "total", total.as_secs_f64());
+}
+
+/// The steps selected by `--skip`/`--only`, in run order.
+fn select(mut args: impl Iterator<Item = String>) -> Result<Vec<&'static Step>, Failure> {
+    let names: Vec<&str> = STEPS.iter().map(|step| step.name).collect();
+    let usage = format!(
+        "use `cargo xtask ci [--skip STEP]... [--only STEP]...` with steps: {}",
+        names.join(" ")
+    );
+    let mut skip: Vec<String> = Vec::new();
+    let mut only: Vec<String> = Vec::new();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg.clone(), None),
+        };
+        let list = match flag.as_str() {
+            "--skip" => &mut skip,
+            "--only" => &mut only,
+            _ => return Err(Failure::new(format!("unknown argument `{arg}`"), usage)),
+        };
+        let Some(value) = inline.or_else(|| args.next()) else {
+            return Err(Failure::new(format!("`{flag}` needs a step name"), usage));
+        };
+        list.extend(value.split(',').map(str::to_owned));
+    }
+    if let Some(unknown) = skip
+        .iter()
+        .chain(&only)
+        .find(|name| !names.contains(&name.as_str()))
+    {
+        return Err(Failure::new(format!("unknown step `{unknown}`"), usage));
+    }
+    if !skip.is_empty() && !only.is_empty() {
+        return Err(Failure::new(
+            "`--skip` and `--only` cannot be combined",
+            usage,
+        ));
+    }
+    Ok(STEPS
+        .iter()
+        .filter(|step| {
+            let name = step.name.to_owned();
+            (only.is_empty() || only.contains(&name)) && !skip.contains(&name)
+        })
+        .collect())
+}
+
+/// `cargo` in the workspace root with `args`.
+fn cargo(args: &[&str]) -> Command {
+    let mut command = Command::new(workspace::cargo());
+    command.current_dir(workspace::root()).args(args);
+    command
+}
+
+fn install(context: &mut Context) -> Result<(), Failure> {
+    context.validators = Some(install::all()?);
+    Ok(())
+}
+
+fn fmt(_: &mut Context) -> Result<(), Failure> {
+    command::run(
+        &mut cargo(&["fmt", "--all", "--", "--check"]),
+        "run `cargo fmt --all` and commit the result",
+    )
+}
+
+fn clippy(_: &mut Context) -> Result<(), Failure> {
+    command::run(
+        &mut cargo(&[
+            "clippy",
+            "--workspace",
+            "--all-targets",
+            "--all-features",
+            "--",
+            "-D",
+            "warnings",
+        ]),
+        "fix the clippy findings above (warnings are errors in CI, not in the source)",
+    )
+}
+
+fn test(context: &mut Context) -> Result<(), Failure> {
+    let mut test = cargo(&["test", "--workspace", "--all-features"]);
+    context.validators().export(&mut test);
+    command::run(
+        &mut test,
+        "fix the failing tests above; a test that reports a missing promtool or venv \
+         needs `cargo xtask ci --only install` first",
+    )
+}
+
+fn test_no_default(_: &mut Context) -> Result<(), Failure> {
+    command::run(
+        &mut cargo(&["test", "-p", "torchlight", "--no-default-features"]),
+        "fix the failures above: the core must build and pass its tests without `std`",
+    )
+}
+
+fn doc(_: &mut Context) -> Result<(), Failure> {
+    command::run(
+        cargo(&["doc", "--workspace", "--no-deps", "--all-features"])
+            .env("RUSTDOCFLAGS", "-D warnings"),
+        "fix the rustdoc warnings above (broken links, missing docs)",
+    )
+}
+
+fn no_std(_: &mut Context) -> Result<(), Failure> {
+    for target in install::NO_STD_TARGETS {
+        // Per-target flags reach only the cross build, never the host cache. thumbv6m has
+        // no compare-and-swap, so portable-atomic needs the final binary to choose a
+        // critical-section implementation; single-core is the one that needs no crate.
+        let mut flags = String::from("-D warnings");
+        if target == "thumbv6m-none-eabi" {
+            flags.push_str(" --cfg portable_atomic_unsafe_assume_single_core");
+        }
+        let flags_var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            target.to_uppercase().replace('-', "_")
+        );
+        command::run(
+            cargo(&[
+                "build",
+                "-p",
+                "torchlight",
+                "--no-default-features",
+                "--target",
+                target,
+            ])
+            .env(flags_var, flags),
+            &format!(
+                "the core must build without std for {target}: fix the errors above \
+                 (a missing target needs `rustup target add {target}`)"
+            ),
+        )?;
+    }
+    Ok(())
+}
+
+fn loom(_: &mut Context) -> Result<(), Failure> {
+    let model = workspace::root().join("core/tests/loom.rs");
+    if !Path::new(&model).exists() {
+        println!("note: core/tests/loom.rs does not exist yet; nothing to model-check");
+        return Ok(());
+    }
+    command::run(
+        cargo(&[
+            "test",
+            "-p",
+            "torchlight",
+            "--test",
+            "loom",
+            "--release",
+            "--target-dir",
+            "target/loom",
+        ])
+        .env("RUSTFLAGS", "--cfg loom"),
+        "fix the loom failures above (LOOM_LOG=trace shows the failing interleaving)",
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::select;
+
+    fn names(args: &[&str]) -> Result<Vec<&'static str>, String> {
+        select(args.iter().map(|arg| (*arg).to_owned()))
+            .map(|steps| steps.iter().map(|step| step.name).collect())
+            .map_err(|failure| failure.to_string())
+    }
+
+    #[test]
+    fn no_arguments_select_every_step_in_order() {
+        assert_eq!(
+            names(&[]).unwrap(),
+            [
+                "install",
+                "fmt",
+                "clippy",
+                "test",
+                "test-no-default",
+                "doc",
+                "no-std",
+                "loom"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_and_skip_select_steps_in_run_order() {
+        assert_eq!(
+            names(&["--only", "doc", "--only=fmt"]).unwrap(),
+            ["fmt", "doc"]
+        );
+        assert_eq!(
+            names(&["--only", "loom,install"]).unwrap(),
+            ["install", "loom"]
+        );
+        assert_eq!(
+            names(&["--skip=install,loom", "--skip", "test"]).unwrap(),
+            ["fmt", "clippy", "test-no-default", "doc", "no-std"]
+        );
+    }
+
+    #[test]
+    fn bad_arguments_are_failures_that_list_the_steps() {
+        let unknown = names(&["--only", "tests"]).unwrap_err();
+        assert!(unknown.contains("unknown step `tests`"), "{unknown}");
+        assert!(unknown.contains("test-no-default"), "{unknown}");
+        assert!(
+            names(&["--only"])
+                .unwrap_err()
+                .contains("needs a step name")
+        );
+        assert!(names(&["--fast"]).unwrap_err().contains("unknown argument"));
+        assert!(
+            names(&["--only", "fmt", "--skip", "doc"])
+                .unwrap_err()
+                .contains("cannot be combined")
+        );
+    }
+}
