@@ -8,7 +8,9 @@ use torchlight::{
 
 fn encode(registry: &Registry, format: Format) -> String {
     let mut out = String::new();
-    registry.encode(&mut out, format).expect("a String never fails");
+    registry
+        .encode(&mut out, format)
+        .expect("a String never fails");
     out
 }
 
