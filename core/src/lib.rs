@@ -42,6 +42,8 @@
 //! `--cfg portable_atomic_unsafe_assume_single_core`.
 #![no_std]
 #![deny(unsafe_code)]
+// Under loom only the atomics-bearing modules are model-checked; the rest sits unused.
+#![cfg_attr(loom, allow(dead_code, unused_imports))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "std")]
