@@ -50,6 +50,12 @@ pub const DEFAULT_BUCKETS: Buckets<14> = Buckets::new([
 /// assert_eq!(QUEUE.bounds(), &[10.0, 20.0, 30.0]);
 /// assert!(Buckets::try_new([1.0, 1.0]).is_err());
 /// ```
+///
+/// Invalid bounds in a `const` do not compile:
+///
+/// ```compile_fail
+/// const UNSORTED: torchlight::Buckets<2> = torchlight::Buckets::new([2.0, 1.0]);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Buckets<const N: usize> {
     /// Invariant: finite and strictly increasing.
@@ -394,5 +400,90 @@ impl<const N: usize> Snapshot<N> {
     #[must_use]
     pub fn bounds(&self) -> &'static [f64; N] {
         self.buckets.bounds()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::ToString;
+
+    use super::*;
+
+    #[test]
+    fn invalid_bounds_are_rejected_with_the_reason() {
+        assert_eq!(
+            Buckets::try_new([1.0, f64::NAN]),
+            Err(BucketsError::NotFinite { index: 1 })
+        );
+        assert_eq!(
+            Buckets::try_new([f64::INFINITY]),
+            Err(BucketsError::NotFinite { index: 0 })
+        );
+        assert_eq!(
+            Buckets::try_new([1.0, 1.0]),
+            Err(BucketsError::NotIncreasing { index: 1 })
+        );
+        assert_eq!(
+            Buckets::try_new([2.0, 3.0, 1.0]),
+            Err(BucketsError::NotIncreasing { index: 2 })
+        );
+        assert!(Buckets::<0>::try_new([]).is_ok());
+        let message = BucketsError::NotFinite { index: 1 }.to_string();
+        assert!(message.contains("+Inf bucket is always added"), "{message}");
+    }
+
+    #[test]
+    fn generators() {
+        assert_eq!(
+            Buckets::<4>::linear(-1.0, 0.5).bounds(),
+            &[-1.0, -0.5, 0.0, 0.5]
+        );
+        assert_eq!(
+            Buckets::<4>::exponential(1.0, 2.0).bounds(),
+            &[1.0, 2.0, 4.0, 8.0]
+        );
+        assert!(std::panic::catch_unwind(|| Buckets::<2>::linear(0.0, 0.0)).is_err());
+        assert!(std::panic::catch_unwind(|| Buckets::<2>::exponential(0.0, 2.0)).is_err());
+        assert!(std::panic::catch_unwind(|| Buckets::<2>::exponential(1.0, 1.0)).is_err());
+    }
+
+    #[test]
+    fn bucket_index_follows_le() {
+        let buckets = Buckets::new([1.0, 2.0]);
+        assert_eq!(buckets.index(-5.0), 0);
+        assert_eq!(buckets.index(1.0), 0);
+        assert_eq!(buckets.index(1.5), 1);
+        assert_eq!(buckets.index(2.0), 1);
+        assert_eq!(buckets.index(2.5), 2);
+        assert_eq!(buckets.index(f64::INFINITY), 2);
+        assert_eq!(buckets.index(f64::NEG_INFINITY), 0);
+        assert_eq!(buckets.index(f64::NAN), 2);
+    }
+
+    #[test]
+    fn default_buckets_match_prometheus_client() {
+        assert_eq!(
+            DEFAULT_BUCKETS.bounds(),
+            &[
+                0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
+            ]
+        );
+    }
+
+    #[test]
+    fn snapshots_accumulate_across_collections() {
+        static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
+        let histogram = Histogram::with_buckets(&BOUNDS);
+        histogram.observe(0.5);
+        let first = histogram.snapshot();
+        histogram.observe(1.5);
+        histogram.observe(f64::NAN);
+        let second = histogram.snapshot();
+        let third = histogram.snapshot();
+        assert_eq!((first.count(), *first.cumulative()), (1, [1, 1]));
+        assert_eq!((second.count(), *second.cumulative()), (3, [1, 2]));
+        assert!(second.sum().is_nan());
+        assert_eq!((third.count(), *third.cumulative()), (3, [1, 2]));
     }
 }
