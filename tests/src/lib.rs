@@ -2,8 +2,10 @@
 //!
 //! - [`validate`]: the external validators (`promtool check metrics`,
 //!   `prometheus_client`'s OpenMetrics and text parsers) as functions tests call.
+//! - [`prometheus`]: a real Prometheus server on loopback, for end-to-end tests.
 #![forbid(unsafe_code)]
 
+pub mod prometheus;
 pub mod validate;
 
 pub use validate::{Family, Sample, openmetrics_parse, promtool_check, text_parse};

@@ -22,6 +22,9 @@ pub(crate) const PROMETHEUS_CLIENT: &str = "prometheus-client==0.26.0";
 /// Environment variable naming the `promtool` binary the tests use.
 pub(crate) const PROMTOOL_ENV: &str = "TORCHLIGHT_PROMTOOL";
 
+/// Environment variable naming the `prometheus` server the end-to-end tests start.
+pub(crate) const PROMETHEUS_ENV: &str = "TORCHLIGHT_PROMETHEUS";
+
 /// Environment variable naming the venv Python the tests use.
 pub(crate) const PYTHON_ENV: &str = "TORCHLIGHT_PYTHON";
 
@@ -43,10 +46,16 @@ impl Validators {
         }
     }
 
-    /// Sets `TORCHLIGHT_PROMTOOL` and `TORCHLIGHT_PYTHON` on `command` for what was found.
+    /// Sets `TORCHLIGHT_PROMTOOL`, `TORCHLIGHT_PROMETHEUS` (the server that Debian's
+    /// `prometheus` package installs beside promtool) and `TORCHLIGHT_PYTHON` on `command`
+    /// for what was found.
     pub(crate) fn export(&self, command: &mut Command) {
         if let Some(promtool) = &self.promtool {
             command.env(PROMTOOL_ENV, promtool);
+            let server = promtool.with_file_name("prometheus");
+            if std::env::var_os(PROMETHEUS_ENV).is_none() && workspace::is_executable(&server) {
+                command.env(PROMETHEUS_ENV, server);
+            }
         }
         if let Some(python) = &self.python {
             command.env(PYTHON_ENV, python);
