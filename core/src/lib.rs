@@ -52,8 +52,11 @@ mod sync;
 mod collect;
 mod counter;
 mod encoding;
+#[cfg(all(feature = "std", not(loom)))]
+mod family;
 mod gauge;
 mod histogram;
+mod info;
 #[cfg(not(loom))]
 mod labelled;
 #[cfg(not(loom))]
@@ -61,15 +64,24 @@ mod metric;
 mod name;
 #[cfg(not(loom))]
 mod registry;
+#[cfg(not(loom))]
+mod state_set;
+mod summary;
 
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{EncodeLabels, Encoder, Format, LabelEncoder, MetricType};
+#[cfg(all(feature = "std", not(loom)))]
+pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
 pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot};
+pub use info::{Info, InfoError};
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 #[cfg(not(loom))]
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
 pub use registry::{REGISTRY, RegisterError, Registry};
+#[cfg(not(loom))]
+pub use state_set::StateSet;
+pub use summary::Summary;
