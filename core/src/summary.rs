@@ -26,7 +26,8 @@ static NO_BUCKETS: Buckets<0> = Buckets::new([]);
 /// The count and sum of observed values (Python's `prometheus_client.Summary`):
 /// lock-free and allocation-free to observe, and never torn when read.
 ///
-/// Exposed as `<name>_sum` and `<name>_count`, without quantiles.
+/// Exposed as `<name>_sum` and `<name>_count`, without quantiles. Only non-negative
+/// values are recorded (see [`observe`](Self::observe)).
 ///
 /// ```
 /// use torchlight::{Format, Metric, Registry, Summary};
@@ -64,9 +65,17 @@ impl Summary {
         }
     }
 
-    /// Records one value. A NaN makes the sum NaN, as in `prometheus_client`.
+    /// Records one value: a size, a duration, anything non-negative.
+    ///
+    /// Negative values and NaN are ignored: OpenMetrics treats a summary's `_sum` as
+    /// counter-like, and parsers reject a negative or NaN one ("Counter-like samples
+    /// cannot be negative", `prometheus_client`), which would fail the whole scrape.
+    /// Use a [`Histogram`] for values that can be negative.
     #[inline]
     pub fn observe(&self, value: f64) {
+        if value.is_nan() || value < 0.0 {
+            return;
+        }
         self.inner.observe(value);
     }
 

@@ -1,2 +1,4 @@
 //! Cross-adapter conformance suite and reference-parser checks.
 #![forbid(unsafe_code)]
+
+pub mod fixtures;
