@@ -1,42 +1,8 @@
 //! Families of metrics labelled by values known only at run time (a path, a status
 //! code, a tenant), with a cardinality limit. Needs the `std` feature.
 //!
-//! # Design
-//!
-//! A [`Family`] maps label values to child metrics held by [`Arc`], in
-//! [`SHARDS`](Family::SHARDS) `RwLock<HashMap>` shards:
-//!
-//! - **Lookup** hashes the values once (SipHash with a per-family random key, so
-//!   attacker-chosen values cannot force collisions), takes the *read* lock of one
-//!   shard and finds the child by comparing the *full* values with the borrowed
-//!   `&[&str]`, then clones the `Arc`. No exclusive lock, no allocation.
-//! - **Creation** builds the child and its key outside any lock (so the constructor,
-//!   user code, never runs under a lock), then takes the shard's write lock, checks
-//!   again and inserts. Two allocations: the child's `Arc` and its packed key.
-//! - **Keys** are the label values themselves, packed into one `Arc<str>` as
-//!   length-prefixed records, never a hash alone: `["ab", "c"]` and `["a", "bc"]` are
-//!   different children (tikv/rust-prometheus merges them, `peers.md` §4 item 1).
-//! - **No guard escapes**: every method returns an owned `Arc<M>`, so two calls in one
-//!   expression cannot deadlock (prometheus/client_rust#231).
-//!
-//! # Cardinality limit: the overflow series
-//!
-//! A family holds at most [`limit`](Family::limit) children (default
-//! [`DEFAULT_LIMIT`](Family::DEFAULT_LIMIT)). Once it is full, a new combination of
-//! values gets the family's single *overflow child*, exposed as
-//! `name{otel_metric_overflow="true"}`, instead of a new child. This is the
-//! OpenTelemetry SDK's policy and label (`otel.metric.overflow`), chosen over an error
-//! because instrumentation code cannot do anything useful with an error except drop
-//! the observation: with the overflow series the family's totals stay right
-//! (`sum(rate(…))` still counts every request), the overflow is visible on a dashboard,
-//! and memory stays bounded. Removing or clearing children makes room again.
-//!
-//! # Exposition order
-//!
-//! Children are written sorted by their label values (lexicographically, value by
-//! value, by bytes), then the overflow child; so the output is deterministic. A scrape
-//! copies the children's handles into a `Vec` shard by shard and writes them with no
-//! lock held (the writer is user code).
+//! The design (locking, keys, the cardinality limit, the exposition order) is
+//! documented on [`Family`], where users read it.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
@@ -52,8 +18,7 @@ use crate::encoding::{EncodeLabels, Encoder, LabelEncoder, MetricType};
 use crate::name::is_label_name;
 use crate::sync::{AtomicUsize, Ordering};
 
-/// Child metrics keyed by label values known at run time; see the [module docs](self)
-/// for the locking, the cardinality limit and the exposition order.
+/// Child metrics keyed by label values known at run time, with a cardinality limit.
 ///
 /// `M` is the child metric ([`Counter`](crate::Counter), [`Gauge`](crate::Gauge),
 /// [`Histogram`](crate::Histogram), any [`Series`]); `F` builds a new child, so
@@ -94,6 +59,44 @@ use crate::sync::{AtomicUsize, Ordering};
 /// assert!(text.contains("http_latency_seconds_bucket{path=\"/\",le=\"0.1\"} 1\n"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Design
+///
+/// A family maps label values to child metrics held by [`Arc`], in
+/// [`SHARDS`](Self::SHARDS) `RwLock<HashMap>` shards:
+///
+/// - **Lookup** hashes the values once (SipHash with a per-family random key, so
+///   attacker-chosen values cannot force collisions), takes the *read* lock of one
+///   shard and finds the child by comparing the *full* values with the borrowed
+///   `&[&str]`, then clones the `Arc`. No exclusive lock, no allocation.
+/// - **Creation** builds the child and its key outside any lock (so the constructor,
+///   user code, never runs under a lock), then takes the shard's write lock, checks
+///   again and inserts. Two allocations stay: the child's `Arc` and its packed key
+///   (built in a `String`, then moved into an `Arc<str>`), plus the map's growth.
+/// - **Keys** are the label values themselves, packed into one `Arc<str>` as
+///   length-prefixed records, never a hash alone: `["ab", "c"]` and `["a", "bc"]` are
+///   different children (tikv/rust-prometheus merges them).
+/// - **No guard escapes**: every method returns an owned `Arc<M>`, so two calls in one
+///   expression cannot deadlock (prometheus/client_rust#231).
+///
+/// # Cardinality limit: the overflow series
+///
+/// A family holds at most [`limit`](Self::limit) children (default
+/// [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT)). Once it is full, a new combination of
+/// values gets the family's single *overflow child*, exposed as
+/// `name{otel_metric_overflow="true"}`, instead of a new child. This is the
+/// OpenTelemetry SDK's policy and label (`otel.metric.overflow`), chosen over an error
+/// because instrumentation code cannot do anything useful with an error except drop
+/// the observation: with the overflow series the family's totals stay right
+/// (`sum(rate(…))` still counts every request), the overflow is visible on a dashboard,
+/// and memory stays bounded. Removing or clearing children makes room again.
+///
+/// # Exposition order
+///
+/// Children are written sorted by their label values (lexicographically, value by
+/// value, by bytes), then the overflow child; so the output is deterministic. A scrape
+/// copies the children's handles into a `Vec` shard by shard and writes them with no
+/// lock held (the writer is user code).
 pub struct Family<M, F = fn() -> M> {
     /// Invariant: valid label names, distinct, none reserved by `M`'s type or equal to
     /// [`OVERFLOW_LABEL`](Self::OVERFLOW_LABEL).
@@ -231,10 +234,15 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     pub fn get_or_create(&self, values: &[&str]) -> Result<Arc<M>, LabelCountError> {
         let probe = self.probe(values)?;
         let shard = &self.shards[probe.shard()];
+        // Read before the lookup: if this sees the family full because a racing thread
+        // just created this very child (incrementing `len` under the shard's write
+        // lock), the read lock below is taken after that thread released the write
+        // lock, so the lookup finds the child rather than sending it to the overflow.
+        let full = self.len() >= self.limit;
         if let Some(child) = read(shard).get(&probe as &dyn View) {
             return Ok(Arc::clone(child));
         }
-        if self.len() >= self.limit {
+        if full {
             return Ok(self.overflow_child());
         }
         // Built before locking: `make` is user code and must not run under a lock.

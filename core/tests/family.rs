@@ -465,3 +465,30 @@ fn removal_and_scrapes_race_safely() {
     });
     assert!(family.len() <= 8);
 }
+
+/// Threads racing to create the child that fills the family all get that child: none
+/// is sent to the overflow series because the family became full meanwhile.
+#[test]
+fn racing_for_the_last_slot_never_overflows_the_same_child() {
+    const THREADS: usize = 4;
+    for _ in 0..200 {
+        let family = counters(&["k"]).with_limit(1);
+        let barrier = Barrier::new(THREADS);
+        let children: Vec<Arc<Counter>> = thread::scope(|scope| {
+            let workers: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        barrier.wait();
+                        family.get_or_create(&["only"]).unwrap()
+                    })
+                })
+                .collect();
+            workers.into_iter().map(|w| w.join().unwrap()).collect()
+        });
+        for child in &children {
+            assert!(Arc::ptr_eq(child, &children[0]));
+        }
+        let text = encode(Metric::new("last", "", family), Format::Text);
+        assert!(!text.contains("overflow"), "{text}");
+    }
+}
