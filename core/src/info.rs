@@ -3,7 +3,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
+use crate::collect::Collect;
 use crate::encoding::{EncodeLabels, Encoder, LabelEncoder, MetricType};
 use crate::name::is_label_name;
 
@@ -15,8 +15,10 @@ use crate::name::is_label_name;
 /// `build_info` (what `prometheus_client` does). Name the metric `build` or
 /// `build_info`: both expose the same bytes.
 ///
-/// The label names are checked when the `Info` is built; in a `static` a bad name is a
-/// compile error.
+/// The label names are checked when the `Info` is built (in a `static` a bad name is a
+/// compile error) and again at registration. An `Info` is a whole family on its own
+/// (it implements [`Collect`], not [`Series`](crate::Series)): inside a labelled
+/// family its label names could collide with the family's, which nothing could check.
 ///
 /// ```
 /// use torchlight::{Format, Info, Metric, Registry};
@@ -41,7 +43,9 @@ use crate::name::is_label_name;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Info<const N: usize> {
     /// Invariant: every name is a valid label name and no name repeats.
-    labels: [(&'static str, &'static str); N],
+    names: [&'static str; N],
+    /// `values[i]` goes with `names[i]`.
+    values: [&'static str; N],
 }
 
 /// Why an [`Info`]'s label pairs were rejected.
@@ -96,7 +100,15 @@ impl<const N: usize> Info<N> {
             }
             i += 1;
         }
-        Ok(Self { labels })
+        let mut names = [""; N];
+        let mut values = [""; N];
+        let mut i = 0;
+        while i < N {
+            names[i] = labels[i].0;
+            values[i] = labels[i].1;
+            i += 1;
+        }
+        Ok(Self { names, values })
     }
 
     /// Like [`try_new`](Self::try_new), for constants and statics.
@@ -116,9 +128,8 @@ impl<const N: usize> Info<N> {
     }
 
     /// The label pairs, in exposition order.
-    #[must_use]
-    pub const fn labels(&self) -> &[(&'static str, &'static str); N] {
-        &self.labels
+    pub fn labels(&self) -> impl Iterator<Item = (&'static str, &'static str)> + '_ {
+        self.names.iter().copied().zip(self.values.iter().copied())
     }
 }
 
@@ -138,26 +149,23 @@ pub(crate) const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-/// The series' own labels followed by the info's pairs.
-struct Both<'a, const N: usize> {
-    outer: &'a dyn EncodeLabels,
-    info: &'a [(&'static str, &'static str); N],
-}
+impl<const N: usize> Collect for Info<N> {
+    fn metric_type(&self) -> MetricType {
+        MetricType::Info
+    }
 
-impl<const N: usize> EncodeLabels for Both<'_, N> {
-    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
-        self.outer.encode(labels)?;
-        self.info.as_slice().encode(labels)
+    fn label_names(&self) -> &[&'static str] {
+        &self.names
+    }
+
+    fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
+        encoder.info(self)
     }
 }
 
-impl<const N: usize> Series for Info<N> {
-    const TYPE: MetricType = MetricType::Info;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        encoder.info(&Both {
-            outer: labels,
-            info: &self.labels,
-        })
+impl<const N: usize> EncodeLabels for Info<N> {
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
+        self.labels()
+            .try_for_each(|(name, value)| labels.label(name, value))
     }
 }

@@ -166,28 +166,6 @@ fn info_golden() {
 }
 
 #[test]
-fn info_in_a_labelled_family_puts_series_labels_first() {
-    static PER_REGION: Metric<Labelled<ByRegion, Info<1>, 2>> = Metric::new(
-        "endpoint_info",
-        "Where each region points.",
-        Labelled::new([
-            Info::new([("url", "https://eu.example")]),
-            Info::new([("url", "https://us.example")]),
-        ]),
-    );
-    let registry = Registry::new();
-    registry.register(&PER_REGION).unwrap();
-    assert_eq!(
-        encode(&registry, Format::OpenMetrics),
-        "# HELP endpoint Where each region points.\n\
-         # TYPE endpoint info\n\
-         endpoint_info{region=\"eu\",url=\"https://eu.example\"} 1.0\n\
-         endpoint_info{region=\"us\",url=\"https://us.example\"} 1.0\n\
-         # EOF\n"
-    );
-}
-
-#[test]
 fn info_label_names_are_checked() {
     assert_eq!(
         Info::try_new([("ok", "1"), ("__reserved", "2")]),
