@@ -60,6 +60,23 @@ use crate::sync::{AtomicUsize, Ordering};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// A family can also be a `static`, built on first use, and registered like any
+/// static metric:
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use torchlight::{Counter, Family, Metric, REGISTRY};
+///
+/// static ERRORS: LazyLock<Metric<Family<Counter>>> = LazyLock::new(|| {
+///     let family = Family::new(&["kind"], Counter::new).expect("valid label names");
+///     Metric::new("errors", "Errors by kind.", family)
+/// });
+///
+/// REGISTRY.register(&*ERRORS)?;
+/// ERRORS.get_or_create(&["timeout"])?.inc();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Design
 ///
 /// A family maps label values to child metrics held by [`Arc`], in
@@ -234,10 +251,12 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     pub fn get_or_create(&self, values: &[&str]) -> Result<Arc<M>, LabelCountError> {
         let probe = self.probe(values)?;
         let shard = &self.shards[probe.shard()];
-        // Read before the lookup: if this sees the family full because a racing thread
-        // just created this very child (incrementing `len` under the shard's write
-        // lock), the read lock below is taken after that thread released the write
-        // lock, so the lookup finds the child rather than sending it to the overflow.
+        // Read before the lookup. ORDERING: Relaxed is enough: if this load sees the
+        // family full because a racing thread just created this very child (its
+        // increment of `len` happens under the shard's write lock), then this thread's
+        // read lock below cannot come before that write lock (the load would then
+        // precede the increment), so it comes after its release and the lookup finds
+        // the child instead of sending it to the overflow.
         let full = self.len() >= self.limit;
         if let Some(child) = read(shard).get(&probe as &dyn View) {
             return Ok(Arc::clone(child));
@@ -288,11 +307,13 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     /// [`LabelCountError`] if `values` does not have one value per label name.
     pub fn remove(&self, values: &[&str]) -> Result<Option<Arc<M>>, LabelCountError> {
         let probe = self.probe(values)?;
-        let removed = write(&self.shards[probe.shard()]).remove(&probe as &dyn View);
+        let mut map = write(&self.shards[probe.shard()]);
+        let removed = map.remove(&probe as &dyn View);
         if removed.is_some() {
             // ORDERING: Relaxed: see `get_or_create`.
             self.len.fetch_sub(1, Ordering::Relaxed);
         }
+        drop(map);
         // The child is dropped, if this was its last handle, after the lock is released.
         Ok(removed)
     }
@@ -300,9 +321,11 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     /// Removes every child and the overflow child. Handles stay valid.
     pub fn clear(&self) {
         for shard in &self.shards {
-            let removed = core::mem::take(&mut *write(shard));
+            let mut map = write(shard);
+            let removed = core::mem::take(&mut *map);
             // ORDERING: Relaxed: see `get_or_create`.
             self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+            drop(map);
             // `removed` drops here, after the lock is released.
         }
         let overflow = write_lock(&self.overflow).take();
@@ -330,8 +353,12 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
         if let Some(child) = read_lock(&self.overflow).as_ref() {
             return Arc::clone(child);
         }
+        // Built before locking, and dropped after, if another thread won the race.
         let fresh = Arc::new((self.make)());
-        Arc::clone(write_lock(&self.overflow).get_or_insert(fresh))
+        let mut slot = write_lock(&self.overflow);
+        let child = Arc::clone(slot.get_or_insert_with(|| Arc::clone(&fresh)));
+        drop(slot);
+        child
     }
 }
 
