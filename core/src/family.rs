@@ -113,7 +113,10 @@ use crate::sync::{AtomicUsize, Ordering};
 /// Children are written sorted by their label values (lexicographically, value by
 /// value, by bytes), then the overflow child; so the output is deterministic. A scrape
 /// copies the children's handles into a `Vec` shard by shard and writes them with no
-/// lock held (the writer is user code).
+/// lock held (the writer is user code). Shards are read one after another, so a
+/// scrape racing removals and creations can mix moments (and then show a few more
+/// children than the limit), but never shows a child twice: a combination of values
+/// always lives in the same shard.
 pub struct Family<M, F = fn() -> M> {
     /// Invariant: valid label names, distinct, none reserved by `M`'s type or equal to
     /// [`OVERFLOW_LABEL`](Self::OVERFLOW_LABEL).
