@@ -113,8 +113,7 @@ impl Registry {
     /// names and that no registered family produces a sample name it would produce.
     ///
     /// A metric can be in one registry, once; registration is permanent (for metrics
-    /// that come and go, see `register_owned` with the `std`
-    /// feature).
+    /// that come and go, see `register_owned` with the `std` feature).
     ///
     /// # Errors
     ///
