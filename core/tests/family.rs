@@ -1,5 +1,6 @@
 //! Run-time label families: lookups, errors, removal, the cardinality limit, escaping,
 //! ordering and concurrent creation.
+#![cfg(feature = "std")]
 
 use std::sync::{Arc, Barrier};
 use std::thread;

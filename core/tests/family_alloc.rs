@@ -5,6 +5,7 @@
 //! This file opts into `unsafe` for exactly one thing, implementing `GlobalAlloc` by
 //! forwarding to the system allocator; the counts are per thread, so tests running in
 //! parallel do not disturb each other.
+#![cfg(feature = "std")]
 #![allow(unsafe_code)]
 
 use std::alloc::{GlobalAlloc, Layout, System};

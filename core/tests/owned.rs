@@ -1,4 +1,5 @@
 //! `Arc`-owned metrics registered and unregistered at run time.
+#![cfg(feature = "std")]
 
 use std::sync::Arc;
 use std::thread;
