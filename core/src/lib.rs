@@ -3,7 +3,10 @@
 //! - Metrics: [`Counter`], [`FloatCounter`], [`Gauge`], [`FloatGauge`] and
 //!   [`Histogram`], each with a `const fn` constructor so it can be a `static`, and
 //!   lock-free, allocation-free operations.
+//! - Python `prometheus_client`'s other types: [`Summary`] (count and sum), [`Info`]
+//!   (constant labels) and [`StateSet`] (its `Enum`).
 //! - Labels known at compile time: [`label_value!`], [`label_set!`] and [`Labelled`].
+//!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
 //! - Exposition: [`Registry::encode`] writes the Prometheus text format 0.0.4 or
@@ -33,7 +36,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits) | links `std` |
+//! | `std` (default) | run-time conveniences: yielding while a histogram collection waits; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) | links `std`; a family allocates once per child (about 140 B for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
@@ -54,8 +57,11 @@ mod sync;
 mod collect;
 mod counter;
 mod encoding;
+#[cfg(all(feature = "std", not(loom)))]
+mod family;
 mod gauge;
 mod histogram;
+mod info;
 #[cfg(not(loom))]
 mod labelled;
 #[cfg(not(loom))]
@@ -63,15 +69,24 @@ mod metric;
 mod name;
 #[cfg(not(loom))]
 mod registry;
+#[cfg(not(loom))]
+mod state_set;
+mod summary;
 
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{EncodeLabels, Encoder, Format, LabelEncoder, MetricType};
+#[cfg(all(feature = "std", not(loom)))]
+pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
 pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot};
+pub use info::{Info, InfoError};
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 #[cfg(not(loom))]
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
 pub use registry::{REGISTRY, RegisterError, Registry};
+#[cfg(not(loom))]
+pub use state_set::StateSet;
+pub use summary::Summary;

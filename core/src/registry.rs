@@ -11,6 +11,9 @@
 //! the published `*const Node` links back into the `&'static Node`s they came from.
 #![allow(unsafe_code)]
 
+#[cfg(feature = "std")]
+mod owned;
+
 use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::ptr;
@@ -86,7 +89,11 @@ pub struct Registry {
     head: AtomicPtr<Node>,
     /// Last node, or null. Read and written only under `writers`.
     tail: AtomicPtr<Node>,
+    /// Serialises registrations (static and owned) and their clash checks.
     writers: SpinLock,
+    /// `Arc`-owned families, exposed after the static ones.
+    #[cfg(feature = "std")]
+    owned: owned::Owned,
 }
 
 impl Registry {
@@ -97,6 +104,8 @@ impl Registry {
             head: AtomicPtr::new(ptr::null_mut()),
             tail: AtomicPtr::new(ptr::null_mut()),
             writers: SpinLock::new(),
+            #[cfg(feature = "std")]
+            owned: owned::Owned::new(),
         }
     }
 
@@ -104,7 +113,7 @@ impl Registry {
     /// names and that no registered family produces a sample name it would produce.
     ///
     /// A metric can be in one registry, once; registration is permanent (for metrics
-    /// that come and go, see the `std` feature's owned metrics).
+    /// that come and go, see `register_owned` with the `std` feature).
     ///
     /// # Errors
     ///
@@ -143,21 +152,12 @@ impl Registry {
     }
 
     fn check_clashes(&self, new: &Metadata, new_type: MetricType) -> Result<(), RegisterError> {
-        let new_family = new.family(new_type);
         for entry in self.entries() {
-            let existing_type = entry.collector().metric_type();
-            let existing = entry.metadata().family(existing_type);
-            let clash = [""].iter().chain(existing_type.sample_suffixes()).any(|a| {
-                [""].iter()
-                    .chain(new_type.sample_suffixes())
-                    .any(|b| concat_eq(existing, a, new_family, b))
-            });
-            if clash {
-                return Err(RegisterError::Clash {
-                    name: new.name(),
-                    existing: entry.metadata().name(),
-                });
-            }
+            check_clash(entry, new, new_type)?;
+        }
+        #[cfg(feature = "std")]
+        for entry in self.owned.snapshot() {
+            check_clash(&*entry, new, new_type)?;
         }
         Ok(())
     }
@@ -194,8 +194,37 @@ impl Registry {
         for entry in self.entries() {
             encode_family(w, format, entry.metadata(), entry.collector())?;
         }
+        // Handles copied out first: no lock is held while the writer runs. Nothing is
+        // allocated when no owned metric is registered.
+        #[cfg(feature = "std")]
+        for entry in self.owned.snapshot() {
+            encode_family(w, format, entry.metadata(), entry.collector())?;
+        }
         Ok(())
     }
+}
+
+/// Fails if `new` would produce a sample name that `entry` produces.
+fn check_clash(
+    entry: &dyn Entry,
+    new: &Metadata,
+    new_type: MetricType,
+) -> Result<(), RegisterError> {
+    let new_family = new.family(new_type);
+    let existing_type = entry.collector().metric_type();
+    let existing = entry.metadata().family(existing_type);
+    let clash = [""].iter().chain(existing_type.sample_suffixes()).any(|a| {
+        [""].iter()
+            .chain(new_type.sample_suffixes())
+            .any(|b| concat_eq(existing, a, new_family, b))
+    });
+    if clash {
+        return Err(RegisterError::Clash {
+            name: new.name(),
+            existing: entry.metadata().name(),
+        });
+    }
+    Ok(())
 }
 
 impl Default for Registry {
@@ -206,9 +235,13 @@ impl Default for Registry {
 
 impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_list()
-            .entries(self.entries().map(Entry::metadata))
-            .finish()
+        let mut list = f.debug_list();
+        list.entries(self.entries().map(Entry::metadata));
+        #[cfg(feature = "std")]
+        for entry in self.owned.snapshot() {
+            list.entry(entry.metadata());
+        }
+        list.finish()
     }
 }
 
@@ -239,6 +272,10 @@ pub(crate) fn validate(
 ) -> Result<(), RegisterError> {
     let name = metadata.name();
     if !is_metric_name(name) {
+        return Err(RegisterError::InvalidName { name });
+    }
+    // A state set's family name is also the label that names its states.
+    if metric_type == MetricType::StateSet && !is_label_name(metadata.family(metric_type)) {
         return Err(RegisterError::InvalidName { name });
     }
     if let Some(unit) = metadata.unit() {
@@ -279,7 +316,9 @@ pub(crate) fn validate(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegisterError {
-    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*` (for a state set,
+    /// which uses its name as a label name, `[a-zA-Z_][a-zA-Z0-9_]*` without a
+    /// leading `__`).
     InvalidName {
         /// The rejected name.
         name: &'static str,
@@ -321,7 +360,7 @@ pub enum RegisterError {
         /// The registered metric it clashes with.
         existing: &'static str,
     },
-    /// This metric is already in a registry.
+    /// This metric is already in a registry (owned metrics: until unregistered).
     AlreadyRegistered {
         /// The metric.
         name: &'static str,
@@ -333,7 +372,8 @@ impl fmt::Display for RegisterError {
         match self {
             Self::InvalidName { name } => write!(
                 f,
-                "invalid metric name {name:?}: use letters, digits, '_' and ':', not starting with a digit"
+                "invalid metric name {name:?}: use letters, digits, '_' and ':', not starting with a digit \
+                 (a state set's name is also a label name: no ':' and no leading \"__\")"
             ),
             Self::InvalidLabelName { name, label } => write!(
                 f,

@@ -24,6 +24,11 @@ pub(crate) use portable_atomic::{AtomicI64, AtomicU64};
 pub(crate) use core::sync::atomic::{AtomicBool, AtomicPtr};
 #[cfg(all(not(loom), not(target_has_atomic = "ptr")))]
 pub(crate) use portable_atomic::{AtomicBool, AtomicPtr};
+// Label families (`std` only) count their children in a pointer-sized word.
+#[cfg(all(not(loom), feature = "std", target_has_atomic = "ptr"))]
+pub(crate) use core::sync::atomic::AtomicUsize;
+#[cfg(all(not(loom), feature = "std", not(target_has_atomic = "ptr")))]
+pub(crate) use portable_atomic::AtomicUsize;
 
 pub(crate) use core::sync::atomic::Ordering;
 

@@ -1,0 +1,696 @@
+//! Families of metrics labelled by values known only at run time (a path, a status
+//! code, a tenant), with a cardinality limit. Needs the `std` feature.
+//!
+//! The design (locking, keys, the cardinality limit, the exposition order) is
+//! documented on [`Family`], where users read it.
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::collections::hash_map::RandomState;
+use std::fmt::{self, Write as _};
+use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::string::String;
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::vec::Vec;
+
+use crate::collect::{Collect, Series};
+use crate::encoding::{EncodeLabels, Encoder, LabelEncoder, MetricType};
+use crate::name::is_label_name;
+use crate::sync::{AtomicUsize, Ordering};
+
+/// Child metrics keyed by label values known at run time, with a cardinality limit.
+///
+/// `M` is the child metric ([`Counter`](crate::Counter), [`Gauge`](crate::Gauge),
+/// [`Histogram`](crate::Histogram), any [`Series`]); `F` builds a new child, so
+/// histograms get their buckets. Children are [`Arc<M>`] handles that stay valid after
+/// they are removed from the family (a removed child is no longer exposed; asking for
+/// its values again creates a new child at zero).
+///
+/// ```
+/// use std::sync::Arc;
+/// use torchlight::{Buckets, Counter, Family, Format, Histogram, Metric, Registry};
+///
+/// static LATENCY_BUCKETS: Buckets<3> = Buckets::new([0.01, 0.1, 1.0]);
+///
+/// let requests = Arc::new(Metric::new(
+///     "http_requests",
+///     "Requests served.",
+///     Family::new(&["method", "path"], Counter::new)?,
+/// ));
+/// let latency = Arc::new(Metric::new(
+///     "http_latency_seconds",
+///     "Time to serve.",
+///     Family::new(&["path"], || Histogram::with_buckets(&LATENCY_BUCKETS))?.with_limit(100),
+/// ));
+/// let registry = Registry::new();
+/// registry.register_owned(Arc::clone(&requests))?;
+/// registry.register_owned(Arc::clone(&latency))?;
+///
+/// // Look a child up once and keep the handle on hot paths.
+/// let home = requests.get_or_create(&["GET", "/"])?;
+/// home.inc();
+/// requests.get_or_create(&["POST", "/say \"hi\""])?.inc_by(2);
+/// latency.get_or_create(&["/"])?.observe(0.05);
+///
+/// let mut text = String::new();
+/// registry.encode(&mut text, Format::Text)?;
+/// assert!(text.contains("http_requests_total{method=\"GET\",path=\"/\"} 1\n"));
+/// assert!(text.contains("http_requests_total{method=\"POST\",path=\"/say \\\"hi\\\"\"} 2\n"));
+/// assert!(text.contains("http_latency_seconds_bucket{path=\"/\",le=\"0.1\"} 1\n"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// A family can also be a `static`, built on first use, and registered like any
+/// static metric:
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use torchlight::{Counter, Family, Metric, REGISTRY};
+///
+/// static ERRORS: LazyLock<Metric<Family<Counter>>> = LazyLock::new(|| {
+///     let family = Family::new(&["kind"], Counter::new).expect("valid label names");
+///     Metric::new("errors", "Errors by kind.", family)
+/// });
+///
+/// REGISTRY.register(&*ERRORS)?;
+/// ERRORS.get_or_create(&["timeout"])?.inc();
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Design
+///
+/// A family maps label values to child metrics held by [`Arc`], in
+/// [`SHARDS`](Self::SHARDS) `RwLock<HashMap>` shards:
+///
+/// - **Lookup** hashes the values once (SipHash with a per-family random key, so
+///   attacker-chosen values cannot force collisions), takes the *read* lock of one
+///   shard and finds the child by comparing the *full* values with the borrowed
+///   `&[&str]`, then clones the `Arc`. No exclusive lock, no allocation.
+/// - **Creation** builds the child and its key outside any lock (so the constructor,
+///   user code, never runs under a lock), then takes the shard's write lock, checks
+///   again and inserts. Two allocations stay: the child's `Arc` and its packed key
+///   (built in a `String`, then moved into an `Arc<str>`), plus the map's growth.
+/// - **Keys** are the label values themselves, packed into one `Arc<str>` as
+///   length-prefixed records, never a hash alone: `["ab", "c"]` and `["a", "bc"]` are
+///   different children (tikv/rust-prometheus merges them).
+/// - **No guard escapes**: every method returns an owned `Arc<M>`, so two calls in one
+///   expression cannot deadlock (prometheus/client_rust#231).
+///
+/// # Cardinality limit: the overflow series
+///
+/// A family holds at most [`limit`](Self::limit) children (default
+/// [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT)). Once it is full, a new combination of
+/// values gets the family's single *overflow child*, exposed as
+/// `name{otel_metric_overflow="true"}`, instead of a new child. This is the
+/// OpenTelemetry SDK's policy and label (`otel.metric.overflow`), chosen over an error
+/// because instrumentation code cannot do anything useful with an error except drop
+/// the observation: with the overflow series the family's totals stay right
+/// (`sum(rate(…))` still counts every request), the overflow is visible on a dashboard,
+/// and memory stays bounded. Removing or clearing children makes room again.
+///
+/// # Exposition order
+///
+/// Children are written sorted by their label values (lexicographically, value by
+/// value, by bytes), then the overflow child; so the output is deterministic. A scrape
+/// copies the children's handles into a `Vec` shard by shard and writes them with no
+/// lock held (the writer is user code). Shards are read one after another, so a
+/// scrape racing removals and creations can mix moments (and then show a few more
+/// children than the limit), but never shows a child twice: a combination of values
+/// always lives in the same shard.
+pub struct Family<M, F = fn() -> M> {
+    /// Invariant: valid label names, distinct, none reserved by `M`'s type or equal to
+    /// [`OVERFLOW_LABEL`](Self::OVERFLOW_LABEL).
+    names: &'static [&'static str],
+    make: F,
+    limit: usize,
+    /// Keys the hash of the label values; random per family.
+    hasher: RandomState,
+    /// Invariant: a key lives only in the shard [`Probe::shard`] names for its hash.
+    shards: [RwLock<Shard<M>>; SHARDS],
+    /// Invariant: the number of children in all shards, `<= limit`; changed only under
+    /// the write lock of the shard that gains or loses the child.
+    len: AtomicUsize,
+    /// The child that stands in for every combination refused by the limit; created
+    /// the first time the limit refuses one.
+    overflow: RwLock<Option<Arc<M>>>,
+}
+
+type Shard<M> = HashMap<Key, Arc<M>, BuildHasherDefault<PassThrough>>;
+
+/// 16 shards: enough that threads working on different children rarely share a lock
+/// word (a read lock is still one atomic read-modify-write on it), few enough that a
+/// family costs about a kilobyte empty. dashmap makes the same trade with
+/// `4 × cores` rounded to a power of two; a fixed count keeps the type simple.
+const SHARDS: usize = 16;
+
+impl<M: Series> Family<M> {
+    /// A family whose children carry `label_names` and are built by `make` (a function
+    /// such as `Counter::new`, or a closure that captures nothing, such as
+    /// `|| Histogram::with_buckets(&BUCKETS)`), limited to
+    /// [`DEFAULT_LIMIT`](Self::DEFAULT_LIMIT) children.
+    ///
+    /// # Errors
+    ///
+    /// [`LabelNamesError`] if a name is invalid, repeated, or reserved.
+    pub fn new(
+        label_names: &'static [&'static str],
+        make: fn() -> M,
+    ) -> Result<Self, LabelNamesError> {
+        Self::with_constructor(label_names, make)
+    }
+}
+
+impl<M: Series, F: Fn() -> M> Family<M, F> {
+    /// The most children a family holds unless told otherwise: 2000, the OpenTelemetry
+    /// SDK's default cardinality limit.
+    pub const DEFAULT_LIMIT: usize = 2000;
+
+    /// The label that marks the overflow child:
+    /// `name{otel_metric_overflow="true"}`, as the OpenTelemetry SDK writes it.
+    pub const OVERFLOW_LABEL: &'static str = "otel_metric_overflow";
+
+    /// The number of shards the children are spread over.
+    pub const SHARDS: usize = SHARDS;
+
+    /// Like [`new`](Family::new) with any constructor, such as a closure that captures
+    /// run-time bucket bounds.
+    ///
+    /// # Errors
+    ///
+    /// [`LabelNamesError`] if a name is invalid, repeated, or reserved.
+    pub fn with_constructor(
+        label_names: &'static [&'static str],
+        make: F,
+    ) -> Result<Self, LabelNamesError> {
+        let reserved: &[&str] = match M::TYPE {
+            MetricType::Histogram => &["le"],
+            MetricType::Summary => &["quantile"],
+            _ => &[],
+        };
+        for (i, label) in label_names.iter().enumerate() {
+            if !is_label_name(label) {
+                return Err(LabelNamesError::Invalid { label });
+            }
+            if reserved.contains(label) || *label == Self::OVERFLOW_LABEL {
+                return Err(LabelNamesError::Reserved { label });
+            }
+            if label_names[..i].contains(label) {
+                return Err(LabelNamesError::Duplicate { label });
+            }
+        }
+        Ok(Self {
+            names: label_names,
+            make,
+            limit: Self::DEFAULT_LIMIT,
+            hasher: RandomState::new(),
+            shards: core::array::from_fn(|_| RwLock::new(HashMap::default())),
+            len: AtomicUsize::new(0),
+            overflow: RwLock::new(None),
+        })
+    }
+
+    /// Sets the most children the family holds before new combinations go to the
+    /// overflow child. `0` sends everything to the overflow child.
+    #[must_use]
+    pub fn with_limit(mut self, limit: usize) -> Self {
+        self.limit = limit;
+        self
+    }
+
+    /// The label names, in exposition order.
+    #[must_use]
+    pub fn label_names(&self) -> &'static [&'static str] {
+        self.names
+    }
+
+    /// The most children the family holds.
+    #[must_use]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
+    /// The number of children (not counting the overflow child).
+    #[must_use]
+    pub fn len(&self) -> usize {
+        // ORDERING: Relaxed: a count, read on its own.
+        self.len.load(Ordering::Relaxed)
+    }
+
+    /// Whether the family has no children (not counting the overflow child).
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The child for `values` (one per label name, in order), created at zero if it
+    /// does not exist; or, when the family is full, the overflow child.
+    ///
+    /// An existing child costs a hash, a shared read lock and an `Arc` clone; nothing
+    /// is allocated. Keep the handle where a path is hot.
+    ///
+    /// # Errors
+    ///
+    /// [`LabelCountError`] if `values` does not have one value per label name.
+    pub fn get_or_create(&self, values: &[&str]) -> Result<Arc<M>, LabelCountError> {
+        let probe = self.probe(values)?;
+        let shard = &self.shards[probe.shard()];
+        // Read before the lookup. ORDERING: Relaxed is enough: if this load sees the
+        // family full because a racing thread just created this very child (its
+        // increment of `len` happens under the shard's write lock), then this thread's
+        // read lock below cannot come before that write lock (the load would then
+        // precede the increment), so it comes after its release and the lookup finds
+        // the child instead of sending it to the overflow.
+        let full = self.len() >= self.limit;
+        if let Some(child) = read(shard).get(&probe as &dyn View) {
+            return Ok(Arc::clone(child));
+        }
+        if full {
+            return Ok(self.overflow_child());
+        }
+        // Built before locking: `make` is user code and must not run under a lock.
+        let child = Arc::new((self.make)());
+        let key = Key::new(&probe);
+        let mut map = write(shard);
+        if let Some(existing) = map.get(&probe as &dyn View) {
+            return Ok(Arc::clone(existing));
+        }
+        // ORDERING: Relaxed: the count only has to be exact, which the atomic
+        // read-modify-write guarantees; it publishes nothing.
+        let reserved = self
+            .len
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| {
+                (n < self.limit).then_some(n + 1)
+            })
+            .is_ok();
+        if !reserved {
+            drop(map);
+            return Ok(self.overflow_child());
+        }
+        map.insert(key, Arc::clone(&child));
+        Ok(child)
+    }
+
+    /// The child for `values`, if it exists (never the overflow child).
+    ///
+    /// # Errors
+    ///
+    /// [`LabelCountError`] if `values` does not have one value per label name.
+    pub fn get(&self, values: &[&str]) -> Result<Option<Arc<M>>, LabelCountError> {
+        let probe = self.probe(values)?;
+        Ok(read(&self.shards[probe.shard()])
+            .get(&probe as &dyn View)
+            .cloned())
+    }
+
+    /// Removes the child for `values` from the family and returns it. Handles to it
+    /// stay valid but are no longer exposed.
+    ///
+    /// # Errors
+    ///
+    /// [`LabelCountError`] if `values` does not have one value per label name.
+    pub fn remove(&self, values: &[&str]) -> Result<Option<Arc<M>>, LabelCountError> {
+        let probe = self.probe(values)?;
+        let mut map = write(&self.shards[probe.shard()]);
+        let removed = map.remove(&probe as &dyn View);
+        if removed.is_some() {
+            // ORDERING: Relaxed: see `get_or_create`.
+            self.len.fetch_sub(1, Ordering::Relaxed);
+        }
+        drop(map);
+        // The child is dropped, if this was its last handle, after the lock is released.
+        Ok(removed)
+    }
+
+    /// Removes every child and the overflow child. Handles stay valid.
+    pub fn clear(&self) {
+        for shard in &self.shards {
+            let mut map = write(shard);
+            let removed = core::mem::take(&mut *map);
+            // ORDERING: Relaxed: see `get_or_create`.
+            self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+            drop(map);
+            // `removed` drops here, after the lock is released.
+        }
+        let overflow = write_lock(&self.overflow).take();
+        drop(overflow);
+    }
+
+    fn probe<'a>(&self, values: &'a [&'a str]) -> Result<Probe<'a>, LabelCountError> {
+        if values.len() != self.names.len() {
+            return Err(LabelCountError {
+                expected: self.names.len(),
+                got: values.len(),
+            });
+        }
+        let mut hasher = self.hasher.build_hasher();
+        for value in values {
+            value.hash(&mut hasher);
+        }
+        Ok(Probe {
+            hash: hasher.finish(),
+            values,
+        })
+    }
+
+    fn overflow_child(&self) -> Arc<M> {
+        if let Some(child) = read_lock(&self.overflow).as_ref() {
+            return Arc::clone(child);
+        }
+        // Built before locking, and dropped after, if another thread won the race.
+        let fresh = Arc::new((self.make)());
+        let mut slot = write_lock(&self.overflow);
+        let child = Arc::clone(slot.get_or_insert_with(|| Arc::clone(&fresh)));
+        drop(slot);
+        child
+    }
+}
+
+impl<M, F> fmt::Debug for Family<M, F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Family")
+            .field("label_names", &self.names)
+            .field("limit", &self.limit)
+            // ORDERING: Relaxed: see `len`.
+            .field("len", &self.len.load(Ordering::Relaxed))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<M, F> Collect for Family<M, F>
+where
+    M: Series + Send + Sync,
+    F: Fn() -> M + Sync,
+{
+    fn metric_type(&self) -> MetricType {
+        M::TYPE
+    }
+
+    fn label_names(&self) -> &[&'static str] {
+        self.names
+    }
+
+    fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
+        let mut children: Vec<(Key, Arc<M>)> = Vec::with_capacity(self.len());
+        for shard in &self.shards {
+            let map = read(shard);
+            children.extend(map.iter().map(|(k, m)| (k.clone(), Arc::clone(m))));
+        }
+        children.sort_unstable_by(|(a, _), (b, _)| a.values().cmp(b.values()));
+        for (key, child) in &children {
+            let labels = ChildLabels {
+                names: self.names,
+                key,
+            };
+            child.encode_series(&labels, encoder)?;
+        }
+        let overflow = read_lock(&self.overflow).clone();
+        if let Some(child) = overflow {
+            child.encode_series(&[(Self::OVERFLOW_LABEL, "true")], encoder)?;
+        }
+        Ok(())
+    }
+}
+
+/// A child's label pairs: the family's names with the key's values.
+struct ChildLabels<'a> {
+    names: &'static [&'static str],
+    key: &'a Key,
+}
+
+impl EncodeLabels for ChildLabels<'_> {
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
+        self.names
+            .iter()
+            .zip(self.key.values())
+            .try_for_each(|(name, value)| labels.label(name, value))
+    }
+}
+
+/// Why a [`Family`] could not be built from its label names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LabelNamesError {
+    /// The name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
+    Invalid {
+        /// The rejected name.
+        label: &'static str,
+    },
+    /// The name is used by the child metric's type (`le` for histograms, `quantile`
+    /// for summaries) or by the family's overflow series (`otel_metric_overflow`).
+    Reserved {
+        /// The rejected name.
+        label: &'static str,
+    },
+    /// The name is given twice.
+    Duplicate {
+        /// The repeated name.
+        label: &'static str,
+    },
+}
+
+impl fmt::Display for LabelNamesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Invalid { label } => write!(
+                f,
+                "invalid label name {label:?}: use letters, digits and '_', not starting \
+                 with a digit or \"__\""
+            ),
+            Self::Reserved { label } => write!(
+                f,
+                "label name {label:?} is reserved (by the metric type or the overflow \
+                 series); pick another name"
+            ),
+            Self::Duplicate { label } => {
+                write!(
+                    f,
+                    "label name {label:?} is given twice; list each label once"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for LabelNamesError {}
+
+/// The label values given to a [`Family`] did not match its label names in number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabelCountError {
+    /// How many label names the family has.
+    pub expected: usize,
+    /// How many values were given.
+    pub got: usize,
+}
+
+impl fmt::Display for LabelCountError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "expected {} label values (one per label name, in order), got {}",
+            self.expected, self.got
+        )
+    }
+}
+
+impl std::error::Error for LabelCountError {}
+
+fn read<M>(shard: &RwLock<Shard<M>>) -> RwLockReadGuard<'_, Shard<M>> {
+    read_lock(shard)
+}
+
+fn write<M>(shard: &RwLock<Shard<M>>) -> RwLockWriteGuard<'_, Shard<M>> {
+    write_lock(shard)
+}
+
+// A poisoned lock only means a thread panicked while holding it; no code here can
+// leave a map half-updated (inserts and removals are single calls), so carry on.
+fn read_lock<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Hex digits of the byte length that precedes each value in a [`Key`].
+const LEN_DIGITS: usize = 16;
+
+/// A child's label values, owned: one allocation for all of them.
+#[derive(Clone)]
+struct Key {
+    /// The family hasher's hash of the values (see [`Family::probe`]).
+    hash: u64,
+    /// Invariant: for each value in order, its byte length as [`LEN_DIGITS`] lowercase
+    /// hex digits, then the value.
+    packed: Arc<str>,
+}
+
+impl Key {
+    fn new(probe: &Probe<'_>) -> Self {
+        let capacity = probe.values.iter().map(|v| LEN_DIGITS + v.len()).sum();
+        let mut packed = String::with_capacity(capacity);
+        for value in probe.values {
+            // Writing to a `String` cannot fail.
+            let _ = write!(packed, "{:016x}", value.len());
+            packed.push_str(value);
+        }
+        Self {
+            hash: probe.hash,
+            packed: Arc::from(packed),
+        }
+    }
+}
+
+/// Label values being looked up, borrowed from the caller.
+struct Probe<'a> {
+    hash: u64,
+    values: &'a [&'a str],
+}
+
+impl Probe<'_> {
+    /// Bits 32..36 of the hash pick the shard: the map inside uses the low bits for the
+    /// bucket and the top seven for its tags, so these stay independent of both.
+    fn shard(&self) -> usize {
+        // Masked to 0..16: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let index = ((self.hash >> 32) as usize) % SHARDS;
+        index
+    }
+}
+
+/// Label values as the map compares them: a stored [`Key`] or a borrowed [`Probe`].
+/// Equality compares every value in full; the hash is only a shortcut.
+trait View {
+    fn hash_value(&self) -> u64;
+    fn values(&self) -> Values<'_>;
+}
+
+impl View for Key {
+    fn hash_value(&self) -> u64 {
+        self.hash
+    }
+
+    fn values(&self) -> Values<'_> {
+        Values::Packed(&self.packed)
+    }
+}
+
+impl View for Probe<'_> {
+    fn hash_value(&self) -> u64 {
+        self.hash
+    }
+
+    fn values(&self) -> Values<'_> {
+        Values::Slice(self.values.iter())
+    }
+}
+
+impl Hash for dyn View + '_ {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash_value());
+    }
+}
+
+impl PartialEq for dyn View + '_ {
+    fn eq(&self, other: &Self) -> bool {
+        self.hash_value() == other.hash_value() && self.values().eq(other.values())
+    }
+}
+
+impl Eq for dyn View + '_ {}
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        Hash::hash(self as &dyn View, state);
+    }
+}
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        (self as &dyn View) == (other as &dyn View)
+    }
+}
+
+impl Eq for Key {}
+
+impl<'a> Borrow<dyn View + 'a> for Key {
+    fn borrow(&self) -> &(dyn View + 'a) {
+        self
+    }
+}
+
+/// The values of a [`View`], in order.
+enum Values<'a> {
+    Slice(core::slice::Iter<'a, &'a str>),
+    /// The rest of a packed key.
+    Packed(&'a str),
+}
+
+impl<'a> Iterator for Values<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        match self {
+            Self::Slice(values) => values.next().copied(),
+            Self::Packed(rest) => {
+                let (len, tail) = rest.split_at_checked(LEN_DIGITS)?;
+                let len = usize::from_str_radix(len, 16).ok()?;
+                let (value, tail) = tail.split_at_checked(len)?;
+                *rest = tail;
+                Some(value)
+            }
+        }
+    }
+}
+
+/// The map's hasher: passes through the hash the family already computed, so values
+/// are hashed once per lookup.
+#[derive(Default)]
+struct PassThrough(u64);
+
+impl Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is ever called (see `Hash for dyn View`); fold anything
+        // else in rather than lose it.
+        for &byte in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(byte);
+        }
+    }
+
+    fn write_u64(&mut self, hash: u64) {
+        self.0 = hash;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packed(values: &[&str]) -> Key {
+        Key::new(&Probe { hash: 0, values })
+    }
+
+    #[test]
+    fn keys_round_trip_any_value() {
+        let values = ["", "ab", "ünï\"\\\n", "0000000000000003abc", "x"];
+        let key = packed(&values);
+        assert!(key.values().eq(values.iter().copied()));
+    }
+
+    #[test]
+    fn keys_compare_full_values() {
+        // Same concatenation, different split: never the same key.
+        assert!(packed(&["ab", "c"]) != packed(&["a", "bc"]));
+        assert!(packed(&["ab", "c"]) == packed(&["ab", "c"]));
+        let probe = Probe {
+            hash: 0,
+            values: &["a", "bc"],
+        };
+        assert!(&packed(&["ab", "c"]) as &dyn View != &probe as &dyn View);
+        assert!(&packed(&["a", "bc"]) as &dyn View == &probe as &dyn View);
+    }
+}

@@ -1,0 +1,180 @@
+//! Allocation accounting for label families, with a counting global allocator: the
+//! read path allocates nothing, creating a child allocates a bounded amount, and the
+//! memory per child is measured (run with `--nocapture` to see the numbers).
+//!
+//! This file opts into `unsafe` for exactly one thing, implementing `GlobalAlloc` by
+//! forwarding to the system allocator; the counts are per thread, so tests running in
+//! parallel do not disturb each other.
+#![cfg(feature = "std")]
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use torchlight::{Counter, Family, Format, Histogram, Metric, Registry};
+
+struct Counting;
+
+thread_local! {
+    /// Allocation calls made by this thread.
+    static CALLS: Cell<u64> = const { Cell::new(0) };
+    /// Bytes this thread allocated minus bytes it freed.
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+}
+
+fn track(calls: u64, bytes: i64) {
+    // `try_with`: during thread teardown the cells may be gone; skip counting then.
+    let _ = CALLS.try_with(|c| c.set(c.get() + calls));
+    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
+}
+
+fn size(layout: Layout) -> i64 {
+    i64::try_from(layout.size()).unwrap_or(i64::MAX)
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
+// `System`'s guarantees carry over; the bookkeeping touches only `const`-initialised
+// thread-locals without destructors, which never allocate.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        track(1, size(layout));
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        track(0, -size(layout));
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        track(1, size(layout));
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        track(
+            1,
+            i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout),
+        );
+        // SAFETY: forwarded unchanged (see the impl).
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// `(allocation calls, net bytes)` made by this thread while running `f`.
+fn measure<T>(f: impl FnOnce() -> T) -> (T, u64, i64) {
+    let (calls, live) = (CALLS.with(Cell::get), LIVE.with(Cell::get));
+    let out = f();
+    (
+        out,
+        CALLS.with(Cell::get) - calls,
+        LIVE.with(Cell::get) - live,
+    )
+}
+
+#[test]
+fn looking_up_an_existing_child_does_not_allocate() {
+    let family = Family::new(&["method", "path"], Counter::new).expect("valid names");
+    let path = String::from("/api/v1/items");
+    family
+        .get_or_create(&["GET", &path])
+        .expect("two values")
+        .inc();
+    let ((), calls, bytes) = measure(|| {
+        for _ in 0..10_000 {
+            let child = family.get_or_create(&["GET", &path]).expect("two values");
+            child.inc();
+            drop(child);
+            let again = family.get(&["GET", &path]).expect("two values");
+            assert!(again.is_some());
+        }
+    });
+    assert_eq!((calls, bytes), (0, 0), "the read path allocated");
+    assert_eq!(
+        family
+            .get(&["GET", &path])
+            .expect("two values")
+            .map(|c| c.get()),
+        Some(10_001)
+    );
+}
+
+#[test]
+fn creating_a_child_allocates_its_handle_and_key() {
+    let family = Family::new(&["path"], Counter::new).expect("valid names");
+    // Warm the map of the shard up so its growth does not count.
+    for i in 0..1_000 {
+        family
+            .get_or_create(&[&format!("warm{i}")])
+            .expect("one value");
+    }
+    let key = String::from("/fresh");
+    let (_child, calls, _) = measure(|| family.get_or_create(&[&key]).expect("one value"));
+    // The child's Arc, the packed key built in a String and moved into an Arc<str>
+    // (two calls), and possibly one growth of the shard's map.
+    assert!(calls <= 4, "creating a child made {calls} allocation calls");
+}
+
+#[test]
+fn encoding_a_registry_without_owned_metrics_does_not_allocate() {
+    static PLAIN: Metric<Counter> = Metric::new("plain", "", Counter::new());
+    let registry = Registry::new();
+    registry.register(&PLAIN).expect("valid metric");
+    let mut out = String::with_capacity(4096);
+    let (result, calls, _) = measure(|| registry.encode(&mut out, Format::OpenMetrics));
+    result.expect("String writes cannot fail");
+    assert_eq!(calls, 0, "a registry without owned metrics allocated");
+}
+
+/// Net heap bytes per child, plus its inline size, over 10 000 children.
+#[test]
+fn memory_per_child() {
+    const CHILDREN: usize = 10_000;
+    let values: Vec<String> = (0..CHILDREN).map(|i| format!("/path/{i:05}")).collect();
+
+    let (counters, _, counter_bytes) = measure(|| {
+        let family = Family::new(&["method", "path"], Counter::new).expect("valid names");
+        let family = family.with_limit(CHILDREN);
+        for value in &values {
+            family.get_or_create(&["GET", value]).expect("two values");
+        }
+        family
+    });
+    assert_eq!(counters.len(), CHILDREN);
+
+    let (histograms, _, histogram_bytes) = measure(|| {
+        let family = Family::new(&["method", "path"], Histogram::new).expect("valid names");
+        let family = family.with_limit(CHILDREN);
+        for value in &values {
+            family.get_or_create(&["GET", value]).expect("two values");
+        }
+        family
+    });
+    assert_eq!(histograms.len(), CHILDREN);
+
+    let per = |bytes: i64| bytes / i64::try_from(CHILDREN).expect("small");
+    println!(
+        "memory per child over {CHILDREN} children with two label values of 3 and 11 bytes: \
+         Family<Counter> {} B (size_of::<Counter>() = {} B), \
+         Family<Histogram> {} B (size_of::<Histogram>() = {} B)",
+        per(counter_bytes),
+        size_of::<Counter>(),
+        per(histogram_bytes),
+        size_of::<Histogram>(),
+    );
+    // Generous bounds that still catch a regression to per-value boxes or per-child
+    // maps: the packed key is one allocation, the child one more, the map entry ~40 B.
+    assert!(
+        per(counter_bytes) < 200,
+        "{} B per counter",
+        per(counter_bytes)
+    );
+    let histogram = i64::try_from(size_of::<Histogram>()).expect("small");
+    assert!(per(histogram_bytes) < histogram + 200);
+}
