@@ -103,3 +103,37 @@ fn fixtures_are_deterministic() {
         assert_eq!(exposition(Format::OpenMetrics), OPENMETRICS);
     }
 }
+
+/// Every sample as `(name, labels) -> value`, for comparing parsers. `le` values are
+/// compared as numbers: text 0.0.4 writes `le="1"` where OpenMetrics writes `le="1.0"`.
+fn samples(families: &[torchlight_tests::Family]) -> std::collections::BTreeMap<String, f64> {
+    families
+        .iter()
+        .flat_map(|family| &family.samples)
+        .map(|sample| {
+            let mut labels = sample.labels.clone();
+            if let Some(le) = labels.get_mut("le") {
+                *le = le.parse::<f64>().expect("le is a number").to_string();
+            }
+            (format!("{}{labels:?}", sample.name), sample.value)
+        })
+        .collect()
+}
+
+/// The fixture expositions pass the reference validators, and both formats carry the
+/// same samples with the same values.
+#[test]
+fn validators_accept_the_fixtures_with_equal_values() {
+    let text = exposition(Format::Text);
+    let open_metrics = exposition(Format::OpenMetrics);
+    torchlight_tests::promtool_check(&text).unwrap();
+    let strict = torchlight_tests::openmetrics_parse(&open_metrics).unwrap();
+    let lenient = torchlight_tests::text_parse(&text).unwrap();
+    let (strict, lenient) = (samples(&strict), samples(&lenient));
+    assert_eq!(strict, lenient);
+    assert_eq!(
+        strict["http_requests_total{\"otel_metric_overflow\": \"true\"}"],
+        6.0
+    );
+    assert_eq!(strict["job_state{\"job_state\": \"running\"}"], 1.0);
+}
