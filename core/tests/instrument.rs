@@ -22,8 +22,8 @@ use support::{
     TokioCurrentThread, TokioMultiThread, YieldOnce, poll_once,
 };
 use torchlight::{
-    Counter, Gauge, Histogram, Instrument, Labelled, ManualClock, Metric, caused_by, label_set,
-    label_value,
+    Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Instrument, Labelled, ManualClock,
+    Metric, caused_by, label_set, label_value,
 };
 
 const ONE_SECOND: Duration = Duration::from_secs(1);
@@ -468,6 +468,8 @@ fn ten_thousand_concurrent_tracked_futures_end_at_exactly_zero() {
     static STARTED: AtomicUsize = AtomicUsize::new(0);
     static RELEASE: AtomicBool = AtomicBool::new(false);
 
+    // ORDERING: SeqCst on STARTED / RELEASE: a start-line between the tasks and the test;
+    // the strongest ordering keeps the barrier obviously right, speed is irrelevant.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_time()
@@ -572,4 +574,57 @@ fn arc_owned_metrics_let_spawned_tasks_own_them() {
         .block_on(runtime.spawn(async {}.track_in_progress(std::sync::Arc::clone(&gauge))))
         .unwrap();
     assert_eq!(gauge.get(), 0);
+}
+
+/// What an adapter's tokio clock looks like: `tokio::time::Instant` is the instant.
+struct TokioClock;
+
+impl Clock for TokioClock {
+    type Instant = tokio::time::Instant;
+
+    fn now(&self) -> tokio::time::Instant {
+        tokio::time::Instant::now()
+    }
+
+    fn seconds_between(earlier: tokio::time::Instant, later: tokio::time::Instant) -> f64 {
+        later.saturating_duration_since(earlier).as_secs_f64()
+    }
+}
+
+#[test]
+fn a_tokio_clock_plugs_in() {
+    let histogram = Histogram::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        tokio::time::sleep(Duration::from_millis(20))
+            .time_with(&histogram, TokioClock)
+            .await;
+    });
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.count(), 1);
+    assert!((0.02..5.0).contains(&snapshot.sum()), "{}", snapshot.sum());
+}
+
+#[test]
+fn float_metrics_plug_in() {
+    let clock = ManualClock::new();
+    let busy = FloatCounter::new();
+    let errors = FloatCounter::new();
+    let in_flight = FloatGauge::new();
+    let out = HandRolled.block_on(
+        async {
+            clock.advance(Duration::from_millis(250));
+            Err::<(), _>(ValueError("x"))
+        }
+        .count_errors(&errors)
+        .track_in_progress(&in_flight)
+        .time_with(&busy, &clock),
+    );
+    assert!(out.is_err());
+    assert_eq!(busy.get(), 0.25, "a FloatCounter adds up the seconds");
+    assert_eq!(errors.get(), 1.0);
+    assert_eq!(in_flight.get(), 0.0);
 }

@@ -14,6 +14,9 @@ use std::thread::{self, Thread};
 
 use torchlight::{Inc, IncDec, Observe};
 
+// ORDERING (whole file): SeqCst: test doubles, read by assertions on other threads after
+// joins and runtime shutdowns; the strongest ordering keeps them obviously right.
+
 /// Python's `fake_observer`: remembers every observed value.
 #[derive(Debug, Default)]
 pub struct FakeObserver(Mutex<Vec<f64>>);
