@@ -179,11 +179,14 @@ mod shared {
 /// Instruments any future: times it, counts its errors, tracks it while in progress.
 ///
 /// The Rust form of `prometheus_async`'s `time`, `count_exceptions` and
-/// `track_inprogress`. Implemented for every future, so one call wraps it in a named, `#[must_use]` future — [`Timed`], [`CountErrors`] or
-/// [`TrackInProgress`] — that updates a metric as the future runs:
+/// `track_inprogress`. Implemented for every future, so one call wraps it in a named,
+/// `#[must_use]` future — [`Timed`], [`CountErrors`] or [`TrackInProgress`] — that
+/// updates a metric as the future runs:
 ///
 /// ```
 /// use torchlight::{Counter, Gauge, Histogram, Instrument, Metric};
+/// # #[cfg(not(feature = "std"))] fn main() {} // `time` needs `std`
+/// # #[cfg(feature = "std")] fn main() {
 ///
 /// static REQ_TIME: Metric<Histogram> =
 ///     Metric::new("req_time_seconds", "Time spent in requests.", Histogram::new());
@@ -207,6 +210,7 @@ mod shared {
 ///
 /// assert!(block_on(handle(0).count_errors(&ERRORS)).is_err());
 /// assert_eq!(ERRORS.get(), 1);
+/// # }
 /// ```
 ///
 /// # Semantics

@@ -37,8 +37,10 @@
 //!
 //! The first argument is an expression naming the metric; the macro borrows it
 //! (`&REQ_TIME`), so a `static`, a labelled child (`REQ_TIME.get(Labels { .. })`) or
-//! anything implementing `Observe` / `Inc` / `IncDec` works. Options follow as
-//! `name = expression`:
+//! anything implementing `Observe` / `Inc` / `IncDec` works. It is evaluated once per
+//! call, when the call's future is first polled and before the body runs, so it may use
+//! the arguments (`#[timed(REQ_TIME.get(Labels { method }))] async fn handle(method:
+//! Method)`). Options follow as `name = expression`:
 //!
 //! - `#[timed(METRIC, clock = CLOCK)]`: read time from `CLOCK` (any `torchlight::Clock`,
 //!   passed by value: write `&CLOCK` for a `static` `ManualClock`) instead of
@@ -57,7 +59,7 @@
 //! supported.
 
 use proc_macro::TokenStream;
-use proc_macro2::TokenStream as TokenStream2;
+use proc_macro2::{Ident, Span, TokenStream as TokenStream2};
 use quote::{ToTokens, quote, quote_spanned};
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
@@ -214,9 +216,11 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         }
     }
 
-    let metric = args.metric;
-    let span = metric.span();
-    let metric = quote_spanned!(span=> &(#metric));
+    // The metric is chosen before the body runs (at the first poll), so it may depend
+    // on the arguments: `#[timed(REQ_TIME.get(Labels { method }))]`.
+    let expression = args.metric;
+    let metric = Ident::new("__torchlight_metric", Span::mixed_site());
+    let bind_metric = quote_spanned!(expression.span()=> let #metric = &(#expression););
     let body = &function.block;
     let inner = typed_async_block(&function.sig.output, body.to_token_stream());
     let wrapped = match (kind, option) {
@@ -234,7 +238,10 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
             quote!(::torchlight::Instrument::track_in_progress(#inner, #metric))
         }
     };
-    function.block = Box::new(syn::parse_quote!({ #wrapped.await }));
+    function.block = Box::new(syn::parse_quote!({
+        #bind_metric
+        #wrapped.await
+    }));
     Ok(function.into_token_stream())
 }
 

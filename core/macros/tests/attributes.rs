@@ -247,6 +247,42 @@ mod shapes {
         }
     }
 
+    torchlight::label_value! { enum Method { Get = "GET", Post = "POST" } }
+    torchlight::label_set! { struct Labels { method: Method } }
+    static BY_METHOD: torchlight::Labelled<Labels, Histogram, 2> =
+        torchlight::Labelled::new([Histogram::new(), Histogram::new()]);
+
+    /// The metric may depend on the arguments (a labelled child chosen per call).
+    #[torchlight::timed(BY_METHOD.get(Labels { method }))]
+    async fn handle(method: Method, body: String) -> usize {
+        let _ = method;
+        body.len()
+    }
+
+    #[test]
+    fn the_metric_may_depend_on_the_arguments() {
+        assert_eq!(block_on(handle(Method::Post, "abc".into())), 3);
+        assert_eq!(block_on(handle(Method::Post, String::new())), 0);
+        assert_eq!(
+            BY_METHOD
+                .get(Labels {
+                    method: Method::Post
+                })
+                .snapshot()
+                .count(),
+            2
+        );
+        assert_eq!(
+            BY_METHOD
+                .get(Labels {
+                    method: Method::Get
+                })
+                .snapshot()
+                .count(),
+            0
+        );
+    }
+
     #[test]
     fn generics_where_clauses_early_returns_and_lifetimes() {
         assert_eq!(block_on(largest::<u8>(&[])), None);
