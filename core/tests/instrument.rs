@@ -8,6 +8,8 @@
 //! delta exactly 1. Cases 1, 7 and 14 are about decorators and live with the attribute
 //! macros in `core/macros/tests/attributes.rs`.
 #![forbid(unsafe_code)]
+// The wrappers and runtimes are not built under loom (see `core/Cargo.toml`).
+#![cfg(not(loom))]
 
 mod support;
 

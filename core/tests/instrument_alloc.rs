@@ -4,6 +4,8 @@
 //! counts the allocations made on the measuring thread while futures are wrapped,
 //! polled to completion, cancelled and unwrapped.
 #![deny(unsafe_code)]
+// The wrappers are not built under loom (see `core/src/lib.rs`).
+#![cfg(not(loom))]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
