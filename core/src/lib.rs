@@ -38,8 +38,12 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits), `StdClock` and `Instrument::time`, `Arc`-owned metrics in the future wrappers | links `std` |
+//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits) | links `std` |
 //! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
+//!
+//! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
+//! and `Arc`-owned metrics, and `macros` costs nothing at run time: the attributes expand
+//! to the same wrappers.
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
@@ -86,12 +90,6 @@ pub use instrument::{
     AllErrors, CountErrors, ErrorFilter, Inc, IncDec, Instrument, Observe, Timed, TrackInProgress,
     caused_by,
 };
-#[cfg(not(loom))]
-pub use labelled::{LabelSet, LabelValue, Labelled};
-#[cfg(not(loom))]
-pub use metric::{Metadata, Metric};
-#[cfg(not(loom))]
-pub use registry::{REGISTRY, RegisterError, Registry};
 /// Attribute macros for `async fn`: the Rust form of `prometheus_async`'s decorators.
 #[cfg(feature = "macros")]
 pub use torchlight_macros::{count_errors, timed, track_in_progress};
@@ -109,3 +107,9 @@ pub mod __private {
         future
     }
 }
+#[cfg(not(loom))]
+pub use labelled::{LabelSet, LabelValue, Labelled};
+#[cfg(not(loom))]
+pub use metric::{Metadata, Metric};
+#[cfg(not(loom))]
+pub use registry::{REGISTRY, RegisterError, Registry};
