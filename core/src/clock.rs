@@ -1,19 +1,7 @@
 //! Where the future wrappers get their time from: the [`Clock`] trait, a [`ManualClock`]
-//! for tests and for targets without an OS clock, and (with `std`) [`StdClock`].
+//! for tests and for targets without an OS clock, and (with `std`) `StdClock`.
 //!
-//! # Why an associated `Instant` type
-//!
-//! A clock hands out *its own* instants, and only the clock knows how to turn two of
-//! them into seconds. The alternative, `fn now(&self) -> u64` (nanoseconds since some
-//! epoch), would force every clock to pick an epoch: `std::time::Instant` and
-//! `tokio::time::Instant` have none, so a `u64` could only be made by subtracting a
-//! start instant stored in a global (a `OnceLock`, which the `no_std` core cannot
-//! have), and a 32-bit embedded tick counter would have to be widened and scaled on
-//! every read even when nobody looks at the result. With an associated type,
-//! `StdClock` stores a `std::time::Instant`, a tokio clock stores a
-//! `tokio::time::Instant` (so paused and auto-advanced test time just works), a
-//! microcontroller stores its raw tick count, and the conversion to seconds happens
-//! once, when a wrapper observes.
+//! Why `Clock` has an associated `Instant` type is explained on the trait.
 
 #[cfg(feature = "std")]
 mod system;
@@ -30,6 +18,22 @@ pub use system::StdClock;
 /// The wrappers call [`now`](Self::now) once when a future is first polled and once
 /// when it finishes (or is dropped), then [`seconds_between`](Self::seconds_between)
 /// the two; they never read time any other way.
+///
+/// # Why an associated `Instant` type
+///
+/// A clock hands out *its own* instants, and only the clock knows how to turn two of
+/// them into seconds. The alternative, `fn now(&self) -> u64` (nanoseconds since some
+/// epoch), would force every clock to pick an epoch: `std::time::Instant` and
+/// `tokio::time::Instant` have none, so a `u64` could only be made by subtracting a
+/// start instant stored in a global (a `OnceLock`, which the `no_std` core cannot
+/// have), and a 32-bit embedded tick counter would have to be widened and scaled on
+/// every read even when nobody looks at the result. With an associated type,
+/// `StdClock` stores a `std::time::Instant`, a tokio clock stores a
+/// `tokio::time::Instant` (so paused and auto-advanced test time just works), a
+/// microcontroller stores its raw tick count, and the conversion to seconds happens
+/// once, when a wrapper observes.
+///
+/// # Your own clock
 ///
 /// Implement it to plug in your own time source, e.g. a hardware timer on a target
 /// without `std`:
