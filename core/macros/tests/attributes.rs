@@ -219,7 +219,7 @@ mod shapes {
     }
 
     /// Counts only timeouts.
-    #[torchlight::count_errors(TIMEOUTS, filter = |e: &Error| *e == Error::Timeout)]
+    #[torchlight::count_errors(TIMEOUTS, filter = |e| *e == Error::Timeout)]
     async fn connect(outcome: Result<(), Error>) -> Result<(), Error> {
         outcome
     }
