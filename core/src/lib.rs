@@ -13,6 +13,11 @@
 //!   OpenMetrics 1.0 ([`Format`]) into any [`core::fmt::Write`], byte for byte as Go's
 //!   `expfmt` does.
 //! - Your own metric types join in through [`Series`] or [`Collect`].
+//! - Future instrumentation: [`Instrument`] wraps any future to time it ([`Timed`]),
+//!   count its errors ([`CountErrors`]) or track it while in progress
+//!   ([`TrackInProgress`]), on any executor, without allocating; time comes from a
+//!   [`Clock`] (`StdClock`, [`ManualClock`] or your own). With the `macros` feature,
+//!   `#[timed]`, `#[count_errors]` and `#[track_in_progress]` do the same on `async fn`.
 //!
 //! ```
 //! use torchlight::{Counter, Format, Histogram, Metric, REGISTRY};
@@ -37,6 +42,11 @@
 //! | feature | enables | costs |
 //! |---|---|---|
 //! | `std` (default) | run-time conveniences: yielding while a histogram collection waits; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) | links `std`; a family allocates once per child (about 140 B for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
+//! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
+//!
+//! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
+//! and `Arc`-owned metrics, and `macros` costs nothing at run time: the attributes expand
+//! to the same wrappers.
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
@@ -54,6 +64,8 @@ extern crate std;
 
 mod sync;
 
+#[cfg(not(loom))]
+mod clock;
 mod collect;
 mod counter;
 mod encoding;
@@ -62,6 +74,8 @@ mod family;
 mod gauge;
 mod histogram;
 mod info;
+#[cfg(not(loom))]
+mod instrument;
 #[cfg(not(loom))]
 mod labelled;
 #[cfg(not(loom))]
@@ -73,6 +87,10 @@ mod registry;
 mod state_set;
 mod summary;
 
+#[cfg(all(not(loom), feature = "std"))]
+pub use clock::StdClock;
+#[cfg(not(loom))]
+pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{EncodeLabels, Encoder, Format, LabelEncoder, MetricType};
@@ -81,6 +99,28 @@ pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
 pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot};
 pub use info::{Info, InfoError};
+#[cfg(not(loom))]
+pub use instrument::{
+    AllErrors, CountErrors, ErrorFilter, Inc, IncDec, Instrument, Observe, Timed, TrackInProgress,
+    caused_by,
+};
+/// Attribute macros for `async fn`: the Rust form of `prometheus_async`'s decorators.
+#[cfg(feature = "macros")]
+pub use torchlight_macros::{count_errors, timed, track_in_progress};
+
+/// Support for the code `torchlight-macros` generates; not a public API.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __private {
+    use core::future::Future;
+
+    /// Returns `future`, telling type inference that its output is `T` before the async
+    /// block's body is checked (so `?` in the body infers as in the original `async fn`).
+    #[inline(always)]
+    pub fn output<T, F: Future<Output = T>>(future: F) -> F {
+        future
+    }
+}
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 #[cfg(not(loom))]
