@@ -9,6 +9,8 @@
 //! - Exposition: [`Registry::encode`] writes the Prometheus text format 0.0.4 or
 //!   OpenMetrics 1.0 ([`Format`]) into any [`core::fmt::Write`], byte for byte as Go's
 //!   `expfmt` does.
+//! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
+//!   the adapter crates only move the bytes.
 //! - Your own metric types join in through [`Series`] or [`Collect`].
 //!
 //! ```
@@ -33,7 +35,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits) | links `std` |
+//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits); [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std`; `flate2` (pure-Rust `miniz_oxide` backend) |
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
@@ -52,6 +54,8 @@ mod sync;
 mod collect;
 mod counter;
 mod encoding;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod exposure;
 mod gauge;
 mod histogram;
 #[cfg(not(loom))]
