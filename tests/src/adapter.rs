@@ -143,7 +143,7 @@ fn loopback_listener() -> TcpListener {
     listener
 }
 
-/// `torchlight-tokio` on a two-worker tokio runtime.
+/// `torchlight-tokio` on a one-worker tokio runtime (so blocking it would show).
 #[derive(Debug)]
 pub struct Tokio;
 
@@ -158,7 +158,7 @@ struct TokioServer {
 
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(1)
         .enable_all()
         .build()
         .expect("a tokio runtime")
