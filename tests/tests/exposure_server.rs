@@ -536,6 +536,28 @@ fn slowloris_is_dropped_while_others_are_served<A: Adapter>() {
     server.close();
 }
 
+fn idle_keep_alive_connections_time_out<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("idle", 0));
+    config.limits = short_limits();
+    let mut server = start::<A>(config);
+    let mut idle = connect(server.local_addr());
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .expect("write");
+    let started = Instant::now();
+    let received = read_to_close(&mut idle);
+    let took = started.elapsed();
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "an idle kept-alive connection was closed after {took:?} (header timeout 1 s)"
+    );
+    server.close();
+}
+
 fn connection_flood_is_bounded<A: Adapter>() {
     let mut config = Config::loopback(registry_with("flooded", 0));
     config.limits = short_limits();
@@ -671,6 +693,7 @@ suite!(
     keep_alive_serves_several_requests_on_one_connection,
     many_concurrent_scrapes,
     slowloris_is_dropped_while_others_are_served,
+    idle_keep_alive_connections_time_out,
     connection_flood_is_bounded,
     oversize_headers_get_431_or_close,
     malformed_requests_get_400_or_close,
