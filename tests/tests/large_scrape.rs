@@ -1,8 +1,11 @@
 //! A scrape of 100 000 series does not block the adapter's runtime: while it encodes
 //! (on the blocking pool), the same server keeps answering other requests.
 //!
-//! The harness gives tokio one worker thread and smol/async-std their default single
-//! executor thread, so an encode on the executor would stall every other request.
+//! The harness gives tokio one worker thread and smol its default single executor
+//! thread, so an encode on the executor would stall every other request. 100 000
+//! series encode in about 15–25 ms in a release build (2.2 MB of text, 0.45 MB
+//! gzipped) and several times that in a debug build; the collector also sleeps
+//! [`EXTRA`] so that the check does not depend on how fast this machine is.
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,7 +20,10 @@ use torchlight_tests::client::get;
 /// How many series the large registry holds (the figure).
 const SERIES: usize = 100_000;
 
-/// A gauge family of [`SERIES`] series `big{id="<n>"}`.
+/// Added to the encode time: a stand-in for a slower machine or a bigger registry.
+const EXTRA: Duration = Duration::from_millis(250);
+
+/// A gauge family of [`SERIES`] series `big{id="<n>"}`, slow by [`EXTRA`].
 struct Wide;
 
 impl Collect for Wide {
@@ -30,6 +36,7 @@ impl Collect for Wide {
     }
 
     fn encode(&self, encoder: &mut Encoder<'_>) -> std::fmt::Result {
+        thread::sleep(EXTRA);
         let mut id = String::new();
         for n in 0..SERIES {
             id.clear();
