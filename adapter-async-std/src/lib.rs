@@ -6,7 +6,7 @@
 //! async-std's executor (spawn, blocking pool, `block_on`). The API is the same as
 //! `torchlight-smol`'s and `torchlight-tokio`'s.
 //!
-//! ```no_run
+//! ```
 //! use std::net::Ipv4Addr;
 //! use torchlight::{Counter, Metric, REGISTRY};
 //! use torchlight_async_std::{Options, start_http_server};
@@ -16,7 +16,7 @@
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     async_std::task::block_on(async {
 //!         REGISTRY.register(&JOBS)?;
-//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!         println!("metrics at {}metrics", server.url());
 //!         JOBS.inc();
 //!         server.close().await;

@@ -11,15 +11,15 @@ pub type MetricsServer = torchlight_smol::MetricsServer<AsyncStd>;
 /// Binds `options`' address and serves its registry until the handle is closed or
 /// dropped. Tasks run on async-std's executor.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), torchlight_async_std::StartError> {
+/// ```
+/// # fn main() -> Result<(), torchlight_async_std::StartError> { async_std::task::block_on(async {
 /// use std::net::Ipv4Addr;
 /// use torchlight_async_std::{Options, start_http_server};
 ///
-/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 /// println!("metrics at {}metrics", server.url());
 /// server.close().await;
-/// # Ok(()) }
+/// # Ok(()) }) }
 /// ```
 ///
 /// # Errors

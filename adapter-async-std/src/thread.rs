@@ -8,11 +8,11 @@ use crate::{Options, StartError, ThreadedMetricsServer};
 /// (connections run on async-std's executor) and returns once it listens, or with the
 /// reason it cannot — a bind failure is an error, not a hang.
 ///
-/// ```no_run
+/// ```
 /// use std::net::Ipv4Addr;
 /// use torchlight_async_std::{Options, start_http_server_in_thread};
 ///
-/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST).port(8000))?;
+/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
 /// println!("metrics at {}metrics", server.url());
 /// server.close();
 /// # Ok::<(), torchlight_async_std::StartError>(())

@@ -7,7 +7,7 @@
 //! `torchlight-async-std` offer the same API; `torchlight-async-std` reuses this
 //! crate's server through [`runtime::Runtime`].
 //!
-//! ```no_run
+//! ```
 //! use std::net::Ipv4Addr;
 //! use torchlight::{Counter, Metric, REGISTRY};
 //! use torchlight_smol::{Options, start_http_server};
@@ -17,7 +17,7 @@
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     smol::block_on(async {
 //!         REGISTRY.register(&JOBS)?;
-//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!         println!("metrics at {}metrics", server.url());
 //!         JOBS.inc();
 //!         server.close().await;

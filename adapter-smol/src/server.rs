@@ -30,15 +30,15 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Binds `options`' address and serves its registry until the handle is closed or
 /// dropped. Tasks run on smol's global executor.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), torchlight_smol::StartError> {
+/// ```
+/// # fn main() -> Result<(), torchlight_smol::StartError> { smol::block_on(async {
 /// use std::net::Ipv4Addr;
 /// use torchlight_smol::{Options, start_http_server};
 ///
-/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 /// println!("metrics at {}metrics", server.url());
 /// server.close().await;
-/// # Ok(()) }
+/// # Ok(()) }) }
 /// ```
 ///
 /// # Errors

@@ -5,7 +5,7 @@
 //! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
 //! hyper 1. `torchlight-smol` and `torchlight-async-std` offer the same API.
 //!
-//! ```no_run
+//! ```
 //! use std::net::Ipv4Addr;
 //! use torchlight::{Counter, Metric, REGISTRY};
 //! use torchlight_tokio::{Options, start_http_server};
@@ -15,7 +15,7 @@
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     REGISTRY.register(&JOBS)?;
-//!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+//!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!     println!("metrics at {}metrics", server.url());
 //!     JOBS.inc();
 //!     server.close().await;

@@ -27,12 +27,13 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// Binds `options`' address and serves its registry until the handle is closed or
 /// dropped.
 ///
-/// ```no_run
-/// # async fn run() -> Result<(), torchlight_tokio::StartError> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), torchlight_tokio::StartError> {
 /// use std::net::Ipv4Addr;
 /// use torchlight_tokio::{Options, start_http_server};
 ///
-/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST).port(8000)).await?;
+/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 /// println!("metrics at {}metrics", server.url());
 /// server.close().await;
 /// # Ok(()) }

@@ -19,11 +19,11 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 /// Unlike Python's `start_http_server_in_thread`, a bind failure comes back as an
 /// error instead of hanging the caller.
 ///
-/// ```no_run
+/// ```
 /// use std::net::Ipv4Addr;
 /// use torchlight_tokio::{Options, start_http_server_in_thread};
 ///
-/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST).port(8000))?;
+/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
 /// println!("metrics at {}metrics", server.url());
 /// server.close();
 /// # Ok::<(), torchlight_tokio::StartError>(())

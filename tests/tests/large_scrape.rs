@@ -65,6 +65,7 @@ fn large_scrape_does_not_block<A: Adapter>() {
     let pinger = {
         let (url, done, completions) = (url.clone(), Arc::clone(&done), Arc::clone(&completions));
         thread::spawn(move || {
+            // ORDERING: Relaxed: a stop flag guarding no data; `join` synchronizes.
             while !done.load(Ordering::Relaxed) {
                 assert_eq!(get(&url, &[]).status, 200);
                 completions
@@ -79,6 +80,7 @@ fn large_scrape_does_not_block<A: Adapter>() {
     let started = Instant::now();
     let reply = get(&format!("{url}metrics"), &[]);
     let finished = Instant::now();
+    // ORDERING: Relaxed: see the load above.
     done.store(true, Ordering::Relaxed);
     pinger.join().expect("pinger");
     assert_eq!(reply.status, 200);
