@@ -442,6 +442,51 @@ fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     assert!(refuses_connections(address));
 }
 
+/// A gauge whose collection takes [`Slow::DELAY`], to catch a scrape in flight.
+struct Slow;
+
+impl Slow {
+    const DELAY: Duration = Duration::from_millis(400);
+}
+
+impl torchlight::Collect for Slow {
+    fn metric_type(&self) -> torchlight::MetricType {
+        torchlight::MetricType::Gauge
+    }
+
+    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
+        thread::sleep(Self::DELAY);
+        encoder.gauge(&(), 1.0)
+    }
+}
+
+fn close_lets_an_in_flight_scrape_finish<A: Adapter>() {
+    static SLOW: Metric<Slow> = Metric::new("slow", "Takes its time.", Slow);
+    static REGISTRY: Registry = Registry::new();
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| REGISTRY.register(&SLOW).expect("registers once"));
+    let mut config = Config::loopback(&REGISTRY);
+    config.limits.shutdown_grace = Duration::from_secs(5);
+    let mut server = start::<A>(config);
+    let url = metrics_url(&*server);
+    let scrape = thread::spawn(move || get(&url, &[]));
+    thread::sleep(Slow::DELAY / 4);
+    let started = Instant::now();
+    server.close();
+    let took = started.elapsed();
+    let reply = scrape.join().expect("scrape thread");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.text(),
+        "# HELP slow Takes its time.\n# TYPE slow gauge\nslow 1\n"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "close waited {took:?} for a 0.4 s scrape"
+    );
+    assert!(refuses_connections(server.local_addr()));
+}
+
 // --- Threaded mode ------------------------------------------------------------------
 
 fn threaded_mode_ipv6_and_close<A: Adapter>() {
@@ -688,6 +733,7 @@ suite!(
     close_releases_the_port_and_twice_is_harmless,
     dropping_the_handle_stops_the_server,
     close_finishes_with_idle_and_stalled_connections,
+    close_lets_an_in_flight_scrape_finish,
     threaded_mode_ipv6_and_close,
     embedded_service,
     keep_alive_serves_several_requests_on_one_connection,
