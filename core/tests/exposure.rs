@@ -273,3 +273,35 @@ fn a_failing_collector_gives_500() {
     assert_eq!(response.status(), 500);
     assert_eq!(response.body(), b"500: Internal Server Error");
 }
+
+proptest::proptest! {
+    /// Header parsing is total: any bytes a client sends give an answer, no panic.
+    #[test]
+    fn any_header_value_is_answered(accept in ".{0,200}", accept_encoding in ".{0,100}") {
+        let _ = negotiate(Some(&accept));
+        let _ = accepts_gzip(Some(&accept_encoding));
+        let route = Request::new("GET", "/metrics")
+            .with_accept(Some(&accept))
+            .with_accept_encoding(Some(&accept_encoding))
+            .route();
+        proptest::prop_assert!(route.encodes());
+    }
+
+    /// Every qvalue spelling (0, 0.x, 0.xx, 0.xxx, 1, 1.000) is read and compared
+    /// exactly; equal qualities go to the range listed first.
+    #[test]
+    fn q_values_decide(open_metrics in 0u16..=1000, text in 0u16..=1000) {
+        let q = |n: u16| match n {
+            1000 => "1.000".to_owned(),
+            0 => "0".to_owned(),
+            n if n % 100 == 0 => format!("0.{}", n / 100),
+            n => format!("0.{n:03}"),
+        };
+        let accept = format!("application/openmetrics-text;q={}, text/plain;q={}", q(open_metrics), q(text));
+        let expected = if open_metrics > 0 && open_metrics >= text { Format::OpenMetrics } else { Format::Text };
+        proptest::prop_assert_eq!(negotiate(Some(&accept)), expected, "{}", accept);
+
+        let accept_encoding = format!("gzip;q={}, identity;q={}", q(open_metrics), q(text));
+        proptest::prop_assert_eq!(accepts_gzip(Some(&accept_encoding)), open_metrics > 0 && open_metrics >= text);
+    }
+}
