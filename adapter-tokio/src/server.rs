@@ -128,7 +128,10 @@ impl Stop {
 
 /// The accept loop, then the drain.
 async fn serve(listener: TcpListener, registry: &'static Registry, limits: Limits, mut stop: Stop) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
+    // tokio panics above `MAX_PERMITS` (`usize::MAX >> 3`); nobody needs that many.
+    let permits = Arc::new(Semaphore::new(
+        limits.max_connections.clamp(1, Semaphore::MAX_PERMITS),
+    ));
     // Every connection holds a sender; `recv` returns `None` once all are gone.
     let (in_flight, mut drained) = mpsc::channel::<()>(1);
     let (abort, aborted) = watch::channel(());
