@@ -345,6 +345,15 @@ fn explicit_port_and_advertised_address<A: Adapter>() {
     server.close();
 }
 
+fn extreme_limits_are_accepted<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("extreme", 0));
+    config.limits.max_connections = usize::MAX;
+    config.limits.max_header_bytes = usize::MAX;
+    let mut server = start::<A>(config);
+    assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
+    server.close();
+}
+
 fn port_in_use_is_an_error_naming_the_address<A: Adapter>() {
     let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = taken.local_addr().expect("addr");
@@ -729,6 +738,7 @@ suite!(
     head_has_headers_and_no_body,
     ipv6_loopback,
     explicit_port_and_advertised_address,
+    extreme_limits_are_accepted,
     port_in_use_is_an_error_naming_the_address,
     close_releases_the_port_and_twice_is_harmless,
     dropping_the_handle_stops_the_server,
