@@ -1,2 +1,62 @@
-//! Placeholder: filled by the adapters issue.
+//! Prometheus `/metrics` for [torchlight] on smol: an HTTP server, a threaded mode for
+//! programs without a runtime, and an embeddable hyper service.
+//!
+//! The protocol (routing, content negotiation, gzip) is the core's
+//! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
+//! hyper 1 over `async-io` (through `smol-hyper`). `torchlight-tokio` and
+//! `torchlight-async-std` offer the same API; `torchlight-async-std` reuses this
+//! crate's server through [`runtime::Runtime`].
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use torchlight::{Counter, Metric, REGISTRY};
+//! use torchlight_smol::{Options, start_http_server};
+//!
+//! static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     smol::block_on(async {
+//!         REGISTRY.register(&JOBS)?;
+//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+//!         println!("metrics at {}metrics", server.url());
+//!         JOBS.inc();
+//!         server.close().await;
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! # HTTP behaviour
+//!
+//! `GET`/`HEAD /metrics` serve the exposition (OpenMetrics 1.0 when the `Accept` header
+//! prefers it, text 0.0.4 otherwise; gzip when `Accept-Encoding` allows it), `/` a
+//! small HTML page, other methods 405, other paths 404. HTTP/1.1 with keep-alive; the
+//! limits in [`Limits`] bound what one client can hold.
+//!
+//! # Blocking
+//!
+//! Encoding is CPU work proportional to the number of series: 100 000 series take
+//! about 15–25 ms in a release build (2.2 MB of text; gzip level 1 brings it to
+//! 0.45 MB in about the same time again), measured on a shared 2-core machine. It runs on smol's blocking pool
+//! ([`smol::unblock`]), never on the executor's threads, so other tasks and scrapes
+//! keep running while a large registry is encoded.
 #![forbid(unsafe_code)]
+
+mod error;
+mod options;
+#[doc(hidden)]
+pub mod runtime;
+mod server;
+mod service;
+mod thread;
+
+pub use error::StartError;
+pub use options::Options;
+#[doc(hidden)]
+pub use server::start;
+pub use server::{MetricsServer, start_http_server};
+pub use service::MetricsService;
+#[doc(hidden)]
+pub use thread::start_in_thread;
+pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
+pub use torchlight::exposure::Limits;

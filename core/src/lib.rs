@@ -12,6 +12,8 @@
 //! - Exposition: [`Registry::encode`] writes the Prometheus text format 0.0.4 or
 //!   OpenMetrics 1.0 ([`Format`]) into any [`core::fmt::Write`], byte for byte as Go's
 //!   `expfmt` does.
+//! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
+//!   the adapter crates only move the bytes.
 //! - Your own metric types join in through [`Series`] or [`Collect`].
 //! - Future instrumentation: [`Instrument`] wraps any future to time it ([`Timed`]),
 //!   count its errors ([`CountErrors`]) or track it while in progress
@@ -41,7 +43,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences: yielding while a histogram collection waits; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) | links `std`; a family allocates once per child (about 140 B for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
+//! | `std` (default) | run-time conveniences: yielding while a histogram collection waits; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates once per child (about 140 B for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
 //! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
@@ -71,6 +73,8 @@ mod counter;
 mod encoding;
 #[cfg(all(feature = "std", not(loom)))]
 mod family;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod exposure;
 mod gauge;
 mod histogram;
 mod info;

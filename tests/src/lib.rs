@@ -4,8 +4,14 @@
 //!   `prometheus_client`'s OpenMetrics and text parsers) as functions tests call.
 //! - [`prometheus`]: a real Prometheus server on loopback, for end-to-end tests.
 //! - [`fixtures`]: one registry with every metric type and tricky values, encoded.
+//! - [`adapter`]: one harness over `torchlight-tokio`, `torchlight-smol` and
+//!   `torchlight-async-std`, so `tests/exposure_server.rs` runs one suite on all three.
+//! - [`client`]: the independent HTTP client (ureq, no proxies) and raw-socket helpers
+//!   for requests no well-behaved client sends.
 #![forbid(unsafe_code)]
 
+pub mod adapter;
+pub mod client;
 pub mod fixtures;
 pub mod prometheus;
 pub mod validate;

@@ -1,0 +1,30 @@
+//! The HTTP server: [`start_http_server`] and its handle [`MetricsServer`].
+
+use crate::runtime::AsyncStd;
+use crate::{Options, StartError};
+
+/// A running metrics server. Dropping it stops the server (in the background);
+/// `close` stops it and waits. See `torchlight_smol::MetricsServer`, which this is on
+/// async-std's executor.
+pub type MetricsServer = torchlight_smol::MetricsServer<AsyncStd>;
+
+/// Binds `options`' address and serves its registry until the handle is closed or
+/// dropped. Tasks run on async-std's executor.
+///
+/// ```
+/// # fn main() -> Result<(), torchlight_async_std::StartError> { async_std::task::block_on(async {
+/// use std::net::Ipv4Addr;
+/// use torchlight_async_std::{Options, start_http_server};
+///
+/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+/// println!("metrics at {}metrics", server.url());
+/// server.close().await;
+/// # Ok(()) }) }
+/// ```
+///
+/// # Errors
+///
+/// [`StartError::Bind`] when the address cannot be bound (the message names it).
+pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartError> {
+    torchlight_smol::start::<AsyncStd>(options).await
+}

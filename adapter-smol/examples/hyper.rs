@@ -1,0 +1,44 @@
+//! Embedding: your own hyper app on smol hands `/metrics` to `MetricsService` and
+//! keeps its other routes.
+//!
+//! ```text
+//! cargo run -p torchlight-smol --example hyper    # then: curl http://127.0.0.1:8080/metrics
+//! ```
+
+use std::convert::Infallible;
+use std::net::TcpListener;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::{Service as _, service_fn};
+use hyper::{Request, Response};
+use smol::Async;
+use smol_hyper::rt::FuturesIo;
+use torchlight_smol::MetricsService;
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    smol::block_on(async {
+        let metrics = MetricsService::new(&torchlight::REGISTRY);
+        let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 8080))?;
+        println!(
+            "app with metrics: http://{}/metrics",
+            listener.get_ref().local_addr()?
+        );
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let service = service_fn(move |request: Request<Incoming>| async move {
+                if request.uri().path() == "/metrics" {
+                    metrics.call(request).await
+                } else {
+                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"my app"))))
+                }
+            });
+            smol::spawn(http1::Builder::new().serve_connection(FuturesIo::new(stream), service))
+                .detach();
+        }
+    })
+}

@@ -1,0 +1,757 @@
+//! One suite, run against every adapter: Python `prometheus_async`'s `TestWeb` cases
+//! 17–22 and every HTTP rule of the exposure server.
+//!
+//! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
+//! `tokio::name`, `smol::name` and `async_std::name` tests from it.
+
+use std::io::Write;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use torchlight::exposure::{Limits, PAGE};
+use torchlight::{Counter, Format, Metric, Registry};
+use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, Tokio, embed_axum};
+use torchlight_tests::client::{self, Reply, connect, get, parse, raw, read_to_close, request};
+
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// Prometheus 2.42's default `Accept` (captured on the wire; reference §0.2).
+const PROMETHEUS_2: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// Prometheus 2.42 with `--enable-feature=native-histograms`.
+const PROMETHEUS_2_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+/// Prometheus 3.x's default `Accept`.
+const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,application/openmetrics-text;version=0.0.1;q=0.4,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+/// Python's `test_server_stats_openmetrics` header.
+const PYTHON_OPEN_METRICS: &str =
+    "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+/// A fresh registry holding one counter `name` (help `cnt`, like the Python tests)
+/// at `value`: tests run in parallel, so none shares the global registry.
+fn registry_with(name: &str, value: u64) -> &'static Registry {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let metric: &'static Metric<Counter> =
+        Box::leak(Box::new(Metric::new(name, "cnt", Counter::new())));
+    metric.inc_by(value);
+    registry.register(metric).expect("a valid counter");
+    registry
+}
+
+fn start<A: Adapter>(config: Config) -> Box<dyn Server> {
+    A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME))
+}
+
+fn metrics_url(server: &dyn Server) -> String {
+    format!("{}metrics", server.url())
+}
+
+/// A raw `GET` with `Connection: close` and the given extra header lines.
+fn raw_get(address: SocketAddr, path: &str, extra: &str) -> Reply {
+    let request = format!("GET {path} HTTP/1.1\r\nHost: test\r\n{extra}Connection: close\r\n\r\n");
+    parse(&raw(address, request.as_bytes()))
+}
+
+/// Polls `done` every 20 ms for up to `limit`.
+fn eventually(limit: Duration, mut done: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if done() {
+            return true;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    done()
+}
+
+fn refuses_connections(address: SocketAddr) -> bool {
+    TcpStream::connect_timeout(&address, Duration::from_secs(1)).is_err()
+}
+
+fn short_limits() -> Limits {
+    let mut limits = Limits::DEFAULT;
+    limits.header_read_timeout = Duration::from_secs(1);
+    limits.shutdown_grace = Duration::from_secs(1);
+    limits
+}
+
+// --- Python TestWeb 17–22 -------------------------------------------------------
+
+/// 17 `test_server_stats_old`: no `Accept` gets text 0.0.4 (without `_created`).
+fn python_17_text_without_accept<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("test_server_stats", 1)));
+    let reply = raw_get(server.local_addr(), "/metrics", "");
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some(TEXT));
+    assert!(
+        reply.text().starts_with(
+            "# HELP test_server_stats_total cnt\n# TYPE test_server_stats_total counter\ntest_server_stats_total 1\n"
+        ),
+        "{}",
+        reply.text()
+    );
+    server.close();
+}
+
+/// 18 `test_server_stats_openmetrics`: Python's `Accept` gets OpenMetrics.
+fn python_18_open_metrics<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("test_server_stats", 1)));
+    let reply = get(&metrics_url(&*server), &[("accept", PYTHON_OPEN_METRICS)]);
+    assert_eq!(reply.header("content-type"), Some(OPEN_METRICS));
+    let body = reply.text();
+    assert!(
+        body.starts_with("# HELP test_server_stats cnt\n# TYPE test_server_stats counter\ntest_server_stats_total 1.0\n"),
+        "{body}"
+    );
+    assert!(body.ends_with("# EOF\n"), "{body}");
+    server.close();
+}
+
+/// 19 `test_cheap`: `/` is the fixed HTML page.
+fn python_19_cheap_page<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("cheap", 0)));
+    let reply = get(&server.url(), &[]);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, PAGE.as_bytes());
+    assert_eq!(
+        PAGE,
+        r#"<html><body><a href="/metrics">Metrics</a></body></html>"#
+    );
+    assert_eq!(
+        reply.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
+    server.close();
+}
+
+/// 20 `test_start_http_server`: a started server serves its registry.
+fn python_20_start_http_server<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("test_start_http_server", 1)));
+    let address = server.local_addr();
+    let reply = get(&format!("http://127.0.0.1:{}/metrics", address.port()), &[]);
+    assert!(reply.text().contains(
+        "# HELP test_start_http_server_total cnt\n# TYPE test_start_http_server_total counter\ntest_start_http_server_total 1\n"
+    ));
+    server.close();
+}
+
+/// 21 `test_start_in_thread`: the threaded server runs in a named thread, serves,
+/// and its thread is gone after `close`.
+fn python_21_start_in_thread<A: Adapter>() {
+    let registry = registry_with("test_start_http_server_in_thread", 1);
+    let mut server =
+        A::start_in_thread(Config::loopback(registry)).unwrap_or_else(|error| panic!("{error}"));
+    assert_eq!(server.thread_name().as_deref(), Some("torchlight-metrics"));
+    assert!(server.url().starts_with("http://"));
+    let reply = get(&metrics_url(&*server), &[]);
+    assert!(
+        reply
+            .text()
+            .contains("HELP test_start_http_server_in_thread_total cnt")
+    );
+    let address = server.local_addr();
+    server.close();
+    assert_eq!(server.thread_name(), None, "close joins the thread");
+    assert!(refuses_connections(address));
+    server.close();
+}
+
+/// 22 `test_url`: `http://127.0.0.1:<port>/`.
+fn python_22_url<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("url", 0)));
+    let port = server.local_addr().port();
+    assert_ne!(port, 0, "port 0 is replaced by the real port");
+    assert_eq!(server.url(), format!("http://127.0.0.1:{port}/"));
+    server.close();
+}
+
+// --- Routes, methods, negotiation ------------------------------------------------
+
+fn routes_and_methods<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("routes", 0)));
+    let base = server.url();
+    for method in ["POST", "PUT", "DELETE", "OPTIONS", "PATCH"] {
+        for path in ["", "metrics"] {
+            let reply = request(method, &format!("{base}{path}"), &[]);
+            assert_eq!(reply.status, 405, "{method} /{path}");
+            assert_eq!(reply.header("allow"), Some("GET, HEAD"), "{method} /{path}");
+            assert_eq!(reply.text(), "405: Method Not Allowed");
+        }
+    }
+    for path in ["metrics/", "favicon.ico", "metrics.txt", "x/metrics"] {
+        let reply = get(&format!("{base}{path}"), &[]);
+        assert_eq!(reply.status, 404, "/{path}");
+        assert_eq!(reply.text(), "404: Not Found");
+        assert_eq!(
+            reply.header("content-type"),
+            Some("text/plain; charset=utf-8")
+        );
+    }
+    // A query string does not change the route.
+    assert_eq!(
+        get(&format!("{base}metrics?name[]=routes"), &[]).status,
+        200
+    );
+    assert_eq!(get(&format!("{base}?check=1"), &[]).body, PAGE.as_bytes());
+    server.close();
+}
+
+fn negotiation_matrix<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("negotiated", 2)));
+    let url = metrics_url(&*server);
+    let cases = [
+        (PROMETHEUS_2, OPEN_METRICS),
+        (PROMETHEUS_2_NATIVE, OPEN_METRICS),
+        (PROMETHEUS_3, OPEN_METRICS),
+        (PYTHON_OPEN_METRICS, OPEN_METRICS),
+        ("Application/OpenMetrics-Text", OPEN_METRICS),
+        ("application/*", OPEN_METRICS),
+        ("*/*", TEXT),
+        ("text/plain", TEXT),
+        ("text/plain;version=1.0.0", TEXT),
+        (
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+            TEXT,
+        ),
+        ("application/openmetrics-text;q=0, text/plain", TEXT),
+        ("application/openmetrics-text;q=0", TEXT),
+        ("application/openmetrics-text;q=0.5, */*", TEXT),
+    ];
+    for (accept, content_type) in cases {
+        let reply = get(&url, &[("accept", accept)]);
+        assert_eq!(
+            reply.header("content-type"),
+            Some(content_type),
+            "Accept: {accept}"
+        );
+        let body = reply.text();
+        match content_type {
+            OPEN_METRICS => assert!(body.ends_with("negotiated_total 2.0\n# EOF\n"), "{body}"),
+            _ => assert!(body.ends_with("negotiated_total 2\n"), "{body}"),
+        }
+        assert_eq!(reply.header("vary"), Some("Accept, Accept-Encoding"));
+    }
+    // Several `Accept` lines count as one list.
+    let reply = raw_get(
+        server.local_addr(),
+        "/metrics",
+        "Accept: text/plain;q=0.5\r\nAccept: application/openmetrics-text\r\n",
+    );
+    assert_eq!(reply.header("content-type"), Some(OPEN_METRICS));
+    server.close();
+}
+
+fn gzip_round_trip<A: Adapter>() {
+    let registry = registry_with("gzipped", 3);
+    let mut server = start::<A>(Config::loopback(registry));
+    let url = metrics_url(&*server);
+    for (accept, format) in [
+        (PROMETHEUS_2, Format::OpenMetrics),
+        ("text/plain", Format::Text),
+    ] {
+        let mut expected = String::new();
+        registry.encode(&mut expected, format).expect("encode");
+        let reply = get(&url, &[("accept", accept), ("accept-encoding", "gzip")]);
+        assert_eq!(reply.header("content-encoding"), Some("gzip"));
+        assert_eq!(reply.header("content-type"), Some(format.content_type()));
+        let mut decoded = String::new();
+        std::io::Read::read_to_string(
+            &mut flate2::read::GzDecoder::new(&reply.body[..]),
+            &mut decoded,
+        )
+        .expect("a valid gzip stream");
+        assert_eq!(decoded, expected);
+
+        let plain = get(&url, &[("accept", accept), ("accept-encoding", "identity")]);
+        assert_eq!(plain.header("content-encoding"), None);
+        assert_eq!(plain.text(), expected);
+    }
+    let refused = get(&url, &[("accept-encoding", "gzip;q=0, deflate")]);
+    assert_eq!(refused.header("content-encoding"), None);
+    server.close();
+}
+
+fn head_has_headers_and_no_body<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("headed", 1)));
+    let address = server.local_addr();
+    for (path, extra) in [
+        ("/metrics", ""),
+        ("/metrics", "Accept-Encoding: gzip\r\n"),
+        ("/", ""),
+    ] {
+        let get = raw_get(address, path, extra);
+        let request =
+            format!("HEAD {path} HTTP/1.1\r\nHost: test\r\n{extra}Connection: close\r\n\r\n");
+        let head = parse(&raw(address, request.as_bytes()));
+        assert_eq!(head.status, 200);
+        assert!(
+            head.body.is_empty(),
+            "HEAD {path} sent a body: {:?}",
+            head.text()
+        );
+        assert!(!get.body.is_empty());
+        for name in ["content-type", "content-encoding", "vary"] {
+            assert_eq!(head.header(name), get.header(name), "HEAD {path} {name}");
+        }
+        assert_eq!(
+            head.header("content-length"),
+            Some(get.body.len().to_string().as_str())
+        );
+    }
+    server.close();
+}
+
+// --- Addresses, ports, URLs --------------------------------------------------------
+
+fn ipv6_loopback<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("six", 6));
+    config.address = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    let mut server = start::<A>(config);
+    let port = server.local_addr().port();
+    assert_eq!(
+        server.local_addr(),
+        SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port)
+    );
+    assert_eq!(server.url(), format!("http://[::1]:{port}/"));
+    assert!(
+        get(&metrics_url(&*server), &[])
+            .text()
+            .contains("six_total 6\n")
+    );
+    server.close();
+}
+
+fn explicit_port_and_advertised_address<A: Adapter>() {
+    // Find a free port, release it, and ask for it explicitly.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut config = Config::loopback(registry_with("explicit", 0));
+    config.port = port;
+    config.advertised_address = Some("metrics.example".to_owned());
+    let mut server = start::<A>(config);
+    assert_eq!(server.local_addr().port(), port);
+    assert_eq!(
+        server.advertised_address().as_deref(),
+        Some("metrics.example")
+    );
+    assert_eq!(
+        server.url(),
+        format!("http://127.0.0.1:{port}/"),
+        "the URL is the bound address"
+    );
+    server.close();
+}
+
+fn extreme_limits_are_accepted<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("extreme", 0));
+    config.limits.max_connections = usize::MAX;
+    config.limits.max_header_bytes = usize::MAX;
+    let mut server = start::<A>(config);
+    assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
+    server.close();
+}
+
+fn port_in_use_is_an_error_naming_the_address<A: Adapter>() {
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = taken.local_addr().expect("addr");
+    let mut config = Config::loopback(registry_with("busy", 0));
+    config.port = address.port();
+    let failure = A::start(config.clone())
+        .err()
+        .expect("binding a busy port fails");
+    assert_eq!(failure.bind_address, Some(address));
+    assert!(
+        failure.message.contains(&address.to_string()),
+        "{}",
+        failure.message
+    );
+
+    let started = Instant::now();
+    let failure = A::start_in_thread(config)
+        .err()
+        .expect("threaded mode fails too");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "no hang (Python's threaded mode blocks forever)"
+    );
+    assert_eq!(failure.bind_address, Some(address));
+    assert!(
+        failure.message.contains(&address.to_string()),
+        "{}",
+        failure.message
+    );
+}
+
+// --- Close semantics --------------------------------------------------------------
+
+fn close_releases_the_port_and_twice_is_harmless<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("closing", 0)));
+    let address = server.local_addr();
+    assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
+    server.close();
+    assert!(refuses_connections(address));
+    // The port is free again: a new listener (and a new server) can have it.
+    drop(TcpListener::bind(address).expect("rebinding after close"));
+    let mut config = Config::loopback(registry_with("reopened", 0));
+    config.port = address.port();
+    let mut again = start::<A>(config);
+    assert!(
+        get(&metrics_url(&*again), &[])
+            .text()
+            .contains("reopened_total 0\n")
+    );
+    again.close();
+    server.close();
+}
+
+fn dropping_the_handle_stops_the_server<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("dropped", 0)));
+    let address = server.local_addr();
+    server.drop_handle();
+    assert!(eventually(Duration::from_secs(5), || refuses_connections(
+        address
+    )));
+}
+
+fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("draining", 0));
+    config.limits = short_limits();
+    config.limits.header_read_timeout = Duration::from_secs(30);
+    let mut server = start::<A>(config);
+    let address = server.local_addr();
+    // An idle kept-alive connection, after one full exchange.
+    let mut idle = connect(address);
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .expect("write");
+    let mut first = [0; 512];
+    let n = std::io::Read::read(&mut idle, &mut first).expect("a response");
+    assert!(first[..n].starts_with(b"HTTP/1.1 200"));
+    // A client stalled in the middle of its headers (its header timeout is 30 s).
+    let mut stalled = connect(address);
+    stalled
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+        .expect("write");
+    thread::sleep(Duration::from_millis(100));
+
+    let started = Instant::now();
+    server.close();
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "close took {took:?} (grace is 1 s)"
+    );
+    assert!(
+        read_to_close(&mut idle).is_empty(),
+        "the idle connection is closed"
+    );
+    let _ = read_to_close(&mut stalled);
+    assert!(refuses_connections(address));
+}
+
+/// A gauge whose collection takes [`Slow::DELAY`], to catch a scrape in flight.
+struct Slow;
+
+impl Slow {
+    const DELAY: Duration = Duration::from_millis(400);
+}
+
+impl torchlight::Collect for Slow {
+    fn metric_type(&self) -> torchlight::MetricType {
+        torchlight::MetricType::Gauge
+    }
+
+    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
+        thread::sleep(Self::DELAY);
+        encoder.gauge(&(), 1.0)
+    }
+}
+
+fn close_lets_an_in_flight_scrape_finish<A: Adapter>() {
+    static SLOW: Metric<Slow> = Metric::new("slow", "Takes its time.", Slow);
+    static REGISTRY: Registry = Registry::new();
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| REGISTRY.register(&SLOW).expect("registers once"));
+    let mut config = Config::loopback(&REGISTRY);
+    config.limits.shutdown_grace = Duration::from_secs(5);
+    let mut server = start::<A>(config);
+    let url = metrics_url(&*server);
+    let scrape = thread::spawn(move || get(&url, &[]));
+    thread::sleep(Slow::DELAY / 4);
+    let started = Instant::now();
+    server.close();
+    let took = started.elapsed();
+    let reply = scrape.join().expect("scrape thread");
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.text(),
+        "# HELP slow Takes its time.\n# TYPE slow gauge\nslow 1\n"
+    );
+    assert!(
+        took < Duration::from_secs(4),
+        "close waited {took:?} for a 0.4 s scrape"
+    );
+    assert!(refuses_connections(server.local_addr()));
+}
+
+// --- Threaded mode ------------------------------------------------------------------
+
+fn threaded_mode_ipv6_and_close<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("threaded", 4));
+    config.address = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    let mut server = A::start_in_thread(config).unwrap_or_else(|error| panic!("{error}"));
+    let port = server.local_addr().port();
+    assert_eq!(server.url(), format!("http://[::1]:{port}/"));
+    assert!(
+        get(&metrics_url(&*server), &[("accept", PROMETHEUS_2)])
+            .text()
+            .contains("threaded_total 4.0\n")
+    );
+    server.close();
+    server.close();
+    assert!(refuses_connections(server.local_addr()));
+}
+
+// --- Embedding ---------------------------------------------------------------------
+
+fn embedded_service<A: Adapter>() {
+    let mut app = A::embed(registry_with("embedded", 5));
+    let reply = get(
+        &metrics_url(&*app),
+        &[("accept", PROMETHEUS_2), ("accept-encoding", "gzip")],
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some(OPEN_METRICS));
+    assert_eq!(reply.header("content-encoding"), Some("gzip"));
+    assert_eq!(
+        get(&app.url(), &[]).text(),
+        "hello",
+        "the app's own routes are untouched"
+    );
+    app.close();
+}
+
+// --- Keep-alive, concurrency, hostile clients ---------------------------------------
+
+fn keep_alive_serves_several_requests_on_one_connection<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("kept", 0)));
+    let mut stream = connect(server.local_addr());
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\nGET /metrics HTTP/1.1\r\nHost: test\r\n\r\nGET /nope HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let received = String::from_utf8(read_to_close(&mut stream)).expect("utf-8");
+    let statuses: Vec<&str> = received.matches("HTTP/1.1 ").map(|_| "").collect();
+    assert_eq!(statuses.len(), 3, "{received}");
+    assert!(received.starts_with("HTTP/1.1 200"));
+    assert!(received.contains("kept_total 0\n"));
+    assert!(received.contains("HTTP/1.1 404"));
+    server.close();
+}
+
+fn many_concurrent_scrapes<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("busy_scrapes", 9)));
+    let url = metrics_url(&*server);
+    let scrapers: Vec<_> = (0..12)
+        .map(|_| {
+            let url = url.clone();
+            thread::spawn(move || {
+                (0..5).all(|_| get(&url, &[("accept", PROMETHEUS_2)]).status == 200)
+            })
+        })
+        .collect();
+    for scraper in scrapers {
+        assert!(scraper.join().expect("scraper thread"));
+    }
+    server.close();
+}
+
+fn slowloris_is_dropped_while_others_are_served<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("slow", 0));
+    config.limits = short_limits();
+    let mut server = start::<A>(config);
+    let address = server.local_addr();
+    let mut slow = connect(address);
+    slow.write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nX-Slow: ")
+        .expect("write");
+    let started = Instant::now();
+    assert_eq!(
+        get(&metrics_url(&*server), &[]).status,
+        200,
+        "others are served meanwhile"
+    );
+    let _ = read_to_close(&mut slow);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(4),
+        "the stalled client was dropped after {took:?}"
+    );
+    server.close();
+}
+
+fn idle_keep_alive_connections_time_out<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("idle", 0));
+    config.limits = short_limits();
+    let mut server = start::<A>(config);
+    let mut idle = connect(server.local_addr());
+    idle.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
+        .expect("write");
+    let started = Instant::now();
+    let received = read_to_close(&mut idle);
+    let took = started.elapsed();
+    assert!(
+        received.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_secs(4),
+        "an idle kept-alive connection was closed after {took:?} (header timeout 1 s)"
+    );
+    server.close();
+}
+
+fn connection_flood_is_bounded<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("flooded", 0));
+    config.limits = short_limits();
+    config.limits.max_connections = 4;
+    let mut server = start::<A>(config);
+    let address = server.local_addr();
+    let flood: Vec<TcpStream> = (0..16).map(|_| connect(address)).collect();
+    let started = Instant::now();
+    let reply = get(&metrics_url(&*server), &[]);
+    assert_eq!(reply.status, 200);
+    let took = started.elapsed();
+    assert!(
+        took < Duration::from_secs(8),
+        "a scrape behind a flood took {took:?}"
+    );
+    drop(flood);
+    server.close();
+}
+
+fn oversize_headers_get_431_or_close<A: Adapter>() {
+    let mut config = Config::loopback(registry_with("big", 0));
+    config.limits.max_header_bytes = 16 * 1024;
+    let mut server = start::<A>(config);
+    let huge = "x".repeat(64 * 1024);
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Huge: {huge}\r\n\r\n");
+    let received = raw(server.local_addr(), request.as_bytes());
+    assert!(
+        received.is_empty() || received.starts_with(b"HTTP/1.1 431"),
+        "{}",
+        String::from_utf8_lossy(&received)
+    );
+    assert_eq!(
+        get(&metrics_url(&*server), &[]).status,
+        200,
+        "the server still serves"
+    );
+    server.close();
+}
+
+fn malformed_requests_get_400_or_close<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("malformed", 0)));
+    for request in [
+        &b"GARBAGE\r\n\r\n"[..],
+        b"GET /metrics HTTP/9.9\r\n\r\n",
+        b"GET /metrics HTTP/1.1\r\nBad Header\r\n\r\n",
+        b"\x00\x01\x02\x03\r\n\r\n",
+    ] {
+        let received = raw(server.local_addr(), request);
+        assert!(
+            received.is_empty()
+                || received.starts_with(b"HTTP/1.1 400")
+                || received.starts_with(b"HTTP/1.1 505"),
+            "{:?} -> {}",
+            String::from_utf8_lossy(request),
+            String::from_utf8_lossy(&received)
+        );
+    }
+    assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
+    server.close();
+}
+
+fn request_bodies_are_ignored<A: Adapter>() {
+    let mut server = start::<A>(Config::loopback(registry_with("bodied", 0)));
+    let request = b"GET /metrics HTTP/1.1\r\nHost: test\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello";
+    let reply = parse(&raw(server.local_addr(), request));
+    assert_eq!(reply.status, 200);
+    assert!(reply.text().contains("bodied_total 0\n"));
+    server.close();
+}
+
+// --- tokio only: the axum handler ---------------------------------------------------
+
+#[test]
+fn axum_handler_serves_where_mounted() {
+    let mut app = embed_axum(registry_with("axum_served", 7));
+    let url = format!("{}stats", app.url());
+    let reply = get(
+        &url,
+        &[("accept", PROMETHEUS_2), ("accept-encoding", "gzip")],
+    );
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.header("content-type"), Some(OPEN_METRICS));
+    assert_eq!(reply.header("content-encoding"), Some("gzip"));
+    let text = get(&url, &[]);
+    assert_eq!(text.header("content-type"), Some(TEXT));
+    assert!(text.text().contains("axum_served_total 7\n"));
+    let head = client::request("HEAD", &url, &[]);
+    assert_eq!((head.status, head.body.len()), (200, 0));
+    assert_eq!(get(&app.url(), &[]).text(), "hello");
+    app.close();
+}
+
+macro_rules! per_adapter {
+    ($module:ident, $adapter:ty, [$($test:ident),*]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$adapter>();
+                }
+            )*
+        }
+    };
+}
+
+macro_rules! suite {
+    ($($test:ident),* $(,)?) => {
+        per_adapter!(tokio, super::Tokio, [$($test),*]);
+        per_adapter!(smol, super::Smol, [$($test),*]);
+        per_adapter!(async_std, super::AsyncStd, [$($test),*]);
+    };
+}
+
+suite!(
+    python_17_text_without_accept,
+    python_18_open_metrics,
+    python_19_cheap_page,
+    python_20_start_http_server,
+    python_21_start_in_thread,
+    python_22_url,
+    routes_and_methods,
+    negotiation_matrix,
+    gzip_round_trip,
+    head_has_headers_and_no_body,
+    ipv6_loopback,
+    explicit_port_and_advertised_address,
+    extreme_limits_are_accepted,
+    port_in_use_is_an_error_naming_the_address,
+    close_releases_the_port_and_twice_is_harmless,
+    dropping_the_handle_stops_the_server,
+    close_finishes_with_idle_and_stalled_connections,
+    close_lets_an_in_flight_scrape_finish,
+    threaded_mode_ipv6_and_close,
+    embedded_service,
+    keep_alive_serves_several_requests_on_one_connection,
+    many_concurrent_scrapes,
+    slowloris_is_dropped_while_others_are_served,
+    idle_keep_alive_connections_time_out,
+    connection_flood_is_bounded,
+    oversize_headers_get_431_or_close,
+    malformed_requests_get_400_or_close,
+    request_bodies_are_ignored,
+);
