@@ -72,9 +72,9 @@ mod collect;
 mod counter;
 mod encoding;
 #[cfg(all(feature = "std", not(loom)))]
-mod family;
-#[cfg(all(feature = "std", not(loom)))]
 pub mod exposure;
+#[cfg(all(feature = "std", not(loom)))]
+mod family;
 mod gauge;
 mod histogram;
 mod info;
