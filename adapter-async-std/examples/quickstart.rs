@@ -11,7 +11,6 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::Instant;
 
 use async_std::net::TcpListener;
 use bytes::Bytes;
@@ -22,7 +21,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use smol_hyper::rt::FuturesIo;
 use torchlight::{Counter, Gauge, Histogram, Metric, REGISTRY};
-use torchlight_async_std::{Options, start_http_server};
+use torchlight_async_std::{Options, RuntimeClock, start_http_server};
 
 static REQ_TIME: Metric<Histogram> = Metric::new(
     "req_time_seconds",
@@ -59,7 +58,12 @@ fn addresses() -> Result<(SocketAddr, SocketAddr), String> {
     Ok((parse(&app)?, parse(&metrics)?))
 }
 
-/// The application's handler: `hello` at `/`, an error anywhere else.
+/// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
+/// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
+/// calls in flight, from the first poll until the future completes or is dropped.
+#[torchlight::timed(REQ_TIME, clock = RuntimeClock)]
+#[torchlight::count_errors(REQ_ERRORS)]
+#[torchlight::track_in_progress(REQ_IN_PROGRESS)]
 async fn req(request: &Request<Incoming>) -> Result<&'static str, StatusCode> {
     match request.uri().path() {
         "/" => Ok("hello"),
@@ -67,20 +71,11 @@ async fn req(request: &Request<Incoming>) -> Result<&'static str, StatusCode> {
     }
 }
 
-/// `req`, timed, counted and tracked.
+/// Serves one request with `req`.
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    // TODO(lead): switch to the future wrappers after merge
-    REQ_IN_PROGRESS.inc();
-    let started = Instant::now();
-    let outcome = req(&request).await;
-    REQ_TIME.observe(started.elapsed().as_secs_f64());
-    REQ_IN_PROGRESS.dec();
-    let (status, body) = match outcome {
+    let (status, body) = match req(&request).await {
         Ok(body) => (StatusCode::OK, body),
-        Err(status) => {
-            REQ_ERRORS.inc();
-            (status, "not found")
-        }
+        Err(status) => (status, "not found"),
     };
     let mut response = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
     *response.status_mut() = status;

@@ -41,4 +41,6 @@ pub use runtime::AsyncStd;
 pub use server::{MetricsServer, start_http_server};
 pub use service::MetricsService;
 pub use thread::start_http_server_in_thread;
-pub use torchlight_smol::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
+pub use torchlight_smol::{
+    Limits, Options, RuntimeClock, StartError, THREAD_NAME, ThreadedMetricsServer,
+};

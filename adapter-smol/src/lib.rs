@@ -42,6 +42,7 @@
 //! keep running while a large registry is encoded.
 #![forbid(unsafe_code)]
 
+mod clock;
 mod error;
 mod options;
 #[doc(hidden)]
@@ -50,6 +51,7 @@ mod server;
 mod service;
 mod thread;
 
+pub use clock::RuntimeClock;
 pub use error::StartError;
 pub use options::Options;
 #[doc(hidden)]

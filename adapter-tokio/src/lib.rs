@@ -48,12 +48,14 @@
 
 #[cfg(feature = "axum")]
 pub mod axum;
+mod clock;
 mod error;
 mod options;
 mod server;
 mod service;
 mod thread;
 
+pub use clock::RuntimeClock;
 pub use error::StartError;
 pub use options::Options;
 pub use server::{MetricsServer, start_http_server};
