@@ -33,7 +33,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits) | links `std` |
+//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits); [`discovery`], the runtime-neutral service-discovery trait; [`consul`], the sans-IO Consul agent protocol and a blocking transport | links `std` |
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
@@ -52,7 +52,11 @@ extern crate std;
 mod sync;
 
 mod collect;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod consul;
 mod counter;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod discovery;
 mod encoding;
 mod gauge;
 mod histogram;
