@@ -639,7 +639,15 @@ const USER_AGENT: &str = concat!("torchlight/", env!("CARGO_PKG_VERSION"));
 /// use torchlight::consul::{ConsulAgent, StdTransport};
 /// use torchlight::discovery::{ServerInfo, ServiceDiscovery};
 ///
-/// # fn block_on<F: std::future::Future>(f: F) -> F::Output { todo!() }
+/// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
+/// #     use std::task::{Context, Poll, Waker};
+/// #     let mut future = std::pin::pin!(future);
+/// #     loop {
+/// #         if let Poll::Ready(output) = future.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
+/// #             return output;
+/// #         }
+/// #     }
+/// # }
 /// let consul = ConsulAgent::new().with_name("billing-metrics").discovery(StdTransport);
 /// let server = ServerInfo::new(SocketAddr::from(([10, 0, 0, 7], 9464)));
 /// let registration = block_on(consul.register(&server))?;
@@ -666,6 +674,11 @@ impl<T> ConsulDiscovery<T> {
     /// The settings.
     pub fn agent(&self) -> &ConsulAgent {
         &self.inner.0
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &T {
+        &self.inner.1
     }
 }
 

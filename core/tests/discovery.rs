@@ -39,10 +39,7 @@ impl Recorder {
 }
 
 impl ServiceDiscovery for Recorder {
-    fn register<'a>(
-        &'a self,
-        server: &'a ServerInfo,
-    ) -> DiscoveryFuture<'a, Option<Registration>> {
+    fn register<'a>(&'a self, server: &'a ServerInfo) -> DiscoveryFuture<'a, Option<Registration>> {
         Box::pin(async move {
             if self.fail {
                 return Err(DiscoveryError::other("directory is read-only"));
@@ -115,7 +112,11 @@ fn none_means_not_registered() {
         skip: true,
         ..Recorder::default()
     };
-    assert!(block_on(recorder.register(&local(1))).expect("ok").is_none());
+    assert!(
+        block_on(recorder.register(&local(1)))
+            .expect("ok")
+            .is_none()
+    );
     assert!(recorder.events().is_empty());
 }
 
@@ -125,7 +126,9 @@ fn kept_registration_deregisters_nothing() {
         keep: true,
         ..Recorder::default()
     };
-    let registration = block_on(recorder.register(&local(2))).expect("ok").expect("some");
+    let registration = block_on(recorder.register(&local(2)))
+        .expect("ok")
+        .expect("some");
     assert!(!registration.deregisters());
     assert_eq!(
         format!("{registration:?}"),
@@ -167,7 +170,10 @@ fn unspecified_address_needs_an_advertised_one() {
         ));
 
         let advertised = server.with_advertised_address("10.1.2.3");
-        assert_eq!(advertised.url().expect("advertised"), "http://10.1.2.3:9464/");
+        assert_eq!(
+            advertised.url().expect("advertised"),
+            "http://10.1.2.3:9464/"
+        );
         assert_eq!(advertised.host().expect("advertised"), "10.1.2.3");
     }
 }
