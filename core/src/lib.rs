@@ -33,13 +33,17 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits); [`discovery`], the runtime-neutral service-discovery trait; [`consul`], the sans-IO Consul agent protocol and a blocking transport | links `std` |
+//! | `std` (default) | run-time conveniences (yielding while a histogram collection waits) | links `std` |
 //!
 //! Without default features the crate is `#![no_std]` and never links `alloc`. Targets
 //! without native 64-bit atomics (`thumbv7m-none-eabi`) get them from `portable-atomic`
 //! automatically; targets without compare-and-swap (`thumbv6m-none-eabi`) also need the
 //! final binary to enable `portable-atomic`'s `critical-section` feature or build with
 //! `--cfg portable_atomic_unsafe_assume_single_core`.
+//!
+//! `std` also enables [`discovery`] (the runtime-neutral `ServiceDiscovery` trait) and
+//! [`consul`] (the sans-IO Consul agent protocol and a blocking transport), at no
+//! dependency cost.
 #![no_std]
 #![deny(unsafe_code)]
 // Under loom only the atomics-bearing modules are model-checked; the rest sits unused.
