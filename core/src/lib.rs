@@ -55,6 +55,10 @@
 //! automatically; targets without compare-and-swap (`thumbv6m-none-eabi`) also need the
 //! final binary to enable `portable-atomic`'s `critical-section` feature or build with
 //! `--cfg portable_atomic_unsafe_assume_single_core`.
+//!
+//! `std` also enables [`discovery`] (the runtime-neutral `ServiceDiscovery` trait) and
+//! [`consul`] (the sans-IO Consul agent protocol and a blocking transport), at no
+//! dependency cost.
 #![no_std]
 #![deny(unsafe_code)]
 // Under loom only the atomics-bearing modules are model-checked; the rest sits unused.
@@ -69,7 +73,11 @@ mod sync;
 #[cfg(not(loom))]
 mod clock;
 mod collect;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod consul;
 mod counter;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod discovery;
 mod encoding;
 #[cfg(all(feature = "std", not(loom)))]
 pub mod exposure;
