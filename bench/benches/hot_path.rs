@@ -15,9 +15,29 @@ use std::time::Instant;
 use divan::{Bencher, black_box};
 use torchlight_bench::workload::{BUCKETS, KINDS, ROUTES, next_label_pair, next_observation};
 
+/// Samples per benchmark unless `--sample-count` (or `DIVAN_SAMPLE_COUNT`) says
+/// otherwise; the tables report the median sample.
+const SAMPLES: u32 = 1_000;
+
+/// Iterations per sample unless `--sample-size` (or `DIVAN_SAMPLE_SIZE`) says
+/// otherwise. Fixed rather than left to divan's calibration, which picked 1 for
+/// `metrics`' histogram (its first calls allocate) and so timed single 50 ns calls with
+/// a 20 ns timer; 1024 calls of ≥ 1 ns are well above the timer's precision.
+const SAMPLE_SIZE: u32 = 1_024;
+
 fn main() {
     torchlight_bench::machine::print();
-    divan::main();
+    let given = |flag: &str, var: &str| {
+        std::env::args().any(|arg| arg.starts_with(flag)) || std::env::var_os(var).is_some()
+    };
+    let mut divan = divan::Divan::from_args();
+    if !given("--sample-count", "DIVAN_SAMPLE_COUNT") {
+        divan = divan.sample_count(SAMPLES);
+    }
+    if !given("--sample-size", "DIVAN_SAMPLE_SIZE") {
+        divan = divan.sample_size(SAMPLE_SIZE);
+    }
+    divan.main();
 }
 
 /// One thread, then every available core (divan's `0`), on one shared metric.
