@@ -180,7 +180,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
 
 /// Checks that the libraries get the same work (`torchlight-bench`'s own tests, e.g.
 /// every scraped registry holds the same series), builds the bench programs (release)
-/// and copies them to `target/bench-bin/`.
+/// and copies them, without debug info, to `target/bench-bin/`.
 fn build() -> Result<PathBuf, Failure> {
     command::run(
         Command::new(workspace::cargo())
@@ -233,6 +233,14 @@ fn build() -> Result<PathBuf, Failure> {
             .map_or(file_name.as_str(), |(name, _)| name);
         let target = dir.join(name);
         fs::copy(source, &target).map_err(|error| io_failure(&target, &error))?;
+        // The release profile keeps line tables for profiling; the copies are for
+        // moving to another machine, where 30 MB a program is in the way.
+        if let Some(strip) = workspace::find_on_path("strip") {
+            command::run(
+                Command::new(strip).arg("--strip-debug").arg(&target),
+                "the copy still works with its debug info; delete it and rerun",
+            )?;
+        }
     }
     Ok(dir)
 }
