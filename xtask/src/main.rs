@@ -6,7 +6,7 @@
 //!
 //! Commands:
 //! - `ci`: the README's test command; see [`ci`].
-//! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`bench`].
+//! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`mod@bench`].
 #![forbid(unsafe_code)]
 
 mod bench;
