@@ -12,9 +12,11 @@
 //! - `--build-only` builds them once and copies them to `target/bench-bin/`;
 //! - `--from DIR` runs such prebuilt programs (no Rust needed but for this xtask; or
 //!   run them by hand, see [`USAGE`]) and saves their outputs as above;
-//! - `--report [PATH]...` regenerates `BENCHMARKS.md` from saved outputs (every run
-//!   under `target/bench-results/` by default; later runs override earlier ones result
-//!   by result, so a `--filter`ed run replaces only its rows).
+//! - `--report [PATH]...` regenerates `BENCHMARKS.md` from saved outputs (every
+//!   `run-*` folder under `target/bench-results/` by default; later runs override
+//!   earlier ones result by result, so a `--filter`ed run replaces only its rows).
+//!   `--quick` runs are saved as `quick-*`: their tables show once, then only an
+//!   explicit `--report` uses them again.
 
 mod report;
 mod results;
@@ -35,11 +37,11 @@ const COUNTING_PROGRAMS: [&str; 1] = ["memory"];
 /// Samples per divan benchmark with `--quick`.
 const QUICK_SAMPLES: u32 = 10;
 
-pub(crate) const USAGE: &str = "\
-  bench [--quick] [--filter PATTERN]... [--runs N]
+pub(crate) const USAGE: &str = "  bench [--quick] [--filter PATTERN]... [--runs N]
       build the peer comparison (crate torchlight-bench, release), run it N times
       (default 3, --quick: 1 with 10 samples per benchmark), save the outputs under
-      target/bench-results/run-<time>/ and regenerate the tables in BENCHMARKS.md.
+      target/bench-results/run-<time>/ (quick-<time>/) and regenerate the tables in
+      BENCHMARKS.md from every saved run-* (and this quick run).
       --filter keeps benchmarks whose path (case::variant::library) contains PATTERN.
   bench --build-only
       build the bench programs once and copy them to target/bench-bin/
@@ -50,7 +52,7 @@ pub(crate) const USAGE: &str = "\
       \"$p\" --bench --color=never > OUT/$(basename \"$p\")-$k.txt; done; done
   bench --report [PATH]...
       regenerate BENCHMARKS.md from saved outputs: each PATH is a run folder or one
-      output file (default: every run under target/bench-results/, oldest first)";
+      output file (default: every run-* under target/bench-results/, oldest first)";
 
 /// What `cargo xtask bench` was asked to do.
 #[derive(Debug, Default, PartialEq)]
@@ -168,12 +170,18 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
     let out = options
         .out
         .clone()
-        .unwrap_or_else(|| results_root.join(run_name()));
+        .unwrap_or_else(|| results_root.join(run_name(options.quick)));
     execute(&programs, &out, &options)?;
     let sets = if options.out.is_some() {
         vec![out]
     } else {
-        all_runs(&results_root)?
+        // A quick run shows its own numbers over the saved full runs, but later
+        // reports leave it out (`all_runs` lists `run-*` folders only).
+        let mut sets = all_runs(&results_root)?;
+        if options.quick {
+            sets.push(out);
+        }
+        sets
     };
     write_report(&sets)
 }
@@ -254,12 +262,13 @@ fn json_string<'a>(line: &'a str, field: &str) -> Option<&'a str> {
     Some(&line[start..end])
 }
 
-/// `run-<unix seconds>`: sorts in time order.
-fn run_name() -> String {
+/// `run-<unix seconds>` (`quick-…` for `--quick`): sorts in time order.
+fn run_name(quick: bool) -> String {
     let seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    format!("run-{seconds}")
+    let kind = if quick { "quick" } else { "run" };
+    format!("{kind}-{seconds}")
 }
 
 /// Every run folder under `root`, oldest first.

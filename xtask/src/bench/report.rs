@@ -114,7 +114,16 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
         let names: Vec<String> = merged
             .sets_of(case)
             .into_iter()
-            .map(|set| format!("`{}`", merged.sets[set].name))
+            .map(|set| {
+                let set = &merged.sets[set];
+                format!(
+                    "`{}` ({} CPUs, {}, {})",
+                    set.name,
+                    set.machine("cpus"),
+                    set.machine("cpu_model"),
+                    set.machine("rustc")
+                )
+            })
             .collect();
         let _ = writeln!(body, "\n_Run set: {}._", names.join(", "));
         document = replace_section(&document, case, &body)?;
