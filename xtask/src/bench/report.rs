@@ -500,7 +500,7 @@ kept, no results
         );
         let document = update(DOCUMENT, &merged).unwrap();
         assert!(
-            document.contains("_Run set: `run-1`, `run-2`._"),
+            document.contains("_Run set: `run-1` (? CPUs, ?, ?), `run-2` (? CPUs, ?, ?)._"),
             "{document}"
         );
     }
