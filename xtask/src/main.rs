@@ -6,8 +6,10 @@
 //!
 //! Commands:
 //! - `ci`: the README's test command; see [`ci`].
+//! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`mod@bench`].
 #![forbid(unsafe_code)]
 
+mod bench;
 mod ci;
 mod command;
 mod failure;
@@ -18,7 +20,10 @@ use std::process::ExitCode;
 
 use failure::Failure;
 
-const USAGE: &str = "\
+/// The command list; each command's module owns its own lines.
+fn usage() -> String {
+    format!(
+        "\
 usage: cargo xtask <command> [options]
 
 commands:
@@ -26,25 +31,30 @@ commands:
       the README's test command: install the tools, then fmt, clippy, tests, docs,
       no_std builds and loom, stopping at the first failure.
       steps: install fmt clippy test test-no-default doc no-std loom
+{}
   help
       print this text
-";
+",
+        bench::USAGE
+    )
+}
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
     let result = match args.next().as_deref() {
         Some("ci") => ci::run(args),
+        Some("bench") => bench::run(args),
         Some("help" | "-h" | "--help") => {
-            print!("{USAGE}");
+            print!("{}", usage());
             Ok(())
         }
         Some(other) => Err(Failure::new(
             format!("unknown command `{other}`"),
-            format!("run one of the commands listed below\n\n{USAGE}"),
+            format!("run one of the commands listed below\n\n{}", usage()),
         )),
         None => Err(Failure::new(
             "no command given",
-            format!("name a command\n\n{USAGE}"),
+            format!("name a command\n\n{}", usage()),
         )),
     };
     match result {

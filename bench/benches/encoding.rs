@@ -1,0 +1,63 @@
+//! Case 6 of `cargo xtask bench`: encoding a registry of 100 … 100 000 series to the
+//! Prometheus text format 0.0.4 (`torchlight_bench::scrape` builds the registries).
+//!
+//! Paths are `case6_encode::text::<library>::<series>`. Every library encodes the same
+//! family with the same series and values (a unit test in `torchlight_bench::scrape`
+//! checks it); each reuses its output buffer where its API allows. Allocations per
+//! scrape are counted by the `memory` bench, not here, so no counting allocator slows
+//! these timings.
+
+use divan::{Bencher, black_box};
+use torchlight_bench::scrape::{
+    Measured, Metrics, Prometheus, PrometheusClient, Scrape, Torchlight,
+};
+
+fn main() {
+    torchlight_bench::machine::print();
+    divan::main();
+}
+
+/// `workload::SERIES_COUNTS`, as divan needs a literal list.
+const SERIES: &[usize] = &[100, 1_000, 10_000, 100_000];
+
+/// Times one scrape of a registry of `N` series in `S`.
+fn scrape<S: Scrape, const N: usize>(bencher: Bencher<'_, '_>) {
+    let mut registry = S::new(N);
+    // The first scrape sizes the buffers that later scrapes reuse.
+    black_box(registry.scrape());
+    bencher.bench_local(|| black_box(registry.scrape()).len());
+}
+
+mod case6_encode {
+    use super::*;
+
+    /// The Prometheus text format 0.0.4.
+    mod text {
+        use super::*;
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<Torchlight, N>(bencher);
+        }
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn prometheus<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<Prometheus, N>(bencher);
+        }
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn prometheus_client<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<PrometheusClient, N>(bencher);
+        }
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn metrics<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<Metrics, N>(bencher);
+        }
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn measured<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<Measured, N>(bencher);
+        }
+    }
+}

@@ -1,0 +1,538 @@
+//! Turning run sets into the tables of `BENCHMARKS.md`.
+//!
+//! Each case's tables replace what sits between `<!-- bench:<case>:begin -->` and
+//! `<!-- bench:<case>:end -->`; everything else in the file (how to run, the slots for
+//! cases not measured yet, the hand-written reading under each table) is left alone,
+//! and so is a case with no results. When several run sets are given, each result
+//! comes from the last set that has it, so a filtered run replaces only its own rows.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use super::results::{Key, MEDIAN_NS, RunSet, median};
+
+/// The peers; "× best peer" divides by the fastest of these.
+const PEERS: [&str; 4] = ["prometheus", "prometheus_client", "metrics", "measured"];
+/// Row order; other libraries follow alphabetically.
+const ORDER: [&str; 6] = [
+    "torchlight",
+    "prometheus",
+    "prometheus_client",
+    "metrics",
+    "measured",
+    "floor",
+];
+
+/// How a case's results are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Layout {
+    /// Median time per operation, ratios to the best peer and to the floor.
+    Timing,
+    /// Case 6: time per scrape, throughput, allocations per scrape.
+    Encode,
+    /// Case 8: allocations and bytes per new label child.
+    Memory,
+}
+
+/// The generated sections: the marker name (the case's bench module) and its layout.
+const CASES: [(&str, Layout); 7] = [
+    ("case1_counter", Layout::Timing),
+    ("case2_gauge", Layout::Timing),
+    ("case3_histogram", Layout::Timing),
+    ("case4_labelled", Layout::Timing),
+    ("case5_future", Layout::Timing),
+    ("case6_encode", Layout::Encode),
+    ("case8_memory", Layout::Memory),
+];
+
+/// Every result's median within its run set, from the last set that has it.
+pub(crate) struct Merged<'a> {
+    sets: &'a [RunSet],
+    /// Median and the index of the set it came from.
+    values: BTreeMap<Key, (f64, usize)>,
+}
+
+impl<'a> Merged<'a> {
+    pub(crate) fn new(sets: &'a [RunSet]) -> Self {
+        let mut values = BTreeMap::new();
+        for (index, set) in sets.iter().enumerate() {
+            for (key, samples) in &set.values {
+                if let Some(value) = median(samples) {
+                    values.insert(key.clone(), (value, index));
+                }
+            }
+        }
+        Self { sets, values }
+    }
+
+    fn of_case(&self, case: &str) -> impl Iterator<Item = (&Key, &(f64, usize))> {
+        self.values.iter().filter(move |(key, _)| key.case == case)
+    }
+
+    fn get(
+        &self,
+        case: &str,
+        variant: &str,
+        parameter: &str,
+        library: &str,
+        metric: &str,
+    ) -> Option<f64> {
+        self.values
+            .iter()
+            .find(|(k, _)| {
+                k.case == case
+                    && k.variant == variant
+                    && k.parameter == parameter
+                    && k.library == library
+                    && k.metric == metric
+            })
+            .map(|(_, (value, _))| *value)
+    }
+
+    /// The sets a case's results came from.
+    fn sets_of(&self, case: &str) -> BTreeSet<usize> {
+        self.of_case(case).map(|(_, (_, set))| *set).collect()
+    }
+}
+
+/// Replaces every generated section of `document` that has results.
+pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, String> {
+    let mut document = document.to_owned();
+    let used: BTreeSet<usize> = merged.values.values().map(|(_, set)| *set).collect();
+    if !used.is_empty() {
+        document = replace_section(&document, "machine", &machine(merged, &used))?;
+    }
+    for (case, layout) in CASES {
+        if merged.of_case(case).next().is_none() {
+            continue;
+        }
+        let mut body = match layout {
+            Layout::Timing => timing(merged, case),
+            Layout::Encode => encode(merged, case),
+            Layout::Memory => memory(merged, case),
+        };
+        let names: Vec<String> = merged
+            .sets_of(case)
+            .into_iter()
+            .map(|set| {
+                let set = &merged.sets[set];
+                format!(
+                    "`{}` ({} CPUs, {}, {})",
+                    set.name,
+                    set.machine("cpus"),
+                    set.machine("cpu_model"),
+                    set.machine("rustc")
+                )
+            })
+            .collect();
+        let _ = writeln!(body, "\n_Run set: {}._", names.join(", "));
+        document = replace_section(&document, case, &body)?;
+    }
+    Ok(document)
+}
+
+/// Replaces the text between the `name` markers with `body`.
+fn replace_section(document: &str, name: &str, body: &str) -> Result<String, String> {
+    let begin = format!("<!-- bench:{name}:begin -->");
+    let end = format!("<!-- bench:{name}:end -->");
+    let missing = || {
+        format!(
+            "BENCHMARKS.md lacks the markers `{begin}` … `{end}`; put them back around the {name} tables"
+        )
+    };
+    let start = document.find(&begin).ok_or_else(missing)? + begin.len();
+    let stop = start + document[start..].find(&end).ok_or_else(missing)?;
+    Ok(format!(
+        "{}\n{}{}",
+        &document[..start],
+        body,
+        &document[stop..]
+    ))
+}
+
+fn machine(merged: &Merged<'_>, used: &BTreeSet<usize>) -> String {
+    let mut body = String::new();
+    for &index in used {
+        let set = &merged.sets[index];
+        let _ = writeln!(
+            body,
+            "- `{}`: {} CPUs, {}; {}; load average (1, 5, 15 min) at each program's start: {}",
+            set.name,
+            set.machine("cpus"),
+            set.machine("cpu_model"),
+            set.machine("rustc"),
+            set.machine("load_average"),
+        );
+    }
+    body
+}
+
+/// Libraries in table order.
+fn ordered<'k>(libraries: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
+    let mut libraries: Vec<&str> = libraries
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    libraries.sort_by_key(|library| {
+        (
+            ORDER
+                .iter()
+                .position(|known| known == library)
+                .unwrap_or(ORDER.len()),
+            *library,
+        )
+    });
+    libraries
+}
+
+/// Parameters in a readable order: `-` first, then by the number they hold.
+fn ordered_parameters<'k>(parameters: impl IntoIterator<Item = &'k str>) -> Vec<&'k str> {
+    let mut parameters: Vec<&str> = parameters
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    parameters.sort_by_key(|parameter| {
+        (
+            threads(parameter).or_else(|| parameter.parse().ok()),
+            *parameter,
+        )
+    });
+    parameters
+}
+
+/// The thread count of a `t=N` parameter.
+fn threads(parameter: &str) -> Option<u64> {
+    parameter.strip_prefix("t=")?.parse().ok()
+}
+
+fn timing(merged: &Merged<'_>, case: &str) -> String {
+    let mut groups: Vec<(&str, &str)> = Vec::new();
+    for (key, _) in merged
+        .of_case(case)
+        .filter(|(key, _)| key.metric == MEDIAN_NS)
+    {
+        if !groups.contains(&(key.variant.as_str(), key.parameter.as_str())) {
+            groups.push((&key.variant, &key.parameter));
+        }
+    }
+    let variants: Vec<&str> = groups
+        .iter()
+        .map(|(v, _)| *v)
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut body = String::new();
+    for variant in variants {
+        let parameters = ordered_parameters(
+            groups
+                .iter()
+                .filter(|(v, _)| *v == variant)
+                .map(|(_, p)| *p),
+        );
+        for parameter in parameters {
+            let threads = threads(parameter);
+            let contended = threads.is_some_and(|n| n > 1);
+            let title = match threads {
+                Some(1) => format!("**{variant}**, 1 thread"),
+                Some(n) => format!("**{variant}**, {n} threads on one shared metric (contended)"),
+                None => format!("**{variant}**"),
+            };
+            let libraries = ordered(
+                merged
+                    .of_case(case)
+                    .filter(|(k, _)| {
+                        k.variant == variant && k.parameter == parameter && k.metric == MEDIAN_NS
+                    })
+                    .map(|(k, _)| k.library.as_str()),
+            );
+            let value = |library: &str| merged.get(case, variant, parameter, library, MEDIAN_NS);
+            let best_peer = PEERS
+                .iter()
+                .filter_map(|peer| value(peer))
+                .min_by(f64::total_cmp);
+            let floor = value("floor");
+            let _ = writeln!(body, "\n{title}\n");
+            if contended {
+                body.push_str("| library | median per call, per thread | calls/s, all threads | × best peer | × floor |\n|---|---:|---:|---:|---:|\n");
+            } else {
+                body.push_str(
+                    "| library | median per call | × best peer | × floor |\n|---|---:|---:|---:|\n",
+                );
+            }
+            for library in libraries {
+                let Some(ns) = value(library) else { continue };
+                let peer_ratio = if library == "floor" {
+                    "—".to_owned()
+                } else {
+                    ratio(ns, best_peer)
+                };
+                let floor_ratio = ratio(ns, floor);
+                if let (true, Some(n)) = (contended, threads) {
+                    let per_second = n as f64 / ns * 1e9;
+                    let _ = writeln!(
+                        body,
+                        "| {library} | {} | {} | {peer_ratio} | {floor_ratio} |",
+                        duration(ns),
+                        rate(per_second)
+                    );
+                } else {
+                    let _ = writeln!(
+                        body,
+                        "| {library} | {} | {peer_ratio} | {floor_ratio} |",
+                        duration(ns)
+                    );
+                }
+            }
+        }
+    }
+    body
+}
+
+fn encode(merged: &Merged<'_>, case: &str) -> String {
+    let parameters = ordered_parameters(merged.of_case(case).map(|(k, _)| k.parameter.as_str()));
+    let mut body = String::new();
+    for parameter in parameters {
+        let rows: Vec<(&str, &str)> = merged
+            .of_case(case)
+            .filter(|(k, _)| k.parameter == parameter)
+            .map(|(k, _)| (k.variant.as_str(), k.library.as_str()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let variants: BTreeSet<&str> = rows.iter().map(|(v, _)| *v).collect();
+        for variant in variants {
+            let libraries = ordered(rows.iter().filter(|(v, _)| *v == variant).map(|(_, l)| *l));
+            let get =
+                |library: &str, metric: &str| merged.get(case, variant, parameter, library, metric);
+            let best_peer = PEERS
+                .iter()
+                .filter_map(|peer| get(peer, MEDIAN_NS))
+                .min_by(f64::total_cmp);
+            let _ = writeln!(body, "\n**{variant}**, {parameter} series\n");
+            body.push_str("| library | median per scrape | exposition | MB/s | × best peer (time) | allocations per scrape | bytes allocated per scrape |\n|---|---:|---:|---:|---:|---:|---:|\n");
+            for library in libraries {
+                let ns = get(library, MEDIAN_NS);
+                let bytes = get(library, "exposition_bytes");
+                let throughput = match (ns, bytes) {
+                    (Some(ns), Some(bytes)) => format!("{:.0}", bytes / ns * 1e3),
+                    _ => "—".to_owned(),
+                };
+                let _ = writeln!(
+                    body,
+                    "| {library} | {} | {} | {throughput} | {} | {} | {} |",
+                    ns.map_or_else(|| "—".to_owned(), duration),
+                    bytes.map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+                    ns.map_or_else(|| "—".to_owned(), |ns| ratio(ns, best_peer)),
+                    count(get(library, "allocations_per_scrape")),
+                    count(get(library, "allocated_bytes_per_scrape")),
+                );
+            }
+        }
+    }
+    body
+}
+
+fn memory(merged: &Merged<'_>, case: &str) -> String {
+    let rows: Vec<(&str, &str, &str)> = merged
+        .of_case(case)
+        .map(|(k, _)| (k.variant.as_str(), k.parameter.as_str(), k.library.as_str()))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut body = String::from(
+        "\n| library | how the series is made | allocations per new series | bytes retained per series |\n|---|---|---:|---:|\n",
+    );
+    for variant in ["new_child", "compile_time"] {
+        let libraries = ordered(
+            rows.iter()
+                .filter(|(v, _, _)| *v == variant)
+                .map(|(_, _, l)| *l),
+        );
+        for library in libraries {
+            let Some(&(_, parameter, _)) =
+                rows.iter().find(|(v, _, l)| *v == variant && *l == library)
+            else {
+                continue;
+            };
+            let how = match variant {
+                "new_child" => format!("{parameter} new run-time label values"),
+                _ => format!("compile-time labels, {parameter} series in a static array"),
+            };
+            let get = |metric: &str| merged.get(case, variant, parameter, library, metric);
+            let _ = writeln!(
+                body,
+                "| {library} | {how} | {} | {} |",
+                count(get("allocations_per_child")),
+                get("retained_bytes_per_child")
+                    .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+            );
+        }
+    }
+    body
+}
+
+/// `value / reference` as `1.23×`, or `—`.
+fn ratio(value: f64, reference: Option<f64>) -> String {
+    match reference {
+        Some(reference) if reference > 0.0 => format!("{:.2}×", value / reference),
+        _ => "—".to_owned(),
+    }
+}
+
+/// A duration in nanoseconds, with three significant figures and a fitting unit.
+fn duration(ns: f64) -> String {
+    let (value, unit) = if ns < 1e3 {
+        (ns, "ns")
+    } else if ns < 1e6 {
+        (ns / 1e3, "µs")
+    } else if ns < 1e9 {
+        (ns / 1e6, "ms")
+    } else {
+        (ns / 1e9, "s")
+    };
+    let decimals = if value < 10.0 {
+        2
+    } else if value < 100.0 {
+        1
+    } else {
+        0
+    };
+    format!("{value:.decimals$} {unit}")
+}
+
+/// Calls per second, in millions.
+fn rate(per_second: f64) -> String {
+    format!("{:.1} M", per_second / 1e6)
+}
+
+/// A count: whole when it is, two decimals below one, else one decimal; or `—`.
+fn count(value: Option<f64>) -> String {
+    match value {
+        Some(v) if (v - v.round()).abs() < 0.005 => format!("{v:.0}"),
+        Some(v) if v < 1.0 => format!("{v:.2}"),
+        Some(v) => format!("{v:.1}"),
+        None => "—".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::results::{RunSet, parse};
+    use super::*;
+
+    const DOCUMENT: &str = "\
+# Benchmarks
+<!-- bench:machine:begin -->
+old machine
+<!-- bench:machine:end -->
+## Case 1
+<!-- bench:case1_counter:begin -->
+old table
+<!-- bench:case1_counter:end -->
+Reading: kept.
+<!-- bench:case2_gauge:begin -->
+kept, no results
+<!-- bench:case2_gauge:end -->
+";
+
+    fn set(name: &str, text: &str) -> RunSet {
+        let mut set = RunSet {
+            name: name.to_owned(),
+            ..RunSet::default()
+        };
+        set.add(parse(text));
+        set
+    }
+
+    fn line(parameter: &str, library: &str, metric: &str, value: f64) -> String {
+        format!("torchlight-bench\tcase1_counter\tinc\t{parameter}\t{library}\t{metric}\t{value}\n")
+    }
+
+    #[test]
+    fn tables_hold_medians_and_ratios_and_keep_the_rest() {
+        let mut first = String::from("torchlight-bench-machine\tcpus\t16\n");
+        for (library, ns) in [
+            ("floor", 1.0),
+            ("torchlight", 1.5),
+            ("prometheus", 3.0),
+            ("measured", 2.0),
+        ] {
+            first.push_str(&line("t=1", library, MEDIAN_NS, ns));
+            first.push_str(&line("t=16", library, MEDIAN_NS, ns * 10.0));
+        }
+        let sets = [set("run-1", &first)];
+        let merged = Merged::new(&sets);
+        let document = update(DOCUMENT, &merged).unwrap();
+        assert!(document.contains("- `run-1`: 16 CPUs"), "{document}");
+        assert!(!document.contains("old table"));
+        assert!(document.contains("Reading: kept."));
+        assert!(document.contains("kept, no results"));
+        assert!(
+            document.contains("| torchlight | 1.50 ns | 0.75× | 1.50× |"),
+            "{document}"
+        );
+        assert!(document.contains("| floor | 1.00 ns | — | 1.00× |"));
+        // 16 threads at 15 ns each: 16 / 15 ns = 1067 M calls/s.
+        assert!(document.contains("**inc**, 16 threads on one shared metric (contended)"));
+        assert!(
+            document.contains("| torchlight | 15.0 ns | 1066.7 M | 0.75× | 1.50× |"),
+            "{document}"
+        );
+        assert!(document.find("| torchlight").unwrap() < document.find("| floor").unwrap());
+    }
+
+    #[test]
+    fn later_run_sets_replace_only_their_own_results() {
+        let first =
+            line("t=1", "torchlight", MEDIAN_NS, 2.0) + &line("t=1", "prometheus", MEDIAN_NS, 4.0);
+        let second = line("t=1", "torchlight", MEDIAN_NS, 1.0);
+        let sets = [set("run-1", &first), set("run-2", &second)];
+        let merged = Merged::new(&sets);
+        assert_eq!(
+            merged.get("case1_counter", "inc", "t=1", "torchlight", MEDIAN_NS),
+            Some(1.0)
+        );
+        assert_eq!(
+            merged.get("case1_counter", "inc", "t=1", "prometheus", MEDIAN_NS),
+            Some(4.0)
+        );
+        let document = update(DOCUMENT, &merged).unwrap();
+        assert!(
+            document.contains("_Run set: `run-1` (? CPUs, ?, ?), `run-2` (? CPUs, ?, ?)._"),
+            "{document}"
+        );
+    }
+
+    #[test]
+    fn missing_markers_are_an_error_that_names_them() {
+        let sets = [set("run-1", &line("t=1", "torchlight", MEDIAN_NS, 1.0))];
+        let error = update(
+            "# Benchmarks\n<!-- bench:machine:begin --><!-- bench:machine:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap_err();
+        assert!(error.contains("bench:case1_counter:begin"), "{error}");
+    }
+
+    #[test]
+    fn formatting() {
+        assert_eq!(duration(1.234), "1.23 ns");
+        assert_eq!(duration(12_600_000.0), "12.6 ms");
+        assert_eq!(duration(4441.0), "4.44 µs");
+        assert_eq!(ratio(3.0, Some(2.0)), "1.50×");
+        assert_eq!(ratio(3.0, None), "—");
+        assert_eq!(count(Some(0.0201)), "0.02");
+        assert_eq!(count(Some(13.0013)), "13");
+        assert_eq!(count(Some(1100.2)), "1100.2");
+        assert_eq!(
+            ordered_parameters(["t=16", "t=1", "-"]),
+            ["-", "t=1", "t=16"]
+        );
+        assert_eq!(
+            ordered_parameters(["100000", "1000", "100"]),
+            ["100", "1000", "100000"]
+        );
+    }
+}
