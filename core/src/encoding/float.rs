@@ -25,7 +25,66 @@ pub(crate) fn write_f64(w: &mut dyn Write, value: f64, open_metrics: bool) -> fm
     if value == 0.0 {
         return w.write_str(if open_metrics { "0.0" } else { "0" });
     }
+    // Whole numbers (every integer counter and gauge) skip the shortest-digits search.
+    if value.fract() == 0.0 && value.abs() < EXACT_INTEGERS {
+        return write_integral(w, value, open_metrics);
+    }
+    write_shortest(w, value, open_metrics)
+}
 
+/// 2^53: below it every integer is an `f64`, and its shortest round-trip digits are its
+/// decimal digits without trailing zeros (a shorter digit string would name another
+/// integer, which is representable too).
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// [`write_f64`] for a non-zero whole number below 2^53, laid out from its integer
+/// digits.
+fn write_integral(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
+    if value < 0.0 {
+        w.write_char('-')?;
+    }
+    // Exact: `value` is a whole number below 2^53.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let magnitude = value.abs() as u64;
+    if magnitude < 1_000_000 {
+        write_u64(w, magnitude)?;
+        return if open_metrics {
+            w.write_str(".0")
+        } else {
+            Ok(())
+        };
+    }
+    // Exponent form: d[.ddd]e+XX, the digits without trailing zeros.
+    let mut buf = [0u8; 20];
+    let mut start = buf.len();
+    let mut rest = magnitude;
+    while rest != 0 {
+        start -= 1;
+        buf[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    let digits = &buf[start..];
+    let exponent = digits.len() - 1;
+    let significant = digits
+        .iter()
+        .rposition(|d| *d != b'0')
+        .map_or(1, |last| last + 1);
+    let digits = core::str::from_utf8(&digits[..significant]).map_err(|_| fmt::Error)?;
+    w.write_str(&digits[..1])?;
+    if digits.len() > 1 {
+        w.write_char('.')?;
+        w.write_str(&digits[1..])?;
+    }
+    w.write_str("e+")?;
+    if exponent < 10 {
+        w.write_char('0')?;
+    }
+    write_u64(w, exponent as u64)
+}
+
+/// [`write_f64`] for any other finite, non-zero value, from Rust's shortest round-trip
+/// digits (`{:e}`).
+fn write_shortest(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
     let mut scientific = StackBuf::new();
     write!(scientific, "{value:e}")?;
     let text = scientific.as_str();
@@ -234,6 +293,17 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The whole-number fast path writes exactly what the general path writes.
+        #[test]
+        fn integral_fast_path_matches(magnitude in 1u64..(1 << 53), negative in proptest::bool::ANY, open_metrics in proptest::bool::ANY) {
+            #[allow(clippy::cast_precision_loss)]
+            let value = if negative { -(magnitude as f64) } else { magnitude as f64 };
+            let (mut fast, mut general) = (String::new(), String::new());
+            write_integral(&mut fast, value, open_metrics).unwrap();
+            write_shortest(&mut general, value, open_metrics).unwrap();
+            proptest::prop_assert_eq!(fast, general);
+        }
+
         /// Every finite value is written with digits that parse back to the same bits
         /// (`-0.0` aside, which `expfmt` writes as `0`), in both formats.
         #[test]
