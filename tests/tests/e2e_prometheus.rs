@@ -853,7 +853,9 @@ fn prometheus_scrapes_every_adapter_with_openmetrics_and_gzip() {
 }
 
 /// With native histograms enabled Prometheus asks for protobuf first; the server
-/// falls back to OpenMetrics and every value still arrives.
+/// falls back to OpenMetrics and every value still arrives. (The flag switches the
+/// `Accept` header in Prometheus 2.40–3.8, Debian's 2.42 included; from 3.9 it is a
+/// no-op and the config's `scrape_native_histograms: true` does it instead.)
 #[test]
 fn native_histogram_prometheus_gets_openmetrics_and_the_same_values() {
     scenario(
