@@ -5,6 +5,7 @@
 //! - [`validate`]: the external validators (`promtool check metrics`,
 //!   `prometheus_client`'s OpenMetrics and text parsers) as functions tests call.
 //! - [`prometheus`]: a real Prometheus server on loopback, for end-to-end tests.
+//! - [`proxy`]: a recording TCP proxy, to see what Prometheus and a server negotiated.
 //! - [`fixtures`]: one registry with every metric type and tricky values, encoded.
 //! - [`adapter`]: one harness over `torchlight-tokio`, `torchlight-smol` and
 //!   `torchlight-async-std`, so `tests/exposure_server.rs` runs one suite on all three.
@@ -17,6 +18,7 @@ pub mod client;
 pub mod consul;
 pub mod fixtures;
 pub mod prometheus;
+pub mod proxy;
 pub mod validate;
 
 pub use consul::ConsulDouble;
