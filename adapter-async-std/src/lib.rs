@@ -19,7 +19,7 @@
 //!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!         println!("metrics at {}metrics", server.url());
 //!         JOBS.inc();
-//!         server.close().await;
+//!         server.close().await?;
 //!         Ok(())
 //!     })
 //! }
@@ -42,5 +42,5 @@ pub use server::{MetricsServer, start_http_server};
 pub use service::MetricsService;
 pub use thread::start_http_server_in_thread;
 pub use torchlight_smol::{
-    Limits, Options, RuntimeClock, StartError, THREAD_NAME, ThreadedMetricsServer,
+    ConsulTransport, Limits, Options, RuntimeClock, StartError, THREAD_NAME, ThreadedMetricsServer,
 };

@@ -18,7 +18,7 @@
 //!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!     println!("metrics at {}metrics", server.url());
 //!     JOBS.inc();
-//!     server.close().await;
+//!     server.close().await?;
 //!     Ok(())
 //! }
 //! ```
@@ -54,6 +54,7 @@ mod options;
 mod server;
 mod service;
 mod thread;
+mod transport;
 
 pub use clock::RuntimeClock;
 pub use error::StartError;
@@ -62,3 +63,4 @@ pub use server::{MetricsServer, start_http_server};
 pub use service::MetricsService;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
 pub use torchlight::exposure::Limits;
+pub use transport::ConsulTransport;
