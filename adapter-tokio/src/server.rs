@@ -49,6 +49,8 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// as the agent's first health check, waits in the backlog and is served right after).
 /// Every discovery request is bounded by the discovery's own timeout
 /// (`ConsulAgent::with_request_timeout`), so a silent agent cannot hang the start.
+/// Cancelling the start while the registration is in flight releases the port but
+/// cannot undo a registration the agent may already have recorded.
 ///
 /// # Errors
 ///

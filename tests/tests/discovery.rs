@@ -451,8 +451,8 @@ fn consul_unspecified_address_needs_an_advertised_one<A: Adapter>() {
     assert!(double.services().is_empty());
 }
 
-/// Threaded mode: registers, `close` deregisters in the server thread before joining
-/// it; a failed registration is an error, not a hang.
+/// Threaded mode: registers, `close` (and drop) deregisters in the server thread before
+/// joining it; a failed registration is an error, not a hang.
 fn consul_threaded_mode<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
     let consul = agent_for(&double).with_service_id("threaded");
@@ -467,6 +467,13 @@ fn consul_threaded_mode<A: Adapter>() {
     server.close();
     assert!(double.services().is_empty());
     assert!(refuses_connections(address));
+
+    // Dropping the threaded handle deregisters in the server thread before it returns.
+    let mut server = A::start_in_thread(config_with(A::consul(agent_for(&double))))
+        .unwrap_or_else(|error| panic!("{error}"));
+    assert!(double.services().contains_key("app-metrics"));
+    server.drop_handle();
+    assert!(double.services().is_empty(), "deregistered by the drop");
 
     double.inject(
         Endpoint::Register,
