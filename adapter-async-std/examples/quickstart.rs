@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         let _ = interrupted.recv().await;
         serving.cancel().await;
-        metrics.close().await;
+        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

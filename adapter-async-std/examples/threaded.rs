@@ -33,7 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         thread::sleep(Duration::from_millis(100));
         WORK_DONE.inc();
     }
-    server.close();
+    server.close()?;
     println!("stopped after {} units of work", WORK_DONE.get());
     Ok(())
 }

@@ -111,7 +111,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         });
         let _ = interrupted.recv().await;
         drop(serving);
-        metrics.close().await;
+        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

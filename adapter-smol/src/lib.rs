@@ -20,7 +20,42 @@
 //!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!         println!("metrics at {}metrics", server.url());
 //!         JOBS.inc();
-//!         server.close().await;
+//!         server.close().await?;
+//!         Ok(())
+//!     })
+//! }
+//! ```
+//!
+//! # Service discovery
+//!
+//! [`Options::service_discovery`] takes any
+//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery); for Consul, build a
+//! [`torchlight::consul::ConsulAgent`] and send it over [`ConsulTransport`]. The server
+//! registers once its socket listens, and a failed registration is
+//! [`StartError::Register`] (the port is released). `close` deregisters while still
+//! serving, then stops; every request is bounded by the agent's request timeout.
+//! Dropping the handle deregisters in the background, best effort.
+//!
+//! ```
+//! use std::net::Ipv4Addr;
+//! use std::sync::Arc;
+//! use torchlight::consul::ConsulAgent;
+//! use torchlight_smol::{ConsulTransport, Options, start_http_server};
+//!
+//! fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     smol::block_on(async {
+//!         let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
+//!         let options = Options::new()
+//!             .address(Ipv4Addr::LOCALHOST)
+//!             .service_discovery(Arc::new(consul));
+//!         match start_http_server(options).await {
+//!             Ok(mut server) => {
+//!                 assert!(server.is_registered());
+//!                 server.close().await?; // deregisters, then stops
+//!             }
+//!             // No agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500): the message says so.
+//!             Err(error) => eprintln!("{error}"),
+//!         }
 //!         Ok(())
 //!     })
 //! }
@@ -50,6 +85,7 @@ pub mod runtime;
 mod server;
 mod service;
 mod thread;
+mod transport;
 
 pub use clock::RuntimeClock;
 pub use error::StartError;
@@ -62,3 +98,4 @@ pub use service::MetricsService;
 pub use thread::start_in_thread;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
 pub use torchlight::exposure::Limits;
+pub use transport::ConsulTransport;

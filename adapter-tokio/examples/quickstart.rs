@@ -104,7 +104,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             _ = tokio::signal::ctrl_c() => break,
         }
     }
-    metrics.close().await;
+    metrics.close().await?;
     println!("stopped");
     Ok(())
 }

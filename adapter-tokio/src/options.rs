@@ -1,14 +1,18 @@
 //! What to serve and where: [`Options`] for `start_http_server`.
 
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use torchlight::Registry;
+use torchlight::discovery::ServiceDiscovery;
 use torchlight::exposure::Limits;
 
 /// Where and what a metrics server serves.
 ///
 /// The defaults follow Python's `prometheus_async`: every IPv4 interface, an ephemeral
-/// port chosen by the OS, and the process-wide [`torchlight::REGISTRY`].
+/// port chosen by the OS, and the process-wide [`torchlight::REGISTRY`], no service
+/// discovery.
 ///
 /// ```
 /// use std::net::Ipv6Addr;
@@ -17,12 +21,13 @@ use torchlight::exposure::Limits;
 /// let options = Options::new().address(Ipv6Addr::LOCALHOST).port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Options {
     address: IpAddr,
     port: u16,
     registry: &'static Registry,
     advertised_address: Option<String>,
+    service_discovery: Option<Arc<dyn ServiceDiscovery>>,
     limits: Limits,
 }
 
@@ -35,6 +40,7 @@ impl Options {
             port: 0,
             registry: &torchlight::REGISTRY,
             advertised_address: None,
+            service_discovery: None,
             limits: Limits::DEFAULT,
         }
     }
@@ -70,6 +76,18 @@ impl Options {
         self
     }
 
+    /// Announces the server to `discovery` once it listens (Consul:
+    /// `ConsulAgent::new().discovery(ConsulTransport)`), and withdraws it on close.
+    ///
+    /// A failed registration makes the start fail with `StartError::Register`. A server
+    /// bound to `0.0.0.0` or `::` needs an [advertised address](Self::advertised_address)
+    /// to register.
+    #[must_use]
+    pub fn service_discovery(mut self, discovery: Arc<dyn ServiceDiscovery>) -> Self {
+        self.service_discovery = Some(discovery);
+        self
+    }
+
     /// Resource limits per client (timeouts, header size, connection count).
     #[must_use]
     pub fn limits(mut self, limits: Limits) -> Self {
@@ -91,8 +109,24 @@ impl Options {
         self.advertised_address.as_deref()
     }
 
+    pub(crate) fn discovery(&self) -> Option<&dyn ServiceDiscovery> {
+        self.service_discovery.as_deref()
+    }
+
     pub(crate) fn limits_ref(&self) -> Limits {
         self.limits
+    }
+}
+
+impl fmt::Debug for Options {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Options")
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("advertised_address", &self.advertised_address)
+            .field("service_discovery", &self.service_discovery.is_some())
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
     }
 }
 

@@ -7,6 +7,7 @@ use std::sync::mpsc;
 use std::thread::{self, JoinHandle, Thread};
 
 use tokio::sync::oneshot;
+use torchlight::discovery::{DiscoveryError, ServerInfo};
 
 use crate::{Options, StartError, start_http_server};
 
@@ -16,8 +17,9 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 /// Starts the server on a current-thread tokio runtime in its own thread named
 /// [`THREAD_NAME`], and returns once it listens, or with the reason it cannot.
 ///
-/// Unlike Python's `start_http_server_in_thread`, a bind failure comes back as an
-/// error instead of hanging the caller.
+/// Unlike Python's `start_http_server_in_thread`, a bind or registration failure comes
+/// back as an error instead of hanging the caller. Registration and deregistration run
+/// in the server's thread, on its runtime (use [`ConsulTransport`](crate::ConsulTransport)).
 ///
 /// ```
 /// use std::net::Ipv4Addr;
@@ -25,14 +27,15 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 ///
 /// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
 /// println!("metrics at {}metrics", server.url());
-/// server.close();
-/// # Ok::<(), torchlight_tokio::StartError>(())
+/// server.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// # Errors
 ///
-/// [`StartError::Bind`] when the address cannot be bound, [`StartError::Thread`] when
-/// the thread or its runtime cannot be created.
+/// [`StartError::Bind`] when the address cannot be bound, [`StartError::Register`] when
+/// the service discovery fails (the port is released), [`StartError::Thread`] when the
+/// thread or its runtime cannot be created.
 pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsServer, StartError> {
     let (ready, started) = mpsc::channel();
     let (stop, stopped) = oneshot::channel::<()>();
@@ -47,32 +50,30 @@ pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsSe
                 Ok(runtime) => runtime,
                 Err(source) => {
                     let _ = ready.send(Err(StartError::Thread { source }));
-                    return;
+                    return Ok(());
                 }
             };
             runtime.block_on(async move {
                 match start_http_server(options).await {
                     Ok(mut server) => {
-                        let started = (
-                            server.local_addr(),
-                            server.advertised_address().map(str::to_owned),
-                        );
+                        let started = (server.server_info().clone(), server.is_registered());
                         let _ = ready.send(Ok(started));
                         // Returns when the handle sends or is dropped.
                         let _ = stopped.await;
-                        server.close().await;
+                        server.close().await
                     }
                     Err(error) => {
                         let _ = ready.send(Err(error));
+                        Ok(())
                     }
                 }
-            });
+            })
         })
         .map_err(|source| StartError::Thread { source })?;
     match started.recv() {
-        Ok(Ok((local_addr, advertised_address))) => Ok(ThreadedMetricsServer {
-            local_addr,
-            advertised_address,
+        Ok(Ok((info, registered))) => Ok(ThreadedMetricsServer {
+            info,
+            registered,
             stop: Some(stop),
             thread: Some(thread),
         }),
@@ -89,33 +90,48 @@ pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsSe
     }
 }
 
-/// A metrics server running in its own thread. Dropping it closes it.
+/// A metrics server running in its own thread. Dropping it closes it, deregistration
+/// included (its error is lost; call [`close`](Self::close) to see it).
 #[derive(Debug)]
 pub struct ThreadedMetricsServer {
-    local_addr: SocketAddr,
-    advertised_address: Option<String>,
+    info: ServerInfo,
+    registered: bool,
     /// Sending or dropping it makes the thread close the server and end.
     stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    /// Ends with the deregistration's result.
+    thread: Option<JoinHandle<Result<(), DiscoveryError>>>,
 }
 
 impl ThreadedMetricsServer {
     /// The bound address, with the real port when port 0 was asked for.
     #[must_use]
     pub fn local_addr(&self) -> SocketAddr {
-        self.local_addr
+        self.info.bound_address()
     }
 
     /// `http://host:port/` for the bound address (IPv6 in brackets).
     #[must_use]
     pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr)
+        format!("http://{}/", self.local_addr())
     }
 
     /// The advertised host given in [`Options::advertised_address`], if any.
     #[must_use]
     pub fn advertised_address(&self) -> Option<&str> {
-        self.advertised_address.as_deref()
+        self.info.advertised_address()
+    }
+
+    /// What the service discovery was given, as `MetricsServer::server_info`.
+    #[must_use]
+    pub fn server_info(&self) -> &ServerInfo {
+        &self.info
+    }
+
+    /// Whether a service discovery registered this server at start, as
+    /// `MetricsServer::is_registered`.
+    #[must_use]
+    pub fn is_registered(&self) -> bool {
+        self.registered
     }
 
     /// The server's thread, until [`close`](Self::close).
@@ -124,19 +140,28 @@ impl ThreadedMetricsServer {
         self.thread.as_ref().map(JoinHandle::thread)
     }
 
-    /// Closes the server like `MetricsServer::close` and joins its thread. Closing
-    /// again does nothing.
-    pub fn close(&mut self) {
+    /// Closes the server like `MetricsServer::close` (deregistration first, in the
+    /// server's thread) and joins its thread.
+    ///
+    /// # Errors
+    ///
+    /// The deregistration's error; the server has stopped and released its port all
+    /// the same. Closing again does nothing and returns `Ok(())`.
+    pub fn close(&mut self) -> Result<(), DiscoveryError> {
         drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
+        match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
             // A panic in the server thread has already been reported by its hook.
-            let _ = thread.join();
+            Some(Err(_)) if self.registered => Err(DiscoveryError::other(
+                "the metrics server thread panicked before it could deregister",
+            )),
+            _ => Ok(()),
         }
     }
 }
 
 impl Drop for ThreadedMetricsServer {
     fn drop(&mut self) {
-        self.close();
+        let _ = self.close();
     }
 }

@@ -11,7 +11,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::future::Future;
 use std::pin::{Pin, pin};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
@@ -19,18 +18,19 @@ use torchlight::{Counter, Gauge, Histogram, Instrument, ManualClock, Metric};
 
 struct Counting;
 
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
 thread_local! {
     /// Whether allocations on this thread are counted (the test harness's own threads
     /// allocate concurrently; they are not what is measured).
     static MEASURING: Cell<bool> = const { Cell::new(false) };
+    /// Allocations counted on this thread: per thread, so that the two tests of this
+    /// binary, running in parallel, cannot add to each other's count.
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn note_allocation() {
     if MEASURING.with(Cell::get) {
-        // ORDERING: Relaxed: read only after the measured code ran on this same thread.
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // `try_with`: during thread teardown the slot may be gone; such calls are not ours.
+        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
     }
 }
 
@@ -69,11 +69,11 @@ static GLOBAL: Counting = Counting;
 
 /// Allocations made on this thread while `f` runs.
 fn allocations_during(f: impl FnOnce()) -> u64 {
-    ALLOCATIONS.store(0, Ordering::Relaxed);
+    ALLOCATIONS.with(|count| count.set(0));
     MEASURING.with(|m| m.set(true));
     f();
     MEASURING.with(|m| m.set(false));
-    ALLOCATIONS.load(Ordering::Relaxed)
+    ALLOCATIONS.with(Cell::get)
 }
 
 /// Pending `n` times (waking itself), then ready.

@@ -7,6 +7,7 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -15,10 +16,12 @@ use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use torchlight::Registry;
+use torchlight::consul::ConsulAgent;
+use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
 use torchlight::exposure::Limits;
 
 /// What a test asks of a server, whatever the adapter.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Config {
     /// The address to bind.
     pub address: IpAddr,
@@ -30,6 +33,20 @@ pub struct Config {
     pub limits: Limits,
     /// The advertised host, if any.
     pub advertised_address: Option<String>,
+    /// The service discovery to register with, if any.
+    pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("address", &self.address)
+            .field("port", &self.port)
+            .field("limits", &self.limits)
+            .field("advertised_address", &self.advertised_address)
+            .field("service_discovery", &self.service_discovery.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Config {
@@ -42,6 +59,7 @@ impl Config {
             registry,
             limits: Limits::DEFAULT,
             advertised_address: None,
+            service_discovery: None,
         }
     }
 }
@@ -53,6 +71,8 @@ pub struct StartFailure {
     pub message: String,
     /// The address in `StartError::Bind`.
     pub bind_address: Option<SocketAddr>,
+    /// The address and error in `StartError::Register`.
+    pub registration: Option<Box<(SocketAddr, DiscoveryError)>>,
 }
 
 impl fmt::Display for StartFailure {
@@ -71,8 +91,22 @@ pub trait Server: Send {
     fn advertised_address(&self) -> Option<String>;
     /// The server thread's name (threaded mode), while it runs.
     fn thread_name(&self) -> Option<String>;
-    /// The handle's `close()`, run to completion.
-    fn close(&mut self);
+    /// The handle's `is_registered()`.
+    fn is_registered(&self) -> bool;
+    /// The handle's `server_info()`.
+    fn server_info(&self) -> ServerInfo;
+    /// The handle's `close()`, run to completion, with its deregistration result.
+    ///
+    /// # Errors
+    ///
+    /// The deregistration's error.
+    fn try_close(&mut self) -> Result<(), DiscoveryError>;
+    /// [`Server::try_close`], failing the test on a deregistration error.
+    fn close(&mut self) {
+        if let Err(error) = self.try_close() {
+            panic!("close failed: {error}");
+        }
+    }
     /// Drops the handle without closing it, keeping the runtime alive.
     fn drop_handle(&mut self);
 }
@@ -96,6 +130,9 @@ pub trait Adapter {
     /// The adapter's `StartError`.
     fn start_in_thread(config: Config) -> Result<Box<dyn Server>, StartFailure>;
 
+    /// `ConsulAgent::discovery` over the crate's `ConsulTransport`.
+    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery>;
+
     /// The test's own hyper app on the crate's runtime, answering `hello` everywhere
     /// but `/metrics`, which it hands to the crate's `MetricsService`.
     fn embed(registry: &'static Registry) -> Box<dyn Server>;
@@ -112,6 +149,9 @@ macro_rules! options {
         if let Some(host) = config.advertised_address {
             options = options.advertised_address(host);
         }
+        if let Some(discovery) = config.service_discovery {
+            options = options.service_discovery(discovery);
+        }
         options
     }};
 }
@@ -119,12 +159,18 @@ macro_rules! options {
 macro_rules! failure {
     ($krate:ident, $error:expr) => {{
         let error: $krate::StartError = $error;
+        let message = error.to_string();
+        let (bind_address, registration) = match error {
+            $krate::StartError::Bind { address, .. } => (Some(address), None),
+            $krate::StartError::Register { address, source } => {
+                (None, Some(Box::new((address, source))))
+            }
+            _ => (None, None),
+        };
         StartFailure {
-            message: error.to_string(),
-            bind_address: match error {
-                $krate::StartError::Bind { address, .. } => Some(address),
-                _ => None,
-            },
+            message,
+            bind_address,
+            registration,
         }
     }};
 }
@@ -186,16 +232,32 @@ impl Server for TokioServer {
         let thread = self.threaded.as_ref()?.thread()?;
         thread.name().map(str::to_owned)
     }
-    fn close(&mut self) {
+    fn is_registered(&self) -> bool {
+        match (&self.server, &self.threaded) {
+            (Some(server), _) => server.is_registered(),
+            (_, Some(threaded)) => threaded.is_registered(),
+            _ => false,
+        }
+    }
+    fn server_info(&self) -> ServerInfo {
+        match (&self.server, &self.threaded) {
+            (Some(server), _) => server.server_info().clone(),
+            (_, Some(threaded)) => threaded.server_info().clone(),
+            _ => ServerInfo::new(self.local_addr),
+        }
+    }
+    fn try_close(&mut self) -> Result<(), DiscoveryError> {
+        let mut result = Ok(());
         if let Some(server) = &mut self.server {
-            self.runtime.block_on(server.close());
+            result = self.runtime.block_on(server.close());
         }
         if let Some(threaded) = &mut self.threaded {
-            threaded.close();
+            result = threaded.close();
         }
         if let Some(app) = &self.app {
             app.abort();
         }
+        result
     }
     fn drop_handle(&mut self) {
         self.server = None;
@@ -234,6 +296,10 @@ impl Adapter for Tokio {
             app: None,
             runtime: tokio_runtime(),
         }))
+    }
+
+    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
+        Arc::new(agent.discovery(torchlight_tokio::ConsulTransport))
     }
 
     fn embed(registry: &'static Registry) -> Box<dyn Server> {
@@ -324,16 +390,32 @@ macro_rules! async_io_adapter {
                 let thread = self.threaded.as_ref()?.thread()?;
                 thread.name().map(str::to_owned)
             }
-            fn close(&mut self) {
+            fn is_registered(&self) -> bool {
+                match (&self.server, &self.threaded) {
+                    (Some(server), _) => server.is_registered(),
+                    (_, Some(threaded)) => threaded.is_registered(),
+                    _ => false,
+                }
+            }
+            fn server_info(&self) -> ServerInfo {
+                match (&self.server, &self.threaded) {
+                    (Some(server), _) => server.server_info().clone(),
+                    (_, Some(threaded)) => threaded.server_info().clone(),
+                    _ => ServerInfo::new(self.local_addr),
+                }
+            }
+            fn try_close(&mut self) -> Result<(), DiscoveryError> {
+                let mut result = Ok(());
                 if let Some(server) = &mut self.server {
-                    $block_on(server.close());
+                    result = $block_on(server.close());
                 }
                 if let Some(threaded) = &mut self.threaded {
-                    threaded.close();
+                    result = threaded.close();
                 }
                 if let Some(stop_app) = self.app.take() {
                     stop_app();
                 }
+                result
             }
             fn drop_handle(&mut self) {
                 self.server = None;
@@ -372,6 +454,10 @@ macro_rules! async_io_adapter {
                     threaded: Some(threaded),
                     app: None,
                 }))
+            }
+
+            fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
+                Arc::new(agent.discovery($krate::ConsulTransport))
             }
 
             fn embed(registry: &'static Registry) -> Box<dyn Server> {

@@ -1,0 +1,71 @@
+//! The metrics server registered with a Consul agent: it registers once it listens
+//! (service `torchlight-example`, an HTTP health check on `/` every 10 s) and
+//! deregisters on Ctrl-C before it stops.
+//!
+//! ```text
+//! CONSUL_HTTP_ADDR=127.0.0.1:8500 cargo run -p torchlight-smol --example consul -- [--metrics-addr ADDR]
+//! ```
+//!
+//! The agent is at `CONSUL_HTTP_ADDR` (default `127.0.0.1:8500`), with the token in
+//! `CONSUL_HTTP_TOKEN` if ACLs are on. Without an agent it exits with an error saying
+//! which agent it could not reach.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use torchlight::consul::ConsulAgent;
+use torchlight::{Counter, Metric, REGISTRY};
+use torchlight_smol::{ConsulTransport, Options, start_http_server};
+
+static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
+
+/// `--metrics-addr`, default `127.0.0.1:0` (an ephemeral port: Consul learns it).
+fn metrics_addr() -> Result<SocketAddr, String> {
+    let mut args = std::env::args().skip(1);
+    let text = match args.next().as_deref() {
+        Some("--metrics-addr") => args.next().ok_or("--metrics-addr needs an address")?,
+        Some(other) => {
+            return Err(format!(
+                "unknown argument {other:?}; use --metrics-addr ADDR"
+            ));
+        }
+        None => "127.0.0.1:0".to_owned(),
+    };
+    text.parse().map_err(|error| format!("{text:?}: {error}"))
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    REGISTRY.register(&STARTS)?;
+    STARTS.inc();
+    let consul = ConsulAgent::new()
+        .with_name("torchlight-example")
+        .with_tags(["torchlight", "smol"]);
+    let agent = consul.agent_address()?;
+    let options = Options::from(metrics_addr()?)
+        .service_discovery(Arc::new(consul.discovery(ConsulTransport)));
+    let mut server = start_http_server(options).await?;
+    println!(
+        "metrics: {}metrics, registered with the Consul agent at {agent} as torchlight-example",
+        server.url()
+    );
+    println!("Ctrl-C deregisters and stops");
+    let (interrupt, interrupted) = smol::channel::bounded(1);
+    ctrlc::set_handler(move || {
+        let _ = interrupt.try_send(());
+    })?;
+    let _ = interrupted.recv().await;
+    server.close().await?;
+    println!("deregistered and stopped");
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match smol::block_on(run()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
