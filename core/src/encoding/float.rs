@@ -26,7 +26,9 @@ pub(crate) fn write_f64(w: &mut dyn Write, value: f64, open_metrics: bool) -> fm
         return w.write_str(if open_metrics { "0.0" } else { "0" });
     }
     // Whole numbers (every integer counter and gauge) skip the shortest-digits search.
-    if value.fract() == 0.0 && value.abs() < EXACT_INTEGERS {
+    // (`fract` needs `std`; below 2^53 the cast round trip is exact and is `core`.)
+    #[allow(clippy::cast_possible_truncation, clippy::cast_precision_loss)]
+    if value.abs() < EXACT_INTEGERS && (value as i64) as f64 == value {
         return write_integral(w, value, open_metrics);
     }
     write_shortest(w, value, open_metrics)
