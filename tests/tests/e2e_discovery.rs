@@ -99,7 +99,7 @@ fn prometheus_discovers_every_adapter_through_the_double_and_forgets_a_closed_on
         let instance = server.local_addr().to_string();
         let sample = stored
             .iter()
-            .find(|sample| sample["metric"]["instance"] == Value::from(instance.as_str()))
+            .find(|sample| sample["metric"]["instance"] == instance.as_str())
             .unwrap_or_else(|| panic!("no sample for {instance}: {stored:#?}"));
         assert_eq!(
             sample["value"][1],
