@@ -78,8 +78,6 @@
 #![forbid(unsafe_code)]
 
 mod clock;
-mod error;
-mod options;
 #[doc(hidden)]
 pub mod runtime;
 mod server;
@@ -88,8 +86,6 @@ mod thread;
 mod transport;
 
 pub use clock::RuntimeClock;
-pub use error::StartError;
-pub use options::Options;
 #[doc(hidden)]
 pub use server::start;
 pub use server::{MetricsServer, start_http_server};
@@ -97,5 +93,5 @@ pub use service::MetricsService;
 #[doc(hidden)]
 pub use thread::start_in_thread;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::Limits;
+pub use torchlight::exposure::{Limits, Options, StartError};
 pub use transport::ConsulTransport;

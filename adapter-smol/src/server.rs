@@ -75,7 +75,7 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     let listener = Async::<TcpListener>::bind(address).map_err(bind_error)?;
     let local_addr = listener.get_ref().local_addr().map_err(bind_error)?;
     let mut info = ServerInfo::new(local_addr);
-    if let Some(host) = options.advertised() {
+    if let Some(host) = options.advertised_host() {
         info = info.with_advertised_address(host);
     }
     let registration = match options.discovery() {
@@ -97,8 +97,8 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     let task = R::spawn(async move {
         let result = run::<R>(
             listener,
-            options.registry_ref(),
-            options.limits_ref(),
+            options.served_registry(),
+            options.configured_limits(),
             Stop(stop),
             registration,
         )

@@ -83,18 +83,14 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod clock;
-mod error;
-mod options;
 mod server;
 mod service;
 mod thread;
 mod transport;
 
 pub use clock::RuntimeClock;
-pub use error::StartError;
-pub use options::Options;
 pub use server::{MetricsServer, start_http_server};
 pub use service::MetricsService;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::Limits;
+pub use torchlight::exposure::{Limits, Options, StartError};
 pub use transport::ConsulTransport;

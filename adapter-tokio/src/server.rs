@@ -63,7 +63,7 @@ pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartE
     let listener = TcpListener::bind(address).await.map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
     let mut info = ServerInfo::new(local_addr);
-    if let Some(host) = options.advertised() {
+    if let Some(host) = options.advertised_host() {
         info = info.with_advertised_address(host);
     }
     let registration = match options.discovery() {
@@ -85,8 +85,8 @@ pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartE
     let task = tokio::spawn(async move {
         let result = run(
             listener,
-            options.registry_ref(),
-            options.limits_ref(),
+            options.served_registry(),
+            options.configured_limits(),
             Stop(stop),
             registration,
         )

@@ -58,6 +58,12 @@ use flate2::write::GzEncoder;
 use crate::encoding::Format;
 use crate::registry::Registry;
 
+mod error;
+mod options;
+
+pub use error::StartError;
+pub use options::Options;
+
 /// The HTML of `GET /`, byte for byte what Python's `prometheus_async` serves (its
 /// `_cheap` handler): a page a health check can fetch without encoding any metric.
 pub const PAGE: &str = r#"<html><body><a href="/metrics">Metrics</a></body></html>"#;

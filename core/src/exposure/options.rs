@@ -1,22 +1,23 @@
-//! What to serve and where: [`Options`] for `start_http_server`.
+//! What to serve and where: [`Options`] for every adapter's `start_http_server`.
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::string::String;
 use std::sync::Arc;
 
-use torchlight::Registry;
-use torchlight::discovery::ServiceDiscovery;
-use torchlight::exposure::Limits;
+use super::Limits;
+use crate::discovery::ServiceDiscovery;
+use crate::registry::Registry;
 
 /// Where and what a metrics server serves.
 ///
 /// The defaults follow Python's `prometheus_async`: every IPv4 interface, an ephemeral
-/// port chosen by the OS, and the process-wide [`torchlight::REGISTRY`], no service
+/// port chosen by the OS, and the process-wide [`REGISTRY`](crate::REGISTRY), no service
 /// discovery.
 ///
 /// ```
 /// use std::net::Ipv6Addr;
-/// use torchlight_smol::Options;
+/// use torchlight::exposure::Options;
 ///
 /// let options = Options::new().address(Ipv6Addr::LOCALHOST).port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
@@ -38,7 +39,7 @@ impl Options {
         Self {
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
-            registry: &torchlight::REGISTRY,
+            registry: &crate::REGISTRY,
             advertised_address: None,
             service_discovery: None,
             limits: Limits::DEFAULT,
@@ -60,7 +61,7 @@ impl Options {
         self
     }
 
-    /// The registry to serve instead of [`torchlight::REGISTRY`].
+    /// The registry to serve instead of [`REGISTRY`](crate::REGISTRY).
     #[must_use]
     pub fn registry(mut self, registry: &'static Registry) -> Self {
         self.registry = registry;
@@ -101,19 +102,27 @@ impl Options {
         SocketAddr::new(self.address, self.port)
     }
 
-    pub(crate) fn registry_ref(&self) -> &'static Registry {
+    /// The registry to serve.
+    #[must_use]
+    pub fn served_registry(&self) -> &'static Registry {
         self.registry
     }
 
-    pub(crate) fn advertised(&self) -> Option<&str> {
+    /// The host to register with service discovery instead of the bound address.
+    #[must_use]
+    pub fn advertised_host(&self) -> Option<&str> {
         self.advertised_address.as_deref()
     }
 
-    pub(crate) fn discovery(&self) -> Option<&dyn ServiceDiscovery> {
+    /// The service discovery to register with, if any.
+    #[must_use]
+    pub fn discovery(&self) -> Option<&dyn ServiceDiscovery> {
         self.service_discovery.as_deref()
     }
 
-    pub(crate) fn limits_ref(&self) -> Limits {
+    /// The per-client limits.
+    #[must_use]
+    pub fn configured_limits(&self) -> Limits {
         self.limits
     }
 }

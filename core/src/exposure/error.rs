@@ -4,7 +4,7 @@ use std::fmt;
 use std::io;
 use std::net::SocketAddr;
 
-use torchlight::discovery::DiscoveryError;
+use crate::discovery::DiscoveryError;
 
 /// Why `start_http_server` or `start_http_server_in_thread` failed. Nothing is left
 /// running and no port is held when this is returned.
