@@ -201,7 +201,7 @@ pub struct Response<'a> {
 }
 
 impl Client {
-    /// Connects to `address` (no Nagle delay, [`SOCKET_TIMEOUT`] on reads and writes).
+    /// Connects to `address` (no Nagle delay, a 10 s timeout on reads and writes).
     ///
     /// # Errors
     ///
