@@ -70,7 +70,7 @@ pub struct Server {
     /// Keeps the `metrics` recorder (and so its registry) alive.
     _recorder: Option<metrics_exporter_prometheus::PrometheusRecorder>,
     /// Keeps torchlight's server running; dropped before the runtime.
-    _torchlight: Option<torchlight_tokio::MetricsServer>,
+    torchlight_server: Option<torchlight_tokio::MetricsServer>,
     runtime: Option<tokio::runtime::Runtime>,
 }
 
@@ -115,7 +115,7 @@ impl Server {
                 Ok(Self {
                     address: server.local_addr(),
                     _recorder: None,
-                    _torchlight: Some(server),
+                    torchlight_server: Some(server),
                     runtime: Some(runtime),
                 })
             }
@@ -132,7 +132,7 @@ impl Server {
                 Ok(Self {
                     address,
                     _recorder: Some(recorder),
-                    _torchlight: None,
+                    torchlight_server: None,
                     runtime: Some(runtime),
                 })
             }
@@ -149,7 +149,7 @@ impl Server {
 
 impl Drop for Server {
     fn drop(&mut self) {
-        drop(self._torchlight.take());
+        drop(self.torchlight_server.take());
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }
