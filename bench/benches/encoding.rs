@@ -1,7 +1,9 @@
 //! Case 6 of `cargo xtask bench`: encoding a registry of 100 … 100 000 series to the
 //! Prometheus text format 0.0.4 (`torchlight_bench::scrape` builds the registries).
 //!
-//! Paths are `case6_encode::text::<library>::<series>`. Every library encodes the same
+//! Paths are `case6_encode::text::<library>::<series>`, and
+//! `case6_encode::text_family::torchlight::<series>` for torchlight's run-time `Family`
+//! (`text` holds its compile-time `Labelled`). Every library encodes the same
 //! family with the same series and values (a unit test in `torchlight_bench::scrape`
 //! checks it); each reuses its output buffer where its API allows. Allocations per
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
@@ -9,7 +11,7 @@
 
 use divan::{Bencher, black_box};
 use torchlight_bench::scrape::{
-    Measured, Metrics, Prometheus, PrometheusClient, Scrape, Torchlight,
+    Measured, Metrics, Prometheus, PrometheusClient, Scrape, Torchlight, TorchlightFamily,
 };
 
 fn main() {
@@ -58,6 +60,16 @@ mod case6_encode {
         #[divan::bench(consts = SERIES, sample_count = 30)]
         fn measured<const N: usize>(bencher: Bencher<'_, '_>) {
             scrape::<Measured, N>(bencher);
+        }
+    }
+
+    /// The Prometheus text format 0.0.4 from torchlight's run-time `Family`.
+    mod text_family {
+        use super::*;
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<TorchlightFamily, N>(bencher);
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Cases 1–4 of `cargo xtask bench` (and the clock floor of case 5): the cost of one
-//! metric operation in each library, next to the physical floor.
+//! Cases 1–5 of `cargo xtask bench`: the cost of one metric operation in each library,
+//! next to the physical floor, and the overhead of the future wrappers.
 //!
 //! Paths are `<case>::<variant>::<library>`; `cargo xtask bench` turns them into the
 //! tables of `BENCHMARKS.md`. Contended cases run on one shared metric, once on one
@@ -400,8 +400,9 @@ mod case4_labelled {
             }
         }
 
-        /// `metrics`' macros resolve labels through the global recorder, installed once.
-        static METRICS_GLOBAL: LazyLock<metrics_exporter_prometheus::PrometheusHandle> =
+        /// `metrics`' macros resolve labels through the global recorder, installed once
+        /// (shared with `run_time`).
+        pub(super) static METRICS_GLOBAL: LazyLock<metrics_exporter_prometheus::PrometheusHandle> =
             LazyLock::new(|| {
                 let recorder =
                     metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
@@ -510,22 +511,187 @@ mod case4_labelled {
         }
     }
 
-    // Label values known only at run time (`run_time`): torchlight's run-time label
-    // families are built on another branch. SLOT FOR THE LEAD: after merging it, add a
-    // `mod run_time` here with the same 18 combinations given as `&str`s
-    // (`workload::KINDS`/`ROUTES`) to torchlight's family, `prometheus`'s
-    // `with_label_values`, `prometheus-client`'s `Family<Vec<(String, String)>, _>`
-    // (or a `String` label struct), `metrics`' `counter!` and `measured`'s interned
-    // labels; `cargo xtask bench` already has the table for it.
+    /// Label values known only at run time: the same 18 combinations, arriving as
+    /// borrowed `&str`s (as values read from a request would). Each library looks the
+    /// child up its own way; where its API needs owned values (`prometheus-client`'s
+    /// key, `metrics`' `String` label values), the input generator builds them outside
+    /// the timed region and the output is handed back to divan, so the peer is not
+    /// charged the allocation (only `metrics` drops its consumed key inside).
+    mod run_time {
+        use super::*;
+
+        static FLOOR: AtomicU64 = AtomicU64::new(0);
+
+        static TORCHLIGHT: LazyLock<torchlight::Family<torchlight::Counter>> =
+            LazyLock::new(|| {
+                torchlight::Family::new(&["kind", "route"], torchlight::Counter::new)
+                    .expect("valid label names")
+            });
+
+        static PROMETHEUS: LazyLock<prometheus::IntCounterVec> = LazyLock::new(|| {
+            prometheus::IntCounterVec::new(
+                prometheus::Opts::new("requests_total", "help text"),
+                &["kind", "route"],
+            )
+            .expect("valid names")
+        });
+
+        fn string_labels() -> [&'static str; 2] {
+            let (kind, route) = next_label_pair();
+            [KINDS[kind], ROUTES[route]]
+        }
+
+        /// `prometheus-client`'s family keyed by owned values.
+        #[derive(
+            Clone, Debug, Hash, PartialEq, Eq, prometheus_client::encoding::EncodeLabelSet,
+        )]
+        struct PcRequest {
+            kind: String,
+            route: String,
+        }
+
+        static PROMETHEUS_CLIENT: LazyLock<
+            prometheus_client::metrics::family::Family<
+                PcRequest,
+                prometheus_client::metrics::counter::Counter,
+            >,
+        > = LazyLock::new(Default::default);
+
+        fn prometheus_client_labels() -> PcRequest {
+            let [kind, route] = string_labels();
+            PcRequest {
+                kind: kind.to_owned(),
+                route: route.to_owned(),
+            }
+        }
+
+        fn owned_labels() -> [String; 2] {
+            string_labels().map(str::to_owned)
+        }
+
+        /// `measured`'s label group over two `paracord`-interned labels.
+        #[derive(Clone, Copy, PartialEq, Debug, measured::LabelGroup)]
+        #[label(set = MRequestSet)]
+        struct MRequest<'a> {
+            #[label(dynamic_with = paracord::ParaCord)]
+            kind: &'a str,
+            #[label(dynamic_with = paracord::ParaCord)]
+            route: &'a str,
+        }
+
+        static MEASURED: LazyLock<measured::CounterVec<MRequestSet>> = LazyLock::new(|| {
+            measured::CounterVec::with_label_set(MRequestSet {
+                kind: paracord::ParaCord::default(),
+                route: paracord::ParaCord::default(),
+            })
+        });
+
+        /// The floor: the same inputs, one bare atomic add.
+        #[divan::bench(threads = THREADS)]
+        fn floor(bencher: Bencher<'_, '_>) {
+            bencher.with_inputs(string_labels).bench_values(|labels| {
+                black_box(labels);
+                black_box(&FLOOR).fetch_add(1, Ordering::Relaxed);
+            });
+        }
+
+        /// `get_or_create` hands back an `Arc` (a clone and a drop: two more atomic
+        /// read-modify-writes on the child's reference count).
+        #[divan::bench(threads = THREADS)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            let family = &*TORCHLIGHT;
+            bencher.with_inputs(string_labels).bench_values(|labels| {
+                black_box(family)
+                    .get_or_create(&labels)
+                    .expect("two values for two labels")
+                    .inc();
+            });
+        }
+
+        #[divan::bench(threads = THREADS)]
+        fn prometheus(bencher: Bencher<'_, '_>) {
+            let family = &*PROMETHEUS;
+            bencher
+                .with_inputs(string_labels)
+                .bench_values(|labels| black_box(family).with_label_values(&labels).inc());
+        }
+
+        #[divan::bench(threads = THREADS)]
+        fn prometheus_client(bencher: Bencher<'_, '_>) {
+            let family = &*PROMETHEUS_CLIENT;
+            bencher
+                .with_inputs(prometheus_client_labels)
+                .bench_values(|labels| {
+                    black_box(family).get_or_create(&labels).inc();
+                    // Handed back so divan drops the key outside the timed region.
+                    labels
+                });
+        }
+
+        /// `counter!` with owned values (a `&str` of unknown lifetime has to become a
+        /// `String` label value); the key it builds from them is dropped inside.
+        #[divan::bench(threads = THREADS)]
+        fn metrics(bencher: Bencher<'_, '_>) {
+            LazyLock::force(&compile_time::METRICS_GLOBAL);
+            bencher
+                .with_inputs(owned_labels)
+                .bench_values(|[kind, route]| {
+                    metrics::counter!("requests_total", "kind" => kind, "route" => route)
+                        .increment(1);
+                });
+        }
+
+        #[divan::bench(threads = THREADS)]
+        fn measured(bencher: Bencher<'_, '_>) {
+            let family = &*MEASURED;
+            bencher
+                .with_inputs(string_labels)
+                .bench_values(|[kind, route]| {
+                    black_box(family).inc(MRequest { kind, route });
+                });
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------
-/// Case 5: the overhead of the future wrappers. The wrappers are built on another
-/// branch; until they are merged only the physical floor, one clock read, is here.
-/// SLOT FOR THE LEAD: add `mod timed`, `count_errors`, `track_in_progress` (each with
-/// `bare` = the unwrapped future, and `torchlight`) after merging the wrappers.
+/// Case 5: the overhead of the future wrappers over the bare future.
+///
+/// Every row creates the same ready future (`work`), wraps it or not, and drives it with
+/// the same `block_on` (one poll with a no-op waker), all inside the timed region:
+///
+/// - `bare`: the future alone;
+/// - `floor`: the least the measurement can cost, written by hand around the bare
+///   future (for `timed`: two `Instant::now()` and one observe on a torchlight
+///   histogram with the default buckets, the target's "two clock reads plus one
+///   observe"; for `count_errors`: one increment on the `Err`; for
+///   `track_in_progress`: one increment and one decrement);
+/// - `torchlight`: `Instrument::time` (`time_with(&H, StdClock)`), `count_errors`,
+///   `track_in_progress`;
+/// - peers with a comparable helper: `prometheus`' and `measured`'s
+///   `Histogram::start_timer` around the poll (`metrics` and `prometheus-client` have
+///   no timing helper; no peer has one for errors or in-progress).
 mod case5_future {
     use super::*;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+    use torchlight::Instrument;
+
+    /// Drives `future` to completion with a no-op waker (here: one poll).
+    fn block_on<F: Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        loop {
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+    }
+
+    /// The work being instrumented: a future that is ready at once with an error (so
+    /// `count_errors` counts, its costlier path).
+    async fn work() -> Result<u64, u64> {
+        black_box(Err(1))
+    }
 
     /// One clock read, the unit the timing target is stated in.
     mod clock_read {
@@ -534,6 +700,124 @@ mod case5_future {
         #[divan::bench]
         fn floor() -> Instant {
             Instant::now()
+        }
+    }
+
+    /// Observing how long the future ran, in seconds, into a histogram with the
+    /// default buckets.
+    mod timed {
+        use super::*;
+
+        static FLOOR: torchlight::Histogram = torchlight::Histogram::new();
+        static TORCHLIGHT: torchlight::Histogram = torchlight::Histogram::new();
+        static PROMETHEUS: LazyLock<prometheus::Histogram> = LazyLock::new(|| {
+            prometheus::Histogram::with_opts(
+                prometheus::HistogramOpts::new("histogram", "help text").buckets(BUCKETS.to_vec()),
+            )
+            .expect("valid name and buckets")
+        });
+        static MEASURED: LazyLock<measured::Histogram<14>> = LazyLock::new(|| {
+            measured::Histogram::with_metadata(
+                measured::metric::histogram::Thresholds::with_buckets(BUCKETS),
+            )
+        });
+
+        #[divan::bench]
+        fn bare() -> Result<u64, u64> {
+            block_on(work())
+        }
+
+        /// Two clock reads and one observe, by hand.
+        #[divan::bench]
+        fn floor() -> Result<u64, u64> {
+            let start = Instant::now();
+            let output = block_on(work());
+            FLOOR.observe(
+                Instant::now()
+                    .saturating_duration_since(start)
+                    .as_secs_f64(),
+            );
+            output
+        }
+
+        #[divan::bench]
+        fn torchlight() -> Result<u64, u64> {
+            block_on(work().time(&TORCHLIGHT))
+        }
+
+        /// `start_timer` before the poll, `observe_duration` after it.
+        #[divan::bench]
+        fn prometheus() -> Result<u64, u64> {
+            let histogram = &*PROMETHEUS;
+            let timer = histogram.start_timer();
+            let output = block_on(work());
+            timer.observe_duration();
+            output
+        }
+
+        /// `start_timer` before the poll, `observe` after it.
+        #[divan::bench]
+        fn measured() -> Result<u64, u64> {
+            let histogram = &*MEASURED;
+            let timer = histogram.start_timer();
+            let output = block_on(work());
+            timer.observe();
+            output
+        }
+    }
+
+    /// Counting the future's `Err` outputs.
+    mod count_errors {
+        use super::*;
+
+        static FLOOR: torchlight::Counter = torchlight::Counter::new();
+        static TORCHLIGHT: torchlight::Counter = torchlight::Counter::new();
+
+        #[divan::bench]
+        fn bare() -> Result<u64, u64> {
+            block_on(work())
+        }
+
+        /// One increment on `Err`, by hand.
+        #[divan::bench]
+        fn floor() -> Result<u64, u64> {
+            let output = block_on(work());
+            if output.is_err() {
+                FLOOR.inc();
+            }
+            output
+        }
+
+        #[divan::bench]
+        fn torchlight() -> Result<u64, u64> {
+            block_on(work().count_errors(&TORCHLIGHT))
+        }
+    }
+
+    /// Tracking the future in an in-progress gauge.
+    mod track_in_progress {
+        use super::*;
+
+        static FLOOR: torchlight::Gauge = torchlight::Gauge::new();
+        static TORCHLIGHT: torchlight::Gauge = torchlight::Gauge::new();
+
+        #[divan::bench]
+        fn bare() -> Result<u64, u64> {
+            block_on(work())
+        }
+
+        /// One increment before and one decrement after, by hand.
+        #[divan::bench]
+        fn floor() -> Result<u64, u64> {
+            FLOOR.inc();
+            let output = block_on(work());
+            FLOOR.dec();
+            output
+        }
+
+        #[divan::bench]
+        fn torchlight() -> Result<u64, u64> {
+            block_on(work().track_in_progress(&TORCHLIGHT))
         }
     }
 }

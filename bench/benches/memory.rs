@@ -12,9 +12,10 @@ use std::mem::size_of;
 
 use torchlight_bench::Library;
 use torchlight_bench::allocation::{Counting, totals};
+use torchlight_bench::child;
 use torchlight_bench::record::Record;
+use torchlight_bench::scrape::{self, Scrape};
 use torchlight_bench::workload::{SERIES_COUNTS, child_labels};
-use torchlight_bench::{child, scrape};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -42,8 +43,13 @@ fn main() {
     torchlight_bench::machine::print();
     for library in Library::ALL {
         if selected("case6_encode", "text", library) {
-            allocations_per_scrape(library);
+            allocations_per_scrape("text", library, |series| scrape::build(library, series));
         }
+    }
+    if selected("case6_encode", "text_family", Library::Torchlight) {
+        allocations_per_scrape("text_family", Library::Torchlight, |series| {
+            Box::new(scrape::TorchlightFamily::new(series))
+        });
     }
     let children = if quick { 1_000 } else { 10_000 };
     for library in Library::ALL {
@@ -76,10 +82,14 @@ fn emit(
 }
 
 /// Case 6: heap allocations and bytes allocated per scrape, once the output buffer is
-/// sized, and the size of the exposition.
-fn allocations_per_scrape(library: Library) {
+/// sized, and the size of the exposition, for the registries `build` makes.
+fn allocations_per_scrape(
+    variant: &'static str,
+    library: Library,
+    build: impl Fn(usize) -> Box<dyn Scrape>,
+) {
     for series in SERIES_COUNTS {
-        let mut registry = scrape::build(library, series);
+        let mut registry = build(series);
         let exposition_bytes = registry.scrape().len();
         let before = totals();
         for _ in 0..SCRAPES {
@@ -89,7 +99,7 @@ fn allocations_per_scrape(library: Library) {
         let parameter = series.to_string();
         emit(
             "case6_encode",
-            "text",
+            variant,
             parameter.clone(),
             library,
             "allocations_per_scrape",
@@ -97,7 +107,7 @@ fn allocations_per_scrape(library: Library) {
         );
         emit(
             "case6_encode",
-            "text",
+            variant,
             parameter.clone(),
             library,
             "allocated_bytes_per_scrape",
@@ -105,7 +115,7 @@ fn allocations_per_scrape(library: Library) {
         );
         emit(
             "case6_encode",
-            "text",
+            variant,
             parameter,
             library,
             "exposition_bytes",

@@ -4,8 +4,7 @@
 //! Each library holds one counter family, `children_total`, with one label `user`; a
 //! new child is created and incremented once for each value of
 //! [`child_labels`](crate::workload::child_labels), given as a `&str` (the library
-//! copies it if it needs to own it). torchlight's run-time label families are built on
-//! another branch: their row is added when that branch is merged.
+//! copies it if it needs to own it).
 
 use core::fmt;
 
@@ -24,16 +23,41 @@ pub trait Children {
     fn insert(&self, user: &str);
 }
 
-/// An empty family in `library`, boxed; `None` for libraries without a run-time
-/// labelled family here (the floor, and torchlight until its families are merged).
+/// An empty family in `library`, boxed; `None` for the floor, which has no family.
 #[must_use]
 pub fn build(library: Library) -> Option<Box<dyn Children>> {
     match library {
+        Library::Torchlight => Some(Box::new(Torchlight::new())),
         Library::Prometheus => Some(Box::new(Prometheus::new())),
         Library::PrometheusClient => Some(Box::new(PrometheusClient::new())),
         Library::Metrics => Some(Box::new(Metrics::new())),
         Library::Measured => Some(Box::new(Measured::new())),
-        Library::Torchlight | Library::Floor => None,
+        Library::Floor => None,
+    }
+}
+
+/// More children than any run of case 8 creates, so none goes to torchlight's
+/// overflow child (its default limit is 2000; the peers have no limit).
+const TORCHLIGHT_LIMIT: usize = 1 << 20;
+
+/// torchlight: `Family<Counter>::get_or_create` with the borrowed value.
+#[derive(Debug)]
+pub struct Torchlight(torchlight::Family<torchlight::Counter>);
+
+impl Children for Torchlight {
+    fn new() -> Self {
+        Self(
+            torchlight::Family::new(&["user"], torchlight::Counter::new)
+                .expect("the bench family is valid")
+                .with_limit(TORCHLIGHT_LIMIT),
+        )
+    }
+
+    fn insert(&self, user: &str) {
+        self.0
+            .get_or_create(&[user])
+            .expect("one value for one label")
+            .inc();
     }
 }
 
@@ -134,5 +158,23 @@ impl Children for Measured {
 
     fn insert(&self, user: &str) {
         self.0.inc(UserGroup { user });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Children, Torchlight};
+    use crate::workload::child_labels;
+
+    #[test]
+    fn torchlight_gives_every_value_its_own_child_past_the_default_limit() {
+        let family = Torchlight::new();
+        let labels = child_labels(3_000);
+        for label in &labels {
+            family.insert(label);
+        }
+        assert_eq!(family.0.len(), 3_000, "no value went to the overflow child");
+        let child = family.0.get(&["user-002999"]).unwrap().unwrap();
+        assert_eq!(child.get(), 1);
     }
 }

@@ -4,8 +4,8 @@
 //! Every input the benchmarks feed the libraries is defined here once, so each library
 //! does the same work: the histogram bucket bounds ([`workload::BUCKETS`]), the observed
 //! values, the label values and their pre-generated random order ([`workload`]), the
-//! registries that are scraped ([`scrape`]) and the label children that are created
-//! ([`child`]). The benches in `benches/` only time these; the unit tests here check that
+//! registries that are scraped ([`scrape`]), the servers and the load generator of
+//! the HTTP case ([`http`]) and the label children that are created ([`child`]). The benches in `benches/` only time these; the unit tests here check that
 //! the libraries really are given the same work (for example, that every scraped
 //! registry holds the same series).
 //!
@@ -14,6 +14,7 @@
 
 pub mod allocation;
 pub mod child;
+pub mod http;
 pub mod library;
 pub mod machine;
 pub mod record;

@@ -6,9 +6,9 @@
 //! `measured`'s encoding benchmark). Each library encodes with its own text 0.0.4
 //! encoder into a buffer that is kept between scrapes where its API allows it.
 //!
-//! torchlight's row uses labels known at compile time ([`torchlight::Labelled`] over a
-//! [`LabelSet`] of N values): the run-time label families are built on another branch
-//! and get their own row when that is merged.
+//! torchlight has two rows: labels known at compile time ([`torchlight::Labelled`] over
+//! a [`LabelSet`] of N values, [`Torchlight`]) and labels known at run time, as every
+//! peer's are ([`Family`], [`TorchlightFamily`]).
 
 use core::fmt;
 use std::io;
@@ -16,7 +16,7 @@ use std::sync::Once;
 
 use prometheus_client::encoding::EncodeLabelSet;
 use torchlight::{
-    Counter, EncodeLabels, Format, LabelEncoder, LabelSet, Labelled, Metric, Registry,
+    Counter, EncodeLabels, Family, Format, LabelEncoder, LabelSet, Labelled, Metric, Registry,
 };
 
 use crate::Library;
@@ -99,7 +99,13 @@ macro_rules! torchlight_registries {
             static $once: Once = Once::new();
         )+
 
-        fn torchlight_registry(series: usize) -> &'static Registry {
+        /// The registry of torchlight's case-6 row: a `Labelled` family of `series`
+        /// compile-time series, each incremented once (built on first use).
+        ///
+        /// # Panics
+        ///
+        /// For a size not in [`SERIES_COUNTS`](crate::workload::SERIES_COUNTS).
+        pub fn torchlight_registry(series: usize) -> &'static Registry {
             match series {
                 $(
                     $n => {
@@ -139,6 +145,58 @@ impl Scrape for Torchlight {
     fn new(series: usize) -> Self {
         Self {
             registry: torchlight_registry(series),
+            buffer: String::new(),
+        }
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        self.buffer.clear();
+        self.registry
+            .encode(&mut self.buffer, Format::Text)
+            .expect("writing to a String cannot fail");
+        self.buffer.as_bytes()
+    }
+}
+
+/// A registry holding one torchlight `Family<Counter>` with `series` children, each
+/// incremented once (leaked: the server needs a `&'static Registry`).
+///
+/// # Panics
+///
+/// Never for the bench's family (its names are valid and it is registered once).
+#[must_use]
+pub fn torchlight_family_registry(series: usize) -> &'static Registry {
+    let family = Family::new(&["kind"], Counter::new)
+        .expect("the bench family is valid")
+        .with_limit(series);
+    let metric: &'static Metric<Family<Counter>> =
+        Box::leak(Box::new(Metric::new(FAMILY, HELP, family)));
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    registry
+        .register(metric)
+        .expect("the bench family is registered once");
+    for label in &series_labels()[..series] {
+        metric
+            .get_or_create(&[label.as_str()])
+            .expect("one value for one label")
+            .inc();
+    }
+    registry
+}
+
+/// torchlight with labels known at run time: a [`Family`] of `Counter`s, encoded with
+/// `Registry::encode` and `Format::Text` into a `String` kept between scrapes. (The
+/// family copies its children's handles into a `Vec` and sorts them on every scrape.)
+#[derive(Debug)]
+pub struct TorchlightFamily {
+    registry: &'static Registry,
+    buffer: String,
+}
+
+impl Scrape for TorchlightFamily {
+    fn new(series: usize) -> Self {
+        Self {
+            registry: torchlight_family_registry(series),
             buffer: String::new(),
         }
     }
@@ -344,7 +402,7 @@ impl Scrape for Measured {
 
 #[cfg(test)]
 mod tests {
-    use super::build;
+    use super::{Scrape, TorchlightFamily, build};
     use crate::Library;
 
     /// The sample lines of an exposition (everything but comments).
@@ -361,8 +419,15 @@ mod tests {
                 .map(|i| format!("counters_total{{kind=\"{i}\"}} 1"))
                 .collect();
             expected.sort();
-            for library in Library::ALL {
-                let bytes = build(library, series).scrape().to_vec();
+            let registries = Library::ALL
+                .into_iter()
+                .map(|library| (library.name(), build(library, series)))
+                .chain([(
+                    "torchlight (family)",
+                    Box::new(TorchlightFamily::new(series)) as Box<dyn Scrape>,
+                )]);
+            for (library, mut registry) in registries {
+                let bytes = registry.scrape().to_vec();
                 let text = String::from_utf8(bytes).expect("expositions are UTF-8");
                 let mut got = samples(&text);
                 got.sort_unstable();

@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: the peer comparison of `bench/` (crate `torchlight-bench`), and
 //! the tables of `BENCHMARKS.md`.
 //!
-//! The suite is three programs: `hot_path` and `encoding` (divan timings) and `memory`
-//! (allocation counts). A run executes each program `--runs` times (3 by default) and
+//! The suite is four programs: `hot_path` and `encoding` (divan timings), `memory`
+//! (allocation counts) and `http` (a fixed-time HTTP load, case 7). A run executes each program `--runs` times (3 by default) and
 //! saves each output as `target/bench-results/run-<unix time>/<program>-<k>.txt`;
 //! the tables then show, per result, the median over those repetitions of divan's
 //! median sample (1000 samples of 1024 calls for the hot path, 30 single scrapes for
@@ -31,8 +31,8 @@ use crate::failure::Failure;
 use crate::workspace;
 
 /// The bench programs that are not divan programs (they take `--quick`, not divan's
-/// options).
-const COUNTING_PROGRAMS: [&str; 1] = ["memory"];
+/// options): allocation counts and the HTTP load.
+const COUNTING_PROGRAMS: [&str; 2] = ["http", "memory"];
 
 /// Samples per divan benchmark with `--quick`.
 const QUICK_SAMPLES: u32 = 10;

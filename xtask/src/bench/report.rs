@@ -28,22 +28,31 @@ const ORDER: [&str; 6] = [
 enum Layout {
     /// Median time per operation, ratios to the best peer and to the floor.
     Timing,
+    /// Case 5: median time per call and its overhead over the `bare` row, compared
+    /// with the best peer's and the floor's overhead.
+    Overhead,
     /// Case 6: time per scrape, throughput, allocations per scrape.
     Encode,
+    /// Case 7: scrapes per second and latency over HTTP.
+    Http,
     /// Case 8: allocations and bytes per new label child.
     Memory,
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 7] = [
+const CASES: [(&str, Layout); 8] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
     ("case4_labelled", Layout::Timing),
-    ("case5_future", Layout::Timing),
+    ("case5_future", Layout::Overhead),
     ("case6_encode", Layout::Encode),
+    ("case7_http", Layout::Http),
     ("case8_memory", Layout::Memory),
 ];
+
+/// The row of an overhead table that every other row's overhead is taken over.
+const BARE: &str = "bare";
 
 /// Every result's median within its run set, from the last set that has it.
 pub(crate) struct Merged<'a> {
@@ -108,7 +117,9 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
         }
         let mut body = match layout {
             Layout::Timing => timing(merged, case),
+            Layout::Overhead => overhead(merged, case),
             Layout::Encode => encode(merged, case),
+            Layout::Http => http(merged, case),
             Layout::Memory => memory(merged, case),
         };
         let names: Vec<String> = merged
@@ -290,45 +301,164 @@ fn timing(merged: &Merged<'_>, case: &str) -> String {
     body
 }
 
+fn overhead(merged: &Merged<'_>, case: &str) -> String {
+    let groups: BTreeSet<(&str, &str)> = merged
+        .of_case(case)
+        .filter(|(key, _)| key.metric == MEDIAN_NS)
+        .map(|(key, _)| (key.variant.as_str(), key.parameter.as_str()))
+        .collect();
+    let mut body = String::new();
+    for (variant, parameter) in groups {
+        let value = |library: &str| merged.get(case, variant, parameter, library, MEDIAN_NS);
+        let bare = value(BARE);
+        let over = |library: &str| Some(value(library)? - bare?);
+        let best_peer = PEERS
+            .iter()
+            .filter_map(|peer| over(peer))
+            .min_by(f64::total_cmp);
+        let floor = over("floor");
+        let libraries = ordered(
+            merged
+                .of_case(case)
+                .filter(|(k, _)| {
+                    k.variant == variant && k.parameter == parameter && k.metric == MEDIAN_NS
+                })
+                .map(|(k, _)| k.library.as_str()),
+        );
+        let title = if parameter == "-" {
+            format!("**{variant}**")
+        } else {
+            format!("**{variant}**, {parameter}")
+        };
+        let _ = writeln!(body, "\n{title}\n");
+        body.push_str("| library | median per call | overhead over the bare future | overhead × best peer's | overhead × floor's |\n|---|---:|---:|---:|---:|\n");
+        for library in libraries {
+            let Some(ns) = value(library) else { continue };
+            let own = over(library).filter(|_| library != BARE);
+            let dash = || "—".to_owned();
+            let peer_ratio = match own {
+                Some(own) if library != "floor" => ratio(own, best_peer),
+                _ => dash(),
+            };
+            let _ = writeln!(
+                body,
+                "| {library} | {} | {} | {peer_ratio} | {} |",
+                duration(ns),
+                own.map_or_else(dash, duration),
+                own.map_or_else(dash, |own| ratio(own, floor)),
+            );
+        }
+    }
+    body
+}
+
 fn encode(merged: &Merged<'_>, case: &str) -> String {
     let parameters = ordered_parameters(merged.of_case(case).map(|(k, _)| k.parameter.as_str()));
     let mut body = String::new();
     for parameter in parameters {
-        let rows: Vec<(&str, &str)> = merged
+        let rows: BTreeSet<(&str, &str)> = merged
             .of_case(case)
             .filter(|(k, _)| k.parameter == parameter)
             .map(|(k, _)| (k.variant.as_str(), k.library.as_str()))
-            .collect::<BTreeSet<_>>()
-            .into_iter()
             .collect();
-        let variants: BTreeSet<&str> = rows.iter().map(|(v, _)| *v).collect();
-        for variant in variants {
-            let libraries = ordered(rows.iter().filter(|(v, _)| *v == variant).map(|(_, l)| *l));
-            let get =
-                |library: &str, metric: &str| merged.get(case, variant, parameter, library, metric);
-            let best_peer = PEERS
+        let get = |variant: &str, library: &str, metric: &str| {
+            merged.get(case, variant, parameter, library, metric)
+        };
+        // The fastest peer at this size, whatever the variant.
+        let best_peer = rows
+            .iter()
+            .filter(|(_, library)| PEERS.contains(library))
+            .filter_map(|(variant, library)| get(variant, library, MEDIAN_NS))
+            .min_by(f64::total_cmp);
+        // One table per size: libraries in order, each library's variants together
+        // (the plain `text` first), labelled `library` or `library, variant`.
+        let mut ordered_rows: Vec<(&str, &str)> = Vec::new();
+        for library in ordered(rows.iter().map(|(_, l)| *l)) {
+            let mut variants: Vec<&str> = rows
                 .iter()
-                .filter_map(|peer| get(peer, MEDIAN_NS))
-                .min_by(f64::total_cmp);
-            let _ = writeln!(body, "\n**{variant}**, {parameter} series\n");
-            body.push_str("| library | median per scrape | exposition | MB/s | × best peer (time) | allocations per scrape | bytes allocated per scrape |\n|---|---:|---:|---:|---:|---:|---:|\n");
-            for library in libraries {
-                let ns = get(library, MEDIAN_NS);
-                let bytes = get(library, "exposition_bytes");
-                let throughput = match (ns, bytes) {
-                    (Some(ns), Some(bytes)) => format!("{:.0}", bytes / ns * 1e3),
-                    _ => "—".to_owned(),
-                };
-                let _ = writeln!(
-                    body,
-                    "| {library} | {} | {} | {throughput} | {} | {} | {} |",
-                    ns.map_or_else(|| "—".to_owned(), duration),
-                    bytes.map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
-                    ns.map_or_else(|| "—".to_owned(), |ns| ratio(ns, best_peer)),
-                    count(get(library, "allocations_per_scrape")),
-                    count(get(library, "allocated_bytes_per_scrape")),
-                );
-            }
+                .filter(|(_, l)| *l == library)
+                .map(|(v, _)| *v)
+                .collect();
+            variants.sort_by_key(|variant| (*variant != "text", *variant));
+            ordered_rows.extend(variants.into_iter().map(|v| (v, library)));
+        }
+        let _ = writeln!(body, "\n**text**, {parameter} series\n");
+        body.push_str("| library | median per scrape | exposition | MB/s | × best peer (time) | allocations per scrape | bytes allocated per scrape |\n|---|---:|---:|---:|---:|---:|---:|\n");
+        for (variant, library) in ordered_rows {
+            let ns = get(variant, library, MEDIAN_NS);
+            let bytes = get(variant, library, "exposition_bytes");
+            let throughput = match (ns, bytes) {
+                (Some(ns), Some(bytes)) => format!("{:.0}", bytes / ns * 1e3),
+                _ => "—".to_owned(),
+            };
+            let label = match variant.strip_prefix("text_") {
+                Some(rest) => format!("{library}, {}", rest.replace('_', " ")),
+                None => library.to_owned(),
+            };
+            let _ = writeln!(
+                body,
+                "| {label} | {} | {} | {throughput} | {} | {} | {} |",
+                ns.map_or_else(|| "—".to_owned(), duration),
+                bytes.map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+                ns.map_or_else(|| "—".to_owned(), |ns| ratio(ns, best_peer)),
+                count(get(variant, library, "allocations_per_scrape")),
+                count(get(variant, library, "allocated_bytes_per_scrape")),
+            );
+        }
+    }
+    body
+}
+
+fn http(merged: &Merged<'_>, case: &str) -> String {
+    const RATE: &str = "requests_per_second";
+    let parameters = ordered_parameters(merged.of_case(case).map(|(k, _)| k.parameter.as_str()));
+    let mut body = String::new();
+    for parameter in parameters {
+        let rows: BTreeSet<(&str, &str)> = merged
+            .of_case(case)
+            .filter(|(k, _)| k.parameter == parameter && k.metric == RATE)
+            .map(|(k, _)| (k.variant.as_str(), k.library.as_str()))
+            .collect();
+        let get = |variant: &str, library: &str, metric: &str| {
+            merged.get(case, variant, parameter, library, metric)
+        };
+        // The best peer's scrapes per second, whatever its labels.
+        let best_peer = rows
+            .iter()
+            .filter(|(_, library)| PEERS.contains(library))
+            .filter_map(|(variant, library)| get(variant, library, RATE))
+            .max_by(f64::total_cmp);
+        let mut ordered_rows: Vec<(&str, &str)> = Vec::new();
+        for library in ordered(rows.iter().map(|(_, l)| *l)) {
+            // Run-time labels first: that is the row compared like with like.
+            let mut variants: Vec<&str> = rows
+                .iter()
+                .filter(|(_, l)| *l == library)
+                .map(|(v, _)| *v)
+                .collect();
+            variants.sort_by_key(|variant| (*variant != "run_time", *variant));
+            ordered_rows.extend(variants.into_iter().map(|v| (v, library)));
+        }
+        let _ = writeln!(body, "\n**/metrics**, {parameter} series\n");
+        body.push_str("| server | labels | clients | scrapes/s | × best peer (scrapes/s) | median latency | p99 latency | body |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
+        for (variant, library) in ordered_rows {
+            let Some(rate) = get(variant, library, RATE) else {
+                continue;
+            };
+            let peer_ratio = match best_peer {
+                Some(peer) if peer > 0.0 => format!("{:.2}×", rate / peer),
+                _ => "—".to_owned(),
+            };
+            let _ = writeln!(
+                body,
+                "| {library} | {} | {} | {rate:.0} | {peer_ratio} | {} | {} | {} |",
+                variant.replace('_', " "),
+                count(get(variant, library, "clients")),
+                get(variant, library, "median_latency_ns").map_or_else(|| "—".to_owned(), duration),
+                get(variant, library, "p99_latency_ns").map_or_else(|| "—".to_owned(), duration),
+                get(variant, library, "body_bytes")
+                    .map_or_else(|| "—".to_owned(), |b| format!("{b:.0} B")),
+            );
         }
     }
     body
@@ -514,6 +644,118 @@ kept, no results
         )
         .unwrap_err();
         assert!(error.contains("bench:case1_counter:begin"), "{error}");
+    }
+
+    #[test]
+    fn overhead_tables_subtract_the_bare_future() {
+        let mut text = String::new();
+        for (library, ns) in [
+            ("bare", 2.0),
+            ("floor", 52.0),
+            ("torchlight", 57.0),
+            ("prometheus", 62.0),
+        ] {
+            text.push_str(&format!(
+                "torchlight-bench\tcase5_future\ttimed\t-\t{library}\t{MEDIAN_NS}\t{ns}\n"
+            ));
+        }
+        text.push_str(&format!(
+            "torchlight-bench\tcase5_future\tclock_read\t-\tfloor\t{MEDIAN_NS}\t20\n"
+        ));
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case5_future:begin --><!-- bench:case5_future:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        // 55 ns over the bare future: 0.92× prometheus' 60 ns, 1.10× the floor's 50 ns.
+        assert!(
+            document.contains("| torchlight | 57.0 ns | 55.0 ns | 0.92× | 1.10× |"),
+            "{document}"
+        );
+        assert!(document.contains("| floor | 52.0 ns | 50.0 ns | — | 1.00× |"));
+        assert!(document.contains("| bare | 2.00 ns | — | — | — |"));
+        assert!(
+            document.contains("| floor | 20.0 ns | — | — | — |"),
+            "{document}"
+        );
+        assert!(document.find("| torchlight").unwrap() < document.find("| bare").unwrap());
+    }
+
+    #[test]
+    fn http_tables_compare_scrapes_per_second_with_the_peer() {
+        let mut text = String::new();
+        for (variant, library, rate, median) in [
+            ("run_time", "torchlight", 300.0, 3e6),
+            ("compile_time", "torchlight", 450.0, 2e6),
+            ("run_time", "metrics", 200.0, 5e6),
+        ] {
+            for (metric, value) in [
+                ("requests_per_second", rate),
+                ("median_latency_ns", median),
+                ("p99_latency_ns", median * 2.0),
+                ("clients", 4.0),
+                ("body_bytes", 298_952.0),
+            ] {
+                text.push_str(&format!(
+                    "torchlight-bench\tcase7_http\t{variant}\t10000\t{library}\t{metric}\t{value}\n"
+                ));
+            }
+        }
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case7_http:begin --><!-- bench:case7_http:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        assert!(
+            document.contains("**/metrics**, 10000 series"),
+            "{document}"
+        );
+        let run_time = "| torchlight | run time | 4 | 300 | 1.50× | 3.00 ms | 6.00 ms | 298952 B |";
+        let compile_time = "| torchlight | compile time | 4 | 450 | 2.25× | 2.00 ms |";
+        let peer = "| metrics | run time | 4 | 200 | 1.00× | 5.00 ms | 10.0 ms |";
+        for row in [run_time, compile_time, peer] {
+            assert!(document.contains(row), "{row}\n{document}");
+        }
+        assert!(document.find(run_time).unwrap() < document.find(compile_time).unwrap());
+        assert!(document.find(compile_time).unwrap() < document.find(peer).unwrap());
+    }
+
+    #[test]
+    fn encode_tables_put_every_variant_of_a_size_in_one_table() {
+        let mut text = String::new();
+        for (variant, library, ns) in [
+            ("text", "torchlight", 400.0),
+            ("text_family", "torchlight", 900.0),
+            ("text", "measured", 300.0),
+        ] {
+            for (metric, value) in [(MEDIAN_NS, ns), ("exposition_bytes", 3000.0)] {
+                text.push_str(&format!(
+                    "torchlight-bench\tcase6_encode\t{variant}\t100\t{library}\t{metric}\t{value}\n"
+                ));
+            }
+        }
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case6_encode:begin --><!-- bench:case6_encode:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        assert_eq!(
+            document.matches("**text**, 100 series").count(),
+            1,
+            "{document}"
+        );
+        let plain = "| torchlight | 400 ns | 3000 B | 7500 | 1.33× | — | — |";
+        let family = "| torchlight, family | 900 ns | 3000 B | 3333 | 3.00× |";
+        for row in [plain, family, "| measured | 300 ns |"] {
+            assert!(document.contains(row), "{row}\n{document}");
+        }
+        assert!(document.find(plain).unwrap() < document.find(family).unwrap());
     }
 
     #[test]

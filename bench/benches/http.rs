@@ -1,0 +1,90 @@
+//! Case 7 of `cargo xtask bench`: scrapes per second and latency of `/metrics` over
+//! keep-alive loopback HTTP with 10 000 series, torchlight's tokio server against
+//! `metrics-exporter-prometheus`'s HTTP listener (`torchlight_bench::http`).
+//!
+//! Not a divan bench: a fixed-time load (the same generator for both servers), printed
+//! as result lines (`torchlight_bench::record`). Each server is started, its exposition
+//! checked once (10 000 samples of value 1), loaded by `CLIENTS` keep-alive connections
+//! for a warm-up and then the measured window, and stopped.
+//!
+//! Arguments: `--bench` (ignored, cargo passes it), `--quick` (a shorter window), and
+//! filters: a server is measured when its `case7_http::<labels>::<library>` path
+//! contains any filter (all of them when there is none); `<labels>` is `run_time`
+//! (torchlight's `Family`, `metrics`) or `compile_time` (torchlight's `Labelled`).
+
+use std::time::Duration;
+
+use torchlight_bench::Library;
+use torchlight_bench::http::{self, Labels, SERIES, Server};
+use torchlight_bench::record::Record;
+
+/// Concurrent keep-alive clients: one per core, at least 2 and at most 8 (the client
+/// threads share the machine with the server's workers).
+fn clients() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZero::get)
+        .clamp(2, 8)
+}
+
+fn main() {
+    let mut quick = false;
+    let mut filters: Vec<String> = Vec::new();
+    for arg in std::env::args().skip(1) {
+        match arg.as_str() {
+            "--bench" => {}
+            "--quick" => quick = true,
+            // divan-style options the other bench programs take; ignored here.
+            other if other.starts_with("--") => {}
+            filter => filters.push(filter.to_owned()),
+        }
+    }
+    let (warmup, window) = if quick {
+        (Duration::from_millis(300), Duration::from_secs(1))
+    } else {
+        (Duration::from_secs(1), Duration::from_secs(5))
+    };
+    let clients = clients();
+
+    torchlight_bench::machine::print();
+    let servers = [
+        (Library::Torchlight, Labels::RunTime),
+        (Library::Torchlight, Labels::CompileTime),
+        (Library::Metrics, Labels::RunTime),
+    ];
+    for (library, labels) in servers {
+        let variant = labels.name();
+        let path = format!("case7_http::{variant}::{library}");
+        if !(filters.is_empty() || filters.iter().any(|f| path.contains(f.as_str()))) {
+            continue;
+        }
+        let server = Server::start(library, labels, SERIES)
+            .unwrap_or_else(|error| panic!("{library}: the server did not start: {error}"));
+        let body_bytes = http::check(server.address(), SERIES)
+            .unwrap_or_else(|error| panic!("{library}: wrong exposition: {error}"));
+        let load = http::load(server.address(), clients, warmup, window)
+            .unwrap_or_else(|error| panic!("{library}: a request failed: {error}"));
+        drop(server);
+        let results = [
+            ("clients", clients as f64),
+            ("body_bytes", body_bytes as f64),
+            ("requests", load.requests as f64),
+            ("requests_per_second", load.per_second()),
+            (
+                "median_latency_ns",
+                load.latency_ns(0.5).unwrap_or(0) as f64,
+            ),
+            ("p99_latency_ns", load.latency_ns(0.99).unwrap_or(0) as f64),
+        ];
+        for (metric, value) in results {
+            let record = Record {
+                case: "case7_http",
+                variant,
+                parameter: SERIES.to_string(),
+                library,
+                metric,
+                value,
+            };
+            println!("{}", record.line());
+        }
+    }
+}
