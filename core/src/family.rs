@@ -395,13 +395,19 @@ where
             let map = read(shard);
             children.extend(map.iter().map(|(k, m)| (k.clone(), Arc::clone(m))));
         }
-        children.sort_unstable_by(|(a, _), (b, _)| a.values().cmp(b.values()));
-        for (key, child) in &children {
+        // Decode every key once, into one flat table of borrowed values, and sort row
+        // numbers: comparing packed keys directly would decode both on every comparison.
+        let width = self.names.len();
+        let values: Vec<&str> = children.iter().flat_map(|(key, _)| key.values()).collect();
+        let row = |index: usize| &values[index * width..(index + 1) * width];
+        let mut order: Vec<usize> = (0..children.len()).collect();
+        order.sort_unstable_by(|&a, &b| row(a).cmp(row(b)));
+        for index in order {
             let labels = ChildLabels {
                 names: self.names,
-                key,
+                values: row(index),
             };
-            child.encode_series(&labels, encoder)?;
+            children[index].1.encode_series(&labels, encoder)?;
         }
         let overflow = read_lock(&self.overflow).clone();
         if let Some(child) = overflow {
@@ -411,17 +417,18 @@ where
     }
 }
 
-/// A child's label pairs: the family's names with the key's values.
+/// A child's label pairs: the family's names with its decoded values.
 struct ChildLabels<'a> {
     names: &'static [&'static str],
-    key: &'a Key,
+    /// Invariant: one value per name.
+    values: &'a [&'a str],
 }
 
 impl EncodeLabels for ChildLabels<'_> {
     fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
         self.names
             .iter()
-            .zip(self.key.values())
+            .zip(self.values)
             .try_for_each(|(name, value)| labels.label(name, value))
     }
 }
