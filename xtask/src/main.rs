@@ -7,11 +7,13 @@
 //! Commands:
 //! - `ci`: the README's test command; see [`ci`].
 //! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`mod@bench`].
+//! - `e2e`: only the end-to-end tests against a real Prometheus; see [`e2e`].
 #![forbid(unsafe_code)]
 
 mod bench;
 mod ci;
 mod command;
+mod e2e;
 mod failure;
 mod install;
 mod workspace;
@@ -32,10 +34,12 @@ commands:
       no_std builds and loom, stopping at the first failure.
       steps: install fmt clippy test test-no-default doc no-std loom
 {}
+{}
   help
       print this text
 ",
-        bench::USAGE
+        bench::USAGE,
+        e2e::USAGE
     )
 }
 
@@ -44,6 +48,7 @@ fn main() -> ExitCode {
     let result = match args.next().as_deref() {
         Some("ci") => ci::run(args),
         Some("bench") => bench::run(args),
+        Some("e2e") => e2e::run(args),
         Some("help" | "-h" | "--help") => {
             print!("{}", usage());
             Ok(())
