@@ -7,17 +7,41 @@
 //!
 //! ```
 //! use std::net::Ipv4Addr;
-//! use torchlight::{Counter, Metric, REGISTRY};
-//! use torchlight_tokio::{Options, start_http_server};
+//! use torchlight::{Counter, Gauge, Histogram, Instrument, Metric, REGISTRY};
+//! use torchlight_tokio::{Options, RuntimeClock, start_http_server};
 //!
-//! static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+//! static REQ_TIME: Metric<Histogram> =
+//!     Metric::new("req_time_seconds", "time spent in requests", Histogram::new());
+//! static REQ_ERRORS: Metric<Counter> =
+//!     Metric::new("req_errors", "requests that failed", Counter::new());
+//! static IN_FLIGHT: Metric<Gauge> =
+//!     Metric::new("req_in_flight", "requests being served", Gauge::new());
+//!
+//! async fn req(path: &str) -> Result<&'static str, String> {
+//!     match path {
+//!         "/" => Ok("hello"),
+//!         other => Err(format!("no page at {other}")),
+//!     }
+//! }
 //!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     REGISTRY.register(&JOBS)?;
+//!     REGISTRY.register(&REQ_TIME)?;
+//!     REGISTRY.register(&REQ_ERRORS)?;
+//!     REGISTRY.register(&IN_FLIGHT)?;
 //!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!     println!("metrics at {}metrics", server.url());
-//!     JOBS.inc();
+//!
+//!     // Timed from the first poll to completion (or drop), errors counted, and
+//!     // tracked while in flight: prometheus_async's three decorators.
+//!     let body = req("/")
+//!         .time_with(&REQ_TIME, RuntimeClock)
+//!         .count_errors(&REQ_ERRORS)
+//!         .track_in_progress(&IN_FLIGHT)
+//!         .await?;
+//!     assert_eq!(body, "hello");
+//!     assert_eq!(REQ_TIME.snapshot().count(), 1);
+//!
 //!     server.close().await?;
 //!     Ok(())
 //! }

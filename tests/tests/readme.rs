@@ -1,5 +1,6 @@
-//! The README's example is the core's crate-level doctest, so it is compiled and run:
-//! this test fails when the two drift apart.
+//! The README's examples are crate-level doctests (the core's, then torchlight-tokio's),
+//! so they are compiled and run: these tests fail when a README block and its doctest
+//! drift apart.
 
 use std::path::Path;
 
@@ -11,12 +12,13 @@ fn read(relative: &str) -> String {
         .unwrap_or_else(|error| panic!("cannot read {}: {error}", path.display()))
 }
 
-/// The lines of the first ```` ```rust ```` block of the README.
-fn readme_example(readme: &str) -> Vec<String> {
-    readme
-        .lines()
-        .skip_while(|line| *line != "```rust")
-        .skip(1)
+/// The lines of the `index`th ```` ```rust ```` block of the README.
+fn readme_example(readme: &str, index: usize) -> Vec<String> {
+    let mut lines = readme.lines();
+    for _ in 0..=index {
+        lines.by_ref().find(|line| *line == "```rust");
+    }
+    lines
         .take_while(|line| *line != "```")
         .map(str::to_owned)
         .collect()
@@ -39,7 +41,7 @@ fn crate_doctest(lib_rs: &str) -> Vec<String> {
 
 #[test]
 fn readme_example_is_the_crate_doctest() {
-    let example = readme_example(&read("README.md"));
+    let example = readme_example(&read("README.md"), 0);
     let doctest = crate_doctest(&read("core/src/lib.rs"));
     assert!(
         doctest.len() > 5,
@@ -49,5 +51,20 @@ fn readme_example_is_the_crate_doctest() {
         example, doctest,
         "README.md's ```rust example must equal the doctest at the top of core/src/lib.rs \
          (without its hidden `# ` lines): copy one to the other"
+    );
+}
+
+#[test]
+fn readme_serving_example_is_the_tokio_crate_doctest() {
+    let example = readme_example(&read("README.md"), 1);
+    let doctest = crate_doctest(&read("adapter-tokio/src/lib.rs"));
+    assert!(
+        doctest.len() > 5,
+        "no crate-level doctest found in adapter-tokio/src/lib.rs"
+    );
+    assert_eq!(
+        example, doctest,
+        "README.md's second ```rust example must equal the doctest at the top of \
+         adapter-tokio/src/lib.rs: copy one to the other"
     );
 }
