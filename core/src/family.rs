@@ -134,6 +134,9 @@ pub struct Family<M, F = fn() -> M> {
     /// Invariant: the number of children in all shards, `<= limit`; changed only under
     /// the write lock of the shard that gains or loses the child.
     len: AtomicUsize,
+    /// The size of the last scrape's buffer of packed keys: the next one starts at
+    /// that capacity instead of growing to it. Only a hint.
+    packed_hint: AtomicUsize,
     /// The child that stands in for every combination refused by the limit; created
     /// the first time the limit refuses one.
     overflow: RwLock<Option<Arc<M>>>,
@@ -211,6 +214,7 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
             hasher: RandomState::new(),
             shards: core::array::from_fn(|_| RwLock::new(HashMap::default())),
             len: AtomicUsize::new(0),
+            packed_hint: AtomicUsize::new(0),
             overflow: RwLock::new(None),
         })
     }
@@ -421,7 +425,8 @@ where
         // held while the writer runs. The keys go one after another into one buffer,
         // which then reads as one packed sequence of `children.len() × width` values.
         let mut children: Vec<Arc<M>> = Vec::with_capacity(self.len());
-        let mut packed = String::new();
+        // ORDERING: Relaxed: a capacity hint; any value is correct.
+        let mut packed = String::with_capacity(self.packed_hint.load(Ordering::Relaxed));
         for shard in &self.shards {
             let map = read(shard);
             for (key, child) in map.values().flat_map(Slot::iter) {
@@ -429,6 +434,8 @@ where
                 children.push(Arc::clone(child));
             }
         }
+        // ORDERING: Relaxed: see above.
+        self.packed_hint.store(packed.len(), Ordering::Relaxed);
         // Decode every key once, into one flat table of borrowed values, and sort row
         // numbers: comparing packed keys directly would decode both on every comparison.
         let width = self.names.len();
