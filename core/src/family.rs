@@ -4,11 +4,12 @@
 //! The design (locking, keys, the cardinality limit, the exposition order) is
 //! documented on [`Family`], where users read it.
 
-use std::borrow::Borrow;
+use std::boxed::Box;
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::collections::hash_map::RandomState;
-use std::fmt::{self, Write as _};
-use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher};
+use std::fmt;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::string::String;
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::vec::Vec;
@@ -84,15 +85,18 @@ use crate::sync::{AtomicUsize, Ordering};
 ///
 /// - **Lookup** hashes the values once (SipHash with a per-family random key, so
 ///   attacker-chosen values cannot force collisions), takes the *read* lock of one
-///   shard and finds the child by comparing the *full* values with the borrowed
-///   `&[&str]`, then clones the `Arc`. No exclusive lock, no allocation.
+///   shard, finds the hash in its map and then the child by comparing the *full*
+///   values with the borrowed `&[&str]` (length, then bytes, value by value), then
+///   clones the `Arc`. No exclusive lock, no allocation.
 /// - **Creation** builds the child and its key outside any lock (so the constructor,
 ///   user code, never runs under a lock), then takes the shard's write lock, checks
 ///   again and inserts. Two allocations stay: the child's `Arc` and its packed key
-///   (built in a `String`, then moved into an `Arc<str>`), plus the map's growth.
-/// - **Keys** are the label values themselves, packed into one `Arc<str>` as
-///   length-prefixed records, never a hash alone: `["ab", "c"]` and `["a", "bc"]` are
-///   different children (tikv/rust-prometheus merges them).
+///   (built in place in a `Box<str>`), plus the map's growth.
+/// - **Keys** are the label values themselves, packed into one `Box<str>`, each value
+///   preceded by its length (one ASCII byte under 64 bytes), never a hash alone: the
+///   map is keyed by the hash, and under each hash a slot holds the child, or the
+///   children if 64-bit hashes ever collide, with their full values. `["ab", "c"]` and
+///   `["a", "bc"]` are different children (tikv/rust-prometheus merges them).
 /// - **No guard escapes**: every method returns an owned `Arc<M>`, so two calls in one
 ///   expression cannot deadlock (prometheus/client_rust#231).
 ///
@@ -112,11 +116,11 @@ use crate::sync::{AtomicUsize, Ordering};
 ///
 /// Children are written sorted by their label values (lexicographically, value by
 /// value, by bytes), then the overflow child; so the output is deterministic. A scrape
-/// copies the children's handles into a `Vec` shard by shard and writes them with no
-/// lock held (the writer is user code). Shards are read one after another, so a
-/// scrape racing removals and creations can mix moments (and then show a few more
-/// children than the limit), but never shows a child twice: a combination of values
-/// always lives in the same shard.
+/// copies the children's handles into a `Vec` and their packed keys into one buffer,
+/// shard by shard, and writes them with no lock held (the writer is user code). Shards
+/// are read one after another, so a scrape racing removals and creations can mix
+/// moments (and then show a few more children than the limit), but never shows a child
+/// twice: a combination of values always lives in the same shard.
 pub struct Family<M, F = fn() -> M> {
     /// Invariant: valid label names, distinct, none reserved by `M`'s type or equal to
     /// [`OVERFLOW_LABEL`](Self::OVERFLOW_LABEL).
@@ -130,12 +134,17 @@ pub struct Family<M, F = fn() -> M> {
     /// Invariant: the number of children in all shards, `<= limit`; changed only under
     /// the write lock of the shard that gains or loses the child.
     len: AtomicUsize,
+    /// The size of the last scrape's buffer of packed keys: the next one starts at
+    /// that capacity instead of growing to it. Only a hint.
+    packed_hint: AtomicUsize,
     /// The child that stands in for every combination refused by the limit; created
     /// the first time the limit refuses one.
     overflow: RwLock<Option<Arc<M>>>,
 }
 
-type Shard<M> = HashMap<Key, Arc<M>, BuildHasherDefault<PassThrough>>;
+/// Children by the hash of their values. The map compares hashes only; the [`Slot`]
+/// under a hash compares the full values.
+type Shard<M> = HashMap<u64, Slot<M>, BuildHasherDefault<PassThrough>>;
 
 /// 16 shards: enough that threads working on different children rarely share a lock
 /// word (a read lock is still one atomic read-modify-write on it), few enough that a
@@ -205,6 +214,7 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
             hasher: RandomState::new(),
             shards: core::array::from_fn(|_| RwLock::new(HashMap::default())),
             len: AtomicUsize::new(0),
+            packed_hint: AtomicUsize::new(0),
             overflow: RwLock::new(None),
         })
     }
@@ -261,7 +271,7 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
         // precede the increment), so it comes after its release and the lookup finds
         // the child instead of sending it to the overflow.
         let full = self.len() >= self.limit;
-        if let Some(child) = read(shard).get(&probe as &dyn View) {
+        if let Some(child) = find(&read(shard), &probe) {
             return Ok(Arc::clone(child));
         }
         if full {
@@ -269,9 +279,9 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
         }
         // Built before locking: `make` is user code and must not run under a lock.
         let child = Arc::new((self.make)());
-        let key = Key::new(&probe);
+        let key = Key::new(probe.values);
         let mut map = write(shard);
-        if let Some(existing) = map.get(&probe as &dyn View) {
+        if let Some(existing) = find(&map, &probe) {
             return Ok(Arc::clone(existing));
         }
         // ORDERING: Relaxed: the count only has to be exact, which the atomic
@@ -286,7 +296,12 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
             drop(map);
             return Ok(self.overflow_child());
         }
-        map.insert(key, Arc::clone(&child));
+        match map.entry(probe.hash) {
+            Entry::Vacant(slot) => {
+                slot.insert(Slot::One(key, Arc::clone(&child)));
+            }
+            Entry::Occupied(mut slot) => slot.get_mut().push(key, Arc::clone(&child)),
+        }
         Ok(child)
     }
 
@@ -297,9 +312,7 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     /// [`LabelCountError`] if `values` does not have one value per label name.
     pub fn get(&self, values: &[&str]) -> Result<Option<Arc<M>>, LabelCountError> {
         let probe = self.probe(values)?;
-        Ok(read(&self.shards[probe.shard()])
-            .get(&probe as &dyn View)
-            .cloned())
+        Ok(find(&read(&self.shards[probe.shard()]), &probe).cloned())
     }
 
     /// Removes the child for `values` from the family and returns it. Handles to it
@@ -311,7 +324,16 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
     pub fn remove(&self, values: &[&str]) -> Result<Option<Arc<M>>, LabelCountError> {
         let probe = self.probe(values)?;
         let mut map = write(&self.shards[probe.shard()]);
-        let removed = map.remove(&probe as &dyn View);
+        let removed = match map.entry(probe.hash) {
+            Entry::Vacant(_) => None,
+            Entry::Occupied(mut slot) => {
+                let removed = slot.get_mut().remove(probe.values);
+                if slot.get().len() == 0 {
+                    slot.remove();
+                }
+                removed
+            }
+        };
         if removed.is_some() {
             // ORDERING: Relaxed: see `get_or_create`.
             self.len.fetch_sub(1, Ordering::Relaxed);
@@ -326,8 +348,9 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
         for shard in &self.shards {
             let mut map = write(shard);
             let removed = core::mem::take(&mut *map);
+            let count = removed.values().map(Slot::len).sum();
             // ORDERING: Relaxed: see `get_or_create`.
-            self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+            self.len.fetch_sub(count, Ordering::Relaxed);
             drop(map);
             // `removed` drops here, after the lock is released.
         }
@@ -342,9 +365,17 @@ impl<M: Series, F: Fn() -> M> Family<M, F> {
                 got: values.len(),
             });
         }
+        // The hasher sees the values' bytes with `0xFF`, a byte UTF-8 never uses,
+        // between them: with the number of values fixed, different values give
+        // different input, so the last value needs no terminator (as `str::hash` would
+        // write) and a lookup makes one `write` call fewer.
         let mut hasher = self.hasher.build_hasher();
-        for value in values {
-            value.hash(&mut hasher);
+        if let Some((last, rest)) = values.split_last() {
+            for value in rest {
+                hasher.write(value.as_bytes());
+                hasher.write_u8(0xFF);
+            }
+            hasher.write(last.as_bytes());
         }
         Ok(Probe {
             hash: hasher.finish(),
@@ -390,15 +421,26 @@ where
     }
 
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
-        let mut children: Vec<(Key, Arc<M>)> = Vec::with_capacity(self.len());
+        // Copy the handles and the packed keys out, shard by shard, so that no lock is
+        // held while the writer runs. The keys go one after another into one buffer,
+        // which then reads as one packed sequence of `children.len() × width` values.
+        let mut children: Vec<Arc<M>> = Vec::with_capacity(self.len());
+        // ORDERING: Relaxed: a capacity hint; any value is correct.
+        let mut packed = String::with_capacity(self.packed_hint.load(Ordering::Relaxed));
         for shard in &self.shards {
             let map = read(shard);
-            children.extend(map.iter().map(|(k, m)| (k.clone(), Arc::clone(m))));
+            for (key, child) in map.values().flat_map(Slot::iter) {
+                packed.push_str(&key.0);
+                children.push(Arc::clone(child));
+            }
         }
+        // ORDERING: Relaxed: see above.
+        self.packed_hint.store(packed.len(), Ordering::Relaxed);
         // Decode every key once, into one flat table of borrowed values, and sort row
         // numbers: comparing packed keys directly would decode both on every comparison.
         let width = self.names.len();
-        let values: Vec<&str> = children.iter().flat_map(|(key, _)| key.values()).collect();
+        let mut values: Vec<&str> = Vec::with_capacity(children.len() * width);
+        values.extend(Values(&packed));
         let row = |index: usize| &values[index * width..(index + 1) * width];
         let mut order: Vec<usize> = (0..children.len()).collect();
         order.sort_unstable_by(|&a, &b| row(a).cmp(row(b)));
@@ -407,7 +449,7 @@ where
                 names: self.names,
                 values: row(index),
             };
-            children[index].1.encode_series(&labels, encoder)?;
+            children[index].encode_series(&labels, encoder)?;
         }
         let overflow = read_lock(&self.overflow).clone();
         if let Some(child) = overflow {
@@ -519,32 +561,121 @@ fn write_lock<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Hex digits of the byte length that precedes each value in a [`Key`].
-const LEN_DIGITS: usize = 16;
-
-/// A child's label values, owned: one allocation for all of them.
-#[derive(Clone)]
-struct Key {
-    /// The family hasher's hash of the values (see [`Family::probe`]).
-    hash: u64,
-    /// Invariant: for each value in order, its byte length as [`LEN_DIGITS`] lowercase
-    /// hex digits, then the value.
-    packed: Arc<str>,
+/// The child for `probe` in `map`, if there is one.
+#[inline]
+fn find<'m, M>(map: &'m Shard<M>, probe: &Probe<'_>) -> Option<&'m Arc<M>> {
+    map.get(&probe.hash)?.get(probe.values)
 }
 
+/// A child's label values, owned: one allocation for all of them.
+///
+/// Invariant: for each value in order, its byte length as a [`Prefix`], then the value.
+/// The prefix bytes are ASCII, so the whole key is a `str`, and keys packed one after
+/// another read as one sequence of values.
+struct Key(Box<str>);
+
 impl Key {
-    fn new(probe: &Probe<'_>) -> Self {
-        let capacity = probe.values.iter().map(|v| LEN_DIGITS + v.len()).sum();
+    fn new(values: &[&str]) -> Self {
+        let capacity = values
+            .iter()
+            .map(|value| Prefix::new(value.len()).len() + value.len())
+            .sum();
         let mut packed = String::with_capacity(capacity);
-        for value in probe.values {
-            // Writing to a `String` cannot fail.
-            let _ = write!(packed, "{:016x}", value.len());
+        for value in values {
+            Prefix::new(value.len()).push_to(&mut packed);
             packed.push_str(value);
         }
-        Self {
-            hash: probe.hash,
-            packed: Arc::from(packed),
+        // Exactly `capacity` bytes long, so this keeps the buffer: one allocation.
+        Self(packed.into_boxed_str())
+    }
+
+    /// Whether the key holds exactly `values`: lengths first, then bytes, value by
+    /// value, without decoding into anything.
+    #[inline]
+    fn holds(&self, values: &[&str]) -> bool {
+        let mut rest = self.0.as_bytes();
+        for value in values {
+            let Some((len, tail)) = Prefix::read(rest) else {
+                return false;
+            };
+            let Some((stored, tail)) = tail.split_at_checked(len) else {
+                return false;
+            };
+            if stored != value.as_bytes() {
+                return false;
+            }
+            rest = tail;
         }
+        rest.is_empty()
+    }
+}
+
+/// The children whose values have the same hash: one, unless 64-bit hashes collide.
+enum Slot<M> {
+    One(Key, Arc<M>),
+    /// Invariant: at least two children, with different keys, except for the empty
+    /// slot [`remove`](Self::remove) leaves for the map to drop. Boxed, not a `Vec`, so
+    /// that it fits beside `One`'s niche and a slot takes no more room than `One`.
+    Many(Box<[(Key, Arc<M>)]>),
+}
+
+impl<M> Slot<M> {
+    #[inline]
+    fn get(&self, values: &[&str]) -> Option<&Arc<M>> {
+        match self {
+            Self::One(key, child) => key.holds(values).then_some(child),
+            Self::Many(children) => children
+                .iter()
+                .find_map(|(key, child)| key.holds(values).then_some(child)),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Self::One(..) => 1,
+            Self::Many(children) => children.len(),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&Key, &Arc<M>)> {
+        let (one, many) = match self {
+            Self::One(key, child) => (Some((key, child)), &[][..]),
+            Self::Many(children) => (None, &children[..]),
+        };
+        one.into_iter()
+            .chain(many.iter().map(|(key, child)| (key, child)))
+    }
+
+    /// Adds a child whose values are not in the slot yet.
+    fn push(&mut self, key: Key, child: Arc<M>) {
+        let children = match core::mem::replace(self, Self::Many(Box::default())) {
+            Self::One(first_key, first) => Box::from([(first_key, first), (key, child)]),
+            Self::Many(children) => {
+                let mut children = Vec::from(children);
+                children.push((key, child));
+                children.into_boxed_slice()
+            }
+        };
+        *self = Self::Many(children);
+    }
+
+    /// Removes the child for `values`, if the slot has it. Removing the only child
+    /// leaves the slot empty (`len() == 0`): the caller removes it from the map.
+    fn remove(&mut self, values: &[&str]) -> Option<Arc<M>> {
+        let index = self.iter().position(|(key, _)| key.holds(values))?;
+        // An empty `Many` does not allocate.
+        let mut children = match core::mem::replace(self, Self::Many(Box::default())) {
+            Self::One(key, child) => Vec::from([(key, child)]),
+            Self::Many(children) => Vec::from(children),
+        };
+        let (_, child) = children.swap_remove(index);
+        *self = if children.len() == 1 {
+            let (key, last) = children.swap_remove(0);
+            Self::One(key, last)
+        } else {
+            Self::Many(children.into_boxed_slice())
+        };
+        Some(child)
     }
 }
 
@@ -565,88 +696,96 @@ impl Probe<'_> {
     }
 }
 
-/// Label values as the map compares them: a stored [`Key`] or a borrowed [`Probe`].
-/// Equality compares every value in full; the hash is only a shortcut.
-trait View {
-    fn hash_value(&self) -> u64;
-    fn values(&self) -> Values<'_>;
+/// A value's byte length as it precedes the value in a [`Key`]: little-endian groups
+/// of [`Prefix::BITS`] bits, one ASCII byte each, [`Prefix::MORE`] set on every byte
+/// but the last. A value under 64 bytes (nearly all of them) takes one byte; a `usize`
+/// takes at most 11.
+struct Prefix {
+    bytes: [u8; Prefix::MAX],
+    len: usize,
 }
 
-impl View for Key {
-    fn hash_value(&self) -> u64 {
-        self.hash
+impl Prefix {
+    /// Length bits per byte: 6, leaving [`MORE`](Self::MORE) and a clear top bit, so
+    /// every prefix byte is ASCII.
+    const BITS: u32 = 6;
+    /// Marks a byte that another one follows.
+    const MORE: u8 = 0x40;
+    /// The low [`BITS`](Self::BITS) bits.
+    const MASK: u8 = 0x3f;
+    /// Bytes for the largest `usize`: `ceil(64 / 6)`.
+    const MAX: usize = usize::BITS.div_ceil(Self::BITS) as usize;
+
+    fn new(mut len: usize) -> Self {
+        let mut bytes = [0; Self::MAX];
+        let mut used = 0;
+        loop {
+            // Masked to 6 bits: the cast cannot truncate.
+            #[allow(clippy::cast_possible_truncation)]
+            let group = (len as u8) & Self::MASK;
+            len >>= Self::BITS;
+            if len == 0 {
+                bytes[used] = group;
+                return Self {
+                    bytes,
+                    len: used + 1,
+                };
+            }
+            bytes[used] = group | Self::MORE;
+            used += 1;
+        }
     }
 
-    fn values(&self) -> Values<'_> {
-        Values::Packed(&self.packed)
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn push_to(&self, packed: &mut String) {
+        // Every byte is below 0x80: one ASCII `char` each.
+        packed.extend(self.bytes[..self.len].iter().copied().map(char::from));
+    }
+
+    /// Splits the first value off `packed`: `None` when `packed` is empty (or, which
+    /// the invariant on [`Key`] rules out, malformed).
+    fn split(packed: &str) -> Option<(&str, &str)> {
+        let (len, rest) = Self::read(packed.as_bytes())?;
+        let start = packed.len() - rest.len();
+        let end = start.checked_add(len)?;
+        Some((packed.get(start..end)?, packed.get(end..)?))
+    }
+
+    /// Reads a prefix off the front of `bytes`: the length and what follows it.
+    #[inline]
+    fn read(bytes: &[u8]) -> Option<(usize, &[u8])> {
+        let (&first, mut rest) = bytes.split_first()?;
+        if first & Self::MORE == 0 {
+            return Some((usize::from(first), rest));
+        }
+        let mut len = usize::from(first & Self::MASK);
+        let mut shift = Self::BITS;
+        loop {
+            let (&byte, tail) = rest.split_first()?;
+            rest = tail;
+            let group = usize::from(byte & Self::MASK);
+            len |= group.checked_shl(shift)?;
+            if byte & Self::MORE == 0 {
+                return Some((len, rest));
+            }
+            shift += Self::BITS;
+        }
     }
 }
 
-impl View for Probe<'_> {
-    fn hash_value(&self) -> u64 {
-        self.hash
-    }
-
-    fn values(&self) -> Values<'_> {
-        Values::Slice(self.values.iter())
-    }
-}
-
-impl Hash for dyn View + '_ {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.hash_value());
-    }
-}
-
-impl PartialEq for dyn View + '_ {
-    fn eq(&self, other: &Self) -> bool {
-        self.hash_value() == other.hash_value() && self.values().eq(other.values())
-    }
-}
-
-impl Eq for dyn View + '_ {}
-
-impl Hash for Key {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        Hash::hash(self as &dyn View, state);
-    }
-}
-
-impl PartialEq for Key {
-    fn eq(&self, other: &Self) -> bool {
-        (self as &dyn View) == (other as &dyn View)
-    }
-}
-
-impl Eq for Key {}
-
-impl<'a> Borrow<dyn View + 'a> for Key {
-    fn borrow(&self) -> &(dyn View + 'a) {
-        self
-    }
-}
-
-/// The values of a [`View`], in order.
-enum Values<'a> {
-    Slice(core::slice::Iter<'a, &'a str>),
-    /// The rest of a packed key.
-    Packed(&'a str),
-}
+/// The values of a packed key (or of several packed keys one after another), in order.
+struct Values<'a>(&'a str);
 
 impl<'a> Iterator for Values<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
-        match self {
-            Self::Slice(values) => values.next().copied(),
-            Self::Packed(rest) => {
-                let (len, tail) = rest.split_at_checked(LEN_DIGITS)?;
-                let len = usize::from_str_radix(len, 16).ok()?;
-                let (value, tail) = tail.split_at_checked(len)?;
-                *rest = tail;
-                Some(value)
-            }
-        }
+        let (value, rest) = Prefix::split(self.0)?;
+        self.0 = rest;
+        Some(value)
     }
 }
 
@@ -661,7 +800,7 @@ impl Hasher for PassThrough {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is ever called (see `Hash for dyn View`); fold anything
+        // Only `write_u64` is ever called (the map's keys are `u64`s); fold anything
         // else in rather than lose it.
         for &byte in bytes {
             self.0 = self.0.rotate_left(8) ^ u64::from(byte);
@@ -678,26 +817,130 @@ mod tests {
     use super::*;
 
     fn packed(values: &[&str]) -> Key {
-        Key::new(&Probe { hash: 0, values })
+        Key::new(values)
+    }
+
+    fn decoded(key: &Key) -> Vec<&str> {
+        Values(&key.0).collect()
     }
 
     #[test]
     fn keys_round_trip_any_value() {
-        let values = ["", "ab", "ünï\"\\\n", "0000000000000003abc", "x"];
+        let long = "é".repeat(5_000);
+        let values = [
+            "",
+            "ab",
+            "ünï\"\\\n",
+            "0000000000000003abc",
+            "\u{0}\u{3f}\u{40}\u{7f}",
+            &long[..62],
+            &long[..64],
+            &long[..4_094],
+            &long[..4_096],
+            &long,
+            "x",
+        ];
         let key = packed(&values);
-        assert!(key.values().eq(values.iter().copied()));
+        assert_eq!(decoded(&key), values);
+        // Exactly the prefixes and the values: nothing allocated beyond them.
+        // One byte under 64, two under 4096, three under 262 144.
+        let prefixes = 7 + 2 * 2 + 2 * 3;
+        let bytes: usize = values.iter().map(|v| v.len()).sum();
+        assert_eq!(key.0.len(), prefixes + bytes);
+        // Keys one after another read as one sequence (what a scrape decodes).
+        let both = [&*packed(&["a", "bc"]).0, &*key.0].concat();
+        let decoded: Vec<&str> = Values(&both).collect();
+        assert_eq!(decoded[..2], ["a", "bc"]);
+        assert_eq!(decoded[2..], values);
+    }
+
+    #[test]
+    fn prefixes_round_trip_every_length_class() {
+        for len in [
+            0,
+            1,
+            63,
+            64,
+            4_095,
+            4_096,
+            1 << 30,
+            usize::MAX - 1,
+            usize::MAX,
+        ] {
+            let prefix = Prefix::new(len);
+            let bytes = &prefix.bytes[..prefix.len()];
+            assert!(bytes.is_ascii(), "{len}: {bytes:?}");
+            assert_eq!(Prefix::read(bytes), Some((len, &[][..])), "{len}");
+        }
+        assert_eq!(Prefix::new(63).len(), 1);
+        assert_eq!(Prefix::new(64).len(), 2);
+        assert_eq!(Prefix::new(usize::MAX).len(), Prefix::MAX);
+        // A truncated or overlong prefix is rejected, not misread.
+        assert_eq!(Prefix::read(&[Prefix::MORE]), None);
+        assert_eq!(Prefix::read(&[Prefix::MORE | 1; 12]), None);
     }
 
     #[test]
     fn keys_compare_full_values() {
         // Same concatenation, different split: never the same key.
-        assert!(packed(&["ab", "c"]) != packed(&["a", "bc"]));
-        assert!(packed(&["ab", "c"]) == packed(&["ab", "c"]));
-        let probe = Probe {
-            hash: 0,
-            values: &["a", "bc"],
-        };
-        assert!(&packed(&["ab", "c"]) as &dyn View != &probe as &dyn View);
-        assert!(&packed(&["a", "bc"]) as &dyn View == &probe as &dyn View);
+        let key = packed(&["a", "bc"]);
+        assert!(key.holds(&["a", "bc"]));
+        assert!(!key.holds(&["ab", "c"]));
+        assert!(!packed(&["ab", "c"]).holds(&["a", "bc"]));
+        // Fewer, more, shorter, longer, other values: all different.
+        assert!(!key.holds(&["a"]));
+        assert!(!packed(&["a"]).holds(&["a", ""]));
+        assert!(!key.holds(&["a", "b"]));
+        assert!(!packed(&["a", "b"]).holds(&["a", "bc"]));
+        assert!(!key.holds(&["a", "bd"]));
+    }
+
+    #[test]
+    fn splits_of_the_same_bytes_hash_apart() {
+        // Not needed for correctness (slots compare full values), but for the hash's
+        // resistance to chosen collisions: the hashed input must differ.
+        let family = Family::new(&["a", "b"], crate::Counter::new).expect("valid names");
+        let hash = |values: &[&str]| family.probe(values).expect("two values").hash;
+        assert_ne!(hash(&["ab", "c"]), hash(&["a", "bc"]));
+        assert_ne!(hash(&["", "a"]), hash(&["a", ""]));
+        assert_eq!(hash(&["a", "bc"]), hash(&["a", "bc"]));
+    }
+
+    #[test]
+    fn a_slot_keeps_children_whose_hashes_collide_apart() {
+        let (a, b, c) = (Arc::new(1), Arc::new(2), Arc::new(3));
+        let mut slot = Slot::One(packed(&["a"]), Arc::clone(&a));
+        slot.push(packed(&["b"]), Arc::clone(&b));
+        slot.push(packed(&["c"]), Arc::clone(&c));
+        assert_eq!(slot.len(), 3);
+        assert_eq!(slot.iter().count(), 3);
+        assert!(slot.get(&["b"]).is_some_and(|child| Arc::ptr_eq(child, &b)));
+        assert!(slot.get(&["d"]).is_none());
+        assert!(slot.remove(&["d"]).is_none());
+        assert!(
+            slot.remove(&["b"])
+                .is_some_and(|child| Arc::ptr_eq(&child, &b))
+        );
+        assert!(
+            slot.remove(&["a"])
+                .is_some_and(|child| Arc::ptr_eq(&child, &a))
+        );
+        // Back to one child: removing it empties the slot.
+        assert!(matches!(slot, Slot::One(..)));
+        assert!(slot.get(&["c"]).is_some_and(|child| Arc::ptr_eq(child, &c)));
+        assert!(slot.remove(&["a"]).is_none());
+        assert!(
+            slot.remove(&["c"])
+                .is_some_and(|child| Arc::ptr_eq(&child, &c))
+        );
+        assert_eq!(slot.len(), 0);
+        assert!(slot.get(&["c"]).is_none());
+    }
+
+    #[test]
+    fn a_slot_is_no_larger_than_a_key_and_a_handle() {
+        // The `Many` case lives in the niche of `One`'s key pointer: a map entry
+        // (hash, slot) stays 32 bytes on 64-bit targets.
+        assert_eq!(size_of::<Slot<u64>>(), size_of::<(Key, Arc<u64>)>());
     }
 }
