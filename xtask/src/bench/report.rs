@@ -372,16 +372,7 @@ fn encode(merged: &Merged<'_>, case: &str) -> String {
             .min_by(f64::total_cmp);
         // One table per size: libraries in order, each library's variants together
         // (the plain `text` first), labelled `library` or `library, variant`.
-        let mut ordered_rows: Vec<(&str, &str)> = Vec::new();
-        for library in ordered(rows.iter().map(|(_, l)| *l)) {
-            let mut variants: Vec<&str> = rows
-                .iter()
-                .filter(|(_, l)| *l == library)
-                .map(|(v, _)| *v)
-                .collect();
-            variants.sort_by_key(|variant| (*variant != "text", *variant));
-            ordered_rows.extend(variants.into_iter().map(|v| (v, library)));
-        }
+        let ordered_rows = library_rows(&rows, "text");
         let _ = writeln!(body, "\n**text**, {parameter} series\n");
         body.push_str("| library | median per scrape | exposition | MB/s | × best peer (time) | allocations per scrape | bytes allocated per scrape |\n|---|---:|---:|---:|---:|---:|---:|\n");
         for (variant, library) in ordered_rows {
@@ -409,6 +400,22 @@ fn encode(merged: &Merged<'_>, case: &str) -> String {
     body
 }
 
+/// `(variant, library)` rows in table order: libraries in their usual order, each
+/// library's variants together, `first` before the others.
+fn library_rows<'a>(rows: &BTreeSet<(&'a str, &'a str)>, first: &str) -> Vec<(&'a str, &'a str)> {
+    let mut ordered_rows = Vec::new();
+    for library in ordered(rows.iter().map(|(_, l)| *l)) {
+        let mut variants: Vec<&str> = rows
+            .iter()
+            .filter(|(_, l)| *l == library)
+            .map(|(v, _)| *v)
+            .collect();
+        variants.sort_by_key(|variant| (*variant != first, *variant));
+        ordered_rows.extend(variants.into_iter().map(|v| (v, library)));
+    }
+    ordered_rows
+}
+
 fn http(merged: &Merged<'_>, case: &str) -> String {
     const RATE: &str = "requests_per_second";
     let parameters = ordered_parameters(merged.of_case(case).map(|(k, _)| k.parameter.as_str()));
@@ -428,17 +435,8 @@ fn http(merged: &Merged<'_>, case: &str) -> String {
             .filter(|(_, library)| PEERS.contains(library))
             .filter_map(|(variant, library)| get(variant, library, RATE))
             .max_by(f64::total_cmp);
-        let mut ordered_rows: Vec<(&str, &str)> = Vec::new();
-        for library in ordered(rows.iter().map(|(_, l)| *l)) {
-            // Run-time labels first: that is the row compared like with like.
-            let mut variants: Vec<&str> = rows
-                .iter()
-                .filter(|(_, l)| *l == library)
-                .map(|(v, _)| *v)
-                .collect();
-            variants.sort_by_key(|variant| (*variant != "run_time", *variant));
-            ordered_rows.extend(variants.into_iter().map(|v| (v, library)));
-        }
+        // Run-time labels first: that is the row compared like with like.
+        let ordered_rows = library_rows(&rows, "run_time");
         let _ = writeln!(body, "\n**/metrics**, {parameter} series\n");
         body.push_str("| server | labels | clients | scrapes/s | × best peer (scrapes/s) | median latency | p99 latency | body |\n|---|---|---:|---:|---:|---:|---:|---:|\n");
         for (variant, library) in ordered_rows {
