@@ -2,7 +2,9 @@
 //! [`core::fmt::Write`] without allocating.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
-//! (`shared/reference/exposition-and-integration.md` §1.2–1.5):
+//! (`github.com/prometheus/common`, `expfmt/text_create.go` and
+//! `expfmt/openmetrics_create.go`; the formats are specified in Prometheus'
+//! "Exposition formats" page and the OpenMetrics 1.0 specification):
 //!
 //! | | text 0.0.4 | OpenMetrics 1.0 |
 //! |---|---|---|

@@ -1,5 +1,5 @@
 //! Golden bytes: the core's expositions, byte for byte as Go's `expfmt` writes them
-//! (`shared/reference/exposition-and-integration.md` §1.4–1.5).
+//! (`github.com/prometheus/common/expfmt`, `text_create.go` and `openmetrics_create.go`).
 
 use torchlight::{
     Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,

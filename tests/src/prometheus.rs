@@ -1,5 +1,5 @@
 //! A real Prometheus server on loopback, for end-to-end tests
-//! (`shared/reference/exposition-and-integration.md` §2.2 is the recipe this follows).
+//! (configured as Prometheus' "Configuration" documentation describes).
 //!
 //! [`Prometheus::start`] writes a config into a fresh temporary folder, starts Debian's
 //! `prometheus` on `127.0.0.1` and a free port with its storage in that folder, and

@@ -15,8 +15,8 @@ use crate::workspace;
 /// The `no_std` targets the core is built for.
 pub(crate) const NO_STD_TARGETS: [&str; 2] = ["thumbv7m-none-eabi", "thumbv6m-none-eabi"];
 
-/// The `prometheus-client` release the validators are pinned to (the one the reference
-/// report verified: `../shared/reference/exposition-and-integration.md` §2.4).
+/// The `prometheus-client` release the validators are pinned to (its strict
+/// OpenMetrics parser, `prometheus_client.openmetrics.parser`, is the one the tests rely on).
 pub(crate) const PROMETHEUS_CLIENT: &str = "prometheus-client==0.26.0";
 
 /// Environment variable naming the `promtool` binary the tests use.

@@ -5,8 +5,8 @@
 //! `>= 6` (the `eprec = 6` rule for shortest formatting in Go's `strconv/ftoa.go`), with
 //! an exponent that always has a sign and at least two digits (`1e+06`, `1.5e-07`).
 //! OpenMetrics additionally needs a `.` or an `e` in every float, so it appends `.0` to
-//! integral values (`1.0`, `100000.0`). See `shared/reference/exposition-and-integration.md`
-//! §1.4 for the golden table these rules reproduce.
+//! integral values (`1.0`, `100000.0`), as `expfmt/openmetrics_create.go`'s
+//! `writeOpenMetricsFloat` does; `core/tests/exposition.rs` holds the golden table.
 //!
 //! Rust's `{:e}` already yields the shortest round-trip digits, so this module only
 //! re-lays them out; no allocation, a 32-byte stack buffer.
