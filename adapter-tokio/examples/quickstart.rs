@@ -10,7 +10,9 @@
 //! Ctrl-C stops both servers.
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -20,6 +22,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
 use torchlight::{Counter, Gauge, Histogram, Metric, REGISTRY};
+use torchlight_example_cli::{Cli, Flag, loopback, report};
 use torchlight_tokio::{Options, RuntimeClock, start_http_server};
 
 static REQ_TIME: Metric<Histogram> = Metric::new(
@@ -32,30 +35,17 @@ static REQ_ERRORS: Metric<Counter> =
 static REQ_IN_PROGRESS: Metric<Gauge> =
     Metric::new("req_in_progress", "requests being served", Gauge::new());
 
-/// `--app-addr` and `--metrics-addr`, with the quickstart's defaults.
-fn addresses() -> Result<(SocketAddr, SocketAddr), String> {
-    let (mut app, mut metrics) = ("127.0.0.1:8080".to_owned(), "127.0.0.1:8000".to_owned());
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "--app-addr" => &mut app,
-            "--metrics-addr" => &mut metrics,
-            _ => {
-                return Err(format!(
-                    "unknown argument {flag:?}; use --app-addr ADDR --metrics-addr ADDR"
-                ));
-            }
-        };
-        *slot = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs an address such as 127.0.0.1:0"))?;
-    }
-    let parse = |text: &str| {
-        text.parse::<SocketAddr>()
-            .map_err(|error| format!("{text:?}: {error}"))
-    };
-    Ok((parse(&app)?, parse(&metrics)?))
-}
+const APP_ADDR: Flag = Flag::new("--app-addr", loopback(8080), "the app");
+const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the metrics server");
+const CLI: Cli<2> = Cli {
+    name: "quickstart",
+    about: "quickstart (torchlight on tokio): an app whose GET / answers \"hello\", timed by the
+histogram req_time_seconds, with its errors counted (try any other path) and the
+requests in flight tracked, and a metrics server exposing them at /metrics.
+Ctrl-C stops both.",
+    flags: [APP_ADDR, METRICS_ADDR],
+    environment: &[],
+};
 
 /// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
 /// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
@@ -82,16 +72,22 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (app_addr, metrics_addr) = addresses()?;
+async fn main() -> ExitCode {
+    let [app_addr, metrics_addr] = CLI.parse();
+    report(run(app_addr, metrics_addr).await)
+}
+
+async fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&REQ_TIME)?;
     REGISTRY.register(&REQ_ERRORS)?;
     REGISTRY.register(&REQ_IN_PROGRESS)?;
 
-    let mut metrics = start_http_server(Options::from(metrics_addr)).await?;
+    let mut metrics = start_http_server(Options::from(metrics_addr))
+        .await
+        .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     let app = tokio::net::TcpListener::bind(app_addr)
         .await
-        .map_err(|error| format!("cannot listen on {app_addr}: {error}"))?;
+        .map_err(|error| APP_ADDR.blame(app_addr, error))?;
     println!("app:     http://{}/", app.local_addr()?);
     println!("metrics: {}metrics", metrics.url());
 

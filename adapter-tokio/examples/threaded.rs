@@ -5,29 +5,38 @@
 //! cargo run -p torchlight-tokio --example threaded -- [--metrics-addr ADDR]
 //! ```
 
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
 use torchlight::{Counter, Metric, REGISTRY};
+use torchlight_example_cli::{Cli, Flag, loopback, report};
 use torchlight_tokio::{Options, start_http_server_in_thread};
 
 static WORK_DONE: Metric<Counter> =
     Metric::new("work_done", "units of blocking work done", Counter::new());
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let metrics_addr: SocketAddr = match std::env::args().nth(1).as_deref() {
-        Some("--metrics-addr") => std::env::args()
-            .nth(2)
-            .ok_or("--metrics-addr needs an address")?
-            .parse()?,
-        Some(other) => {
-            return Err(format!("unknown argument {other:?}; use --metrics-addr ADDR").into());
-        }
-        None => "127.0.0.1:8000".parse()?,
-    };
+const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the metrics server");
+const CLI: Cli<1> = Cli {
+    name: "threaded",
+    about: "threaded (torchlight on tokio): a program with no async runtime does 3 seconds of
+blocking work, counted by work_done, while the metrics server serves /metrics from
+its own thread; then it stops both.",
+    flags: [METRICS_ADDR],
+    environment: &[],
+};
+
+fn main() -> ExitCode {
+    let [metrics_addr] = CLI.parse();
+    report(run(metrics_addr))
+}
+
+fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&WORK_DONE)?;
-    let mut server = start_http_server_in_thread(Options::from(metrics_addr))?;
+    let mut server = start_http_server_in_thread(Options::from(metrics_addr))
+        .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     println!("metrics: {}metrics (for 3 seconds)", server.url());
     for _ in 0..30 {
         thread::sleep(Duration::from_millis(100));

@@ -6,9 +6,21 @@
 //!
 //! The HTTP adapters serve the same bytes on `/metrics`; this example only prints them.
 
+use std::error::Error;
+use std::process::ExitCode;
+
 use torchlight::{
     Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,
     REGISTRY,
+};
+use torchlight_example_cli::{Cli, report};
+
+const CLI: Cli<0> = Cli {
+    name: "exposition",
+    about: "exposition (torchlight, no server): registers a few static metrics, records values
+and prints the registry in the Prometheus text format 0.0.4, then in OpenMetrics 1.0.",
+    flags: [],
+    environment: &[],
 };
 
 torchlight::label_value! {
@@ -55,7 +67,12 @@ static TEMPERATURE: Metric<FloatGauge> = Metric::new(
     FloatGauge::new(),
 );
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    let [] = CLI.parse();
+    report(run())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&RESPONSES)?;
     REGISTRY.register(&REQUEST_TIME)?;
     REGISTRY.register(&BYTES_SENT)?;
