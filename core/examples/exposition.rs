@@ -17,8 +17,9 @@ use torchlight_example_cli::{Cli, report};
 
 const CLI: Cli<0> = Cli {
     name: "exposition",
-    about: "exposition (torchlight, no server): registers a few static metrics, records values
-and prints the registry in the Prometheus text format 0.0.4, then in OpenMetrics 1.0.",
+    about: "exposition (torchlight): registers a few static metrics, records values and
+prints the registry in the Prometheus text format 0.0.4, then in OpenMetrics 1.0;
+no server.",
     flags: [],
     environment: &[],
 };
