@@ -19,19 +19,11 @@ use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use smol_hyper::rt::FuturesIo;
 use torchlight_async_std::MetricsService;
-use torchlight_example_cli::{Cli, Flag, loopback, report};
-
-const APP_ADDR: Flag = Flag::new("--app-addr", loopback(8080), "the app");
-const CLI: Cli<1> = Cli {
-    name: "hyper",
-    about: "hyper (torchlight on async-std): your own hyper app, which answers \"my app\", hands /metrics
-to MetricsService and keeps its other routes. Ctrl-C stops it.",
-    flags: [APP_ADDR],
-    environment: &[],
-};
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 
 fn main() -> ExitCode {
-    let [app_addr] = CLI.parse();
+    let [app_addr] = examples::hyper(env!("CARGO_PKG_NAME")).parse();
     report(run(app_addr))
 }
 

@@ -18,21 +18,12 @@ use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use smol::Async;
 use smol_hyper::rt::FuturesIo;
-use torchlight_example_cli::{Cli, Flag, loopback, report};
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 use torchlight_smol::MetricsService;
 
-const APP_ADDR: Flag = Flag::new("--app-addr", loopback(8080), "the app");
-const CLI: Cli<1> = Cli {
-    name: "hyper",
-    about:
-        "hyper (torchlight on smol): your own hyper app, which answers \"my app\", hands /metrics
-to MetricsService and keeps its other routes. Ctrl-C stops it.",
-    flags: [APP_ADDR],
-    environment: &[],
-};
-
 fn main() -> ExitCode {
-    let [app_addr] = CLI.parse();
+    let [app_addr] = examples::hyper(env!("CARGO_PKG_NAME")).parse();
     report(run(app_addr))
 }
 

@@ -23,7 +23,8 @@ use hyper::{Request, Response, StatusCode};
 use smol::Async;
 use smol_hyper::rt::FuturesIo;
 use torchlight::{Counter, Gauge, Histogram, Metric, REGISTRY};
-use torchlight_example_cli::{Cli, Flag, loopback, report};
+use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
+use torchlight_example_cli::report;
 use torchlight_smol::{Options, RuntimeClock, start_http_server};
 
 static REQ_TIME: Metric<Histogram> = Metric::new(
@@ -35,18 +36,6 @@ static REQ_ERRORS: Metric<Counter> =
     Metric::new("req_errors", "requests that failed", Counter::new());
 static REQ_IN_PROGRESS: Metric<Gauge> =
     Metric::new("req_in_progress", "requests being served", Gauge::new());
-
-const APP_ADDR: Flag = Flag::new("--app-addr", loopback(8080), "the app");
-const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the metrics server");
-const CLI: Cli<2> = Cli {
-    name: "quickstart",
-    about: "quickstart (torchlight on smol): an app whose GET / answers \"hello\", timed by the
-histogram req_time_seconds, with its errors counted (try any other path) and the
-requests in flight tracked, and a metrics server exposing them at /metrics.
-Ctrl-C stops both.",
-    flags: [APP_ADDR, METRICS_ADDR],
-    environment: &[],
-};
 
 /// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
 /// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
@@ -73,7 +62,7 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
 }
 
 fn main() -> ExitCode {
-    let [app_addr, metrics_addr] = CLI.parse();
+    let [app_addr, metrics_addr] = examples::quickstart(env!("CARGO_PKG_NAME")).parse();
     report(run(app_addr, metrics_addr))
 }
 

@@ -12,24 +12,15 @@ use std::thread;
 use std::time::Duration;
 
 use torchlight::{Counter, Metric, REGISTRY};
-use torchlight_example_cli::{Cli, Flag, loopback, report};
+use torchlight_example_cli::examples::{self, METRICS_ADDR};
+use torchlight_example_cli::report;
 use torchlight_smol::{Options, start_http_server_in_thread};
 
 static WORK_DONE: Metric<Counter> =
     Metric::new("work_done", "units of blocking work done", Counter::new());
 
-const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the metrics server");
-const CLI: Cli<1> = Cli {
-    name: "threaded",
-    about: "threaded (torchlight on smol): a program with no async runtime does 3 seconds of
-blocking work, counted by work_done, while the metrics server serves /metrics from
-its own thread; then it stops both.",
-    flags: [METRICS_ADDR],
-    environment: &[],
-};
-
 fn main() -> ExitCode {
-    let [metrics_addr] = CLI.parse();
+    let [metrics_addr] = examples::threaded(env!("CARGO_PKG_NAME")).parse();
     report(run(metrics_addr))
 }
 

@@ -8,20 +8,12 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use torchlight_example_cli::{Cli, Flag, loopback, report};
-
-const APP_ADDR: Flag = Flag::new("--app-addr", loopback(8080), "the app");
-const CLI: Cli<1> = Cli {
-    name: "axum",
-    about: "axum (torchlight on tokio): an axum app, which answers \"my app\" at /, mounts the
-metrics handler at /metrics. Ctrl-C stops it.",
-    flags: [APP_ADDR],
-    environment: &[],
-};
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let [app_addr] = CLI.parse();
+    let [app_addr] = examples::axum(env!("CARGO_PKG_NAME")).parse();
     report(run(app_addr).await)
 }
 

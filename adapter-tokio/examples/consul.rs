@@ -17,30 +17,11 @@ use std::sync::Arc;
 
 use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
-use torchlight_example_cli::{Cli, Flag, loopback, report};
+use torchlight_example_cli::examples::{self, DISCOVERED_METRICS_ADDR};
+use torchlight_example_cli::report;
 use torchlight_tokio::{ConsulTransport, Options, start_http_server};
 
 static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
-
-/// Default port 0, an ephemeral port: Consul learns it.
-const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(0), "the metrics server");
-const CLI: Cli<1> = Cli {
-    name: "consul",
-    about: "consul (torchlight on tokio): the metrics server, registered with a Consul agent
-once it listens (service torchlight-example, an HTTP health check on / every 10 s).
-Ctrl-C deregisters it, then stops it.",
-    flags: [METRICS_ADDR],
-    environment: &[
-        (
-            "CONSUL_HTTP_ADDR",
-            "the agent's address [default: http://127.0.0.1:8500]",
-        ),
-        (
-            "CONSUL_HTTP_TOKEN",
-            "the ACL token, when the agent's ACLs are on",
-        ),
-    ],
-};
 
 async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&STARTS)?;
@@ -53,7 +34,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         Options::from(metrics_addr).service_discovery(Arc::new(consul.discovery(ConsulTransport)));
     let mut server = start_http_server(options)
         .await
-        .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
+        .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;
     println!(
         "metrics: {}metrics, registered with the Consul agent at {agent} as torchlight-example",
         server.url()
@@ -67,6 +48,6 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let [metrics_addr] = CLI.parse();
+    let [metrics_addr] = examples::consul(env!("CARGO_PKG_NAME")).parse();
     report(run(metrics_addr).await)
 }

@@ -13,16 +13,7 @@ use torchlight::{
     Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,
     REGISTRY,
 };
-use torchlight_example_cli::{Cli, report};
-
-const CLI: Cli<0> = Cli {
-    name: "exposition",
-    about: "exposition (torchlight): registers a few static metrics, records values and
-prints the registry in the Prometheus text format 0.0.4, then in OpenMetrics 1.0;
-no server.",
-    flags: [],
-    environment: &[],
-};
+use torchlight_example_cli::{examples, report};
 
 torchlight::label_value! {
     /// The HTTP method of a request.
@@ -69,7 +60,7 @@ static TEMPERATURE: Metric<FloatGauge> = Metric::new(
 );
 
 fn main() -> ExitCode {
-    let [] = CLI.parse();
+    let [] = examples::exposition(env!("CARGO_PKG_NAME")).parse();
     report(run())
 }
 

@@ -18,8 +18,10 @@ pub const USAGE: u8 = 2;
 pub struct Cli<const N: usize> {
     /// The program's name as `--help` shows it (the example's name).
     pub name: &'static str,
+    /// The package whose example it is (`torchlight-tokio`), shown beside the name.
+    pub package: &'static str,
     /// What the program does, one or more lines ending without a newline; `--help`
-    /// prints it first.
+    /// prints it after the name.
     pub about: &'static str,
     /// The flags, in the order `--help` lists them and [`Cli::parse`] returns their
     /// addresses.
@@ -178,7 +180,7 @@ impl<const N: usize> Cli<N> {
         usage
     }
 
-    /// The `--help` text: the purpose, the synopsis, each flag with what it sets and its
+    /// The `--help` text: the name and package, the purpose, the synopsis, each flag with what it sets and its
     /// default, the environment variables, and the exit statuses.
     pub fn help(&self) -> String {
         let options: Vec<(String, String)> = self
@@ -199,7 +201,13 @@ impl<const N: usize> Cli<N> {
                 "print this help and exit".to_owned(),
             )])
             .collect();
-        let mut help = format!("{}\n\n{}\n\nOptions:\n", self.about, self.usage());
+        let mut help = format!(
+            "{} ({})\n\n{}\n\n{}\n\nOptions:\n",
+            self.name,
+            self.package,
+            self.about,
+            self.usage()
+        );
         table(&mut help, &options);
         if N > 0 {
             help.push_str(
@@ -245,6 +253,7 @@ mod tests {
 
     const CLI: Cli<2> = Cli {
         name: "quickstart",
+        package: "torchlight-tokio",
         about: "The quickstart.",
         flags: [
             Flag::new("--app-addr", loopback(8080), "the app"),
@@ -322,7 +331,9 @@ mod tests {
     fn help_lists_purpose_flags_defaults_environment_and_exit_statuses() {
         assert_eq!(
             CLI.help(),
-            "The quickstart.
+            "quickstart (torchlight-tokio)
+
+The quickstart.
 
 Usage: quickstart [--app-addr ADDR] [--metrics-addr ADDR]
 
@@ -347,6 +358,7 @@ Exit status: 0 when stopped, 1 on a failure (its causes one per line),
     fn a_program_without_flags_takes_only_help() {
         let bare: Cli<0> = Cli {
             name: "exposition",
+            package: "torchlight",
             about: "Prints.",
             flags: [],
             environment: &[],

@@ -8,6 +8,8 @@
 //! - [`Flag`]: a `--name ADDR` flag, the address one of the example's servers listens on;
 //!   [`Flag::blame`] ties a failure to start that server to the address and the flag
 //!   that changes it ([`ListenError`]).
+//! - [`examples`]: the command line of each example (purpose, flags, defaults), once
+//!   for the three adapters' copies of it.
 //! - [`report`]: a runtime failure is printed as its `Display` chain, one `source` per
 //!   line, and the exit status is 1.
 //!
@@ -19,6 +21,7 @@
 //! const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the metrics server");
 //! const CLI: Cli<1> = Cli {
 //!     name: "demo",
+//!     package: "torchlight-example-cli",
 //!     about: "Serves nothing, for the documentation.",
 //!     flags: [METRICS_ADDR],
 //!     environment: &[],
@@ -45,6 +48,7 @@
 #![forbid(unsafe_code)]
 
 mod cli;
+pub mod examples;
 mod flag;
 mod report;
 

@@ -157,7 +157,7 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String>
 }
 
 /// Every check, on every example `package` has; `expected` lists them.
-fn check_package(package: &str, runtime: &str, expected: &[(&str, &[&str])]) {
+fn check_package(package: &str, expected: &[(&str, &[&str])]) {
     let (_guard, examples) = build(package);
     let names: Vec<&str> = examples.keys().map(String::as_str).collect();
     let wanted: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
@@ -167,7 +167,7 @@ fn check_package(package: &str, runtime: &str, expected: &[(&str, &[&str])]) {
     );
     for &(name, flags) in expected {
         let program = &examples[name];
-        help(program, name, runtime, flags);
+        help(program, package, name, flags);
         unknown_flag(program, name);
         for flag in flags {
             malformed_address(program, name, flag);
@@ -179,14 +179,13 @@ fn check_package(package: &str, runtime: &str, expected: &[(&str, &[&str])]) {
     }
 }
 
-/// `--help` and `-h`: purpose, synopsis, each flag with its default; exit 0.
-fn help(program: &Path, name: &str, runtime: &str, flags: &[&str]) {
+/// `--help` and `-h`: name, package, purpose, synopsis, each flag with its default; exit 0.
+fn help(program: &Path, package: &str, name: &str, flags: &[&str]) {
     let help = run(program, &["--help"], &[]);
     assert_eq!(help.code, Some(0), "{name} --help: {help:?}");
     assert_eq!(help.stderr, "", "{name} --help");
     assert!(
-        help.stdout
-            .starts_with(&format!("{name} (torchlight{runtime}): ")),
+        help.stdout.starts_with(&format!("{name} ({package})\n\n")),
         "{name} --help starts with its purpose: {}",
         help.stdout
     );
@@ -346,7 +345,7 @@ fn refused_registration(program: &Path) {
 
 #[test]
 fn core_examples() {
-    check_package("torchlight", "", CORE);
+    check_package("torchlight", CORE);
     let (_guard, examples) = build("torchlight");
     let printed = run(&examples["exposition"], &[], &[]);
     assert_eq!(printed.code, Some(0), "exposition: {printed:?}");
@@ -361,17 +360,17 @@ fn core_examples() {
 
 #[test]
 fn tokio_examples() {
-    check_package("torchlight-tokio", " on tokio", TOKIO);
+    check_package("torchlight-tokio", TOKIO);
 }
 
 #[test]
 fn smol_examples() {
-    check_package("torchlight-smol", " on smol", SMOL);
+    check_package("torchlight-smol", SMOL);
 }
 
 #[test]
 fn async_std_examples() {
-    check_package("torchlight-async-std", " on async-std", SMOL);
+    check_package("torchlight-async-std", SMOL);
 }
 
 /// README's Demo section shows the tokio quickstart's `--help` output, byte for byte:
