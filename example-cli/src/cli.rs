@@ -118,6 +118,21 @@ impl<const N: usize> Cli<N> {
     /// Parses `arguments` (without the program's name): `--flag ADDR` or
     /// `--flag=ADDR` for each flag, at most once each, and `--help`/`-h`.
     ///
+    /// ```
+    /// use torchlight_example_cli::{Stop, UsageError, examples, loopback};
+    ///
+    /// let cli = examples::quickstart("torchlight-tokio");
+    /// assert_eq!(
+    ///     cli.try_parse(["--metrics-addr=127.0.0.1:0"]),
+    ///     Ok([loopback(8080), loopback(0)])
+    /// );
+    /// assert_eq!(cli.try_parse(["-h"]), Err(Stop::Help));
+    /// assert_eq!(
+    ///     cli.try_parse(["--app-addr"]),
+    ///     Err(Stop::Usage(UsageError::MissingValue("--app-addr")))
+    /// );
+    /// ```
+    ///
     /// # Errors
     ///
     /// [`Stop::Help`] at `--help` or `-h`; [`Stop::Usage`] at the first argument that
@@ -225,7 +240,7 @@ impl<const N: usize> Cli<N> {
             table(&mut help, &variables);
         }
         help.push_str(
-            "\nExit status: 0 when stopped, 1 on a failure (its causes one per line),\n\
+            "\nExit status: 0 on success, 1 on a failure (its causes one per line),\n\
              2 on a usage error.\n",
         );
         help
@@ -348,7 +363,7 @@ port 0 picks a free port.
 Environment:
   CONSUL_HTTP_ADDR  the agent
 
-Exit status: 0 when stopped, 1 on a failure (its causes one per line),
+Exit status: 0 on success, 1 on a failure (its causes one per line),
 2 on a usage error.
 "
         );
