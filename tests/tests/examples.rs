@@ -3,7 +3,8 @@
 //! usage error naming the flag, exit 2; a port already taken (a listener this test holds
 //! on `127.0.0.1:0`) fails with exit 1, naming the address and the flag that changes it,
 //! with the causes one per line; a Consul agent that refuses the registration (the agent
-//! double) fails the same way. The README's Demo section shows `quickstart --help`'s
+//! double) fails the same way; `threaded` and `exposition` run to their end with status
+//! 0. The README's Demo section shows `quickstart --help`'s
 //! output exactly.
 //!
 //! The binaries come from `cargo build -p <package> --examples`, one package at a time
@@ -176,6 +177,9 @@ fn check_package(package: &str, expected: &[(&str, &[&str])]) {
         if name == "consul" {
             refused_registration(program);
         }
+        if name == "threaded" {
+            threaded_runs_to_the_end(program);
+        }
     }
 }
 
@@ -341,6 +345,20 @@ fn refused_registration(program: &Path) {
         failed.stderr
     );
     assert_eq!(lines.len(), 2, "{}", failed.stderr);
+}
+
+/// `threaded` on a free port: it serves, works its 3 seconds and ends with status 0 (the
+/// success path of `report`).
+fn threaded_runs_to_the_end(program: &Path) {
+    let done = run(program, &["--metrics-addr", "127.0.0.1:0"], &[]);
+    assert_eq!(done.code, Some(0), "threaded: {done:?}");
+    assert!(
+        done.stdout.starts_with("metrics: http://127.0.0.1:")
+            && done.stdout.ends_with("stopped after 30 units of work\n"),
+        "threaded: {}",
+        done.stdout
+    );
+    assert_eq!(done.stderr, "", "threaded");
 }
 
 #[test]
