@@ -4,8 +4,7 @@
 //! on `127.0.0.1:0`) fails with exit 1, naming the address and the flag that changes it,
 //! with the causes one per line; a Consul agent that refuses the registration (the agent
 //! double) fails the same way; `threaded` and `exposition` run to their end with status
-//! 0. The README's Demo section shows `quickstart --help`'s
-//! output exactly.
+//! 0. The README's Demo section shows `quickstart --help`'s output exactly.
 //!
 //! The binaries come from `cargo build -p <package> --examples`, one package at a time
 //! under one lock: the adapters' examples share names (`quickstart` in three packages), so
