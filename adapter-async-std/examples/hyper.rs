@@ -2,10 +2,13 @@
 //! keeps its other routes.
 //!
 //! ```text
-//! cargo run -p torchlight-async-std --example hyper    # then: curl http://127.0.0.1:8080/metrics
+//! cargo run -p torchlight-async-std --example hyper -- [--app-addr ADDR]    # then: curl http://127.0.0.1:8080/metrics
 //! ```
 
 use std::convert::Infallible;
+use std::error::Error;
+use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use async_std::net::TcpListener;
 use bytes::Bytes;
@@ -16,11 +19,20 @@ use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use smol_hyper::rt::FuturesIo;
 use torchlight_async_std::MetricsService;
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    let [app_addr] = examples::hyper(env!("CARGO_PKG_NAME")).parse();
+    report(run(app_addr))
+}
+
+fn run(app_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     async_std::task::block_on(async {
         let metrics = MetricsService::new(&torchlight::REGISTRY);
-        let listener = TcpListener::bind("127.0.0.1:8080").await?;
+        let listener = TcpListener::bind(app_addr)
+            .await
+            .map_err(|error| APP_ADDR.blame(app_addr, error))?;
         println!(
             "app with metrics: http://{}/metrics",
             listener.local_addr()?

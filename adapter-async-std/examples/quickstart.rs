@@ -10,7 +10,9 @@
 //! Ctrl-C stops both servers.
 
 use std::convert::Infallible;
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use async_std::net::TcpListener;
 use bytes::Bytes;
@@ -22,6 +24,8 @@ use hyper::{Request, Response, StatusCode};
 use smol_hyper::rt::FuturesIo;
 use torchlight::{Counter, Gauge, Histogram, Metric, REGISTRY};
 use torchlight_async_std::{Options, RuntimeClock, start_http_server};
+use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
+use torchlight_example_cli::report;
 
 static REQ_TIME: Metric<Histogram> = Metric::new(
     "req_time_seconds",
@@ -32,31 +36,6 @@ static REQ_ERRORS: Metric<Counter> =
     Metric::new("req_errors", "requests that failed", Counter::new());
 static REQ_IN_PROGRESS: Metric<Gauge> =
     Metric::new("req_in_progress", "requests being served", Gauge::new());
-
-/// `--app-addr` and `--metrics-addr`, with the quickstart's defaults.
-fn addresses() -> Result<(SocketAddr, SocketAddr), String> {
-    let (mut app, mut metrics) = ("127.0.0.1:8080".to_owned(), "127.0.0.1:8000".to_owned());
-    let mut args = std::env::args().skip(1);
-    while let Some(flag) = args.next() {
-        let slot = match flag.as_str() {
-            "--app-addr" => &mut app,
-            "--metrics-addr" => &mut metrics,
-            _ => {
-                return Err(format!(
-                    "unknown argument {flag:?}; use --app-addr ADDR --metrics-addr ADDR"
-                ));
-            }
-        };
-        *slot = args
-            .next()
-            .ok_or_else(|| format!("{flag} needs an address such as 127.0.0.1:0"))?;
-    }
-    let parse = |text: &str| {
-        text.parse::<SocketAddr>()
-            .map_err(|error| format!("{text:?}: {error}"))
-    };
-    Ok((parse(&app)?, parse(&metrics)?))
-}
 
 /// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
 /// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
@@ -82,8 +61,12 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
     Ok(response)
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let (app_addr, metrics_addr) = addresses()?;
+fn main() -> ExitCode {
+    let [app_addr, metrics_addr] = examples::quickstart(env!("CARGO_PKG_NAME")).parse();
+    report(run(app_addr, metrics_addr))
+}
+
+fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&REQ_TIME)?;
     REGISTRY.register(&REQ_ERRORS)?;
     REGISTRY.register(&REQ_IN_PROGRESS)?;
@@ -93,10 +76,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     })?;
 
     async_std::task::block_on(async {
-        let mut metrics = start_http_server(Options::from(metrics_addr)).await?;
+        let mut metrics = start_http_server(Options::from(metrics_addr))
+            .await
+            .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
         let app = TcpListener::bind(app_addr)
             .await
-            .map_err(|error| format!("cannot listen on {app_addr}: {error}"))?;
+            .map_err(|error| APP_ADDR.blame(app_addr, error))?;
         println!("app:     http://{}/", app.local_addr()?);
         println!("metrics: {}metrics", metrics.url());
 

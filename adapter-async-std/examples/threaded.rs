@@ -5,29 +5,29 @@
 //! cargo run -p torchlight-async-std --example threaded -- [--metrics-addr ADDR]
 //! ```
 
+use std::error::Error;
 use std::net::SocketAddr;
+use std::process::ExitCode;
 use std::thread;
 use std::time::Duration;
 
 use torchlight::{Counter, Metric, REGISTRY};
 use torchlight_async_std::{Options, start_http_server_in_thread};
+use torchlight_example_cli::examples::{self, METRICS_ADDR};
+use torchlight_example_cli::report;
 
 static WORK_DONE: Metric<Counter> =
     Metric::new("work_done", "units of blocking work done", Counter::new());
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let metrics_addr: SocketAddr = match std::env::args().nth(1).as_deref() {
-        Some("--metrics-addr") => std::env::args()
-            .nth(2)
-            .ok_or("--metrics-addr needs an address")?
-            .parse()?,
-        Some(other) => {
-            return Err(format!("unknown argument {other:?}; use --metrics-addr ADDR").into());
-        }
-        None => "127.0.0.1:8000".parse()?,
-    };
+fn main() -> ExitCode {
+    let [metrics_addr] = examples::threaded(env!("CARGO_PKG_NAME")).parse();
+    report(run(metrics_addr))
+}
+
+fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&WORK_DONE)?;
-    let mut server = start_http_server_in_thread(Options::from(metrics_addr))?;
+    let mut server = start_http_server_in_thread(Options::from(metrics_addr))
+        .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     println!("metrics: {}metrics (for 3 seconds)", server.url());
     for _ in 0..30 {
         thread::sleep(Duration::from_millis(100));

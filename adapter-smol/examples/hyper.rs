@@ -2,11 +2,13 @@
 //! keeps its other routes.
 //!
 //! ```text
-//! cargo run -p torchlight-smol --example hyper    # then: curl http://127.0.0.1:8080/metrics
+//! cargo run -p torchlight-smol --example hyper -- [--app-addr ADDR]    # then: curl http://127.0.0.1:8080/metrics
 //! ```
 
 use std::convert::Infallible;
-use std::net::TcpListener;
+use std::error::Error;
+use std::net::{SocketAddr, TcpListener};
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -16,12 +18,20 @@ use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use smol::Async;
 use smol_hyper::rt::FuturesIo;
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 use torchlight_smol::MetricsService;
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    let [app_addr] = examples::hyper(env!("CARGO_PKG_NAME")).parse();
+    report(run(app_addr))
+}
+
+fn run(app_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     smol::block_on(async {
         let metrics = MetricsService::new(&torchlight::REGISTRY);
-        let listener = Async::<TcpListener>::bind(([127, 0, 0, 1], 8080))?;
+        let listener = Async::<TcpListener>::bind(app_addr)
+            .map_err(|error| APP_ADDR.blame(app_addr, error))?;
         println!(
             "app with metrics: http://{}/metrics",
             listener.get_ref().local_addr()?

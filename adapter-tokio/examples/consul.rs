@@ -10,41 +10,31 @@
 //! `CONSUL_HTTP_TOKEN` if ACLs are on. Without an agent it exits with an error saying
 //! which agent it could not reach.
 
+use std::error::Error;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
+use torchlight_example_cli::examples::{self, DISCOVERED_METRICS_ADDR};
+use torchlight_example_cli::report;
 use torchlight_tokio::{ConsulTransport, Options, start_http_server};
 
 static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
 
-/// `--metrics-addr`, default `127.0.0.1:0` (an ephemeral port: Consul learns it).
-fn metrics_addr() -> Result<SocketAddr, String> {
-    let mut args = std::env::args().skip(1);
-    let text = match args.next().as_deref() {
-        Some("--metrics-addr") => args.next().ok_or("--metrics-addr needs an address")?,
-        Some(other) => {
-            return Err(format!(
-                "unknown argument {other:?}; use --metrics-addr ADDR"
-            ));
-        }
-        None => "127.0.0.1:0".to_owned(),
-    };
-    text.parse().map_err(|error| format!("{text:?}: {error}"))
-}
-
-async fn run() -> Result<(), Box<dyn std::error::Error>> {
+async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&STARTS)?;
     STARTS.inc();
     let consul = ConsulAgent::new()
         .with_name("torchlight-example")
         .with_tags(["torchlight", "tokio"]);
     let agent = consul.agent_address()?;
-    let options = Options::from(metrics_addr()?)
-        .service_discovery(Arc::new(consul.discovery(ConsulTransport)));
-    let mut server = start_http_server(options).await?;
+    let options =
+        Options::from(metrics_addr).service_discovery(Arc::new(consul.discovery(ConsulTransport)));
+    let mut server = start_http_server(options)
+        .await
+        .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;
     println!(
         "metrics: {}metrics, registered with the Consul agent at {agent} as torchlight-example",
         server.url()
@@ -58,11 +48,6 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    match run().await {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error}");
-            ExitCode::FAILURE
-        }
-    }
+    let [metrics_addr] = examples::consul(env!("CARGO_PKG_NAME")).parse();
+    report(run(metrics_addr).await)
 }

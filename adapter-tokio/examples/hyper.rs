@@ -2,10 +2,13 @@
 //! keeps its other routes.
 //!
 //! ```text
-//! cargo run -p torchlight-tokio --example hyper    # then: curl http://127.0.0.1:8080/metrics
+//! cargo run -p torchlight-tokio --example hyper -- [--app-addr ADDR]    # then: curl http://127.0.0.1:8080/metrics
 //! ```
 
 use std::convert::Infallible;
+use std::error::Error;
+use std::net::SocketAddr;
+use std::process::ExitCode;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -14,12 +17,21 @@ use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use torchlight_example_cli::examples::{self, APP_ADDR};
+use torchlight_example_cli::report;
 use torchlight_tokio::MetricsService;
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
+async fn main() -> ExitCode {
+    let [app_addr] = examples::hyper(env!("CARGO_PKG_NAME")).parse();
+    report(run(app_addr).await)
+}
+
+async fn run(app_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     let metrics = MetricsService::new(&torchlight::REGISTRY);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+    let listener = tokio::net::TcpListener::bind(app_addr)
+        .await
+        .map_err(|error| APP_ADDR.blame(app_addr, error))?;
     println!(
         "app with metrics: http://{}/metrics",
         listener.local_addr()?

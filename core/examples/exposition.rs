@@ -6,10 +6,14 @@
 //!
 //! The HTTP adapters serve the same bytes on `/metrics`; this example only prints them.
 
+use std::error::Error;
+use std::process::ExitCode;
+
 use torchlight::{
     Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,
     REGISTRY,
 };
+use torchlight_example_cli::{examples, report};
 
 torchlight::label_value! {
     /// The HTTP method of a request.
@@ -55,7 +59,12 @@ static TEMPERATURE: Metric<FloatGauge> = Metric::new(
     FloatGauge::new(),
 );
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
+fn main() -> ExitCode {
+    let [] = examples::exposition(env!("CARGO_PKG_NAME")).parse();
+    report(run())
+}
+
+fn run() -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&RESPONSES)?;
     REGISTRY.register(&REQUEST_TIME)?;
     REGISTRY.register(&BYTES_SENT)?;

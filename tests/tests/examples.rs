@@ -1,0 +1,418 @@
+//! Every example binary behaves like a command-line tool (issue 19): `--help` prints its
+//! purpose, flags and defaults and exits 0; an unknown flag or a malformed address is a
+//! usage error naming the flag, exit 2; a port already taken (a listener this test holds
+//! on `127.0.0.1:0`) fails with exit 1, naming the address and the flag that changes it,
+//! with the causes one per line; a Consul agent that refuses the registration (the agent
+//! double) fails the same way; `threaded` and `exposition` run to their end with status
+//! 0. The README's Demo section shows `quickstart --help`'s output exactly.
+//!
+//! The binaries come from `cargo build -p <package> --examples`, one package at a time
+//! under one lock: the adapters' examples share names (`quickstart` in three packages), so
+//! Cargo's uplifted `target/debug/examples/<name>` holds whichever package was built
+//! last. Every process runs under a deadline and is killed by its PID if it outlives it.
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
+
+/// How long an example may take to answer; they answer in milliseconds, but the machine
+/// may be loaded. One that is still running then has hung, and is killed.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// The examples each package must have, with their flags (every flag is `--name ADDR`).
+/// A new example must be added here, so it is held to the same rules.
+const CORE: &[(&str, &[&str])] = &[("exposition", &[])];
+const TOKIO: &[(&str, &[&str])] = &[
+    ("axum", &["--app-addr"]),
+    ("consul", &["--metrics-addr"]),
+    ("hyper", &["--app-addr"]),
+    ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("threaded", &["--metrics-addr"]),
+];
+const SMOL: &[(&str, &[&str])] = &[
+    ("consul", &["--metrics-addr"]),
+    ("hyper", &["--app-addr"]),
+    ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("threaded", &["--metrics-addr"]),
+];
+
+/// What listens on each flag's address, as the failure's first line names it.
+fn listener(flag: &str) -> &'static str {
+    match flag {
+        "--app-addr" => "the app",
+        "--metrics-addr" => "the metrics server",
+        other => panic!("no listener known for {other}"),
+    }
+}
+
+/// Serialises the builds and runs: see the module docs.
+static BUILD: Mutex<()> = Mutex::new(());
+
+/// The examples of `package`, freshly built, by name. The returned guard must be held
+/// while they run.
+fn build(package: &str) -> (MutexGuard<'static, ()>, BTreeMap<String, PathBuf>) {
+    // A test that failed while holding the lock left nothing half-done.
+    let guard = BUILD.lock().unwrap_or_else(|poison| poison.into_inner());
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let output = Command::new(cargo)
+        .current_dir(&root)
+        .args(["build", "-p", package, "--examples", "--all-features"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run cargo");
+    assert!(
+        output.status.success(),
+        "building {package}'s examples failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mut examples = BTreeMap::new();
+    for line in String::from_utf8_lossy(&output.stdout).lines() {
+        let message: Value = serde_json::from_str(line).expect("cargo's JSON messages");
+        let is_example = message["target"]["kind"]
+            .as_array()
+            .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"));
+        if message["reason"] == "compiler-artifact" && is_example {
+            let name = message["target"]["name"].as_str().expect("a target name");
+            let executable = message["executable"].as_str().expect("an executable");
+            examples.insert(name.to_owned(), PathBuf::from(executable));
+        }
+    }
+    (guard, examples)
+}
+
+/// How a run ended.
+#[derive(Debug)]
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `program` with `arguments` and `environment` (`CONSUL_HTTP_*` cleared first, so
+/// the caller's shell cannot reach a real agent), no stdin, to its end or `DEADLINE`.
+fn run(program: &Path, arguments: &[&str], environment: &[(&str, &str)]) -> Run {
+    let mut command = Command::new(program);
+    command
+        .args(arguments)
+        .env_remove("CONSUL_HTTP_ADDR")
+        .env_remove("CONSUL_HTTP_TOKEN")
+        .envs(environment.iter().copied())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command
+        .spawn()
+        .unwrap_or_else(|error| panic!("cannot start {}: {error}", program.display()));
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for the example") {
+            break Some(status);
+        }
+        if started.elapsed() > DEADLINE {
+            stop(&mut child);
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let run = Run {
+        code: status.and_then(|status| status.code()),
+        stdout: stdout.join().expect("the stdout reader"),
+        stderr: stderr.join().expect("the stderr reader"),
+    };
+    assert!(
+        status.is_some(),
+        "{} {arguments:?} still ran after {DEADLINE:?} and was killed: {run:?}",
+        program.display()
+    );
+    run
+}
+
+/// Kills exactly this child, by its PID, and reaps it.
+fn stop(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Reads `pipe` to its end on a thread (so a full pipe cannot block the child).
+fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String> {
+    let mut pipe = pipe.expect("a piped stream");
+    thread::spawn(move || {
+        let mut text = String::new();
+        let _ = pipe.read_to_string(&mut text);
+        text
+    })
+}
+
+/// Every check, on every example `package` has; `expected` lists them.
+fn check_package(package: &str, expected: &[(&str, &[&str])]) {
+    let (_guard, examples) = build(package);
+    let names: Vec<&str> = examples.keys().map(String::as_str).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    assert_eq!(
+        names, wanted,
+        "{package}'s examples changed: list each in tests/tests/examples.rs with its flags"
+    );
+    for &(name, flags) in expected {
+        let program = &examples[name];
+        help(program, package, name, flags);
+        unknown_flag(program, name);
+        for flag in flags {
+            malformed_address(program, name, flag);
+            taken_port(program, name, flags, flag);
+        }
+        if name == "consul" {
+            refused_registration(program);
+        }
+        if name == "threaded" {
+            threaded_runs_to_the_end(program);
+        }
+    }
+}
+
+/// `--help` and `-h`: name, package, purpose, synopsis, each flag with its default; exit 0.
+fn help(program: &Path, package: &str, name: &str, flags: &[&str]) {
+    let help = run(program, &["--help"], &[]);
+    assert_eq!(help.code, Some(0), "{name} --help: {help:?}");
+    assert_eq!(help.stderr, "", "{name} --help");
+    assert!(
+        help.stdout.starts_with(&format!("{name} ({package})\n\n")),
+        "{name} --help starts with its purpose: {}",
+        help.stdout
+    );
+    let synopsis: String = flags.iter().map(|flag| format!(" [{flag} ADDR]")).collect();
+    assert!(
+        help.stdout
+            .contains(&format!("\nUsage: {name}{synopsis}\n")),
+        "{name} --help: {}",
+        help.stdout
+    );
+    for flag in flags {
+        let line = help
+            .stdout
+            .lines()
+            .find(|line| line.trim_start().starts_with(&format!("{flag} ADDR ")))
+            .unwrap_or_else(|| panic!("{name} --help lists no {flag}: {}", help.stdout));
+        assert!(
+            line.contains(&format!("where {} listens [default: ", listener(flag))),
+            "{name} --help, {flag}: {line}"
+        );
+    }
+    let short = run(program, &["-h"], &[]);
+    assert_eq!(
+        (short.code, short.stdout),
+        (Some(0), help.stdout),
+        "{name} -h"
+    );
+}
+
+/// An unknown flag: exit 2, the flag named on stderr with the synopsis, nothing run.
+fn unknown_flag(program: &Path, name: &str) {
+    let refused = run(program, &["--no-such-flag", "127.0.0.1:0"], &[]);
+    assert_eq!(refused.code, Some(2), "{name} --no-such-flag: {refused:?}");
+    assert_eq!(refused.stdout, "", "{name} --no-such-flag");
+    let mut lines = refused.stderr.lines();
+    assert_eq!(
+        lines.next(),
+        Some("error: unknown flag --no-such-flag"),
+        "{name}: {}",
+        refused.stderr
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|line| line.starts_with(&format!("Usage: {name}"))),
+        "{name}: {}",
+        refused.stderr
+    );
+}
+
+/// An address without a port: exit 2, the flag and the value named.
+fn malformed_address(program: &Path, name: &str, flag: &str) {
+    let refused = run(program, &[flag, "127.0.0.1"], &[]);
+    assert_eq!(
+        refused.code,
+        Some(2),
+        "{name} {flag} 127.0.0.1: {refused:?}"
+    );
+    assert_eq!(refused.stdout, "", "{name} {flag} 127.0.0.1");
+    assert!(
+        refused
+            .stderr
+            .starts_with(&format!("error: {flag} \"127.0.0.1\" is not an address (")),
+        "{name}: {}",
+        refused.stderr
+    );
+}
+
+/// `flag` given an address this test holds: exit 1; the first line names the listener,
+/// the address and the flag, the next ones (each `caused by:`) end at the OS's reason.
+/// The other flags get port 0, so only the taken one can fail.
+fn taken_port(program: &Path, name: &str, flags: &[&str], taken_flag: &str) {
+    let holder = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+    let taken = holder.local_addr().expect("the held address").to_string();
+    let mut arguments = Vec::new();
+    for flag in flags {
+        arguments.push(*flag);
+        arguments.push(if flag == &taken_flag {
+            taken.as_str()
+        } else {
+            "127.0.0.1:0"
+        });
+    }
+    // Binding comes before registering, so the agent (a double) must hear nothing.
+    let agent = ConsulDouble::start().expect("start the Consul double");
+    let failed = run(program, &arguments, &[("CONSUL_HTTP_ADDR", &agent.url())]);
+    assert_eq!(failed.code, Some(1), "{name} {arguments:?}: {failed:?}");
+    let lines: Vec<&str> = failed.stderr.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(
+            format!(
+                "error: {} cannot start on {taken} ({taken_flag} sets the address)",
+                listener(taken_flag)
+            )
+            .as_str()
+        ),
+        "{name} {arguments:?}: {}",
+        failed.stderr
+    );
+    assert!(
+        lines.len() >= 2
+            && lines[1..]
+                .iter()
+                .all(|line| line.starts_with("caused by: ")),
+        "{name}: one cause per line: {}",
+        failed.stderr
+    );
+    assert!(
+        lines
+            .last()
+            .is_some_and(|line| line.contains("Address already in use")),
+        "{name}: the OS's reason ends the chain: {}",
+        failed.stderr
+    );
+    assert_eq!(agent.requests(), Vec::new(), "{name} contacted the agent");
+    drop(holder);
+}
+
+/// The agent refuses the registration: exit 1, and the chain goes from the metrics
+/// server down to the agent's own words.
+fn refused_registration(program: &Path) {
+    let agent = ConsulDouble::start().expect("start the Consul double");
+    agent.inject(
+        Endpoint::Register,
+        Fault::Status(500, "rpc error: leader unavailable".to_owned()),
+    );
+    let failed = run(
+        program,
+        &["--metrics-addr", "127.0.0.1:0"],
+        &[("CONSUL_HTTP_ADDR", &agent.url())],
+    );
+    assert_eq!(failed.code, Some(1), "consul, agent refusing: {failed:?}");
+    let lines: Vec<&str> = failed.stderr.lines().collect();
+    assert_eq!(
+        lines.first().copied(),
+        Some(
+            "error: the metrics server cannot start on 127.0.0.1:0 (--metrics-addr sets the address)"
+        ),
+        "{}",
+        failed.stderr
+    );
+    let cause = lines.get(1).copied().unwrap_or_default();
+    assert!(
+        cause.starts_with("caused by: the metrics server on 127.0.0.1:")
+            && cause.contains("registering it failed")
+            && cause.contains(&format!(
+                "the agent at {} refused the registration with status 500: \
+                 \"rpc error: leader unavailable\"",
+                agent.url()
+            )),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(lines.len(), 2, "{}", failed.stderr);
+}
+
+/// `threaded` on a free port: it serves, works its 3 seconds and ends with status 0 (the
+/// success path of `report`).
+fn threaded_runs_to_the_end(program: &Path) {
+    let done = run(program, &["--metrics-addr", "127.0.0.1:0"], &[]);
+    assert_eq!(done.code, Some(0), "threaded: {done:?}");
+    assert!(
+        done.stdout.starts_with("metrics: http://127.0.0.1:")
+            && done.stdout.ends_with("stopped after 30 units of work\n"),
+        "threaded: {}",
+        done.stdout
+    );
+    assert_eq!(done.stderr, "", "threaded");
+}
+
+#[test]
+fn core_examples() {
+    check_package("torchlight", CORE);
+    let (_guard, examples) = build("torchlight");
+    let printed = run(&examples["exposition"], &[], &[]);
+    assert_eq!(printed.code, Some(0), "exposition: {printed:?}");
+    assert!(
+        printed
+            .stdout
+            .contains("# TYPE http_responses_total counter"),
+        "{}",
+        printed.stdout
+    );
+}
+
+#[test]
+fn tokio_examples() {
+    check_package("torchlight-tokio", TOKIO);
+}
+
+#[test]
+fn smol_examples() {
+    check_package("torchlight-smol", SMOL);
+}
+
+#[test]
+fn async_std_examples() {
+    check_package("torchlight-async-std", SMOL);
+}
+
+/// README's Demo section shows the tokio quickstart's `--help` output, byte for byte:
+/// the first ```` ```text ```` block after `## Demo`.
+#[test]
+fn readme_demo_shows_quickstart_help() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .expect("read README.md");
+    let demo = readme
+        .split_once("\n## Demo\n")
+        .map(|(_, demo)| demo)
+        .expect("README.md has a ## Demo section");
+    let demo = demo.split("\n## ").next().unwrap_or(demo);
+    let block: String = demo
+        .lines()
+        .skip_while(|line| *line != "```text")
+        .skip(1)
+        .take_while(|line| *line != "```")
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let (_guard, examples) = build("torchlight-tokio");
+    let help = run(&examples["quickstart"], &["--help"], &[]);
+    assert_eq!(
+        block, help.stdout,
+        "README.md's Demo section must show `quickstart --help` exactly (its first ```text block)"
+    );
+}
