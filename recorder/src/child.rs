@@ -18,8 +18,8 @@ use torchlight::{
 ///
 /// torchlight's [`Histogram`] takes its bucket count as a const generic; bounds chosen
 /// at run time (per metric name, by the builder) use one `Histogram<MAX_BUCKETS>`
-/// whose first bounds are the chosen ones and whose spare buckets lie above them (see
-/// [`HistogramChild`]). 32 covers Prometheus' own defaults (11 in client_golang,
+/// whose first bounds are the chosen ones and whose spare buckets lie above them,
+/// never exposed: values there count only in `+Inf`. 32 covers Prometheus' own defaults (11 in client_golang,
 /// 14 in client_python) and `exponential_buckets(start, 2, 30)`-sized layouts, at
 /// 2 × 34 × 8 bytes per series.
 pub const MAX_BUCKETS: usize = 32;
