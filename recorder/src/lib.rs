@@ -6,9 +6,8 @@
 //! the threaded mode); the recorder writes into the registry the server serves:
 //!
 //! ```
-//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // Beside the adapter's `start_http_server(Options::new())`, on any runtime:
 //! torchlight_metrics::install(&torchlight::REGISTRY)?;
-//! // let server = torchlight_tokio::start_http_server(Options::new()).await?;
 //!
 //! metrics::describe_counter!("jobs_done", "Jobs finished.");
 //! metrics::counter!("jobs_done", "queue" => "mail").increment(1);
@@ -19,7 +18,7 @@
 //! assert!(text.contains("# HELP jobs_done_total Jobs finished.\n"));
 //! assert!(text.contains("jobs_done_total{queue=\"mail\"} 1\n"));
 //! assert!(text.contains("job_seconds_bucket{le=\"0.25\"} 1\n"));
-//! # Ok(()) }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! - **Kinds**: counters are torchlight [`Counter`](torchlight::Counter)s (`u64`;
