@@ -49,6 +49,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod builder;
+mod cache;
 mod child;
 mod error;
 mod label_sets;

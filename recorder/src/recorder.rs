@@ -16,6 +16,9 @@
 //!
 //! The handle is the family's own `Arc` child, so the recording itself is the
 //! torchlight operation (`Counter::inc_by`, `FloatGauge::add`, `Histogram::observe`).
+//! Before all three steps, a bounded cache keyed by the recorded `Key` (its hash is
+//! computed once, at compile time for literal keys) returns a series resolved before
+//! (see `cache.rs`): a repeated call costs one shard's read lock and an `Arc` clone.
 //!
 //! # Registration, descriptions and clashes
 //!
@@ -49,6 +52,7 @@ use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, Share
 use torchlight::{Metric, RegisterError, Registry, Series};
 
 use crate::builder::Buckets;
+use crate::cache::{Cache, Handle};
 use crate::child::{CounterChild, GaugeChild, HistogramChild};
 use crate::error::RecordError;
 use crate::label_sets::{Exposed, LabelSets, Make, Settings};
@@ -69,6 +73,8 @@ struct Inner {
     registry: &'static Registry,
     settings: Settings,
     buckets: Buckets,
+    /// Recorded keys to their series: the fast path.
+    cache: Cache,
     /// Names as recorded (and their sanitised forms) to their entry.
     entries: RwLock<HashMap<Box<str>, Entry>>,
     /// Descriptions by sanitised name, from `describe_*!`.
@@ -137,6 +143,7 @@ impl TorchlightRecorder {
                 registry,
                 settings,
                 buckets,
+                cache: Cache::new(),
                 entries: RwLock::new(HashMap::new()),
                 descriptions: Mutex::new(HashMap::new()),
                 mismatches: Mutex::new(HashSet::new()),
@@ -367,52 +374,81 @@ impl Recorder for TorchlightRecorder {
     }
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> Counter {
-        let inner = &*self.inner;
-        match inner.entry(key.name(), Kind::Counter) {
-            Entry::Counter(named) => named
-                .sets
-                .child(key.labels(), &inner.settings)
-                .map_or_else(Counter::noop, Counter::from_arc),
-            other => {
-                refused(inner, key, &other, Kind::Counter);
-                Counter::noop()
-            }
-        }
+        let child = self.inner.resolve(
+            key,
+            Kind::Counter,
+            |handle| match handle {
+                Handle::Counter(child) => Some(child),
+                _ => None,
+            },
+            |entry| match entry {
+                Entry::Counter(named) => Some(&named.sets),
+                _ => None,
+            },
+            Handle::Counter,
+        );
+        child.map_or_else(Counter::noop, Counter::from_arc)
     }
 
     fn register_gauge(&self, key: &Key, _metadata: &Metadata<'_>) -> Gauge {
-        let inner = &*self.inner;
-        match inner.entry(key.name(), Kind::Gauge) {
-            Entry::Gauge(named) => named
-                .sets
-                .child(key.labels(), &inner.settings)
-                .map_or_else(Gauge::noop, Gauge::from_arc),
-            other => {
-                refused(inner, key, &other, Kind::Gauge);
-                Gauge::noop()
-            }
-        }
+        let child = self.inner.resolve(
+            key,
+            Kind::Gauge,
+            |handle| match handle {
+                Handle::Gauge(child) => Some(child),
+                _ => None,
+            },
+            |entry| match entry {
+                Entry::Gauge(named) => Some(&named.sets),
+                _ => None,
+            },
+            Handle::Gauge,
+        );
+        child.map_or_else(Gauge::noop, Gauge::from_arc)
     }
 
     fn register_histogram(&self, key: &Key, _metadata: &Metadata<'_>) -> Histogram {
-        let inner = &*self.inner;
-        match inner.entry(key.name(), Kind::Histogram) {
-            Entry::Histogram(named) => named
-                .sets
-                .child(key.labels(), &inner.settings)
-                .map_or_else(Histogram::noop, Histogram::from_arc),
-            other => {
-                refused(inner, key, &other, Kind::Histogram);
-                Histogram::noop()
-            }
-        }
+        let child = self.inner.resolve(
+            key,
+            Kind::Histogram,
+            |handle| match handle {
+                Handle::Histogram(child) => Some(child),
+                _ => None,
+            },
+            |entry| match entry {
+                Entry::Histogram(named) => Some(&named.sets),
+                _ => None,
+            },
+            Handle::Histogram,
+        );
+        child.map_or_else(Histogram::noop, Histogram::from_arc)
     }
 }
 
-/// A use of `key` as `now` that its entry cannot take: a kind mismatch is reported
-/// (once); a refused name was reported when it was refused.
-fn refused(inner: &Inner, key: &Key, entry: &Entry, now: Kind) {
-    if let Some(first) = entry.kind() {
-        inner.mismatch(key.name(), first, now);
+impl Inner {
+    /// The series `key` records into as a `kind`: from the cache, else looked up (and
+    /// created) through the name's entry and cached. `None` when refused (reported
+    /// once). `cached` and `sets` pick `kind`'s variant; `wrap` makes the cache entry.
+    fn resolve<M: Series + Send + Sync + 'static>(
+        &self,
+        key: &Key,
+        kind: Kind,
+        cached: impl Fn(Handle) -> Option<Arc<M>>,
+        sets: impl Fn(&Entry) -> Option<&Arc<LabelSets<M>>>,
+        wrap: impl Fn(Arc<M>) -> Handle,
+    ) -> Option<Arc<M>> {
+        if let Some(child) = self.cache.get(key).and_then(&cached) {
+            return Some(child);
+        }
+        let entry = self.entry(key.name(), kind);
+        let Some(sets) = sets(&entry) else {
+            if let Some(first) = entry.kind() {
+                self.mismatch(key.name(), first, kind);
+            }
+            return None;
+        };
+        let child = sets.child(key.labels(), &self.settings)?;
+        self.cache.insert(key, wrap(Arc::clone(&child)));
+        Some(child)
     }
 }

@@ -357,3 +357,24 @@ fn installs_once_per_process() {
         Err(torchlight_metrics::InstallError::AlreadyInstalled)
     ));
 }
+
+#[test]
+fn many_label_values_past_the_limit_and_the_cache_all_count() {
+    let recorder = Builder::new(registry()).limit(10).build();
+    with_local_recorder(&recorder, || {
+        // Twice: the second round finds the first round's keys in the cache (as far
+        // as it holds them) and the rest through the families.
+        for _ in 0..2 {
+            for user in 0..20_000 {
+                metrics::counter!("visits", "user" => user.to_string()).increment(1);
+            }
+        }
+    });
+    let text = text(&recorder);
+    assert!(
+        text.ends_with("visits_total{otel_metric_overflow=\"true\"} 39980\n"),
+        "{}",
+        &text[text.len().saturating_sub(200)..]
+    );
+    assert_eq!(text.matches("visits_total{user=").count(), 10);
+}
