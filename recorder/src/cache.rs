@@ -24,8 +24,9 @@ use crate::child::{CounterChild, GaugeChild, HistogramChild};
 /// Shards, so threads recording different series rarely share a lock word.
 const SHARDS: usize = 16;
 
-/// Keys per shard: 16 384 keys in all, about 2 MB at most (a `Key` with a few short
-/// labels and its handle).
+/// Keys per shard: 16 384 keys in all, each a clone of the recorded `Key` (its label
+/// strings, when they are not `'static`) and an `Arc`: a few MB at most with short
+/// labels.
 const SHARD_CAPACITY: usize = 1024;
 
 /// A resolved series.

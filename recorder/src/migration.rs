@@ -43,7 +43,7 @@
 //! | `idle_timeout(mask, t)` | not provided: series stay until the process ends; [`Builder::limit`](crate::Builder::limit) bounds each family instead |
 //! | `upkeep_timeout(t)` | nothing to do: there is no upkeep task (histograms are read in place) |
 //! | `with_recommended_naming(true)` | counters always end in `_total`; a unit from `describe_*!` is written as `# UNIT` when the name ends in `_<unit>`, and names are never rewritten to add one |
-//! | `set_enable_unit_suffix` (deprecated) | as above |
+//! | `set_enable_unit_suffix` (deprecated) | as above (`Unit::Percent` is the unit `percent`, where the exporter's suffix is `ratio`) |
 //!
 //! # Differences in the output
 //!

@@ -374,81 +374,119 @@ impl Recorder for TorchlightRecorder {
     }
 
     fn register_counter(&self, key: &Key, _metadata: &Metadata<'_>) -> Counter {
-        let child = self.inner.resolve(
-            key,
-            Kind::Counter,
-            |handle| match handle {
-                Handle::Counter(child) => Some(child),
-                _ => None,
-            },
-            |entry| match entry {
-                Entry::Counter(named) => Some(&named.sets),
-                _ => None,
-            },
-            Handle::Counter,
-        );
-        child.map_or_else(Counter::noop, Counter::from_arc)
+        self.inner
+            .resolve::<CounterChild>(key)
+            .map_or_else(Counter::noop, Counter::from_arc)
     }
 
     fn register_gauge(&self, key: &Key, _metadata: &Metadata<'_>) -> Gauge {
-        let child = self.inner.resolve(
-            key,
-            Kind::Gauge,
-            |handle| match handle {
-                Handle::Gauge(child) => Some(child),
-                _ => None,
-            },
-            |entry| match entry {
-                Entry::Gauge(named) => Some(&named.sets),
-                _ => None,
-            },
-            Handle::Gauge,
-        );
-        child.map_or_else(Gauge::noop, Gauge::from_arc)
+        self.inner
+            .resolve::<GaugeChild>(key)
+            .map_or_else(Gauge::noop, Gauge::from_arc)
     }
 
     fn register_histogram(&self, key: &Key, _metadata: &Metadata<'_>) -> Histogram {
-        let child = self.inner.resolve(
-            key,
-            Kind::Histogram,
-            |handle| match handle {
-                Handle::Histogram(child) => Some(child),
-                _ => None,
-            },
-            |entry| match entry {
-                Entry::Histogram(named) => Some(&named.sets),
-                _ => None,
-            },
-            Handle::Histogram,
-        );
-        child.map_or_else(Histogram::noop, Histogram::from_arc)
+        self.inner
+            .resolve::<HistogramChild>(key)
+            .map_or_else(Histogram::noop, Histogram::from_arc)
+    }
+}
+
+/// A child type and where it sits in the recorder's enums: what lets one
+/// [`Inner::resolve`] serve the three kinds.
+trait Child: Series + Send + Sync + Sized + 'static {
+    const KIND: Kind;
+    /// The cached child, if `handle` is of this kind.
+    fn cached(handle: Handle) -> Option<Arc<Self>>;
+    /// The cache entry for `child`.
+    fn handle(child: Arc<Self>) -> Handle;
+    /// The name's label sets, if `entry` is of this kind.
+    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>>;
+}
+
+impl Child for CounterChild {
+    const KIND: Kind = Kind::Counter;
+
+    fn cached(handle: Handle) -> Option<Arc<Self>> {
+        match handle {
+            Handle::Counter(child) => Some(child),
+            _ => None,
+        }
+    }
+
+    fn handle(child: Arc<Self>) -> Handle {
+        Handle::Counter(child)
+    }
+
+    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
+        match entry {
+            Entry::Counter(named) => Some(&named.sets),
+            _ => None,
+        }
+    }
+}
+
+impl Child for GaugeChild {
+    const KIND: Kind = Kind::Gauge;
+
+    fn cached(handle: Handle) -> Option<Arc<Self>> {
+        match handle {
+            Handle::Gauge(child) => Some(child),
+            _ => None,
+        }
+    }
+
+    fn handle(child: Arc<Self>) -> Handle {
+        Handle::Gauge(child)
+    }
+
+    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
+        match entry {
+            Entry::Gauge(named) => Some(&named.sets),
+            _ => None,
+        }
+    }
+}
+
+impl Child for HistogramChild {
+    const KIND: Kind = Kind::Histogram;
+
+    fn cached(handle: Handle) -> Option<Arc<Self>> {
+        match handle {
+            Handle::Histogram(child) => Some(child),
+            _ => None,
+        }
+    }
+
+    fn handle(child: Arc<Self>) -> Handle {
+        Handle::Histogram(child)
+    }
+
+    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
+        match entry {
+            Entry::Histogram(named) => Some(&named.sets),
+            _ => None,
+        }
     }
 }
 
 impl Inner {
-    /// The series `key` records into as a `kind`: from the cache, else looked up (and
+    /// The series `key` records into as an `M`: from the cache, else looked up (and
     /// created) through the name's entry and cached. `None` when refused (reported
-    /// once). `cached` and `sets` pick `kind`'s variant; `wrap` makes the cache entry.
-    fn resolve<M: Series + Send + Sync + 'static>(
-        &self,
-        key: &Key,
-        kind: Kind,
-        cached: impl Fn(Handle) -> Option<Arc<M>>,
-        sets: impl Fn(&Entry) -> Option<&Arc<LabelSets<M>>>,
-        wrap: impl Fn(Arc<M>) -> Handle,
-    ) -> Option<Arc<M>> {
-        if let Some(child) = self.cache.get(key).and_then(&cached) {
+    /// once).
+    fn resolve<M: Child>(&self, key: &Key) -> Option<Arc<M>> {
+        if let Some(child) = self.cache.get(key).and_then(M::cached) {
             return Some(child);
         }
-        let entry = self.entry(key.name(), kind);
-        let Some(sets) = sets(&entry) else {
+        let entry = self.entry(key.name(), M::KIND);
+        let Some(sets) = M::sets(&entry) else {
             if let Some(first) = entry.kind() {
-                self.mismatch(key.name(), first, kind);
+                self.mismatch(key.name(), first, M::KIND);
             }
             return None;
         };
         let child = sets.child(key.labels(), &self.settings)?;
-        self.cache.insert(key, wrap(Arc::clone(&child)));
+        self.cache.insert(key, M::handle(Arc::clone(&child)));
         Some(child)
     }
 }

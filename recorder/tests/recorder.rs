@@ -22,22 +22,17 @@ fn recorder() -> (TorchlightRecorder, Arc<Mutex<Vec<RecordError>>>) {
     (recorder, errors)
 }
 
-fn text(recorder: &TorchlightRecorder) -> String {
+fn encode(recorder: &TorchlightRecorder, format: Format) -> String {
     let mut text = String::new();
     recorder
         .registry()
-        .encode(&mut text, Format::Text)
+        .encode(&mut text, format)
         .expect("a String never fails");
     text
 }
 
-fn openmetrics(recorder: &TorchlightRecorder) -> String {
-    let mut text = String::new();
-    recorder
-        .registry()
-        .encode(&mut text, Format::OpenMetrics)
-        .expect("a String never fails");
-    text
+fn text(recorder: &TorchlightRecorder) -> String {
+    encode(recorder, Format::Text)
 }
 
 #[test]
@@ -213,7 +208,7 @@ fn descriptions_and_units_before_or_after_first_use() {
         metrics::describe_counter!("sent", Unit::Bytes, "Bytes sent.");
         metrics::counter!("sent").increment(3);
     });
-    let text = openmetrics(&recorder);
+    let text = encode(&recorder, Format::OpenMetrics);
     assert!(
         text.starts_with(
             "# HELP read_bytes Bytes per read.\n# TYPE read_bytes histogram\n# UNIT read_bytes bytes\n"
