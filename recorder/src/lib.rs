@@ -35,7 +35,8 @@
 //!   when the name ends in `_<unit>`) `# UNIT`.
 //! - **One registry, one name space**: a recorded name that clashes with a native
 //!   metric (or is used as two kinds) is a [`RecordError`], reported once; the output
-//!   never holds a duplicated family.
+//!   never holds a duplicated family. The other way round, a native metric registered
+//!   after the recorder first used its name gets the registry's `RegisterError::Clash`.
 //!
 //! The mechanism (lookups, registration, what is leaked) is described in
 //! [`TorchlightRecorder`]'s module; coming from `metrics-exporter-prometheus`, read

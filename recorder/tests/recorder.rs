@@ -373,3 +373,65 @@ fn many_label_values_past_the_limit_and_the_cache_all_count() {
     );
     assert_eq!(text.matches("visits_total{user=").count(), 10);
 }
+
+#[test]
+fn a_native_metric_registered_after_first_use_gets_the_registry_error() {
+    static LATE: Metric<Counter> = Metric::new("early", "Registered too late.", Counter::new());
+    let (recorder, errors) = recorder();
+    with_local_recorder(&recorder, || metrics::counter!("early").increment(1));
+    let refused = recorder.registry().register(&LATE);
+    assert!(
+        matches!(refused, Err(torchlight::RegisterError::Clash { .. })),
+        "{refused:?}"
+    );
+    assert!(text(&recorder).ends_with("early_total 1\n"));
+    assert!(errors.lock().expect("not poisoned").is_empty());
+}
+
+#[test]
+fn concurrent_first_uses_and_recordings_count_exactly_once() {
+    const THREADS: usize = 4;
+    const ROUNDS: usize = 2_000;
+    let (recorder, errors) = recorder();
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let recorder = recorder.clone();
+            scope.spawn(move || {
+                with_local_recorder(&recorder, || {
+                    for round in 0..ROUNDS {
+                        // Every thread races to create the same names, sets and children.
+                        let shard = (round % 8).to_string();
+                        metrics::counter!("racy", "shard" => shard.clone()).increment(1);
+                        metrics::counter!(format!("racy_{}", round % 3)).increment(1);
+                        metrics::histogram!("racy_seconds", "thread" => thread.to_string())
+                            .record(0.1);
+                    }
+                });
+            });
+        }
+    });
+    let text = text(&recorder);
+    let per_shard = THREADS * ROUNDS / 8;
+    for shard in 0..8 {
+        assert!(
+            text.contains(&format!("racy_total{{shard=\"{shard}\"}} {per_shard}\n")),
+            "{text}"
+        );
+    }
+    for name in 0..3 {
+        assert_eq!(
+            text.matches(&format!("# TYPE racy_{name}_total counter\n"))
+                .count(),
+            1
+        );
+    }
+    for thread in 0..THREADS {
+        assert!(
+            text.contains(&format!(
+                "racy_seconds_count{{thread=\"{thread}\"}} {ROUNDS}\n"
+            )),
+            "{text}"
+        );
+    }
+    assert!(errors.lock().expect("not poisoned").is_empty());
+}
