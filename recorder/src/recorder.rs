@@ -404,71 +404,37 @@ trait Child: Series + Send + Sync + Sized + 'static {
     fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>>;
 }
 
-impl Child for CounterChild {
-    const KIND: Kind = Kind::Counter;
+/// `Child` for a child type whose `Kind`, `Handle` and `Entry` variants are all
+/// named `$kind`.
+macro_rules! child {
+    ($child:ty, $kind:ident) => {
+        impl Child for $child {
+            const KIND: Kind = Kind::$kind;
 
-    fn cached(handle: Handle) -> Option<Arc<Self>> {
-        match handle {
-            Handle::Counter(child) => Some(child),
-            _ => None,
+            fn cached(handle: Handle) -> Option<Arc<Self>> {
+                match handle {
+                    Handle::$kind(child) => Some(child),
+                    _ => None,
+                }
+            }
+
+            fn handle(child: Arc<Self>) -> Handle {
+                Handle::$kind(child)
+            }
+
+            fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
+                match entry {
+                    Entry::$kind(named) => Some(&named.sets),
+                    _ => None,
+                }
+            }
         }
-    }
-
-    fn handle(child: Arc<Self>) -> Handle {
-        Handle::Counter(child)
-    }
-
-    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
-        match entry {
-            Entry::Counter(named) => Some(&named.sets),
-            _ => None,
-        }
-    }
+    };
 }
 
-impl Child for GaugeChild {
-    const KIND: Kind = Kind::Gauge;
-
-    fn cached(handle: Handle) -> Option<Arc<Self>> {
-        match handle {
-            Handle::Gauge(child) => Some(child),
-            _ => None,
-        }
-    }
-
-    fn handle(child: Arc<Self>) -> Handle {
-        Handle::Gauge(child)
-    }
-
-    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
-        match entry {
-            Entry::Gauge(named) => Some(&named.sets),
-            _ => None,
-        }
-    }
-}
-
-impl Child for HistogramChild {
-    const KIND: Kind = Kind::Histogram;
-
-    fn cached(handle: Handle) -> Option<Arc<Self>> {
-        match handle {
-            Handle::Histogram(child) => Some(child),
-            _ => None,
-        }
-    }
-
-    fn handle(child: Arc<Self>) -> Handle {
-        Handle::Histogram(child)
-    }
-
-    fn sets(entry: &Entry) -> Option<&Arc<LabelSets<Self>>> {
-        match entry {
-            Entry::Histogram(named) => Some(&named.sets),
-            _ => None,
-        }
-    }
-}
+child!(CounterChild, Counter);
+child!(GaugeChild, Gauge);
+child!(HistogramChild, Histogram);
 
 impl Inner {
     /// The series `key` records into as an `M`: from the cache, else looked up (and
