@@ -14,6 +14,7 @@
 
 pub mod allocation;
 pub mod child;
+pub mod facade;
 pub mod http;
 pub mod library;
 pub mod machine;

@@ -1,4 +1,5 @@
-//! The README's examples are crate-level doctests (the core's, then torchlight-tokio's),
+//! The READMEs' examples are crate-level doctests (the core's, torchlight-tokio's and
+//! torchlight-metrics'; the core and recorder crates' own READMEs too),
 //! so they are compiled and run: these tests fail when a README block and its doctest
 //! drift apart.
 
@@ -66,5 +67,31 @@ fn readme_serving_example_is_the_tokio_crate_doctest() {
         example, doctest,
         "README.md's second ```rust example must equal the doctest at the top of \
          adapter-tokio/src/lib.rs: copy one to the other"
+    );
+}
+
+#[test]
+fn readme_metrics_example_is_the_recorder_crate_doctest() {
+    let doctest = crate_doctest(&read("recorder/src/lib.rs"));
+    assert!(
+        doctest.len() > 5,
+        "no crate-level doctest found in recorder/src/lib.rs"
+    );
+    for (readme, index) in [("README.md", 2), ("recorder/README.md", 0)] {
+        assert_eq!(
+            readme_example(&read(readme), index),
+            doctest,
+            "{readme}'s `metrics` example must equal the doctest at the top of \
+             recorder/src/lib.rs: copy one to the other"
+        );
+    }
+}
+
+#[test]
+fn core_readme_example_is_the_core_crate_doctest() {
+    assert_eq!(
+        readme_example(&read("core/README.md"), 0),
+        crate_doctest(&read("core/src/lib.rs")),
+        "core/README.md's example must equal the doctest at the top of core/src/lib.rs"
     );
 }

@@ -1,8 +1,8 @@
 //! `cargo xtask bench`: the peer comparison of `bench/` (crate `torchlight-bench`), and
 //! the tables of `BENCHMARKS.md`.
 //!
-//! The suite is four programs: `hot_path` and `encoding` (divan timings), `memory`
-//! (allocation counts) and `http` (a fixed-time HTTP load, case 7). A run executes each program `--runs` times (3 by default) and
+//! The suite is five programs: `hot_path`, `encoding` and `facade` (divan timings),
+//! `memory` (allocation counts) and `http` (a fixed-time HTTP load, case 7). A run executes each program `--runs` times (3 by default) and
 //! saves each output as `target/bench-results/run-<unix time>/<program>-<k>.txt`;
 //! the tables then show, per result, the median over those repetitions of divan's
 //! median sample (1000 samples of 1024 calls for the hot path, 30 single scrapes for

@@ -66,6 +66,11 @@ const STEPS: &[Step] = &[
         run: doc,
     },
     Step {
+        name: "package",
+        title: "`cargo package` of every published crate, each built from its package",
+        run: package,
+    },
+    Step {
         name: "no-std",
         title: "the core for bare-metal targets without std",
         run: no_std,
@@ -257,6 +262,81 @@ fn doc(_: &mut Context) -> Result<(), Failure> {
     )
 }
 
+/// Packages every published crate and verifies each package builds on its own.
+///
+/// One `cargo package -p A -p B …` for all of them, not one per crate: packaging several
+/// workspace members together (cargo ≥ 1.90) resolves their dependencies on each other
+/// through a temporary local registry of the packages just made, so the verify build
+/// works before anything is on crates.io (alone, `cargo package -p torchlight-tokio`
+/// looks `torchlight` up on crates.io and fails). The verify build is kept (no
+/// `--no-verify`): it is what proves the package holds every file its build needs.
+/// `--allow-dirty` so the step also runs on a working tree with uncommitted changes.
+fn package(_: &mut Context) -> Result<(), Failure> {
+    let crates = published_crates()?;
+    let mut args = vec!["package", "--allow-dirty"];
+    for name in &crates {
+        args.extend(["-p", name.as_str()]);
+    }
+    command::run(
+        &mut cargo(&args),
+        "fix the packaging errors above (a file the build needs outside the crate's folder, \
+         a path dependency without a version, a dev-dependency cycle through a versioned \
+         workspace dependency)",
+    )
+}
+
+/// The workspace members without `publish = false`, by package name, from the
+/// manifests (`xtask` has no TOML or JSON parser; the manifests are written plainly).
+fn published_crates() -> Result<Vec<String>, Failure> {
+    let root = workspace::root();
+    let read = |path: &Path| {
+        std::fs::read_to_string(path).map_err(|error| {
+            Failure::new(
+                format!("cannot read {}: {error}", path.display()),
+                "run xtask from a complete checkout",
+            )
+        })
+    };
+    let workspace = read(&root.join("Cargo.toml"))?;
+    let mut crates = Vec::new();
+    for member in members(&workspace) {
+        let manifest = read(&root.join(member).join("Cargo.toml"))?;
+        let field = |key: &str| {
+            manifest
+                .lines()
+                .map(str::trim)
+                .find_map(|line| line.strip_prefix(key)?.trim().strip_prefix('='))
+                .map(|value| value.trim().trim_matches('"').to_owned())
+        };
+        if field("publish").as_deref() == Some("false") {
+            continue;
+        }
+        let name = field("name").ok_or_else(|| {
+            Failure::new(
+                format!("{member}/Cargo.toml has no `name = \"…\"` line"),
+                "write the package name on a line of its own",
+            )
+        })?;
+        crates.push(name);
+    }
+    Ok(crates)
+}
+
+/// The quoted entries of the workspace's `members = [ … ]` array.
+fn members(workspace: &str) -> Vec<&str> {
+    let Some(start) = workspace.find("\nmembers = [") else {
+        return Vec::new();
+    };
+    let list = &workspace[start + "\nmembers = [".len()..];
+    let list = &list[..list.find(']').unwrap_or(list.len())];
+    list.lines()
+        .map(|line| line.split('#').next().unwrap_or(""))
+        .flat_map(|line| line.split(','))
+        .map(|entry| entry.trim().trim_matches('"'))
+        .filter(|entry| !entry.is_empty())
+        .collect()
+}
+
 fn no_std(_: &mut Context) -> Result<(), Failure> {
     for target in install::NO_STD_TARGETS {
         // Per-target flags reach only the cross build, never the host cache. thumbv6m has
@@ -332,10 +412,33 @@ mod tests {
                 "test",
                 "test-no-default",
                 "doc",
+                "package",
                 "no-std",
                 "loom"
             ]
         );
+    }
+
+    #[test]
+    fn published_crates_are_the_members_without_publish_false() {
+        let crates = super::published_crates().unwrap();
+        assert_eq!(
+            crates,
+            [
+                "torchlight",
+                "torchlight-macros",
+                "torchlight-metrics",
+                "torchlight-tokio",
+                "torchlight-smol",
+                "torchlight-async-std"
+            ]
+        );
+    }
+
+    #[test]
+    fn members_are_read_from_a_multi_line_array() {
+        let manifest = "[workspace]\nmembers = [\n    \"core\", # the core\n    \"a/b\",\n]\n";
+        assert_eq!(super::members(manifest), ["core", "a/b"]);
     }
 
     #[test]
@@ -350,7 +453,14 @@ mod tests {
         );
         assert_eq!(
             names(&["--skip=install,loom", "--skip", "test"]).unwrap(),
-            ["fmt", "clippy", "test-no-default", "doc", "no-std"]
+            [
+                "fmt",
+                "clippy",
+                "test-no-default",
+                "doc",
+                "package",
+                "no-std"
+            ]
         );
     }
 

@@ -31,8 +31,8 @@ usage: cargo xtask <command> [options]
 commands:
   ci [--skip STEP]... [--only STEP]...
       the README's test command: install the tools, then fmt, clippy, tests, docs,
-      no_std builds and loom, stopping at the first failure.
-      steps: install fmt clippy test test-no-default doc no-std loom
+      packaging, no_std builds and loom, stopping at the first failure.
+      steps: install fmt clippy test test-no-default doc package no-std loom
 {}
 {}
   help

@@ -40,7 +40,7 @@ enum Layout {
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 8] = [
+const CASES: [(&str, Layout); 9] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
@@ -49,6 +49,9 @@ const CASES: [(&str, Layout); 8] = [
     ("case6_encode", Layout::Encode),
     ("case7_http", Layout::Http),
     ("case8_memory", Layout::Memory),
+    // The `metrics` facade: torchlight-metrics (row `torchlight`) against
+    // metrics-exporter-prometheus (row `metrics`), recording and scraping.
+    ("case9_facade", Layout::Timing),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.

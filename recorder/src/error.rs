@@ -1,0 +1,154 @@
+//! What can go wrong: configuring the recorder ([`BuildError`]), installing it
+//! ([`InstallError`]) and recording through it ([`RecordError`]).
+
+use core::fmt;
+
+use torchlight::{LabelNamesError, RegisterError};
+
+use crate::child::BoundsError;
+
+/// Why a [`Builder`](crate::Builder) option was refused.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// A list of histogram bucket bounds is empty, longer than
+    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), not finite or not strictly increasing.
+    Buckets {
+        /// The metric name, prefix or suffix the bounds were given for (`""` for the
+        /// default bounds).
+        matcher: String,
+        /// What is wrong with them.
+        reason: String,
+    },
+}
+
+impl BuildError {
+    pub(crate) fn buckets(matcher: &str, error: &BoundsError) -> Self {
+        Self::Buckets {
+            matcher: matcher.to_owned(),
+            reason: error.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Buckets { matcher, reason } if matcher.is_empty() => {
+                write!(f, "default histogram buckets: {reason}")
+            }
+            Self::Buckets { matcher, reason } => {
+                write!(f, "histogram buckets for {matcher:?}: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+/// Why the recorder could not become the process's `metrics` recorder.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum InstallError {
+    /// Another recorder (or this one, earlier) is already installed: the `metrics`
+    /// facade takes one global recorder per process, once.
+    AlreadyInstalled,
+}
+
+impl fmt::Display for InstallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::AlreadyInstalled => f.write_str(
+                "a metrics recorder is already installed in this process; install one \
+                 recorder once, at start-up (or use metrics::with_local_recorder in tests)",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for InstallError {}
+
+/// A metric recorded through `metrics` that torchlight cannot expose.
+///
+/// Each is reported once, to the hook set with
+/// [`Builder::on_error`](crate::Builder::on_error), the first time a name (or a name
+/// with a given set of label keys) is used; from then on that use records into a
+/// no-op handle, so the exposition never carries a broken or duplicated family.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The registry refused the family: most often its name clashes with a metric
+    /// registered there directly (a native torchlight metric of the same family
+    /// name), or the sanitised name is empty.
+    Register {
+        /// The metric name as recorded.
+        name: String,
+        /// What the registry said.
+        source: RegisterError,
+    },
+    /// The name was first used as one kind of metric and is now used as another.
+    KindMismatch {
+        /// The (sanitised) metric name.
+        name: String,
+        /// The kind it was first used as: `counter`, `gauge` or `histogram`.
+        first: &'static str,
+        /// The kind of the refused use.
+        now: &'static str,
+    },
+    /// The label names (after sanitising) cannot label a family: repeated, reserved
+    /// (`le` on a histogram) or starting with `__`.
+    Labels {
+        /// The (sanitised) metric name.
+        name: String,
+        /// The sanitised label names.
+        labels: Vec<String>,
+        /// What is wrong with them.
+        source: LabelNamesError,
+    },
+    /// The name is already used with [`MAX_LABEL_SETS`](crate::MAX_LABEL_SETS)
+    /// different sets of label keys; a further set is refused so that the keys a
+    /// program invents cannot grow memory without bound.
+    TooManyLabelSets {
+        /// The (sanitised) metric name.
+        name: String,
+    },
+}
+
+impl fmt::Display for RecordError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Register { name, source } => {
+                write!(f, "metrics name {name:?} is not recorded: {source}")
+            }
+            Self::KindMismatch { name, first, now } => write!(
+                f,
+                "metrics name {name:?} is a {first}, so it cannot also be recorded as a {now}; \
+                 this use is not recorded: give it another name"
+            ),
+            Self::Labels {
+                name,
+                labels,
+                source,
+            } => write!(
+                f,
+                "metrics name {name:?} with labels {labels:?} is not recorded: {source}"
+            ),
+            Self::TooManyLabelSets { name } => write!(
+                f,
+                "metrics name {name:?} is used with more than {} sets of label keys; \
+                 this set is not recorded: use the same label keys each time",
+                crate::MAX_LABEL_SETS
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Register { source, .. } => Some(source),
+            Self::Labels { source, .. } => Some(source),
+            Self::KindMismatch { .. } | Self::TooManyLabelSets { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Moving from `metrics-exporter-prometheus` to torchlight, option by option.
+//!
+//! The instrumentation does not change: every `counter!`, `gauge!`, `histogram!` and
+//! `describe_*!` stays. What changes is the start-up code: instead of
+//! `PrometheusBuilder::new()...install()`, install this recorder and start an adapter's
+//! server on the same registry.
+//!
+//! ```no_run
+//! # async fn start() -> Result<(), Box<dyn std::error::Error>> {
+//! // Before (metrics-exporter-prometheus 0.18):
+//! //     PrometheusBuilder::new()
+//! //         .with_http_listener(([0, 0, 0, 0], 9000))
+//! //         .set_buckets(&[0.01, 0.1, 1.0])?
+//! //         .add_global_label("service", "checkout")
+//! //         .install()?;
+//! // After (any adapter; tokio shown in the comment):
+//! torchlight_metrics::Builder::new(&torchlight::REGISTRY)
+//!     .buckets(&[0.01, 0.1, 1.0])?
+//!     .global_label("service", "checkout")
+//!     .install()?;
+//! // torchlight_tokio::start_http_server(Options::new().port(9000)).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! | `PrometheusBuilder` (0.18) | torchlight |
+//! |---|---|
+//! | `new()` | [`Builder::new(&REGISTRY)`](crate::Builder::new), or [`install(&REGISTRY)`](crate::install) for the defaults |
+//! | `install()` | [`Builder::install`](crate::Builder::install) plus the adapter's `start_http_server` (or `start_http_server_in_thread` without a runtime) |
+//! | `install_recorder()` → `PrometheusHandle` | [`Builder::install`](crate::Builder::install); the registry is the handle |
+//! | `build_recorder()` | [`Builder::build`](crate::Builder::build) |
+//! | `PrometheusHandle::render()` | `Registry::encode(&mut text, Format::Text)` (or `Format::OpenMetrics`) |
+//! | `with_http_listener(addr)` | the adapter's `Options::address` / `Options::port`; the server also negotiates OpenMetrics and gzip, and answers `/` |
+//! | `with_http_uds_listener(path)` | not provided: serve the handler (`MetricsService`, or the axum handler) on your own listener |
+//! | `add_allowed_address(cidr)` | not provided: bind to a private address or filter in front |
+//! | `with_push_gateway(..)` | not provided (torchlight is scraped; Consul discovery is the adapters' `Options::discovery`) |
+//! | `set_buckets(bounds)` | [`Builder::buckets`](crate::Builder::buckets) (default: `DEFAULT_BUCKETS`, where the exporter's default is a summary) |
+//! | `set_buckets_for_metric(Matcher::Full(n), b)` | [`Builder::buckets_for_name`](crate::Builder::buckets_for_name) |
+//! | `set_buckets_for_metric(Matcher::Prefix(p), b)` | [`Builder::buckets_for_prefix`](crate::Builder::buckets_for_prefix) (longest prefix wins) |
+//! | `set_buckets_for_metric(Matcher::Suffix(s), b)` | [`Builder::buckets_for_suffix`](crate::Builder::buckets_for_suffix) (longest suffix wins) |
+//! | `set_quantiles(q)`, `set_bucket_duration`, `set_bucket_count` | not provided: histograms are always classic histograms (quantiles come from `histogram_quantile` in PromQL, over any window) |
+//! | `set_native_histogram_for_metric(..)` | not yet: classic buckets only |
+//! | `add_global_label(k, v)` | [`Builder::global_label`](crate::Builder::global_label) (recorded labels win, as there) |
+//! | `idle_timeout(mask, t)` | not provided: series stay until the process ends; [`Builder::limit`](crate::Builder::limit) bounds each family instead |
+//! | `upkeep_timeout(t)` | nothing to do: there is no upkeep task (histograms are read in place) |
+//! | `with_recommended_naming(true)` | counters always end in `_total`; a unit from `describe_*!` is written as `# UNIT` when the name ends in `_<unit>`, and names are never rewritten to add one |
+//! | `set_enable_unit_suffix` (deprecated) | as above (`Unit::Percent` is the unit `percent`, where the exporter's suffix is `ratio`) |
+//!
+//! # Differences in the output
+//!
+//! - Counters are exposed as `name_total` (the exporter adds `_total` only with
+//!   recommended naming), and the `# TYPE` line follows the negotiated format.
+//! - Names and label keys are sanitised with the exporter's rules ([`names`](crate::names));
+//!   label values are escaped exactly, so a value holding `\\` reads back as recorded.
+//! - A name recorded as two kinds, or clashing with a native torchlight metric, is
+//!   recorded once (the first use wins) and reported through
+//!   [`Builder::on_error`](crate::Builder::on_error), where the exporter would write two
+//!   families of one name.
+//! - A family past its limit gathers new label values in one
+//!   `{otel_metric_overflow="true"}` series.
