@@ -75,6 +75,11 @@ const STEPS: &[Step] = &[
         title: "loom model checks of the core's concurrency",
         run: loom,
     },
+    Step {
+        name: "firmware",
+        title: "the core on emulated Cortex-M3 and Cortex-M0 boards (QEMU, installed when missing)",
+        run: firmware,
+    },
 ];
 
 /// What the steps share.
@@ -311,6 +316,10 @@ fn loom(_: &mut Context) -> Result<(), Failure> {
     )
 }
 
+fn firmware(_: &mut Context) -> Result<(), Failure> {
+    crate::firmware::check()
+}
+
 #[cfg(test)]
 mod tests {
     use super::select;
@@ -333,7 +342,8 @@ mod tests {
                 "test-no-default",
                 "doc",
                 "no-std",
-                "loom"
+                "loom",
+                "firmware"
             ]
         );
     }
@@ -350,7 +360,14 @@ mod tests {
         );
         assert_eq!(
             names(&["--skip=install,loom", "--skip", "test"]).unwrap(),
-            ["fmt", "clippy", "test-no-default", "doc", "no-std"]
+            [
+                "fmt",
+                "clippy",
+                "test-no-default",
+                "doc",
+                "no-std",
+                "firmware"
+            ]
         );
     }
 
