@@ -404,7 +404,7 @@ fn sizes() -> Result<(), Failure> {
     let updated = match markers::replace(&document, SIZES_SECTION, &table) {
         Some(updated) => updated,
         None => format!(
-            "{}\n{SIZES_INTRO}\n{}\n{table}{}\n",
+            "{}\n\n{SIZES_INTRO}\n{}\n{table}{}\n",
             document.trim_end(),
             markers::begin(SIZES_SECTION),
             markers::end(SIZES_SECTION)
