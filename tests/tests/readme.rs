@@ -68,3 +68,23 @@ fn readme_serving_example_is_the_tokio_crate_doctest() {
          adapter-tokio/src/lib.rs: copy one to the other"
     );
 }
+
+#[test]
+fn readme_microcontroller_example_is_the_firmware_program() {
+    let example = readme_example(&read("README.md"), 2);
+    let program = read("core/firmware/src/bin/readme.rs");
+    let code: Vec<String> = program
+        .lines()
+        .skip_while(|line| *line != "#![no_std]")
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        code.len() > 20,
+        "no program found in core/firmware/src/bin/readme.rs"
+    );
+    assert_eq!(
+        example, code,
+        "README.md's third ```rust block must equal core/firmware/src/bin/readme.rs from \
+         its `#![no_std]` line on: copy one to the other"
+    );
+}

@@ -2,10 +2,11 @@
 //! `core/firmware/`, its own workspace because it builds only for bare-metal targets).
 //!
 //! - `cargo xtask firmware` (also the `firmware` step of `cargo xtask ci`) installs
-//!   `qemu-system-arm` when missing, builds the `harness` program for each [`BOARDS`]
-//!   target and runs it on that QEMU machine with a timeout. The firmware reports each
-//!   check over semihosting and exits QEMU with the result; a failure here names the
-//!   checks that failed, or the one that was running when it panicked or hung.
+//!   `qemu-system-arm` when missing, checks the crate's formatting and lints, builds the
+//!   `harness` program for each [`BOARDS`] target and runs it on that QEMU machine with
+//!   a timeout. The firmware reports each check over semihosting and exits QEMU with the
+//!   result; a failure here names the checks that failed, or the one that was running
+//!   when it panicked or hung. The README's example (`readme`) runs on both boards too.
 //! - `cargo xtask firmware sizes` builds the `minimal` program (one counter, one
 //!   histogram, the text encoder) per target at `opt-level = "s"` and `3`, reads flash
 //!   and static RAM from the ELF section headers, runs it for the stack high-water mark
@@ -112,6 +113,19 @@ pub(crate) fn check() -> Result<(), Failure> {
         let run = emulate(&qemu, board, &elf)?;
         if let Err(what) = judge(board, &run) {
             failed.push(what);
+        }
+    }
+    // The README's example must run too, and print the exposition it encodes.
+    for board in &BOARDS {
+        let elf = build(board, "release", "readme")?;
+        let run = emulate(&qemu, board, &elf)?;
+        let printed = run.output.contains("\n# TYPE handling_seconds histogram\n");
+        if !(run.status.is_some_and(|status| status.success()) && printed) {
+            failed.push(format!(
+                "the README's example (core/firmware/src/bin/readme.rs) failed on {} or did \
+                 not print its exposition",
+                board.machine
+            ));
         }
     }
     if failed.is_empty() {
