@@ -3,7 +3,7 @@
 //! `lm3s6965evb` (Cortex-M3) and `thumbv6m-none-eabi` on its `microbit` (Cortex-M0,
 //! without compare-and-swap).
 //!
-//! Two programs share this library:
+//! Three programs share this library:
 //!
 //! - `harness` (`src/bin/harness.rs`) runs every check and exits QEMU with the result
 //!   through semihosting; a failed check prints `FAIL <name>` and why. `cargo xtask
@@ -12,6 +12,8 @@
 //! - `minimal` (`src/bin/minimal.rs`) is the smallest useful firmware, one counter, one
 //!   histogram and the text encoder, whose flash and RAM `cargo xtask firmware sizes`
 //!   measures; it prints the stack an encode takes.
+//! - `readme` (`src/bin/readme.rs`) is the README's "On a microcontroller" example,
+//!   run on both boards too.
 //!
 //! Modules: [`report`] (semihosting output, the check runner, the panic handler),
 //! [`buffer`] (a fixed byte buffer the exposition is encoded into), [`tick`] (the SysTick
@@ -24,12 +26,23 @@
 //! instruction, so every metric an interrupt handler touches is shared with the code it
 //! interrupted. The core's 64-bit atomics come from `portable-atomic` on both targets
 //! (neither has 64-bit atomic instructions). Its default for a target with 32-bit
-//! compare-and-swap (thumbv7m) is a lock-based fallback: a handler that preempted a
-//! holder of one of its global locks would spin on that lock forever. This crate
-//! therefore enables `portable-atomic`'s `unsafe-assume-single-core` feature, with which
-//! every emulated atomic operation runs with interrupts masked (`cpsid i`); it is sound
-//! on a single-core chip running in privileged mode, which both boards are (see
-//! `portable-atomic`'s README, "Optional features").
+//! compare-and-swap (thumbv7m) is a lock-based fallback, also with its `critical-section`
+//! feature: a handler that preempted a holder of one of its global locks spins on that
+//! lock forever (the `histogram-interrupt` check hangs so without the feature below).
+//! This crate therefore enables `portable-atomic`'s `unsafe-assume-single-core` feature,
+//! with which every emulated atomic operation runs with interrupts masked (`cpsid i`);
+//! it is sound on a single-core chip running in privileged mode, which both boards are
+//! (see `portable-atomic`'s README, "Optional features").
+//!
+//! # Observe anywhere, snapshot in the main loop
+//!
+//! The `histogram-interrupt` check has the SysTick handler observe while the main loop
+//! takes snapshots: an observation in a handler runs to its end before the interrupted
+//! snapshot resumes, which the hot/cold protocol handles. The other way round cannot
+//! work on one core: a snapshot waits for the observations in flight, and one taken in
+//! a handler that interrupted an observation of the same histogram waits for code that
+//! cannot run until the handler returns (tried: it hangs on both boards). Encode from
+//! thread mode.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
