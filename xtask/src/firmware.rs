@@ -13,10 +13,10 @@
 //!   of an encode, and regenerates the table between the `firmware:sizes` markers of
 //!   `BENCHMARKS.md` (appending the section, markers included, when it is missing).
 //!
-//! QEMU runs with `-icount shift=2`: virtual time advances 4 ns per instruction instead
-//! of following the host's clock, so the SysTick interrupts land on the same
-//! instructions on every run whatever else the machine is doing, and a result is
-//! reproducible.
+//! QEMU runs with `-icount shift=2,sleep=off`: virtual time advances 4 ns per
+//! instruction, and skips ahead while the core idles in `wfi`, instead of following the
+//! host's clock, so the SysTick interrupts land on the same instructions on every run
+//! whatever else the machine is doing: a run's output is reproducible, byte for byte.
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -191,7 +191,7 @@ fn emulate(qemu: &Path, board: &Board, elf: &Path) -> Result<Emulation, Failure>
     let mut qemu = Command::new(qemu);
     qemu.args(["-machine", board.machine, "-nographic", "-monitor", "none"])
         .args(["-semihosting-config", "enable=on,target=native"])
-        .args(["-icount", "shift=2", "-kernel"])
+        .args(["-icount", "shift=2,sleep=off", "-kernel"])
         .arg(elf);
     let line = command::display(&qemu);
     println!("$ {line}");
@@ -203,7 +203,7 @@ fn emulate(qemu: &Path, board: &Board, elf: &Path) -> Result<Emulation, Failure>
         .map_err(|error| {
             Failure::new(
                 format!("could not start `{line}`: {error}"),
-                "install qemu-system-arm: `cargo xtask ci --only install`",
+                "install qemu-system-arm (`apt-get install -y --no-install-recommends qemu-system-arm`)",
             )
         })?;
     let stdout = collect(child.stdout.take());

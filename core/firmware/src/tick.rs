@@ -1,6 +1,5 @@
-//! Time on a microcontroller: the SysTick interrupt counts ticks into a
-//! [`Counter`](torchlight::Counter), and [`TickClock`] reads it, the
-//! [`Clock`](torchlight::Clock) the future wrappers time with.
+//! Time on a microcontroller: the SysTick interrupt counts ticks into a [`Counter`], and
+//! [`TickClock`] reads it, the [`Clock`] the future wrappers time with.
 
 use cortex_m::peripheral::SYST;
 use cortex_m::peripheral::syst::SystClkSource;

@@ -27,7 +27,7 @@ use torchlight_firmware::{ensure, stack};
 
 /// SysTick period in core clock cycles, less one: short, so that the interrupt lands
 /// inside many snapshots of the `histogram-interrupt` check (under `cargo xtask
-/// firmware`'s `-icount shift=2`, every 400 to 500 instructions).
+/// firmware`'s `-icount shift=2,sleep=off`, every 400 to 500 instructions).
 const SYSTICK_RELOAD: u32 = 100;
 
 fn main_checks(run: &mut Run) {
