@@ -26,11 +26,12 @@ use torchlight_firmware::tick::{self, TICKS, TickClock};
 use torchlight_firmware::{ensure, stack};
 
 /// SysTick period in core clock cycles, less one: short, so that the interrupt lands
-/// inside many snapshots of the `histogram-interrupt` check (under `cargo xtask
-/// firmware`'s `-icount shift=2,sleep=off`, every 400 to 500 instructions).
+/// inside many snapshots of the `histogram-interrupt` check (which counts them and
+/// fails below [`PREEMPTED_AT_LEAST`]).
 const SYSTICK_RELOAD: u32 = 100;
 
-fn main_checks(run: &mut Run) {
+/// Every check, in order.
+fn checks(run: &mut Run) {
     run.check("counter", counter);
     run.check("gauge", gauge);
     run.check("histogram", histogram);
@@ -52,7 +53,7 @@ fn main() -> ! {
     };
     tick::start(peripherals.SYST, SYSTICK_RELOAD);
     let mut run = Run::new();
-    main_checks(&mut run);
+    checks(&mut run);
     run.finish()
 }
 
@@ -227,61 +228,13 @@ fn golden_registry() -> Result<&'static Registry, torchlight::RegisterError> {
     Ok(&GOLDEN)
 }
 
-/// Text format 0.0.4, as Go's `expfmt` writes these families (`tests/tests/fixtures.rs`
-/// pins the host's output the same way).
-const GOLDEN_TEXT: &str = r#"# HELP requests_total Requests handled.
-# TYPE requests_total counter
-requests_total 4.294967301e+09
-# HELP temperature_celsius Die temperature.
-# TYPE temperature_celsius gauge
-temperature_celsius -3.5
-# HELP queue_depth Frames waiting.
-# TYPE queue_depth gauge
-queue_depth -2
-# HELP latency_seconds Time to answer.
-# TYPE latency_seconds histogram
-latency_seconds_bucket{le="0.125"} 1
-latency_seconds_bucket{le="1"} 2
-latency_seconds_bucket{le="8"} 3
-latency_seconds_bucket{le="+Inf"} 4
-latency_seconds_sum 20.5625
-latency_seconds_count 4
-# HELP packets_total Packets by "direction" and link.
-# TYPE packets_total counter
-packets_total{direction="rx",link="uart"} 0
-packets_total{direction="tx",link="uart"} 0
-packets_total{direction="rx",link="usb"} 0
-packets_total{direction="tx",link="usb"} 7
-"#;
+/// The golden registry in the text format 0.0.4, as Go's `expfmt` writes these families.
+/// `tests/tests/firmware.rs` checks these bytes with `promtool` and `prometheus_client`'s
+/// parser, and the values they hold.
+const GOLDEN_TEXT: &str = include_str!("../../golden/text-0.0.4.txt");
 
-/// OpenMetrics 1.0 of the same registry.
-const GOLDEN_OPENMETRICS: &str = r#"# HELP requests Requests handled.
-# TYPE requests counter
-requests_total 4.294967301e+09
-# HELP temperature_celsius Die temperature.
-# TYPE temperature_celsius gauge
-# UNIT temperature_celsius celsius
-temperature_celsius -3.5
-# HELP queue_depth Frames waiting.
-# TYPE queue_depth gauge
-queue_depth -2.0
-# HELP latency_seconds Time to answer.
-# TYPE latency_seconds histogram
-# UNIT latency_seconds seconds
-latency_seconds_bucket{le="0.125"} 1
-latency_seconds_bucket{le="1.0"} 2
-latency_seconds_bucket{le="8.0"} 3
-latency_seconds_bucket{le="+Inf"} 4
-latency_seconds_sum 20.5625
-latency_seconds_count 4
-# HELP packets Packets by \"direction\" and link.
-# TYPE packets counter
-packets_total{direction="rx",link="uart"} 0.0
-packets_total{direction="tx",link="uart"} 0.0
-packets_total{direction="rx",link="usb"} 0.0
-packets_total{direction="tx",link="usb"} 7.0
-# EOF
-"#;
+/// The same registry in OpenMetrics 1.0, checked by `prometheus_client`'s strict parser.
+const GOLDEN_OPENMETRICS: &str = include_str!("../../golden/openmetrics-1.0.txt");
 
 /// Encodes the golden registry in `format` and compares it with `expected`, byte for
 /// byte; a difference prints where it starts and both lines there.
