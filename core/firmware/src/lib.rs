@@ -38,11 +38,13 @@
 //!
 //! The `histogram-interrupt` check has the SysTick handler observe while the main loop
 //! takes snapshots: an observation in a handler runs to its end before the interrupted
-//! snapshot resumes, which the hot/cold protocol handles. The other way round cannot
-//! work on one core: a snapshot waits for the observations in flight, and one taken in
+//! snapshot resumes, which the hot/cold protocol handles. The other way round needs
+//! care on one core: a snapshot waits for the observations in flight, and one taken in
 //! a handler that interrupted an observation of the same histogram waits for code that
-//! cannot run until the handler returns (tried: it hangs on both boards). Encode from
-//! thread mode.
+//! cannot run until the handler returns (tried: it hangs on both boards). The
+//! `histogram-snapshot-in-interrupt` check shows the way that works: the main loop
+//! masks interrupts around each observation of a histogram the handler snapshots
+//! (`cortex_m::interrupt::free`), and never snapshots that histogram itself.
 #![no_std]
 #![deny(unsafe_code)]
 #![warn(missing_docs, clippy::undocumented_unsafe_blocks)]
