@@ -408,6 +408,11 @@ fn sizes() -> Result<(), Failure> {
             ));
         }
     }
+    table.push_str(&format!(
+        "\n_Measured with {} and {}._\n",
+        first_line(Command::new("rustc").arg("--version")),
+        first_line(Command::new(&qemu).arg("--version"))
+    ));
     let path = workspace::root().join("BENCHMARKS.md");
     let document = std::fs::read_to_string(&path).map_err(|error| {
         Failure::new(
@@ -434,6 +439,18 @@ fn sizes() -> Result<(), Failure> {
     Ok(())
 }
 
+/// The first line `command` prints, or `?` when it cannot run.
+fn first_line(command: &mut Command) -> String {
+    command::capture(command)
+        .and_then(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .lines()
+                .next()
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| "?".to_owned())
+}
+
 /// What precedes the size table when the section is first added to `BENCHMARKS.md`.
 const SIZES_INTRO: &str = "\
 ## Firmware: flash, RAM and stack on a microcontroller
@@ -445,7 +462,7 @@ in the numbers too). Flash is every allocated section with contents, static RAM 
 writable one (the 2 KiB buffer lives on the stack and is not in it); the stack column
 is the high-water mark of the encode call alone, found by painting the free stack
 before it and looking for the deepest word it changed. Release profile (`lto = true`,
-`codegen-units = 1`), QEMU 7.2. Regenerate with `cargo xtask firmware sizes`.
+`codegen-units = 1`). Regenerate with `cargo xtask firmware sizes`.
 ";
 
 #[cfg(test)]
