@@ -95,3 +95,23 @@ fn core_readme_example_is_the_core_crate_doctest() {
         "core/README.md's example must equal the doctest at the top of core/src/lib.rs"
     );
 }
+
+#[test]
+fn readme_microcontroller_example_is_the_firmware_program() {
+    let example = readme_example(&read("README.md"), 3);
+    let program = read("core/firmware/src/bin/readme.rs");
+    let code: Vec<String> = program
+        .lines()
+        .skip_while(|line| *line != "#![no_std]")
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        code.len() > 20,
+        "no program found in core/firmware/src/bin/readme.rs"
+    );
+    assert_eq!(
+        example, code,
+        "README.md's fourth ```rust block must equal core/firmware/src/bin/readme.rs from \
+         its `#![no_std]` line on: copy one to the other"
+    );
+}

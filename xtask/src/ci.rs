@@ -80,6 +80,11 @@ const STEPS: &[Step] = &[
         title: "loom model checks of the core's concurrency",
         run: loom,
     },
+    Step {
+        name: "firmware",
+        title: "the core on emulated Cortex-M3 and Cortex-M0 boards (QEMU, installed when missing)",
+        run: firmware,
+    },
 ];
 
 /// What the steps share.
@@ -391,6 +396,10 @@ fn loom(_: &mut Context) -> Result<(), Failure> {
     )
 }
 
+fn firmware(_: &mut Context) -> Result<(), Failure> {
+    crate::firmware::check()
+}
+
 #[cfg(test)]
 mod tests {
     use super::select;
@@ -414,7 +423,8 @@ mod tests {
                 "doc",
                 "package",
                 "no-std",
-                "loom"
+                "loom",
+                "firmware"
             ]
         );
     }
@@ -459,7 +469,8 @@ mod tests {
                 "test-no-default",
                 "doc",
                 "package",
-                "no-std"
+                "no-std",
+                "firmware"
             ]
         );
     }

@@ -1,6 +1,7 @@
 //! Installing the tools the checks need, each only when it is missing, so a rerun is
-//! fast: the Rust targets and components, `promtool` (Debian's `prometheus` package)
-//! and a Python venv with `prometheus-client` (the strict OpenMetrics parser).
+//! fast: the Rust targets and components, `promtool` (Debian's `prometheus` package),
+//! a Python venv with `prometheus-client` (the strict OpenMetrics parser) and, for the
+//! firmware runs, `qemu-system-arm` (Debian's package of that name).
 //!
 //! Every failure names the exact command to run by hand.
 
@@ -188,6 +189,44 @@ fn promtool() -> Result<PathBuf, Failure> {
         Failure::new(
             "the prometheus package was installed but promtool is still not on PATH",
             "check `dpkg -L prometheus | grep promtool` and add its folder to PATH",
+        )
+    })
+}
+
+/// `qemu-system-arm`, installed from Debian's package of that name when it is not on
+/// `PATH` (the firmware harness runs on its `lm3s6965evb` and `microbit` machines).
+pub(crate) fn qemu() -> Result<PathBuf, Failure> {
+    const QEMU: &str = "qemu-system-arm";
+    if let Some(qemu) = workspace::find_on_path(QEMU) {
+        println!("{QEMU}: {}", qemu.display());
+        return Ok(qemu);
+    }
+    let fix = format!(
+        "as root: `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+         --no-install-recommends {QEMU}`, or install QEMU's Arm system emulator (7.2 or \
+         later) and put `{QEMU}` on PATH"
+    );
+    if workspace::find_on_path("apt-get").is_none() {
+        return Err(Failure::new(
+            format!("{QEMU} is not on PATH and apt-get is not available to install it"),
+            fix,
+        ));
+    }
+    for args in [
+        &["update"][..],
+        &["install", "-y", "--no-install-recommends", QEMU][..],
+    ] {
+        command::run(
+            Command::new("apt-get")
+                .args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive"),
+            &fix,
+        )?;
+    }
+    workspace::find_on_path(QEMU).ok_or_else(|| {
+        Failure::new(
+            format!("the {QEMU} package was installed but {QEMU} is still not on PATH"),
+            format!("check `dpkg -L {QEMU} | grep bin/` and add its folder to PATH"),
         )
     })
 }

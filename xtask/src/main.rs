@@ -8,6 +8,8 @@
 //! - `ci`: the README's test command; see [`ci`].
 //! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`mod@bench`].
 //! - `e2e`: only the end-to-end tests against a real Prometheus; see [`e2e`].
+//! - `firmware`: the core on emulated Cortex-M boards, and its size table; see
+//!   [`firmware`].
 #![forbid(unsafe_code)]
 
 mod bench;
@@ -15,7 +17,9 @@ mod ci;
 mod command;
 mod e2e;
 mod failure;
+mod firmware;
 mod install;
+mod markers;
 mod workspace;
 
 use std::process::ExitCode;
@@ -31,15 +35,18 @@ usage: cargo xtask <command> [options]
 commands:
   ci [--skip STEP]... [--only STEP]...
       the README's test command: install the tools, then fmt, clippy, tests, docs,
-      packaging, no_std builds and loom, stopping at the first failure.
-      steps: install fmt clippy test test-no-default doc package no-std loom
+      packaging, no_std builds, loom and the firmware on QEMU, stopping at the first
+      failure.
+      steps: install fmt clippy test test-no-default doc package no-std loom firmware
+{}
 {}
 {}
   help
       print this text
 ",
         bench::USAGE,
-        e2e::USAGE
+        e2e::USAGE,
+        firmware::USAGE
     )
 }
 
@@ -49,6 +56,7 @@ fn main() -> ExitCode {
         Some("ci") => ci::run(args),
         Some("bench") => bench::run(args),
         Some("e2e") => e2e::run(args),
+        Some("firmware") => firmware::run(args),
         Some("help" | "-h" | "--help") => {
             print!("{}", usage());
             Ok(())

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use super::results::{Key, MEDIAN_NS, RunSet, median};
+use crate::markers;
 
 /// The peers; "× best peer" divides by the fastest of these.
 const PEERS: [&str; 4] = ["prometheus", "prometheus_client", "metrics", "measured"];
@@ -145,23 +146,16 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
     Ok(document)
 }
 
-/// Replaces the text between the `name` markers with `body`.
+/// Replaces the text between the `bench:name` markers with `body`.
 fn replace_section(document: &str, name: &str, body: &str) -> Result<String, String> {
-    let begin = format!("<!-- bench:{name}:begin -->");
-    let end = format!("<!-- bench:{name}:end -->");
-    let missing = || {
+    let section = format!("bench:{name}");
+    markers::replace(document, &section, body).ok_or_else(|| {
         format!(
-            "BENCHMARKS.md lacks the markers `{begin}` … `{end}`; put them back around the {name} tables"
+            "BENCHMARKS.md lacks the markers `{}` … `{}`; put them back around the {name} tables",
+            markers::begin(&section),
+            markers::end(&section)
         )
-    };
-    let start = document.find(&begin).ok_or_else(missing)? + begin.len();
-    let stop = start + document[start..].find(&end).ok_or_else(missing)?;
-    Ok(format!(
-        "{}\n{}{}",
-        &document[..start],
-        body,
-        &document[stop..]
-    ))
+    })
 }
 
 fn machine(merged: &Merged<'_>, used: &BTreeSet<usize>) -> String {
