@@ -65,7 +65,8 @@
 #![cfg_attr(loom, allow(dead_code, unused_imports))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "std")]
+// loom is built on `std`, so a loom build links it whatever the features say.
+#[cfg(any(feature = "std", loom))]
 extern crate std;
 
 mod sync;

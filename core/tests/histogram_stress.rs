@@ -1,5 +1,6 @@
 //! Writers observe while a reader encodes the histogram thousands of times; every
-//! exposition must be self-consistent (the invariant in `core/src/histogram.rs`).
+//! exposition must be self-consistent and contain the one before it (the invariant in
+//! `core/src/histogram.rs`).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -31,13 +32,23 @@ fn every_scrape_is_consistent() {
     let registry = Registry::new();
     registry.register(&LATENCY).unwrap();
     let done = AtomicBool::new(false);
+    // Set by the reader once it saw some but not all observations; the first writer
+    // waits for it halfway, so scrapes do race the observations.
+    let overlapped = AtomicBool::new(false);
+    let total = WRITERS as u64 * OBSERVATIONS;
 
     thread::scope(|scope| {
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
+                let overlapped = &overlapped;
                 scope.spawn(move || {
                     // Every value is an integer 1..=4, so every partial sum is exact.
                     for i in 0..OBSERVATIONS {
+                        if w == 0 && i == OBSERVATIONS / 2 {
+                            while !overlapped.load(Ordering::Relaxed) {
+                                thread::yield_now();
+                            }
+                        }
                         LATENCY.observe(((i + w as u64) % 4 + 1) as f64);
                     }
                 })
@@ -47,6 +58,7 @@ fn every_scrape_is_consistent() {
         let reader = scope.spawn(|| {
             let mut text = String::with_capacity(4096);
             let mut encodes = 0;
+            let mut previous = [0.0; 4];
             while encodes < ENCODES || !done.load(Ordering::Relaxed) {
                 text.clear();
                 registry.encode(&mut text, Format::Text).unwrap();
@@ -65,6 +77,19 @@ fn every_scrape_is_consistent() {
                     sum, expected_sum,
                     "_sum does not belong to the buckets:\n{text}"
                 );
+                // Later scrapes contain earlier ones.
+                let now = [b1, b2, b3, inf];
+                assert!(
+                    previous
+                        .iter()
+                        .zip(&now)
+                        .all(|(before, after)| before <= after),
+                    "went back from {previous:?}:\n{text}"
+                );
+                previous = now;
+                if count > 0.0 && count < total as f64 {
+                    overlapped.store(true, Ordering::Relaxed);
+                }
                 encodes += 1;
             }
             encodes
@@ -78,7 +103,6 @@ fn every_scrape_is_consistent() {
     });
 
     let last = LATENCY.snapshot();
-    let total = WRITERS as u64 * OBSERVATIONS;
     assert_eq!(last.count(), total);
     assert_eq!(*last.cumulative(), [total / 4, total / 2, total / 4 * 3]);
     assert_eq!(last.sum(), 2.5 * total as f64);
