@@ -61,8 +61,6 @@
 //! dependency cost.
 #![no_std]
 #![deny(unsafe_code)]
-// Under loom only the atomics-bearing modules are model-checked; the rest sits unused.
-#![cfg_attr(loom, allow(dead_code, unused_imports))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 // loom is built on `std`, so a loom build links it whatever the features say.
@@ -91,10 +89,8 @@ mod info;
 mod instrument;
 #[cfg(not(loom))]
 mod labelled;
-#[cfg(not(loom))]
 mod metric;
 mod name;
-#[cfg(not(loom))]
 mod registry;
 #[cfg(not(loom))]
 mod state_set;
@@ -136,10 +132,10 @@ pub mod __private {
 }
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
-#[cfg(not(loom))]
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
-pub use registry::{REGISTRY, RegisterError, Registry};
+pub use registry::REGISTRY;
+pub use registry::{RegisterError, Registry};
 #[cfg(not(loom))]
 pub use state_set::StateSet;
 pub use summary::Summary;

@@ -13,7 +13,7 @@
 //! `static` metrics are declared with [`const_fn!`], which drops the `const` under loom.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64};
 
 #[cfg(all(not(loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::{AtomicI64, AtomicU64};
@@ -35,6 +35,33 @@ pub(crate) use core::sync::atomic::Ordering;
 pub(crate) use core::sync::atomic::fence;
 #[cfg(loom)]
 pub(crate) use loom::sync::atomic::fence;
+
+/// A cell written without synchronisation of its own: `core::cell::UnsafeCell`, or
+/// under loom loom's, which reports an access that races with another (the registry's
+/// publication of a node's entry is checked that way). Accessed through closures, as
+/// loom requires.
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer for reading the value.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a pointer for writing the value.
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
 
 /// Declares a `const fn` that loses its `const` under `--cfg loom`, whose atomics cannot be
 /// built in a constant context.

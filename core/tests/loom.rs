@@ -13,7 +13,7 @@
 
 use loom::sync::Arc;
 use loom::thread;
-use torchlight::{Buckets, Histogram, Snapshot, Summary};
+use torchlight::{Buckets, Counter, Format, Histogram, Metric, Registry, Snapshot, Summary};
 
 static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
 
@@ -158,4 +158,50 @@ fn a_summary_is_never_torn() {
         let last = summary.snapshot();
         assert_eq!((last.count(), last.sum()), (2, 3.0));
     });
+}
+
+/// A registration racing a scrape: the scrape must see a prefix of the registration
+/// order, every node it reaches fully written. Loom's cell reports the entry's write
+/// racing its read if a link is published without `Release` or followed without
+/// `Acquire`.
+#[test]
+fn registration_racing_a_scrape() {
+    // How many explored executions scraped while registration was under way: the race
+    // this model is about (a plain `std` atomic, outside the model).
+    static RACED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        // Leaked: registration takes `&'static` metrics, as it does for `static`s.
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let first: &'static Metric<Counter> =
+            Box::leak(Box::new(Metric::new("first", "First.", Counter::new())));
+        let second: &'static Metric<Counter> =
+            Box::leak(Box::new(Metric::new("second", "Second.", Counter::new())));
+        let scraper = thread::spawn(move || {
+            let mut text = String::new();
+            registry.encode(&mut text, Format::Text).unwrap();
+            text
+        });
+        registry.register(first).unwrap();
+        registry.register(second).unwrap();
+        const FIRST: &str =
+            "# HELP first_total First.\n# TYPE first_total counter\nfirst_total 0\n";
+        const SECOND: &str =
+            "# HELP second_total Second.\n# TYPE second_total counter\nsecond_total 0\n";
+        let prefixes = [String::new(), FIRST.to_owned(), format!("{FIRST}{SECOND}")];
+        let text = scraper.join().unwrap();
+        assert!(
+            prefixes.contains(&text),
+            "not a prefix of the registrations:\n{text}"
+        );
+        if !text.is_empty() {
+            RACED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut text = String::new();
+        registry.encode(&mut text, Format::Text).unwrap();
+        assert_eq!(text, prefixes[2]);
+    });
+    assert!(
+        RACED.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no execution raced"
+    );
 }
