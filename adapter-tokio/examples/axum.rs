@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p torchlight-tokio --features axum --example axum    # then: curl http://127.0.0.1:8080/metrics
 //! ```
+#![forbid(unsafe_code)]
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -1,6 +1,7 @@
 //! The README's examples are crate-level doctests (the core's, then torchlight-tokio's),
 //! so they are compiled and run: these tests fail when a README block and its doctest
 //! drift apart.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 
