@@ -437,8 +437,8 @@ impl<const N: usize> Histogram<N> {
     /// A consistent view of the observations completed so far: at least every
     /// observation that completed before this call, and nothing half-recorded.
     ///
-    /// Waits (with `std` parked, without spinning) for observations already in flight
-    /// in the shard it reads; concurrent calls are serialised.
+    /// Waits for observations already in flight in the shard it reads (parked with
+    /// `std`, spinning without); concurrent calls are serialised.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<N> {
         let _guard = self.collecting.lock();
