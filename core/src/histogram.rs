@@ -218,10 +218,10 @@ impl<const N: usize> Buckets<N> {
 /// shards never share one.
 ///
 /// The alignment is the cache-line (or prefetch-pair) size crossbeam-utils'
-/// `CachePadded` uses per architecture (`crossbeam-utils/src/cache_padded.rs`): 128
-/// bytes on x86-64 (the spatial prefetcher pulls lines in pairs), aarch64 and
-/// powerpc64, 256 on s390x, 32 on 32-bit ARM, MIPS, RISC-V, SPARC and Hexagon, 64
-/// elsewhere.
+/// `CachePadded` uses (`crossbeam-utils/src/cache_padded.rs`): 128 bytes on x86-64
+/// (the spatial prefetcher pulls lines in pairs), aarch64 and powerpc64, 256 on
+/// s390x, and 64 elsewhere (crossbeam uses 32 on some 32-bit targets; 64 only adds
+/// padding there).
 #[cfg_attr(
     any(
         target_arch = "x86_64",
@@ -232,34 +232,11 @@ impl<const N: usize> Buckets<N> {
 )]
 #[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
 #[cfg_attr(
-    any(
-        target_arch = "arm",
-        target_arch = "mips",
-        target_arch = "mips32r6",
-        target_arch = "mips64",
-        target_arch = "mips64r6",
-        target_arch = "sparc",
-        target_arch = "hexagon",
-        target_arch = "riscv32",
-        target_arch = "riscv64"
-    ),
-    repr(C, align(32))
-)]
-#[cfg_attr(
     not(any(
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "powerpc64",
-        target_arch = "s390x",
-        target_arch = "arm",
-        target_arch = "mips",
-        target_arch = "mips32r6",
-        target_arch = "mips64",
-        target_arch = "mips64r6",
-        target_arch = "sparc",
-        target_arch = "hexagon",
-        target_arch = "riscv32",
-        target_arch = "riscv64"
+        target_arch = "s390x"
     )),
     repr(C, align(64))
 )]
