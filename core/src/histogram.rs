@@ -33,8 +33,9 @@
 //! `core/tests/histogram_stress.rs` stress-tests it.
 //!
 //! Cost: an observation is three atomic read-modify-writes (the sum's is a
-//! compare-and-swap loop), all on one shard and usually one cache line; the only
-//! other work is a predictable branch on the `WAITING` bit. A shard is padded to the
+//! compare-and-swap loop), all on one shard and usually one cache line; besides
+//! finding the bucket, the only other work is a predictable branch on the `WAITING`
+//! bit. A shard is padded to the
 //! cache line (see `Shard`), so a `Histogram<14>` takes 640 bytes on x86-64.
 //! A collection reads each shard once when nothing is in flight.
 
