@@ -9,6 +9,13 @@
 //! This module uses `unsafe` for exactly two things, both justified where they happen:
 //! writing a node's type-erased entry once before the node is published, and turning
 //! the published `*const Node` links back into the `&'static Node`s they came from.
+//!
+//! Invariant: a scrape sees a prefix of the registration order, and every node it
+//! reaches has its entry written (the entry is written before the `Release` store of
+//! the link to the node; readers load links with `Acquire`). `core/tests/loom.rs`
+//! model-checks a scrape racing two registrations, with the entry in loom's cell so a
+//! weakened ordering is a reported race; `core/tests/registry_stress.rs` stress-tests
+//! it with hundreds of registrations.
 #![allow(unsafe_code)]
 
 #[cfg(feature = "std")]
