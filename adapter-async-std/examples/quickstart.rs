@@ -8,6 +8,7 @@
 //! ```
 //!
 //! Ctrl-C stops both servers.
+#![forbid(unsafe_code)]
 
 use std::convert::Infallible;
 use std::error::Error;

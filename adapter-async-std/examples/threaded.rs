@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p torchlight-async-std --example threaded -- [--metrics-addr ADDR]
 //! ```
+#![forbid(unsafe_code)]
 
 use std::error::Error;
 use std::net::SocketAddr;

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run -p torchlight-smol --example hyper -- [--app-addr ADDR]    # then: curl http://127.0.0.1:8080/metrics
 //! ```
+#![forbid(unsafe_code)]
 
 use std::convert::Infallible;
 use std::error::Error;

@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run -p torchlight-tokio --features axum --example axum -- [--app-addr ADDR]    # then: curl http://127.0.0.1:8080/metrics
 //! ```
+#![forbid(unsafe_code)]
 
 use std::error::Error;
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@
 //! The agent is at `CONSUL_HTTP_ADDR` (default `127.0.0.1:8500`), with the token in
 //! `CONSUL_HTTP_TOKEN` if ACLs are on. Without an agent it exits with an error saying
 //! which agent it could not reach.
+#![forbid(unsafe_code)]
 
 use std::error::Error;
 use std::net::SocketAddr;

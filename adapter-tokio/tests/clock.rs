@@ -1,4 +1,5 @@
 //! `RuntimeClock` follows tokio's clock, so paused test time is measured exactly.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@
 //! checks it); each reuses its output buffer where its API allows. Allocations per
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
 //! these timings.
+#![forbid(unsafe_code)]
 
 use divan::{Bencher, black_box};
 use torchlight_bench::scrape::{

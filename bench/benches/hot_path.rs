@@ -7,6 +7,7 @@
 //! per operation on each thread. Inputs (observed values, label combinations) are
 //! pre-generated in `torchlight_bench::workload` and handed over by divan's input
 //! generator, outside the timed region; the floor rows read the same inputs.
+#![forbid(unsafe_code)]
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};

@@ -11,6 +11,7 @@
 //! filters: a server is measured when its `case7_http::<labels>::<library>` path
 //! contains any filter (all of them when there is none); `<labels>` is `run_time`
 //! (torchlight's `Family`, `metrics`) or `compile_time` (torchlight's `Labelled`).
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 

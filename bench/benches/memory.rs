@@ -7,6 +7,7 @@
 //! Arguments: `--bench` (ignored, cargo passes it), `--quick` (fewer new children),
 //! and filters: a result is measured when its `case::variant::library` path contains
 //! any filter (all of them when there is none).
+#![forbid(unsafe_code)]
 
 use std::mem::size_of;
 

@@ -2,32 +2,49 @@
 //!
 //! # How a scrape sees a consistent histogram
 //!
-//! A [`Histogram`] keeps two *halves*, each with its own bucket counts, sum and count,
-//! and one word, `count_and_hot`, whose top bit names the *hot* half and whose other 63
-//! bits count the observations started so far (client_golang's hot/cold design,
-//! prometheus/client_golang#457, ported by tikv/rust-prometheus#314).
+//! A [`Histogram`] splits its counters across two *shards* (the split-histogram design,
+//! wyfo/split-histogram on GitHub, after client_golang's hot/cold halves,
+//! prometheus/client_golang#457). Each shard has a `count`, a `sum`, an `overflow`
+//! bucket (above the last bound, and NaN) and the finite buckets, with `count` and
+//! `sum` on the shard's first cache line; an observation goes to one shard, the
+//! histogram is the sum of both, and nothing is ever moved between them or reset.
 //!
-//! - [`observe`](Histogram::observe) increments `count_and_hot` (learning which half is
-//!   hot), adds to that half's bucket and sum, and increments that half's `count` last,
-//!   with `Release`, to say "this observation is complete".
+//! - [`observe`](Histogram::observe) reads which shard is hot (a plain load), then adds
+//!   to its bucket, to its `sum` (`Release`) and to its `count` (`Release`), in that
+//!   order: three read-modify-writes.
+//! - A shard is *read* by loading `count` (`Acquire`), then `sum` (`Acquire`), then
+//!   the buckets, and is kept only if `count` equals the buckets' total. `count`
+//!   counts only observations whose bucket and sum are visible, and a sum that
+//!   includes an observation makes its bucket visible too; so when the totals agree
+//!   the buckets and the sum belong to exactly the counted observations. Otherwise an
+//!   observation is half-recorded: the collector rereads a few times, then raises the
+//!   `WAITING` bit in `count` and parks (with `std`; it spins without), and the
+//!   observer whose increment sees the bit wakes it.
 //! - [`snapshot`](Histogram::snapshot) (one collector at a time, under a spin lock that
-//!   observers never touch) flips the hot bit. Every observation that started before the
-//!   flip went to the now-cold half, and the flip tells how many there were. It waits
-//!   until the cold half's `count` reaches that number, reads the cold half, then moves
-//!   the cold half's totals into the hot half and zeroes the cold one.
+//!   observers never touch) reads the cold shard, makes it hot, then reads the shard
+//!   that was hot. Each read waits only for observations that picked that shard before
+//!   it went cold, so a collection waits for a bounded set even under constant load.
 //!
-//! Invariant: outside a collection, one half is all zeros and the hot half holds every
-//! completed observation; so a snapshot covers exactly the observations started before
-//! its flip, and its `+Inf` bucket equals its `_count`, its buckets are cumulative and
-//! monotone, and its `_sum` is the sum of those same observations. `core/tests/loom.rs`
-//! model-checks this; `core/tests/histogram_stress.rs` stress-tests it.
+//! Invariant: a snapshot is the sum of two consistent shard readings, so its `+Inf`
+//! bucket equals its `_count`, its buckets are cumulative and monotone, its `_sum` is
+//! the sum of exactly the observations it counts, it includes every observation that
+//! completed before it started, and a later snapshot includes everything an earlier
+//! one did. `core/tests/loom.rs` model-checks this (including the parking path);
+//! `core/tests/histogram_stress.rs` stress-tests it.
 //!
-//! Cost: an observation is four atomic read-modify-writes (plus the sum's CAS loop); a
-//! collection waits only for observations already in flight.
+//! Cost: an observation is three atomic read-modify-writes (the sum's is a
+//! compare-and-swap loop), all on one shard and usually one cache line; besides
+//! finding the bucket, the only other work is a predictable branch on the `WAITING`
+//! bit. A shard is padded to the
+//! cache line (see `Shard`), so a `Histogram<14>` takes 640 bytes on x86-64.
+//! A collection reads each shard once when nothing is in flight.
 
 use core::fmt;
 
-use crate::sync::{AtomicU64, Ordering, SpinLock, add_f64, backoff, const_fn, zeroed};
+use crate::sync::{
+    AtomicBool, AtomicU64, Ordering, SpinLock, Waiter, add_f64_with, backoff, const_fn, fence,
+    zeroed,
+};
 
 /// The default bucket bounds of Python's `prometheus_client` (`Histogram.DEFAULT_BUCKETS`),
 /// the library `prometheus_async` instruments with: 5 ms to 10 s, for request latencies.
@@ -196,30 +213,101 @@ impl<const N: usize> Buckets<N> {
     }
 }
 
-/// One half of the hot/cold pair.
-struct Half<const N: usize> {
-    /// Per-bucket (not cumulative) counts; observations above the last bound count only
-    /// in `count`, which is the `+Inf` bucket.
-    buckets: [AtomicU64; N],
-    /// Bits of the `f64` sum.
-    sum: AtomicU64,
-    /// Completed observations (plus, in the hot half, the totals moved in by the last
-    /// collection). Incremented last, with `Release`.
+/// One of the two shards: the counters of the observations that went to it, laid out
+/// so that `count`, `sum`, `overflow` and the first buckets share the shard's first
+/// cache line (one exclusive line per observation in the common case) and the two
+/// shards never share one.
+///
+/// The alignment is the cache-line (or prefetch-pair) size crossbeam-utils'
+/// `CachePadded` uses (`crossbeam-utils/src/cache_padded.rs`): 128 bytes on x86-64
+/// (the spatial prefetcher pulls lines in pairs), aarch64 and powerpc64, 256 on
+/// s390x, and 64 elsewhere (crossbeam uses 32 on some 32-bit targets; 64 only adds
+/// padding there).
+#[cfg_attr(
+    any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "powerpc64"
+    ),
+    repr(C, align(128))
+)]
+#[cfg_attr(target_arch = "s390x", repr(C, align(256)))]
+#[cfg_attr(
+    not(any(
+        target_arch = "x86_64",
+        target_arch = "aarch64",
+        target_arch = "powerpc64",
+        target_arch = "s390x"
+    )),
+    repr(C, align(64))
+)]
+struct Shard<const N: usize> {
+    /// Completed observations in bits 0..63, incremented last (`Release`); bit 63 is
+    /// [`WAITING`]. Invariant: once every observation in flight here has completed,
+    /// `count` equals `overflow` plus the sum of `buckets`.
     count: AtomicU64,
+    /// Bits of the `f64` sum, added second (`Release`).
+    sum: AtomicU64,
+    /// Observations above the last bound (and NaN), added first.
+    overflow: AtomicU64,
+    /// Per-bucket (not cumulative) counts, added first.
+    buckets: [AtomicU64; N],
 }
 
-impl<const N: usize> Half<N> {
+/// Bit 63 of a shard's `count`: a collector is waiting for this shard's observations
+/// in flight, and the observer that completes one must wake it.
+const WAITING: u64 = 1 << 63;
+
+/// How many times a collector rereads a shard before it parks. Under loom once, so
+/// the model checks the parking path too.
+const SPINS: u32 = if cfg!(loom) { 1 } else { 32 };
+
+/// What one consistent read of a shard found.
+struct Reading<const N: usize> {
+    count: u64,
+    sum: f64,
+    /// Per-bucket counts, as in [`Shard::buckets`].
+    buckets: [u64; N],
+}
+
+impl<const N: usize> Shard<N> {
     const_fn! {
         const fn new() -> Self {
-            Self { buckets: zeroed(), sum: AtomicU64::new(0), count: AtomicU64::new(0) }
+            Self {
+                count: AtomicU64::new(0),
+                sum: AtomicU64::new(0),
+                overflow: AtomicU64::new(0),
+                buckets: zeroed(),
+            }
         }
+    }
+
+    /// Reads the sum and buckets after `count` was loaded (with `Acquire`) and keeps
+    /// them only if they belong to exactly the observations `count` counts.
+    fn read(&self, count: u64) -> Option<Reading<N>> {
+        let count = count & !WAITING;
+        // ORDERING: Acquire pairs with the Release exchange in `observe`: when this sum
+        // includes an observation, the bucket loads below see its bucket increment, so
+        // an observation in the sum but not in `count` makes the totals disagree.
+        let sum = f64::from_bits(self.sum.load(Ordering::Acquire));
+        let mut buckets = [0u64; N];
+        // ORDERING: Relaxed: ordered after the `count` and `sum` loads by their Acquire;
+        // a torn read is caught by the comparison, not prevented.
+        let mut total = self.overflow.load(Ordering::Relaxed);
+        for (slot, bucket) in buckets.iter_mut().zip(&self.buckets) {
+            *slot = bucket.load(Ordering::Relaxed);
+            total = total.wrapping_add(*slot);
+        }
+        (total == count).then_some(Reading {
+            count,
+            sum,
+            buckets,
+        })
     }
 }
 
-const HOT_BIT: u64 = 1 << 63;
-
 /// A histogram with `N` finite buckets plus `+Inf`; lock-free and allocation-free to
-/// observe, and never torn when read (the hot/cold protocol at the top of
+/// observe, and never torn when read (the split-shard protocol at the top of
 /// `histogram.rs` says how).
 ///
 /// ```
@@ -239,12 +327,16 @@ const HOT_BIT: u64 = 1 << 63;
 /// ```
 pub struct Histogram<const N: usize = 14> {
     buckets: &'static Buckets<N>,
-    /// Invariant: bit 63 is the index of the hot half; bits 0..63 count observations
-    /// started since creation.
-    count_and_hot: AtomicU64,
-    halves: [Half<N>; 2],
+    /// The shard observers use: `false` for `shards[0]`, `true` for `shards[1]`.
+    /// Only a collection (under `collecting`) changes it.
+    hot: AtomicBool,
     /// Serialises collections; observers never take it.
     collecting: SpinLock,
+    /// Where a collection waits for observations in flight.
+    waiter: Waiter,
+    /// Invariant: every observation is counted in exactly one shard, and a shard's
+    /// counters only grow; the histogram is the sum of the two.
+    shards: [Shard<N>; 2],
 }
 
 impl Histogram<14> {
@@ -270,9 +362,10 @@ impl<const N: usize> Histogram<N> {
         pub const fn with_buckets(buckets: &'static Buckets<N>) -> Self {
             Self {
                 buckets,
-                count_and_hot: AtomicU64::new(0),
-                halves: [Half::new(), Half::new()],
+                hot: AtomicBool::new(false),
                 collecting: SpinLock::new(),
+                waiter: Waiter::new(),
+                shards: [Shard::new(), Shard::new()],
             }
         }
     }
@@ -288,73 +381,100 @@ impl<const N: usize> Histogram<N> {
     #[inline]
     pub fn observe(&self, value: f64) {
         let index = self.buckets.index(value);
-        // ORDERING: Acquire pairs with the Release half of the flip in `snapshot`, so a
-        // half zeroed by the previous collection is zero before this observation adds
-        // to it.
-        let started = self.count_and_hot.fetch_add(1, Ordering::Acquire);
-        let half = &self.halves[(started >> 63) as usize];
-        if let Some(bucket) = half.buckets.get(index) {
-            // ORDERING: Relaxed: published by the Release increment of `count` below.
-            bucket.fetch_add(1, Ordering::Relaxed);
+        // ORDERING: Relaxed: the hot shard only steers observers away from the shard a
+        // collection is about to read; any shard is correct (every read is checked).
+        let shard = &self.shards[usize::from(self.hot.load(Ordering::Relaxed))];
+        // ORDERING: Relaxed: published by the Release exchange of `sum` below.
+        shard
+            .buckets
+            .get(index)
+            .unwrap_or(&shard.overflow)
+            .fetch_add(1, Ordering::Relaxed);
+        // ORDERING: Release pairs with the Acquire load of `sum` in `Shard::read`: a
+        // collector that sees this sum sees the bucket increment above.
+        add_f64_with(&shard.sum, value, Ordering::Release);
+        // ORDERING: Release pairs with the Acquire load (or flag-raising exchange) of
+        // `count` in `read`: a collector that counts this observation sees its bucket
+        // and sum.
+        if shard.count.fetch_add(1, Ordering::Release) & WAITING != 0 {
+            self.wake();
         }
-        add_f64(&half.sum, value);
-        // ORDERING: Release pairs with the Acquire wait in `snapshot`: once the
-        // collector sees this count, it sees this observation's bucket and sum.
-        half.count.fetch_add(1, Ordering::Release);
     }
 
-    /// A consistent view of every observation completed so far.
+    /// A collector is waiting for this shard: wake it.
+    #[cold]
+    #[inline(never)]
+    fn wake(&self) {
+        // ORDERING: Acquire fence: the increment just made read `count` with the
+        // collector's Release flag-raising exchange in it, so after this fence the
+        // collector's handle, registered before that exchange, is visible.
+        fence(Ordering::Acquire);
+        self.waiter.wake();
+    }
+
+    /// A consistent view of the observations completed so far: at least every
+    /// observation that completed before this call, and nothing half-recorded.
     ///
-    /// Waits (spinning, then yielding with `std`) for observations already in flight;
-    /// concurrent calls are serialised.
+    /// Waits for observations already in flight in the shard it reads (parked with
+    /// `std`, spinning without); concurrent calls are serialised.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<N> {
         let _guard = self.collecting.lock();
-        // ORDERING: AcqRel. Release: observers that see the new hot bit also see the
-        // zeroing of that half by the previous collection (ordered before this flip by
-        // the lock). Acquire: nothing to acquire here, but RMWs must take one order.
-        let flipped = self.count_and_hot.fetch_add(HOT_BIT, Ordering::AcqRel);
-        let started = flipped & !HOT_BIT;
-        let cold = &self.halves[(flipped >> 63) as usize];
-        let hot = &self.halves[((flipped >> 63) ^ 1) as usize];
+        // ORDERING: Relaxed: only collections change `hot`, and they are serialised by
+        // the lock.
+        let hot = self.hot.load(Ordering::Relaxed);
+        // The cold shard first: only observers that loaded `hot` before the last flip
+        // can still be in flight there, so this read waits for a bounded set.
+        let cold = self.read(&self.shards[usize::from(!hot)]);
+        // ORDERING: Relaxed: see `observe`; correctness never depends on when observers
+        // see the flip, only how soon the read below stops waiting does.
+        self.hot.store(!hot, Ordering::Relaxed);
+        let hot = self.read(&self.shards[usize::from(hot)]);
 
-        let mut spins = 0u32;
-        // ORDERING: Acquire pairs with the Release increments in `observe` (and with the
-        // Release merge below from the previous collection).
-        while cold.count.load(Ordering::Acquire) != started {
-            spins = spins.wrapping_add(1);
-            backoff(spins);
-        }
-
-        // ORDERING (reads and merge): Relaxed. The wait above acquired every completed
-        // observation and no observer writes the cold half any more; the totals moved
-        // into the hot half are published to the next collection by the Release
-        // increment of `hot.count` below.
         let mut cumulative = [0u64; N];
         let mut running = 0u64;
-        for ((slot, bucket), hot_bucket) in
-            cumulative.iter_mut().zip(&cold.buckets).zip(&hot.buckets)
-        {
-            let n = bucket.swap(0, Ordering::Relaxed);
-            if n != 0 {
-                hot_bucket.fetch_add(n, Ordering::Relaxed);
-            }
-            running += n;
+        for ((slot, cold), hot) in cumulative.iter_mut().zip(cold.buckets).zip(hot.buckets) {
+            running += cold + hot;
             *slot = running;
         }
-        let sum = f64::from_bits(cold.sum.swap(0, Ordering::Relaxed));
-        add_f64(&hot.sum, sum);
-        cold.count.store(0, Ordering::Relaxed);
-        // ORDERING: Release pairs with the Acquire wait of the next collection, which
-        // must see the totals moved into this half.
-        hot.count.fetch_add(started, Ordering::Release);
-
         Snapshot {
             buckets: self.buckets,
             cumulative,
-            count: started,
-            sum,
+            count: cold.count + hot.count,
+            sum: cold.sum + hot.sum,
         }
+    }
+
+    /// Reads `shard` consistently: rereads while an observation is half-recorded in it,
+    /// then parks until the observer completing one wakes it.
+    fn read(&self, shard: &Shard<N>) -> Reading<N> {
+        for spins in 1..=SPINS {
+            // ORDERING: Acquire pairs with the Release increments in `observe`: every
+            // counted observation's bucket and sum are visible to `Shard::read`.
+            if let Some(reading) = shard.read(shard.count.load(Ordering::Acquire)) {
+                return reading;
+            }
+            backoff(spins);
+        }
+        self.waiter.register();
+        let reading = loop {
+            // ORDERING: AcqRel. Acquire as the load above. Release: an observer whose
+            // increment reads the flag also sees the handle registered just before
+            // (its Acquire fence in `wake`).
+            let count = shard.count.fetch_or(WAITING, Ordering::AcqRel);
+            if let Some(reading) = shard.read(count) {
+                break reading;
+            }
+            // An observer that increments `count` after the exchange above sees the flag
+            // and wakes us; one before it is in this read. Parking keeps a wake that
+            // came first, so none is lost.
+            self.waiter.wait();
+        };
+        // ORDERING: Relaxed: lowering the flag publishes nothing; an observer that still
+        // sees it wakes this thread needlessly (a spurious unpark) or finds no handle.
+        shard.count.fetch_and(!WAITING, Ordering::Relaxed);
+        self.waiter.unregister();
+        reading
     }
 }
 
@@ -469,6 +589,21 @@ mod tests {
                 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0
             ]
         );
+    }
+
+    /// The layout the header promises: `count`, `sum`, `overflow` and the first five
+    /// buckets on a shard's first 64 bytes, and shards that never share a line.
+    #[test]
+    fn a_shard_starts_with_its_hot_counters_on_one_cache_line() {
+        use core::mem::{align_of, offset_of, size_of};
+        assert_eq!(offset_of!(Shard<14>, count), 0);
+        assert_eq!(offset_of!(Shard<14>, sum), 8);
+        assert_eq!(offset_of!(Shard<14>, overflow), 16);
+        assert_eq!(offset_of!(Shard<14>, buckets), 24);
+        assert!(align_of::<Shard<14>>() >= 64);
+        assert_eq!(size_of::<Shard<14>>() % align_of::<Shard<14>>(), 0);
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(size_of::<Histogram<14>>(), 640);
     }
 
     #[test]

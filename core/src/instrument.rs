@@ -14,7 +14,7 @@ mod track_in_progress;
 use core::future::Future;
 use core::mem;
 
-use crate::{Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric};
+use crate::{Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric, Summary};
 
 pub use count_errors::{AllErrors, CountErrors, ErrorFilter, caused_by};
 pub use timed::Timed;
@@ -22,7 +22,7 @@ pub use track_in_progress::TrackInProgress;
 
 /// Something that records a value: what [`Timed`] needs to report seconds.
 ///
-/// Implemented by [`Histogram`] and [`FloatCounter`] (which adds the seconds up: a
+/// Implemented by [`Histogram`], [`Summary`] and [`FloatCounter`] (which adds the seconds up: a
 /// "busy seconds" total), by [`Metric`]s of them, and by references to (and, with
 /// `std`, `Arc`s of) any implementor.
 pub trait Observe {
@@ -53,6 +53,13 @@ impl<const N: usize> Observe for Histogram<N> {
     #[inline]
     fn observe(&self, value: f64) {
         Histogram::observe(self, value);
+    }
+}
+
+impl Observe for Summary {
+    #[inline]
+    fn observe(&self, value: f64) {
+        Summary::observe(self, value);
     }
 }
 

@@ -43,7 +43,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences: yielding while a histogram collection waits; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 95 B retained for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
+//! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 95 B retained for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
 //! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
@@ -61,11 +61,10 @@
 //! dependency cost.
 #![no_std]
 #![deny(unsafe_code)]
-// Under loom only the atomics-bearing modules are model-checked; the rest sits unused.
-#![cfg_attr(loom, allow(dead_code, unused_imports))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-#[cfg(feature = "std")]
+// loom is built on `std`, so a loom build links it whatever the features say.
+#[cfg(any(feature = "std", loom))]
 extern crate std;
 
 mod sync;
@@ -90,10 +89,8 @@ mod info;
 mod instrument;
 #[cfg(not(loom))]
 mod labelled;
-#[cfg(not(loom))]
 mod metric;
 mod name;
-#[cfg(not(loom))]
 mod registry;
 #[cfg(not(loom))]
 mod state_set;
@@ -135,10 +132,10 @@ pub mod __private {
 }
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
-#[cfg(not(loom))]
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
-pub use registry::{REGISTRY, RegisterError, Registry};
+pub use registry::REGISTRY;
+pub use registry::{RegisterError, Registry};
 #[cfg(not(loom))]
 pub use state_set::StateSet;
 pub use summary::Summary;

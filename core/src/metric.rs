@@ -6,6 +6,7 @@ use core::ops::Deref;
 use crate::collect::Collect;
 use crate::encoding::MetricType;
 use crate::registry::Node;
+use crate::sync::const_fn;
 
 /// A metric's name, help text and unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -75,17 +76,19 @@ pub struct Metric<M> {
 }
 
 impl<M> Metric<M> {
-    /// Names `metric`. The name and help are checked when the metric is registered.
-    #[must_use]
-    pub const fn new(name: &'static str, help: &'static str, metric: M) -> Self {
-        Self {
-            metadata: Metadata {
-                name,
-                help,
-                unit: None,
-            },
-            metric,
-            node: Node::new(),
+    const_fn! {
+        /// Names `metric`. The name and help are checked when the metric is registered.
+        #[must_use]
+        pub const fn new(name: &'static str, help: &'static str, metric: M) -> Self {
+            Self {
+                metadata: Metadata {
+                    name,
+                    help,
+                    unit: None,
+                },
+                metric,
+                node: Node::new(),
+            }
         }
     }
 

@@ -9,12 +9,18 @@
 //! This module uses `unsafe` for exactly two things, both justified where they happen:
 //! writing a node's type-erased entry once before the node is published, and turning
 //! the published `*const Node` links back into the `&'static Node`s they came from.
+//!
+//! Invariant: a scrape sees a prefix of the registration order, and every node it
+//! reaches has its entry written (the entry is written before the `Release` store of
+//! the link to the node; readers load links with `Acquire`). `core/tests/loom.rs`
+//! model-checks a scrape racing two registrations, with the entry in loom's cell so a
+//! weakened ordering is a reported race; `core/tests/registry_stress.rs` stress-tests
+//! it with hundreds of registrations.
 #![allow(unsafe_code)]
 
 #[cfg(feature = "std")]
 mod owned;
 
-use core::cell::UnsafeCell;
 use core::fmt::{self, Write};
 use core::ptr;
 
@@ -22,10 +28,11 @@ use crate::collect::Collect;
 use crate::encoding::{Encoder, Format, MetricType, write_eof};
 use crate::metric::{Entry, Metadata, Metric};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
-use crate::sync::{AtomicBool, AtomicPtr, Ordering, SpinLock};
+use crate::sync::{AtomicBool, AtomicPtr, Ordering, SpinLock, UnsafeCell, const_fn};
 
 /// The process-wide default registry, like Python's `prometheus_client.REGISTRY`: the
 /// adapters serve it unless told otherwise.
+#[cfg(not(loom))]
 pub static REGISTRY: Registry = Registry::new();
 
 /// The link a [`Metric`] carries so a registry can list it without allocating.
@@ -47,19 +54,23 @@ pub(crate) struct Node {
 unsafe impl Sync for Node {}
 
 impl Node {
-    pub(crate) const fn new() -> Self {
-        Self {
-            claimed: AtomicBool::new(false),
-            entry: UnsafeCell::new(None),
-            next: AtomicPtr::new(ptr::null_mut()),
+    const_fn! {
+        pub(crate) const fn new() -> Self {
+            Self {
+                claimed: AtomicBool::new(false),
+                entry: UnsafeCell::new(None),
+                next: AtomicPtr::new(ptr::null_mut()),
+            }
         }
     }
 
     fn entry(&self) -> Option<&'static dyn Entry> {
-        // SAFETY: callers reach `self` only through an `Acquire` load of a published
-        // link, which happens after the single write of `entry` (see its invariant),
-        // and nothing writes it again.
-        unsafe { *self.entry.get() }
+        self.entry.with(|entry| {
+            // SAFETY: callers reach `self` only through an `Acquire` load of a published
+            // link, which happens after the single write of `entry` (see its invariant),
+            // and nothing writes it again.
+            unsafe { *entry }
+        })
     }
 }
 
@@ -97,15 +108,17 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// An empty registry.
-    #[must_use]
-    pub const fn new() -> Self {
-        Self {
-            head: AtomicPtr::new(ptr::null_mut()),
-            tail: AtomicPtr::new(ptr::null_mut()),
-            writers: SpinLock::new(),
-            #[cfg(feature = "std")]
-            owned: owned::Owned::new(),
+    const_fn! {
+        /// An empty registry.
+        #[must_use]
+        pub const fn new() -> Self {
+            Self {
+                head: AtomicPtr::new(ptr::null_mut()),
+                tail: AtomicPtr::new(ptr::null_mut()),
+                writers: SpinLock::new(),
+                #[cfg(feature = "std")]
+                owned: owned::Owned::new(),
+            }
         }
     }
 
@@ -136,15 +149,19 @@ impl Registry {
         }
 
         let entry: &'static dyn Entry = metric;
-        // SAFETY: this registration won `claimed` above, and the node is not yet
-        // reachable from any registry, so no other thread reads or writes `entry`.
-        unsafe { *metric.node.entry.get() = Some(entry) };
+        metric.node.entry.with_mut(|slot| {
+            // SAFETY: this registration won `claimed` above, and the node is not yet
+            // reachable from any registry, so no other thread reads or writes `entry`.
+            unsafe { *slot = Some(entry) }
+        });
 
         let node: *mut Node = ptr::from_ref(&metric.node).cast_mut();
-        // ORDERING: `tail` is only touched under `writers`, Relaxed is enough; the
-        // Release stores publish the node (and its entry) to `Acquire` readers.
+        // ORDERING: `tail` is only touched under `writers`, Relaxed is enough.
         match follow(self.tail.load(Ordering::Relaxed)) {
+            // ORDERING: Release pairs with the Acquire loads in `entries`: a reader
+            // that sees the link sees the node's entry, written above.
             Some(last) => last.next.store(node, Ordering::Release),
+            // ORDERING: Release, as for `next` above.
             None => self.head.store(node, Ordering::Release),
         }
         self.tail.store(node, Ordering::Relaxed);
@@ -168,6 +185,7 @@ impl Registry {
         let mut link = self.head.load(Ordering::Acquire);
         core::iter::from_fn(move || {
             let node = follow(link)?;
+            // ORDERING: Acquire, as for `head` above.
             link = node.next.load(Ordering::Acquire);
             node.entry()
         })

@@ -4,14 +4,15 @@
 //! # How a scrape sees a consistent count and sum
 //!
 //! A summary is a [`Histogram`] with no finite buckets: it reuses the histogram's
-//! hot/cold halves (see `histogram.rs`) unchanged, so an observation is three atomic
-//! read-modify-writes (the started count, the sum's compare-and-swap loop, the
-//! completed count) and a scrape waits only for observations already in flight.
+//! split shards (see `histogram.rs`) unchanged, so an observation is three atomic
+//! read-modify-writes (the overflow bucket, the sum's compare-and-swap loop, the
+//! count) and a scrape waits only for observations already in flight.
 //!
 //! Invariant: every [`Summary::snapshot`] returns a `_count` and a `_sum` that belong to
-//! exactly the same observations (those started before the snapshot's flip), so
+//! exactly the same observations (a shard's count and sum are kept only when
+//! the count equals its bucket total, see `histogram.rs`), so
 //! `_sum / _count` is always the mean of real observations. The mechanism is the
-//! histogram's and is model-checked with it.
+//! histogram's; `core/tests/loom.rs` model-checks it for a summary too.
 
 use core::fmt;
 

@@ -13,7 +13,7 @@
 //! `static` metrics are declared with [`const_fn!`], which drops the `const` under loom.
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicU64};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicI64, AtomicPtr, AtomicU64};
 
 #[cfg(all(not(loom), target_has_atomic = "64"))]
 pub(crate) use core::sync::atomic::{AtomicI64, AtomicU64};
@@ -31,6 +31,37 @@ pub(crate) use core::sync::atomic::AtomicUsize;
 pub(crate) use portable_atomic::AtomicUsize;
 
 pub(crate) use core::sync::atomic::Ordering;
+#[cfg(not(loom))]
+pub(crate) use core::sync::atomic::fence;
+#[cfg(loom)]
+pub(crate) use loom::sync::atomic::fence;
+
+/// A cell written without synchronisation of its own: `core::cell::UnsafeCell`, or
+/// under loom loom's, which reports an access that races with another (the registry's
+/// publication of a node's entry is checked that way). Accessed through closures, as
+/// loom requires.
+#[cfg(not(loom))]
+pub(crate) struct UnsafeCell<T>(core::cell::UnsafeCell<T>);
+
+#[cfg(not(loom))]
+impl<T> UnsafeCell<T> {
+    pub(crate) const fn new(value: T) -> Self {
+        Self(core::cell::UnsafeCell::new(value))
+    }
+
+    /// Runs `f` with a pointer for reading the value.
+    pub(crate) fn with<R>(&self, f: impl FnOnce(*const T) -> R) -> R {
+        f(self.0.get())
+    }
+
+    /// Runs `f` with a pointer for writing the value.
+    pub(crate) fn with_mut<R>(&self, f: impl FnOnce(*mut T) -> R) -> R {
+        f(self.0.get())
+    }
+}
+
+#[cfg(loom)]
+pub(crate) use loom::cell::UnsafeCell;
 
 /// Declares a `const fn` that loses its `const` under `--cfg loom`, whose atomics cannot be
 /// built in a constant context.
@@ -60,12 +91,19 @@ const_fn! {
 /// `core` (client_golang's `atomicAddFloat` does the same).
 #[inline]
 pub(crate) fn add_f64(cell: &AtomicU64, delta: f64) {
-    // ORDERING: Relaxed everywhere: the cell is a standalone value; whatever must be
-    // published together with it is ordered by the caller (see `histogram.rs`).
+    // ORDERING: Relaxed: the cell is a standalone value with nothing to publish.
+    add_f64_with(cell, delta, Ordering::Relaxed);
+}
+
+/// [`add_f64`] whose successful exchange has the ordering `success` (the caller says
+/// what it publishes); failed attempts only reload the value, so they are `Relaxed`.
+#[inline]
+pub(crate) fn add_f64_with(cell: &AtomicU64, delta: f64, success: Ordering) {
+    // ORDERING: Relaxed: the first read only seeds the exchange, which rereads the cell.
     let mut current = cell.load(Ordering::Relaxed);
     loop {
         let new = (f64::from_bits(current) + delta).to_bits();
-        match cell.compare_exchange_weak(current, new, Ordering::Relaxed, Ordering::Relaxed) {
+        match cell.compare_exchange_weak(current, new, success, Ordering::Relaxed) {
             Ok(_) => return,
             Err(actual) => current = actual,
         }
@@ -131,6 +169,95 @@ impl Drop for SpinGuard<'_> {
         self.lock.locked.store(false, Ordering::Release);
     }
 }
+
+/// Where a histogram collector sleeps while observations it must include are in
+/// flight, and how the observer that completes one wakes it (`histogram.rs` has the
+/// protocol).
+///
+/// With `std` the collector parks its thread and leaves a handle here; an observer takes
+/// it with a *try*-read, so an observer never waits for anyone: the read can only fail
+/// while a collector is writing its handle, which it does before raising the flag
+/// observers look at, or while it removes it, after it stopped waiting. Under loom the
+/// same with loom's lock and threads. Without `std` there is no thread to park: the
+/// collector spins, and waking is a no-op.
+pub(crate) struct Waiter {
+    /// The parked collector, if any. Invariant: written only by the collector holding
+    /// the histogram's collection lock.
+    #[cfg(all(feature = "std", not(loom)))]
+    collector: std::sync::RwLock<Option<std::thread::Thread>>,
+    #[cfg(loom)]
+    collector: loom::sync::RwLock<Option<loom::thread::Thread>>,
+}
+
+impl Waiter {
+    const_fn! {
+        pub(crate) const fn new() -> Self {
+            #[cfg(all(feature = "std", not(loom)))]
+            return Self { collector: std::sync::RwLock::new(None) };
+            #[cfg(loom)]
+            return Self { collector: loom::sync::RwLock::new(None) };
+            #[cfg(all(not(feature = "std"), not(loom)))]
+            return Self {};
+        }
+    }
+
+    /// Leaves the calling thread's handle for [`wake`](Self::wake) (or, on `None`,
+    /// removes it).
+    #[cfg(any(feature = "std", loom))]
+    fn set(&self, collector: Option<Thread>) {
+        // A poisoned lock only means a thread panicked holding it; the slot is whole.
+        match self.collector.write() {
+            Ok(mut slot) => *slot = collector,
+            Err(poisoned) => *poisoned.into_inner() = collector,
+        }
+    }
+
+    /// Called by the collector before it raises the waiting flag.
+    pub(crate) fn register(&self) {
+        #[cfg(any(feature = "std", loom))]
+        self.set(Some(current_thread()));
+    }
+
+    /// Called by the collector after it lowered the waiting flag.
+    pub(crate) fn unregister(&self) {
+        #[cfg(any(feature = "std", loom))]
+        self.set(None);
+    }
+
+    /// Sleeps until [`wake`](Self::wake) (or spuriously: callers recheck).
+    pub(crate) fn wait(&self) {
+        #[cfg(any(feature = "std", loom))]
+        park();
+        #[cfg(all(not(feature = "std"), not(loom)))]
+        core::hint::spin_loop();
+    }
+
+    /// Wakes the registered collector, if any; never blocks.
+    #[cold]
+    pub(crate) fn wake(&self) {
+        #[cfg(any(feature = "std", loom))]
+        {
+            let slot = match self.collector.try_read() {
+                Ok(slot) => slot,
+                Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+                // Only a collector writing its handle holds the lock, and then it has
+                // not started waiting or has finished (see the type's doc).
+                Err(TryLockError::WouldBlock) => return,
+            };
+            if let Some(collector) = &*slot {
+                collector.unpark();
+            }
+        }
+    }
+}
+
+#[cfg(any(feature = "std", loom))]
+use std::sync::TryLockError;
+#[cfg(all(feature = "std", not(loom)))]
+use std::thread::{Thread, current as current_thread, park};
+
+#[cfg(loom)]
+use loom::thread::{Thread, current as current_thread, park};
 
 /// Waits a little in a spin loop: a CPU hint at first, then (with `std`) a yield so a
 /// preempted thread we wait for can run.

@@ -1,5 +1,7 @@
 //! Writers observe while a reader encodes the histogram thousands of times; every
-//! exposition must be self-consistent (the invariant in `core/src/histogram.rs`).
+//! exposition must be self-consistent and contain the one before it (the invariant in
+//! `core/src/histogram.rs`). The writers keep observing until the reader is done, so
+//! every scrape races them.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
@@ -13,8 +15,7 @@ static LATENCY: Metric<Histogram<3>> = Metric::new(
     Histogram::with_buckets(&BOUNDS),
 );
 
-const WRITERS: usize = 4;
-const OBSERVATIONS: u64 = 200_000;
+const WRITERS: u64 = 3;
 const ENCODES: usize = 5_000;
 
 /// The value of `name` (a full sample name with labels) in a text 0.0.4 exposition.
@@ -26,60 +27,93 @@ fn sample(text: &str, name: &str) -> f64 {
     line[name.len()..].trim().parse().expect(line)
 }
 
+/// Sets its flag when dropped: stops the writers also when an assertion fails (a panic
+/// unwinding out of the reader would otherwise wait forever for them).
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writer `w`'s `i`-th value: an integer 1..=4, so every partial sum is exact.
+fn value(w: u64, i: u64) -> u64 {
+    (i + w) % 4 + 1
+}
+
 #[test]
 fn every_scrape_is_consistent() {
     let registry = Registry::new();
     registry.register(&LATENCY).unwrap();
     let done = AtomicBool::new(false);
 
-    thread::scope(|scope| {
+    let observed: Vec<u64> = thread::scope(|scope| {
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
+                let done = &done;
                 scope.spawn(move || {
-                    // Every value is an integer 1..=4, so every partial sum is exact.
-                    for i in 0..OBSERVATIONS {
-                        LATENCY.observe(((i + w as u64) % 4 + 1) as f64);
+                    let mut i = 0;
+                    // At least one observation each, so the totals below are not trivial.
+                    while i == 0 || !done.load(Ordering::Relaxed) {
+                        LATENCY.observe(value(w, i) as f64);
+                        i += 1;
                     }
+                    i
                 })
             })
             .collect();
 
-        let reader = scope.spawn(|| {
-            let mut text = String::with_capacity(4096);
-            let mut encodes = 0;
-            while encodes < ENCODES || !done.load(Ordering::Relaxed) {
-                text.clear();
-                registry.encode(&mut text, Format::Text).unwrap();
-                let le = |bound: &str| {
-                    sample(&text, &format!("stress_seconds_bucket{{le=\"{bound}\"}}"))
-                };
-                let (b1, b2, b3, inf) = (le("1"), le("2"), le("3"), le("+Inf"));
-                let count = sample(&text, "stress_seconds_count");
-                let sum = sample(&text, "stress_seconds_sum");
-                assert!(b1 <= b2 && b2 <= b3 && b3 <= inf, "not cumulative:\n{text}");
-                assert_eq!(inf, count, "+Inf bucket != _count:\n{text}");
-                // Bucket k (le=k) holds exactly the observations equal to k, and the
-                // rest are 4s: the sum is determined by the buckets.
-                let expected_sum = b1 + 2.0 * (b2 - b1) + 3.0 * (b3 - b2) + 4.0 * (inf - b3);
-                assert_eq!(
-                    sum, expected_sum,
-                    "_sum does not belong to the buckets:\n{text}"
-                );
-                encodes += 1;
-            }
-            encodes
-        });
-
-        for writer in writers {
-            writer.join().unwrap();
+        let stop = StopOnDrop(&done);
+        let mut text = String::with_capacity(4096);
+        let mut previous = [0.0; 4];
+        for _ in 0..ENCODES {
+            text.clear();
+            registry.encode(&mut text, Format::Text).unwrap();
+            let le =
+                |bound: &str| sample(&text, &format!("stress_seconds_bucket{{le=\"{bound}\"}}"));
+            let (b1, b2, b3, inf) = (le("1"), le("2"), le("3"), le("+Inf"));
+            let count = sample(&text, "stress_seconds_count");
+            let sum = sample(&text, "stress_seconds_sum");
+            assert!(b1 <= b2 && b2 <= b3 && b3 <= inf, "not cumulative:\n{text}");
+            assert_eq!(inf, count, "+Inf bucket != _count:\n{text}");
+            // Bucket k (le=k) holds exactly the observations equal to k, and the rest
+            // are 4s: the sum is determined by the buckets.
+            let expected_sum = b1 + 2.0 * (b2 - b1) + 3.0 * (b3 - b2) + 4.0 * (inf - b3);
+            assert_eq!(
+                sum, expected_sum,
+                "_sum does not belong to the buckets:\n{text}"
+            );
+            // Later scrapes contain earlier ones.
+            let now = [b1, b2, b3, inf];
+            assert!(
+                previous
+                    .iter()
+                    .zip(&now)
+                    .all(|(before, after)| before <= after),
+                "went back from {previous:?}:\n{text}"
+            );
+            previous = now;
         }
-        done.store(true, Ordering::Relaxed);
-        assert!(reader.join().unwrap() >= ENCODES);
+        drop(stop);
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
     });
 
+    // The last snapshot holds exactly what the writers observed.
+    let mut per_value = [0u64; 5];
+    for (w, n) in (0..WRITERS).zip(&observed) {
+        for i in 0..*n {
+            per_value[value(w, i) as usize] += 1;
+        }
+    }
     let last = LATENCY.snapshot();
-    let total = WRITERS as u64 * OBSERVATIONS;
+    let total: u64 = observed.iter().sum();
     assert_eq!(last.count(), total);
-    assert_eq!(*last.cumulative(), [total / 4, total / 2, total / 4 * 3]);
-    assert_eq!(last.sum(), 2.5 * total as f64);
+    let [_, ones, twos, threes, fours] = per_value;
+    assert_eq!(
+        *last.cumulative(),
+        [ones, ones + twos, ones + twos + threes]
+    );
+    let sum = ones + 2 * twos + 3 * threes + 4 * fours;
+    assert_eq!(last.sum(), sum as f64);
 }

@@ -25,7 +25,7 @@ use support::{
 };
 use torchlight::{
     Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Instrument, Labelled, ManualClock,
-    Metric, caused_by, label_set, label_value,
+    Metric, Summary, caused_by, label_set, label_value,
 };
 
 const ONE_SECOND: Duration = Duration::from_secs(1);
@@ -70,6 +70,23 @@ async fn raiser(clock: &ManualClock, error: Box<ValueError>) -> Result<u32, Box<
 }
 
 // ---------------------------------------------------------------- TestTime (cases 2–6)
+
+/// The Python library's README times requests into a `Summary`
+/// (`REQ_TIME = Summary(...)`, `@time(REQ_TIME)`): the count and sum are the calls and
+/// their seconds.
+fn time_into_a_summary<E: Executor>(executor: &E) {
+    let clock = ManualClock::new();
+    let req_time = Metric::new("req_time_seconds", "time spent in requests", Summary::new());
+    assert_eq!(
+        executor.block_on(coro(&clock).time_with(&req_time, &clock)),
+        42
+    );
+    let out =
+        executor.block_on(raiser(&clock, Box::new(ValueError("foo"))).time_with(&req_time, &clock));
+    assert!(out.is_err());
+    let snapshot = req_time.snapshot();
+    assert_eq!((snapshot.count(), snapshot.sum()), (2, 2.0));
+}
 
 /// Case 2 (`test_decorator_sync`): a future that is ready at its first poll is timed.
 fn time_ready_future<E: Executor>(executor: &E) {
@@ -294,6 +311,7 @@ macro_rules! on_every_executor {
 }
 
 on_every_executor!(
+    time_into_a_summary,
     time_ready_future,
     time_starts_at_first_poll,
     time_error_passes_through,
@@ -311,6 +329,20 @@ on_every_executor!(
 );
 
 // ------------------------------------------------------------ beyond the Python suite
+
+/// `fut.time(&SUMMARY)` on a `static`, with the standard clock.
+#[test]
+fn time_a_future_into_a_static_summary() {
+    static REQ_TIME: Metric<Summary> =
+        Metric::new("req_time_seconds", "time spent in requests", Summary::new());
+    assert_eq!(HandRolled.block_on(async { 7 }.time(&REQ_TIME)), 7);
+    let snapshot = REQ_TIME.snapshot();
+    assert_eq!(snapshot.count(), 1);
+    assert!(
+        snapshot.sum() >= 0.0 && snapshot.sum() < 60.0,
+        "{snapshot:?}"
+    );
+}
 
 #[test]
 fn cancellation_observes_and_decrements_once_and_counts_only_when_asked() {
@@ -482,7 +514,9 @@ fn ten_thousand_concurrent_tracked_futures_end_at_exactly_zero() {
             .map(|i| {
                 tokio::spawn(
                     async move {
+                        // ORDERING: SeqCst, the start line (see above).
                         STARTED.fetch_add(1, Ordering::SeqCst);
+                        // ORDERING: SeqCst, the start line (see above).
                         while !RELEASE.load(Ordering::SeqCst) {
                             tokio::task::yield_now().await;
                         }
@@ -498,10 +532,12 @@ fn ten_thousand_concurrent_tracked_futures_end_at_exactly_zero() {
                 )
             })
             .collect();
+        // ORDERING: SeqCst, the start line (see above).
         while STARTED.load(Ordering::SeqCst) < TASKS {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         assert_eq!(IN_FLIGHT.get(), TASKS as i64, "all in flight at once");
+        // ORDERING: SeqCst, the start line (see above).
         RELEASE.store(true, Ordering::SeqCst);
         for task in tasks {
             task.await.unwrap().ok();

@@ -1,15 +1,19 @@
-//! Model check of the histogram's hot/cold protocol (`core/src/histogram.rs`) with loom.
+//! Model check of the histogram's split-shard protocol (`core/src/histogram.rs`) with
+//! loom.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p torchlight --test loom --release`
 //! (`cargo xtask ci` does). Every interleaving of concurrent observers and collectors,
 //! up to the preemption bound, must produce only consistent snapshots: cumulative,
-//! monotone buckets, the `+Inf` bucket (`count`) at least the last finite bucket, and a
-//! sum that is the sum of exactly the observations the buckets count.
+//! monotone buckets, the `+Inf` bucket (`count`) at least the last finite bucket, a
+//! sum that is the sum of exactly the observations the buckets count, and later
+//! snapshots that contain earlier ones. Under loom a collector parks after one failed
+//! read, so the parking and waking path is explored too; a lost wake-up is a loom
+//! deadlock.
 #![cfg(loom)]
 
 use loom::sync::Arc;
 use loom::thread;
-use torchlight::{Buckets, Histogram, Snapshot};
+use torchlight::{Buckets, Counter, Format, Histogram, Metric, Registry, Snapshot, Summary};
 
 static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
 
@@ -17,7 +21,8 @@ static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
 /// of two apart, so the sum says exactly which of them a snapshot contains.
 const VALUES: [f64; 3] = [0.5, 1.5, 4.0];
 
-fn check(snapshot: &Snapshot<2>, observed_by: &[usize]) {
+/// Checks `snapshot` and returns which of [`VALUES`] it contains.
+fn check(snapshot: &Snapshot<2>, observed_by: &[usize]) -> [bool; 3] {
     let [le1, le2] = *snapshot.cumulative();
     assert!(le1 <= le2 && le2 <= snapshot.count(), "{snapshot:?}");
     // Which observations does the sum say are in the snapshot?
@@ -52,6 +57,7 @@ fn check(snapshot: &Snapshot<2>, observed_by: &[usize]) {
         u64::from(included(0)) + u64::from(included(1)),
         "{snapshot:?}"
     );
+    members
 }
 
 fn model(f: impl Fn() + Sync + Send + 'static) {
@@ -73,12 +79,12 @@ fn snapshot_during_two_observations() {
                 thread::spawn(move || histogram.observe(VALUES[i]))
             })
             .collect();
-        check(&histogram.snapshot(), &[0, 2]);
+        let _ = check(&histogram.snapshot(), &[0, 2]);
         for observer in observers {
             observer.join().unwrap();
         }
         let last = histogram.snapshot();
-        check(&last, &[0, 2]);
+        let _ = check(&last, &[0, 2]);
         assert_eq!(last.count(), 2);
     });
 }
@@ -96,9 +102,11 @@ fn two_collectors_and_an_observer() {
         };
         let collector = {
             let histogram = histogram.clone();
-            thread::spawn(move || check(&histogram.snapshot(), &[1, 2]))
+            thread::spawn(move || {
+                let _ = check(&histogram.snapshot(), &[1, 2]);
+            })
         };
-        check(&histogram.snapshot(), &[1, 2]);
+        let _ = check(&histogram.snapshot(), &[1, 2]);
         observer.join().unwrap();
         collector.join().unwrap();
         let last = histogram.snapshot();
@@ -107,4 +115,93 @@ fn two_collectors_and_an_observer() {
             (2, 5.5, [0, 1])
         );
     });
+}
+
+#[test]
+fn later_snapshots_contain_earlier_ones() {
+    model(|| {
+        let histogram = Arc::new(Histogram::with_buckets(&BOUNDS));
+        let observer = {
+            let histogram = histogram.clone();
+            thread::spawn(move || {
+                histogram.observe(VALUES[0]);
+                histogram.observe(VALUES[2]);
+            })
+        };
+        let first = check(&histogram.snapshot(), &[0, 2]);
+        let second = check(&histogram.snapshot(), &[0, 2]);
+        for (before, after) in first.iter().zip(&second) {
+            assert!(!before || *after, "{first:?} then {second:?}");
+        }
+        observer.join().unwrap();
+        // Everything completed before a snapshot starts is in it.
+        assert_eq!(check(&histogram.snapshot(), &[0, 2]), [true, false, true]);
+    });
+}
+
+#[test]
+fn a_summary_is_never_torn() {
+    model(|| {
+        let summary = Arc::new(Summary::new());
+        let observer = {
+            let summary = summary.clone();
+            thread::spawn(move || {
+                summary.observe(1.0);
+                summary.observe(2.0);
+            })
+        };
+        let snapshot = summary.snapshot();
+        // 1.0 and 2.0 make each count's sum unique.
+        let expected = [0.0, 1.0, 3.0][snapshot.count() as usize];
+        assert_eq!(snapshot.sum(), expected, "{snapshot:?}");
+        observer.join().unwrap();
+        let last = summary.snapshot();
+        assert_eq!((last.count(), last.sum()), (2, 3.0));
+    });
+}
+
+/// A registration racing a scrape: the scrape must see a prefix of the registration
+/// order, every node it reaches fully written. Loom's cell reports the entry's write
+/// racing its read if a link is published without `Release` or followed without
+/// `Acquire`.
+#[test]
+fn registration_racing_a_scrape() {
+    // How many explored executions scraped while registration was under way: the race
+    // this model is about (a plain `std` atomic, outside the model).
+    static RACED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        // Leaked: registration takes `&'static` metrics, as it does for `static`s.
+        let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+        let first: &'static Metric<Counter> =
+            Box::leak(Box::new(Metric::new("first", "First.", Counter::new())));
+        let second: &'static Metric<Counter> =
+            Box::leak(Box::new(Metric::new("second", "Second.", Counter::new())));
+        let scraper = thread::spawn(move || {
+            let mut text = String::new();
+            registry.encode(&mut text, Format::Text).unwrap();
+            text
+        });
+        registry.register(first).unwrap();
+        registry.register(second).unwrap();
+        const FIRST: &str =
+            "# HELP first_total First.\n# TYPE first_total counter\nfirst_total 0\n";
+        const SECOND: &str =
+            "# HELP second_total Second.\n# TYPE second_total counter\nsecond_total 0\n";
+        let prefixes = [String::new(), FIRST.to_owned(), format!("{FIRST}{SECOND}")];
+        let text = scraper.join().unwrap();
+        assert!(
+            prefixes.contains(&text),
+            "not a prefix of the registrations:\n{text}"
+        );
+        if !text.is_empty() {
+            RACED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        }
+        let mut text = String::new();
+        registry.encode(&mut text, Format::Text).unwrap();
+        assert_eq!(text, prefixes[2]);
+    });
+    assert!(
+        RACED.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no execution raced"
+    );
 }

@@ -6,6 +6,7 @@
 //!
 //! Debian's Prometheus has Consul SD compiled out (`exposition-and-integration.md`
 //! §2.1), which is why the double also serves `http_sd_configs` from what it holds.
+#![forbid(unsafe_code)]
 
 use std::net::SocketAddr;
 use std::time::Duration;

@@ -33,6 +33,7 @@
 //! Every process and thread these tests start is stopped on drop, also on failure:
 //! Prometheus (declared last, so dropped first) by its PID, the proxies by closing
 //! their connections and joining their threads, the servers by their handles.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;

@@ -3,6 +3,7 @@
 //! `prometheus_client`'s lenient parser for text 0.0.4, `prometheus_client`'s strict
 //! parser for OpenMetrics 1.0. The registry holds hostile label values and help text
 //! (quotes, backslashes, newlines, non-ASCII) and extreme floats.
+#![forbid(unsafe_code)]
 
 use std::sync::OnceLock;
 

@@ -3,6 +3,7 @@
 //!
 //! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
 //! `tokio::name`, `smol::name` and `async_std::name` tests from it.
+#![forbid(unsafe_code)]
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};

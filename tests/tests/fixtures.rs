@@ -1,6 +1,7 @@
 //! Golden bytes of the fixture expositions (`torchlight_tests::fixtures`), which the
 //! reference-parser checks also read. `prometheus_client` 0.26's strict OpenMetrics
 //! parser and its text parser accepted exactly these bytes when they were recorded.
+#![forbid(unsafe_code)]
 
 use torchlight::Format;
 use torchlight_tests::fixtures::exposition;

@@ -6,6 +6,7 @@
 //! series encode in about 15–25 ms in a release build (2.2 MB of text, 0.45 MB
 //! gzipped) and several times that in a debug build; the collector also sleeps
 //! [`EXTRA`] so that the check does not depend on how fast this machine is.
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -2,6 +2,7 @@
 //! torchlight-metrics'; the core and recorder crates' own READMEs too),
 //! so they are compiled and run: these tests fail when a README block and its doctest
 //! drift apart.
+#![forbid(unsafe_code)]
 
 use std::path::Path;
 

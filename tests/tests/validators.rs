@@ -1,6 +1,7 @@
 //! The validator harness can fail: known-bad bodies are rejected with the validator's
 //! reason, known-good ones pass with exact values. Without these, a harness that
 //! accepted everything would make every exposition test vacuous.
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 

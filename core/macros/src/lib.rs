@@ -57,6 +57,7 @@
 //!
 //! The generated code names the crate `::torchlight`; a renamed dependency is not
 //! supported.
+#![forbid(unsafe_code)]
 
 use proc_macro::TokenStream;
 use proc_macro2::{Ident, Span, TokenStream as TokenStream2};

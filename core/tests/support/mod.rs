@@ -34,18 +34,22 @@ impl Observe for FakeObserver {
 }
 
 /// Python's `fake_counter`.
+///
+/// The fakes' atomics are `Relaxed`: a test reads them after the future finished on
+/// the executor, whose completion (a join, a channel, `block_on` returning) orders the
+/// updates before the read.
 #[derive(Debug, Default)]
 pub struct FakeCounter(AtomicU64);
 
 impl FakeCounter {
     pub fn get(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.0.load(Ordering::Relaxed)
     }
 }
 
 impl Inc for FakeCounter {
     fn inc(&self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.0.fetch_add(1, Ordering::Relaxed);
     }
 }
 
@@ -58,25 +62,25 @@ pub struct FakeGauge {
 
 impl FakeGauge {
     pub fn get(&self) -> i64 {
-        self.value.load(Ordering::SeqCst)
+        self.value.load(Ordering::Relaxed)
     }
 
     pub fn calls(&self) -> u64 {
-        self.calls.load(Ordering::SeqCst)
+        self.calls.load(Ordering::Relaxed)
     }
 }
 
 impl Inc for FakeGauge {
     fn inc(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.value.fetch_add(1, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.value.fetch_add(1, Ordering::Relaxed);
     }
 }
 
 impl IncDec for FakeGauge {
     fn dec(&self) {
-        self.calls.fetch_add(1, Ordering::SeqCst);
-        self.value.fetch_sub(1, Ordering::SeqCst);
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.value.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
