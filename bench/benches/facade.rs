@@ -14,6 +14,8 @@
 //! - `scrape_1000`, `scrape_10000`: rendering a recorder holding one counter family of
 //!   1 000 or 10 000 series (the shape of case 6) plus the workload's other metrics.
 
+#![forbid(unsafe_code)]
+
 use divan::{Bencher, black_box};
 use metrics::Recorder;
 use torchlight_bench::facade::{Exporter, Facade, Torchlight, record};

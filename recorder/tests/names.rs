@@ -1,6 +1,8 @@
 //! Sanitised names are always accepted by torchlight (property-tested against the
 //! registry's and `Family`'s own checks), and keep one character per character.
 
+#![forbid(unsafe_code)]
+
 use std::sync::Arc;
 
 use proptest::prelude::*;

@@ -1,6 +1,8 @@
 //! The recorder's behaviour through the `metrics` macros, checked against exact
 //! exposition bytes.
 
+#![forbid(unsafe_code)]
+
 use std::sync::{Arc, Mutex};
 
 use metrics::{Unit, with_local_recorder};

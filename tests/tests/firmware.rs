@@ -3,6 +3,8 @@
 //! the reference parsers accept, with the values the harness sets: so a wrong golden
 //! byte cannot hide a wrong encoder.
 
+#![forbid(unsafe_code)]
+
 use std::path::Path;
 
 use torchlight_tests::{Family, openmetrics_parse, promtool_check, text_parse};

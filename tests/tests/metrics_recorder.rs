@@ -15,6 +15,8 @@
 //!
 //! One `#[test]`: the facade takes one global recorder per process.
 
+#![forbid(unsafe_code)]
+
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;

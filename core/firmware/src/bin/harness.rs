@@ -7,6 +7,7 @@
 //! The SysTick interrupt runs from the first line of `main` to the end: it counts
 //! [`TICKS`] (the time of the future checks) and observes into [`IRQ_LATENCY`], so every
 //! check runs while an interrupt handler preempts it and updates metrics.
+#![forbid(unsafe_code)]
 #![no_std]
 #![no_main]
 

@@ -1,6 +1,7 @@
 //! The smallest useful firmware, measured by `cargo xtask firmware sizes`: one counter,
 //! one histogram, the text encoder into a fixed buffer. It prints the stack the encode
 //! took and exits.
+#![forbid(unsafe_code)]
 #![no_std]
 #![no_main]
 

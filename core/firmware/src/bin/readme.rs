@@ -2,6 +2,7 @@
 //! (`tests/tests/readme.rs` keeps the two identical); `cargo xtask firmware` builds and
 //! runs it on both boards. Semihosting stands in for the UART.
 
+#![forbid(unsafe_code)]
 #![no_std]
 #![no_main]
 
