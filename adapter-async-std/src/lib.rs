@@ -1,10 +1,10 @@
 //! Prometheus `/metrics` for [torchlight] on async-std: an HTTP server, a threaded mode
 //! for programs without a runtime, and an embeddable hyper service.
 //!
-//! async-std is discontinued upstream (its README recommends smol) but shares smol's
-//! reactor (`async-io`), so this crate is thin: it runs `torchlight-smol`'s server with
-//! async-std's executor (spawn, blocking pool, `block_on`). The API is the same as
-//! `torchlight-smol`'s and `torchlight-tokio`'s.
+//! async-std is discontinued upstream (its README recommends smol). This crate is
+//! thin: it runs `torchlight-server`'s server on [`AsyncStd`] (async-std's sockets,
+//! executor and blocking pool; `async-io`'s timer, which async-std shares with smol).
+//! The API is the same as `torchlight-smol`'s and `torchlight-tokio`'s.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -69,13 +69,12 @@
 
 mod runtime;
 mod server;
-mod service;
-mod thread;
 
 pub use runtime::AsyncStd;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-pub use thread::start_http_server_in_thread;
-pub use torchlight_smol::{
-    ConsulTransport, Limits, Options, RuntimeClock, StartError, THREAD_NAME, ThreadedMetricsServer,
+pub use server::{
+    ConsulTransport, MetricsServer, MetricsService, start_http_server, start_http_server_in_thread,
 };
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
+/// The clock `async-io`'s timers (and so async-std's) run on: `torchlight-smol`'s, as
+/// the two runtimes share that reactor.
+pub use torchlight_smol::RuntimeClock;

@@ -1,15 +1,44 @@
-//! async-std's executor as a [`Runtime`] for the shared `async-io` server.
+//! async-std as the shared server's [`Runtime`]: [`AsyncStd`].
 
 use std::future::Future;
+use std::io;
+use std::net::TcpListener as StdTcpListener;
 
-use torchlight_smol::runtime::Runtime;
+use async_std::net::{TcpListener, TcpStream};
+use smol_hyper::rt::{FuturesIo, SmolTimer};
+use torchlight_server::Runtime;
 
-/// async-std's global executor and its blocking pool.
-#[derive(Clone, Copy, Debug)]
+/// async-std: its sockets (through smol-hyper's `FuturesIo`), `async-io`'s timer
+/// (`SmolTimer`; async-std's own timers are `async-io`'s), `async_std::task::spawn`,
+/// `spawn_blocking` and `block_on`.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct AsyncStd;
 
 impl Runtime for AsyncStd {
+    type Listener = TcpListener;
+    type Stream = FuturesIo<TcpStream>;
+    type Timer = SmolTimer;
     type Task = async_std::task::JoinHandle<()>;
+
+    fn listen(listener: StdTcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener::from(listener))
+    }
+
+    async fn accept(listener: &TcpListener) -> io::Result<Self::Stream> {
+        let (stream, _peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
+    }
+
+    async fn connect(authority: &str) -> io::Result<Self::Stream> {
+        let stream = TcpStream::connect(authority).await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
+    }
+
+    fn timer() -> SmolTimer {
+        SmolTimer::new()
+    }
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) -> Self::Task {
         async_std::task::spawn(future)
@@ -26,7 +55,7 @@ impl Runtime for AsyncStd {
         async_std::task::spawn_blocking(work)
     }
 
-    fn block_on<T>(future: impl Future<Output = T>) -> T {
-        async_std::task::block_on(future)
+    fn block_on<T>(future: impl Future<Output = T>) -> io::Result<T> {
+        Ok(async_std::task::block_on(future))
     }
 }

@@ -3,9 +3,8 @@
 //!
 //! The protocol (routing, content negotiation, gzip) is the core's
 //! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
-//! hyper 1 over `async-io` (through `smol-hyper`). `torchlight-tokio` and
-//! `torchlight-async-std` offer the same API; `torchlight-async-std` reuses this
-//! crate's server through [`runtime::Runtime`].
+//! hyper 1 over `async-io` (through `smol-hyper`): the server is `torchlight-server`'s,
+//! run on [`Smol`]. `torchlight-tokio` and `torchlight-async-std` offer the same API.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -78,20 +77,12 @@
 #![forbid(unsafe_code)]
 
 mod clock;
-#[doc(hidden)]
-pub mod runtime;
+mod runtime;
 mod server;
-mod service;
-mod thread;
-mod transport;
 
 pub use clock::RuntimeClock;
-#[doc(hidden)]
-pub use server::start;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-#[doc(hidden)]
-pub use thread::start_in_thread;
-pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::{Limits, Options, StartError};
-pub use transport::ConsulTransport;
+pub use runtime::Smol;
+pub use server::{
+    ConsulTransport, MetricsServer, MetricsService, start_http_server, start_http_server_in_thread,
+};
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

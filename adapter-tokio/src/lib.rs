@@ -107,14 +107,12 @@
 #[cfg(feature = "axum")]
 pub mod axum;
 mod clock;
+mod runtime;
 mod server;
-mod service;
-mod thread;
-mod transport;
 
 pub use clock::RuntimeClock;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::{Limits, Options, StartError};
-pub use transport::ConsulTransport;
+pub use runtime::Tokio;
+pub use server::{
+    ConsulTransport, MetricsServer, MetricsService, start_http_server, start_http_server_in_thread,
+};
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

@@ -73,6 +73,8 @@ pub const ALLOW: &str = "GET, HEAD";
 
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const TEXT_HTML: &str = "text/html; charset=utf-8";
+/// The body of every 500: short, and the same whatever failed.
+const INTERNAL_SERVER_ERROR: &str = "500: Internal Server Error";
 /// Both negotiated headers change the body of `/metrics`, so caches must key on them.
 const VARY: &str = "Accept, Accept-Encoding";
 
@@ -249,7 +251,7 @@ impl Route {
                     headers.push(("vary", VARY));
                     Response::new(200, headers, body)
                 }
-                None => Response::plain(500, "500: Internal Server Error"),
+                None => Response::plain(500, INTERNAL_SERVER_ERROR),
             },
             Target::Page => Response::new(
                 200,
@@ -301,6 +303,27 @@ impl Response {
             std::vec![("content-type", TEXT_PLAIN)],
             body.as_bytes().to_vec(),
         )
+    }
+
+    /// The answer to `route` when building its response failed outside the protocol
+    /// (a collector panicked instead of returning an error): the same 500, with the
+    /// same short body, that a failing collector gives.
+    ///
+    /// ```
+    /// use torchlight::exposure::{Request, Response};
+    ///
+    /// let response = Response::internal_server_error(Request::new("GET", "/metrics").route());
+    /// assert_eq!((response.status(), response.body()), (500, &b"500: Internal Server Error"[..]));
+    /// let head = Response::internal_server_error(Request::new("HEAD", "/metrics").route());
+    /// assert_eq!((head.body(), head.content_length()), (&b""[..], 26));
+    /// ```
+    #[must_use]
+    pub fn internal_server_error(route: Route) -> Self {
+        let mut response = Self::plain(500, INTERNAL_SERVER_ERROR);
+        if route.head {
+            response.body = Vec::new();
+        }
+        response
     }
 
     /// The status code.
