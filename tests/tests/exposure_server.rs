@@ -682,6 +682,199 @@ fn request_bodies_are_ignored<A: Adapter>() {
     server.close();
 }
 
+// --- Slow clients, failing collectors, coalescing (in both modes) --------------------
+
+/// Runs `test` against a server started from `config()`, once with `start_http_server`
+/// and once with `start_http_server_in_thread`.
+fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut dyn Server)) {
+    let mut server = start::<A>(config());
+    test(&mut *server);
+    server.close();
+    let mut threaded = A::start_in_thread(config())
+        .unwrap_or_else(|error| panic!("{} (threaded): {error}", A::NAME));
+    test(&mut *threaded);
+    threaded.close();
+}
+
+/// A scrape of `address` on a fresh connection, with how long the answer took.
+fn timed_scrape(address: SocketAddr) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = raw_get(address, "/metrics", "");
+    (reply, started.elapsed())
+}
+
+/// Ten times `max_connections` connections that never finish their request head (the
+/// issue's flood, scaled down) do not keep a scrape on a fresh connection from being
+/// answered within a second, although their header timeout is far longer; the
+/// connections evicted to make room are closed by the server.
+fn slow_clients_cannot_starve_a_scrape<A: Adapter>() {
+    const SLOTS: usize = 8;
+    let config = || {
+        let mut config = Config::loopback(registry_with("starved", 3));
+        config.limits.max_connections = SLOTS;
+        config.limits.header_read_timeout = Duration::from_secs(10);
+        config
+    };
+    in_both_modes::<A>(config, |server| {
+        let address = server.local_addr();
+        let mut flood: Vec<TcpStream> = (0..10 * SLOTS)
+            .map(|_| {
+                let mut stream = connect(address);
+                stream
+                    .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+                    .expect("write half a head");
+                stream
+            })
+            .collect();
+        let (reply, took) = timed_scrape(address);
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.text().contains("starved_total 3\n"),
+            "{}",
+            reply.text()
+        );
+        assert!(
+            took < Duration::from_secs(1),
+            "{}: a scrape behind {} unfinished heads took {took:?}",
+            A::NAME,
+            flood.len()
+        );
+        // The oldest unfinished connections made room: the server closed them.
+        for stream in &mut flood[..SLOTS] {
+            assert!(read_to_close(stream).is_empty());
+        }
+    });
+}
+
+/// A collector that fails, panics, or counts its calls (holding the first one until
+/// released), for the error and coalescing tests.
+struct Probe {
+    behaviour: Behaviour,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+enum Behaviour {
+    Fail,
+    Panic,
+    /// The first call waits for a message (or the sender's drop) on the channel.
+    HoldFirst(std::sync::Mutex<std::sync::mpsc::Receiver<()>>),
+}
+
+impl torchlight::Collect for Probe {
+    fn metric_type(&self) -> torchlight::MetricType {
+        torchlight::MetricType::Gauge
+    }
+
+    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
+        // Relaxed: a call count read after the scrapes' answers, which the HTTP
+        // exchange orders.
+        let call = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.behaviour {
+            Behaviour::Fail => Err(std::fmt::Error),
+            Behaviour::Panic => panic!("a collector that panics"),
+            Behaviour::HoldFirst(gate) => {
+                if call == 0 {
+                    let gate = gate
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let _ = gate.recv();
+                }
+                encoder.gauge(&(), 1.0)
+            }
+        }
+    }
+}
+
+fn registry_with_probe(behaviour: Behaviour) -> (&'static Registry, &'static Probe) {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let metric: &'static Metric<Probe> = Box::leak(Box::new(Metric::new(
+        "probe",
+        "A test collector.",
+        Probe {
+            behaviour,
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        },
+    )));
+    registry.register(metric).expect("a valid collector");
+    (registry, metric.inner())
+}
+
+/// A collector that returns an error gives 500 with the short body, on every adapter.
+fn failing_collector_gives_500<A: Adapter>() {
+    let (registry, _) = registry_with_probe(Behaviour::Fail);
+    in_both_modes::<A>(
+        || Config::loopback(registry),
+        |server| {
+            let reply = raw_get(server.local_addr(), "/metrics", "");
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.text(), "500: Internal Server Error");
+        },
+    );
+}
+
+/// A collector that panics gives the same 500, and neither kills the server nor leaks
+/// the connection's slot: with one slot, scrape after scrape is answered.
+fn panicking_collector_neither_kills_nor_leaks<A: Adapter>() {
+    let (registry, probe) = registry_with_probe(Behaviour::Panic);
+    let config = || {
+        let mut config = Config::loopback(registry);
+        config.limits.max_connections = 1;
+        config
+    };
+    in_both_modes::<A>(config, |server| {
+        for _ in 0..3 {
+            let reply = raw_get(server.local_addr(), "/metrics", "");
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.text(), "500: Internal Server Error");
+        }
+        assert_eq!(raw_get(server.local_addr(), "/", "").status, 200);
+    });
+    assert_eq!(
+        probe.calls.load(std::sync::atomic::Ordering::Relaxed),
+        6,
+        "every scrape reached the collector"
+    );
+}
+
+/// Scrapes that arrive while an encoding of their format is in flight share it: the
+/// first encoding is held until every request has been sent, and the collector then
+/// runs fewer times than there were scrapes (once, unless the server had not read
+/// some requests yet), while every scrape gets the full exposition.
+fn concurrent_scrapes_share_one_encoding<A: Adapter>() {
+    const SCRAPES: usize = 16;
+    let (release, gate) = std::sync::mpsc::channel();
+    let (registry, probe) = registry_with_probe(Behaviour::HoldFirst(std::sync::Mutex::new(gate)));
+    let mut server = start::<A>(Config::loopback(registry));
+    let address = server.local_addr();
+    let mut scrapes: Vec<TcpStream> = (0..SCRAPES)
+        .map(|_| {
+            let mut stream = connect(address);
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+                .expect("write");
+            stream
+        })
+        .collect();
+    release.send(()).expect("the first encoding waits");
+    for stream in &mut scrapes {
+        let reply = parse(&read_to_close(stream));
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.text(),
+            "# HELP probe A test collector.\n# TYPE probe gauge\nprobe 1\n"
+        );
+    }
+    let calls = probe.calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        (1..SCRAPES).contains(&calls),
+        "{}: {SCRAPES} concurrent scrapes encoded {calls} times",
+        A::NAME
+    );
+    server.close();
+}
+
 // --- tokio only: the axum handler ---------------------------------------------------
 
 #[test]
@@ -754,4 +947,8 @@ suite!(
     oversize_headers_get_431_or_close,
     malformed_requests_get_400_or_close,
     request_bodies_are_ignored,
+    slow_clients_cannot_starve_a_scrape,
+    failing_collector_gives_500,
+    panicking_collector_neither_kills_nor_leaks,
+    concurrent_scrapes_share_one_encoding,
 );
