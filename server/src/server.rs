@@ -263,7 +263,7 @@ async fn serve<R: Runtime>(
     limits: Limits,
     stop: Stop,
 ) {
-    let slots = Slots::new(limits.max_connections);
+    let slots = Slots::new(limits.max_connections());
     let (in_flight, drained) = async_channel::bounded::<()>(1);
     let (abort, aborted) = async_channel::bounded::<()>(1);
     let shared = Arc::new(Shared {
@@ -307,7 +307,7 @@ async fn serve<R: Runtime>(
     // Releases the port before waiting for connections.
     drop(listener);
     drop(shared);
-    drain::<R>(drained, abort, limits.shutdown_grace).await;
+    drain::<R>(drained, abort, limits.shutdown_grace()).await;
 }
 
 /// Waits for every connection to end, for `grace` and then after aborting the rest.
@@ -339,8 +339,8 @@ async fn connection<R: Runtime>(
     let mut builder = http1::Builder::new();
     builder
         .timer(R::timer())
-        .header_read_timeout(shared.limits.header_read_timeout)
-        .max_header_size(shared.limits.max_header_bytes)
+        .header_read_timeout(shared.limits.header_read_timeout())
+        .max_header_size(shared.limits.max_header_bytes())
         .keep_alive(true);
     let service = Connection::<R> {
         slot: Arc::new(slot),

@@ -6,6 +6,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::PoisonError;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -69,10 +70,9 @@ fn refuses_connections(address: SocketAddr) -> bool {
 }
 
 fn short_limits() -> Limits {
-    let mut limits = Limits::DEFAULT;
-    limits.header_read_timeout = Duration::from_secs(1);
-    limits.shutdown_grace = Duration::from_secs(1);
-    limits
+    Limits::DEFAULT
+        .with_header_read_timeout(Duration::from_secs(1))
+        .with_shutdown_grace(Duration::from_secs(1))
 }
 
 // --- Python TestWeb 17–22 -------------------------------------------------------
@@ -347,8 +347,8 @@ fn explicit_port_and_advertised_address<A: Adapter>() {
 
 fn extreme_limits_are_accepted<A: Adapter>() {
     let mut config = Config::loopback(registry_with("extreme", 0));
-    config.limits.max_connections = usize::MAX;
-    config.limits.max_header_bytes = usize::MAX;
+    config.limits = config.limits.with_max_connections(usize::MAX);
+    config.limits = config.limits.with_max_header_bytes(usize::MAX);
     let mut server = start::<A>(config);
     assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
     server.close();
@@ -419,22 +419,24 @@ fn dropping_the_handle_stops_the_server<A: Adapter>() {
 fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     let mut config = Config::loopback(registry_with("draining", 0));
     config.limits = short_limits();
-    config.limits.header_read_timeout = Duration::from_secs(30);
+    config.limits = config
+        .limits
+        .with_header_read_timeout(Duration::from_secs(30));
     let mut server = start::<A>(config);
     let address = server.local_addr();
-    // An idle kept-alive connection, after one full exchange.
+    // A client stalled in the middle of its headers (its header timeout is 30 s).
+    let mut stalled = connect(address);
+    stalled
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+        .expect("write");
+    // An idle kept-alive connection, after one full exchange. The server accepts in
+    // connection order, so once this one is answered the stalled one is being served.
     let mut idle = connect(address);
     idle.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
         .expect("write");
     let mut first = [0; 512];
     let n = std::io::Read::read(&mut idle, &mut first).expect("a response");
     assert!(first[..n].starts_with(b"HTTP/1.1 200"));
-    // A client stalled in the middle of its headers (its header timeout is 30 s).
-    let mut stalled = connect(address);
-    stalled
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
-        .expect("write");
-    thread::sleep(Duration::from_millis(100));
 
     let started = Instant::now();
     server.close();
@@ -451,47 +453,41 @@ fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     assert!(refuses_connections(address));
 }
 
-/// A gauge whose collection takes [`Slow::DELAY`], to catch a scrape in flight.
-struct Slow;
-
-impl Slow {
-    const DELAY: Duration = Duration::from_millis(400);
-}
-
-impl torchlight::Collect for Slow {
-    fn metric_type(&self) -> torchlight::MetricType {
-        torchlight::MetricType::Gauge
-    }
-
-    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
-        thread::sleep(Self::DELAY);
-        encoder.gauge(&(), 1.0)
-    }
-}
-
+/// `close` lets a scrape whose encoding is in progress finish: the encoding is held
+/// until the server has stopped accepting, then released; the scrape gets its answer
+/// and `close` returns.
 fn close_lets_an_in_flight_scrape_finish<A: Adapter>() {
-    static SLOW: Metric<Slow> = Metric::new("slow", "Takes its time.", Slow);
-    static REGISTRY: Registry = Registry::new();
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| REGISTRY.register(&SLOW).expect("registers once"));
-    let mut config = Config::loopback(&REGISTRY);
-    config.limits.shutdown_grace = Duration::from_secs(5);
+    let (entered, encoding) = std::sync::mpsc::channel();
+    let (release, gate) = std::sync::mpsc::channel();
+    let (registry, _) = registry_with_probe(Behaviour::HoldFirst {
+        entered: std::sync::Mutex::new(entered),
+        gate: std::sync::Mutex::new(gate),
+    });
+    let mut config = Config::loopback(registry);
+    config.limits = config.limits.with_shutdown_grace(Duration::from_secs(5));
     let mut server = start::<A>(config);
+    let address = server.local_addr();
     let url = metrics_url(&*server);
     let scrape = thread::spawn(move || get(&url, &[]));
-    thread::sleep(Slow::DELAY / 4);
+    encoding.recv().expect("the scrape reaches the collector");
     let started = Instant::now();
-    server.close();
-    let took = started.elapsed();
-    let reply = scrape.join().expect("scrape thread");
-    assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.text(),
-        "# HELP slow Takes its time.\n# TYPE slow gauge\nslow 1\n"
+    let closer = thread::spawn(move || {
+        server.close();
+        server
+    });
+    assert!(
+        eventually(Duration::from_secs(5), || refuses_connections(address)),
+        "closing stops accepting while the scrape is in flight"
     );
+    release.send(()).expect("the encoding waits");
+    let reply = scrape.join().expect("scrape thread");
+    let server = closer.join().expect("close thread");
+    let took = started.elapsed();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), PROBE_TEXT);
     assert!(
         took < Duration::from_secs(4),
-        "close waited {took:?} for a 0.4 s scrape"
+        "close waited {took:?} for an in-flight scrape"
     );
     assert!(refuses_connections(server.local_addr()));
 }
@@ -615,7 +611,7 @@ fn idle_keep_alive_connections_time_out<A: Adapter>() {
 fn connection_flood_is_bounded<A: Adapter>() {
     let mut config = Config::loopback(registry_with("flooded", 0));
     config.limits = short_limits();
-    config.limits.max_connections = 4;
+    config.limits = config.limits.with_max_connections(4);
     let mut server = start::<A>(config);
     let address = server.local_addr();
     let flood: Vec<TcpStream> = (0..16).map(|_| connect(address)).collect();
@@ -633,7 +629,7 @@ fn connection_flood_is_bounded<A: Adapter>() {
 
 fn oversize_headers_get_431_or_close<A: Adapter>() {
     let mut config = Config::loopback(registry_with("big", 0));
-    config.limits.max_header_bytes = 16 * 1024;
+    config.limits = config.limits.with_max_header_bytes(16 * 1024);
     let mut server = start::<A>(config);
     let huge = "x".repeat(64 * 1024);
     let request = format!("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Huge: {huge}\r\n\r\n");
@@ -711,8 +707,10 @@ fn slow_clients_cannot_starve_a_scrape<A: Adapter>() {
     const SLOTS: usize = 8;
     let config = || {
         let mut config = Config::loopback(registry_with("starved", 3));
-        config.limits.max_connections = SLOTS;
-        config.limits.header_read_timeout = Duration::from_secs(10);
+        config.limits = config.limits.with_max_connections(SLOTS);
+        config.limits = config
+            .limits
+            .with_header_read_timeout(Duration::from_secs(10));
         config
     };
     in_both_modes::<A>(config, |server| {
@@ -756,8 +754,12 @@ struct Probe {
 enum Behaviour {
     Fail,
     Panic,
-    /// The first call waits for a message (or the sender's drop) on the channel.
-    HoldFirst(std::sync::Mutex<std::sync::mpsc::Receiver<()>>),
+    /// The first call says so on `entered`, then waits for a message (or the
+    /// sender's drop) on `gate`.
+    HoldFirst {
+        entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+        gate: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    },
 }
 
 impl torchlight::Collect for Probe {
@@ -774,11 +776,11 @@ impl torchlight::Collect for Probe {
         match &self.behaviour {
             Behaviour::Fail => Err(std::fmt::Error),
             Behaviour::Panic => panic!("a collector that panics"),
-            Behaviour::HoldFirst(gate) => {
+            Behaviour::HoldFirst { entered, gate } => {
                 if call == 0 {
-                    let gate = gate
-                        .lock()
-                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let entered = entered.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = entered.send(());
+                    let gate = gate.lock().unwrap_or_else(PoisonError::into_inner);
                     let _ = gate.recv();
                 }
                 encoder.gauge(&(), 1.0)
@@ -786,6 +788,9 @@ impl torchlight::Collect for Probe {
         }
     }
 }
+
+/// What a registry holding only a [`Probe`] exposes as text.
+const PROBE_TEXT: &str = "# HELP probe A test collector.\n# TYPE probe gauge\nprobe 1\n";
 
 fn registry_with_probe(behaviour: Behaviour) -> (&'static Registry, &'static Probe) {
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
@@ -820,7 +825,7 @@ fn panicking_collector_neither_kills_nor_leaks<A: Adapter>() {
     let (registry, probe) = registry_with_probe(Behaviour::Panic);
     let config = || {
         let mut config = Config::loopback(registry);
-        config.limits.max_connections = 1;
+        config.limits = config.limits.with_max_connections(1);
         config
     };
     in_both_modes::<A>(config, |server| {
@@ -845,7 +850,11 @@ fn panicking_collector_neither_kills_nor_leaks<A: Adapter>() {
 fn concurrent_scrapes_share_one_encoding<A: Adapter>() {
     const SCRAPES: usize = 16;
     let (release, gate) = std::sync::mpsc::channel();
-    let (registry, probe) = registry_with_probe(Behaviour::HoldFirst(std::sync::Mutex::new(gate)));
+    let (entered, _) = std::sync::mpsc::channel();
+    let (registry, probe) = registry_with_probe(Behaviour::HoldFirst {
+        entered: std::sync::Mutex::new(entered),
+        gate: std::sync::Mutex::new(gate),
+    });
     let mut server = start::<A>(Config::loopback(registry));
     let address = server.local_addr();
     let mut scrapes: Vec<TcpStream> = (0..SCRAPES)
