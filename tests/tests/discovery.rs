@@ -21,7 +21,7 @@ use torchlight::discovery::{
 use torchlight::{Counter, Metric, Registry};
 use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, StartFailure, Tokio};
 use torchlight_tests::client::get;
-use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
+use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault, Gate};
 
 /// A fresh registry holding one counter `name` (help `cnt`) at 1.
 fn registry_with(name: &str) -> &'static Registry {
@@ -549,18 +549,20 @@ fn consul_unknown_service_on_close_counts_as_gone<A: Adapter>() {
 /// answers) and stops accepting only afterwards.
 fn consul_serves_while_deregistering<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    double.inject(
-        Endpoint::Deregister,
-        Fault::Delay(Duration::from_millis(600)),
-    );
+    let gate = Gate::new();
+    double.inject(Endpoint::Deregister, Fault::Hold(gate.clone()));
     let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
     let url = server.url();
     let closer = thread::spawn(move || {
         let result = server.try_close();
         (server, result)
     });
-    thread::sleep(Duration::from_millis(200));
+    assert!(
+        gate.wait_arrived(Duration::from_secs(5)),
+        "close sends the deregistration"
+    );
     assert_eq!(get(&url, &[]).status, 200, "served during deregistration");
+    gate.release();
     let (_server, result) = closer.join().expect("close");
     result.expect("deregistered");
     assert!(double.services().is_empty());
