@@ -27,34 +27,29 @@
 //!
 //! # Service discovery
 //!
-//! [`Options::service_discovery`] takes any
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery); for Consul, build a
-//! [`torchlight::consul::ConsulAgent`] and send it over [`ConsulTransport`]. The server
-//! registers once its socket listens, and a failed registration is
-//! [`StartError::Register`] (the port is released). `close` deregisters while still
-//! serving, then stops; every request is bounded by the agent's request timeout.
-//! Dropping the handle deregisters in the background, best effort.
+//! [`Options::consul`] registers the server with a Consul agent, spoken to over this
+//! crate's runtime (one call; no transport to pick);
+//! [`Options::service_discovery`] takes any other
+//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! once its socket listens, and a failed registration is [`StartError::Register`] (the
+//! port is released). `close` deregisters while still serving, then stops; every
+//! request is bounded by the agent's request timeout. Dropping the handle deregisters
+//! in the background, best effort.
 //!
-//! ```
+//! ```no_run
 //! use std::net::Ipv4Addr;
-//! use std::sync::Arc;
 //! use torchlight::consul::ConsulAgent;
-//! use torchlight_smol::{ConsulTransport, Options, start_http_server};
+//! use torchlight_smol::{Options, start_http_server};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     smol::block_on(async {
-//!         let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
+//!         // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!         let options = Options::new()
 //!             .address(Ipv4Addr::LOCALHOST)
-//!             .service_discovery(Arc::new(consul));
-//!         match start_http_server(options).await {
-//!             Ok(mut server) => {
-//!                 assert!(server.is_registered());
-//!                 server.close().await?; // deregisters, then stops
-//!             }
-//!             // No agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500): the message says so.
-//!             Err(error) => eprintln!("{error}"),
-//!         }
+//!             .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!         let mut server = start_http_server(options).await?; // registers
+//!         assert!(server.is_registered());
+//!         server.close().await?; // deregisters, then stops
 //!         Ok(())
 //!     })
 //! }
@@ -82,7 +77,5 @@ mod server;
 
 pub use clock::RuntimeClock;
 pub use runtime::Smol;
-pub use server::{
-    ConsulTransport, MetricsServer, MetricsService, start_http_server, start_http_server_in_thread,
-};
+pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
 pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

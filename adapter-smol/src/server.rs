@@ -1,10 +1,6 @@
 //! The server on smol: [`start_http_server`], [`start_http_server_in_thread`], their
-//! handles, the embeddable [`MetricsService`] and [`ConsulTransport`], each the shared
-//! `torchlight-server` item on [`Tokio`].
-
-use std::time::Duration;
-
-use torchlight::consul::{ExchangeFuture, Request, Transport};
+//! handles and the embeddable [`MetricsService`], each the shared `torchlight-server`
+//! item on [`Smol`](crate::Smol).
 
 use crate::runtime::Smol;
 use crate::{Options, StartError, ThreadedMetricsServer};
@@ -81,28 +77,3 @@ pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsSe
 /// # }
 /// ```
 pub type MetricsService = torchlight_server::MetricsService<Smol>;
-
-/// A Consul [`Transport`] over `async-io`'s sockets, bounded by its timer: what
-/// [`torchlight::consul::ConsulAgent::discovery`] needs on smol. The whole exchange
-/// takes at most the agent's request timeout. It runs on any executor: `async-io`
-/// drives the socket and the timer from its own thread.
-///
-/// ```
-/// use std::sync::Arc;
-/// use torchlight::consul::ConsulAgent;
-/// use torchlight_smol::{ConsulTransport, Options};
-///
-/// let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
-/// let options = Options::new().service_discovery(Arc::new(consul));
-/// # drop(options);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ConsulTransport;
-
-impl Transport for ConsulTransport {
-    fn exchange<'a>(&'a self, request: &'a Request, timeout: Duration) -> ExchangeFuture<'a> {
-        static SHARED: torchlight_server::ConsulTransport<Smol> =
-            torchlight_server::ConsulTransport::new();
-        SHARED.exchange(request, timeout)
-    }
-}

@@ -12,11 +12,10 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
-use torchlight_tokio::{ConsulTransport, Options, start_http_server};
+use torchlight_tokio::{Options, start_http_server};
 
 static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
 
@@ -42,8 +41,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         .with_name("torchlight-example")
         .with_tags(["torchlight", "tokio"]);
     let agent = consul.agent_address()?;
-    let options = Options::from(metrics_addr()?)
-        .service_discovery(Arc::new(consul.discovery(ConsulTransport)));
+    let options = Options::from(metrics_addr()?).consul(consul);
     let mut server = start_http_server(options).await?;
     println!(
         "metrics: {}metrics, registered with the Consul agent at {agent} as torchlight-example",

@@ -1,10 +1,6 @@
 //! The server on tokio: [`start_http_server`], [`start_http_server_in_thread`], their
-//! handles, the embeddable [`MetricsService`] and [`ConsulTransport`], each the shared
-//! `torchlight-server` item on [`Tokio`].
-
-use std::time::Duration;
-
-use torchlight::consul::{ExchangeFuture, Request, Transport};
+//! handles and the embeddable [`MetricsService`], each the shared `torchlight-server`
+//! item on [`Tokio`](crate::Tokio).
 
 use crate::runtime::Tokio;
 use crate::{Options, StartError, ThreadedMetricsServer};
@@ -81,28 +77,3 @@ pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsSe
 /// # }
 /// ```
 pub type MetricsService = torchlight_server::MetricsService<Tokio>;
-
-/// A Consul [`Transport`] over tokio's sockets, bounded by tokio's timer: what
-/// [`torchlight::consul::ConsulAgent::discovery`] needs on tokio. The whole exchange
-/// takes at most the agent's request timeout; its futures must run inside a tokio
-/// runtime with I/O and time enabled (as the server's start does).
-///
-/// ```
-/// use std::sync::Arc;
-/// use torchlight::consul::ConsulAgent;
-/// use torchlight_tokio::{ConsulTransport, Options};
-///
-/// let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
-/// let options = Options::new().service_discovery(Arc::new(consul));
-/// # drop(options);
-/// ```
-#[derive(Clone, Copy, Debug, Default)]
-pub struct ConsulTransport;
-
-impl Transport for ConsulTransport {
-    fn exchange<'a>(&'a self, request: &'a Request, timeout: Duration) -> ExchangeFuture<'a> {
-        static SHARED: torchlight_server::ConsulTransport<Tokio> =
-            torchlight_server::ConsulTransport::new();
-        SHARED.exchange(request, timeout)
-    }
-}

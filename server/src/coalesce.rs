@@ -18,8 +18,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 
 use async_channel::Receiver;
-use torchlight::Registry;
-use torchlight::exposure::Route;
+use torchlight::exposure::{Route, ServedRegistry};
 
 use crate::runtime::Runtime;
 use crate::service::{Answer, answer};
@@ -52,7 +51,7 @@ impl Flights {
     pub(crate) async fn answer<R: Runtime>(
         self: &Arc<Self>,
         route: Route,
-        registry: &'static Registry,
+        registry: ServedRegistry,
     ) -> Answer {
         let flight = {
             let mut table = self.table();
@@ -66,8 +65,9 @@ impl Flights {
                     });
                     table.insert(route, Arc::clone(&flight));
                     let (flights, made) = (Arc::clone(self), Arc::clone(&flight));
+                    let registry = registry.clone();
                     R::detach(R::spawn(async move {
-                        let answer = R::unblock(move || answer(route, registry)).await;
+                        let answer = R::unblock(move || answer(route, &registry)).await;
                         let _ = made.answer.set(answer);
                         flights.table().remove(&route);
                         drop(finished);
@@ -82,7 +82,7 @@ impl Flights {
             Some(answer) => answer.clone(),
             // The flight's task was dropped unfinished (its runtime shut down): answer
             // alone rather than not at all.
-            None => R::unblock(move || answer(route, registry)).await,
+            None => R::unblock(move || answer(route, &registry)).await,
         }
     }
 }

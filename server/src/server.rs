@@ -25,14 +25,14 @@ use futures_lite::future;
 use http_body_util::Full;
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
-use torchlight::Registry;
-use torchlight::discovery::{DiscoveryError, Registration, ServerInfo};
-use torchlight::exposure::{Limits, Options, StartError};
+use torchlight::discovery::{DiscoveryError, Registration, ServerInfo, ServiceDiscovery};
+use torchlight::exposure::{Limits, Options, ServedRegistry, StartError};
 
 use crate::coalesce::Flights;
 use crate::runtime::{Runtime, sleep};
 use crate::service::{Answer, route};
 use crate::slots::{Evicted, Slot, Slots};
+use crate::transport::ConsulTransport;
 
 /// How long the accept loop pauses after a failed `accept` (out of file descriptors),
 /// so it frees the CPU instead of spinning; tokio's and Go's `net/http` back off
@@ -68,7 +68,15 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     if let Some(host) = options.advertised_host() {
         info = info.with_advertised_address(host);
     }
-    let registration = match options.discovery() {
+    // Consul given as an agent speaks over this runtime's sockets and timer.
+    let consul = options
+        .consul_agent()
+        .map(|agent| agent.clone().discovery(ConsulTransport::<R>::new()));
+    let discovery: Option<&dyn ServiceDiscovery> = match &consul {
+        Some(consul) => Some(consul),
+        None => options.discovery(),
+    };
+    let registration = match discovery {
         // On failure `listener` is dropped on the way out: the port is released.
         Some(discovery) => {
             discovery
@@ -87,7 +95,7 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     let task = R::spawn(async move {
         let result = run::<R>(
             listener,
-            options.served_registry(),
+            options.served_registry().clone(),
             options.configured_limits(),
             Stop(stop),
             registration,
@@ -221,7 +229,7 @@ impl Stop {
 /// stops accepting and drains.
 async fn run<R: Runtime>(
     listener: R::Listener,
-    registry: &'static Registry,
+    registry: ServedRegistry,
     limits: Limits,
     stop: Stop,
     registration: Option<Registration>,
@@ -246,7 +254,7 @@ async fn run<R: Runtime>(
 
 /// What every connection of one server shares.
 struct Shared {
-    registry: &'static Registry,
+    registry: ServedRegistry,
     limits: Limits,
     flights: Arc<Flights>,
     /// Shutdown (graceful), then abort (after the grace).
@@ -259,7 +267,7 @@ struct Shared {
 /// The accept loop, then the drain.
 async fn serve<R: Runtime>(
     listener: R::Listener,
-    registry: &'static Registry,
+    registry: ServedRegistry,
     limits: Limits,
     stop: Stop,
 ) {
@@ -395,9 +403,10 @@ impl<R: Runtime, B> hyper::service::Service<Request<B>> for Connection<R> {
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
             let answer = if route.encodes() {
-                shared.flights.answer::<R>(route, shared.registry).await
+                let registry = shared.registry.clone();
+                shared.flights.answer::<R>(route, registry).await
             } else {
-                Answer::from(route.respond(shared.registry))
+                Answer::from(route.respond(&shared.registry))
             };
             drop(busy);
             Ok(answer.to_hyper())

@@ -35,6 +35,8 @@ pub struct Config {
     pub advertised_address: Option<String>,
     /// The service discovery to register with, if any.
     pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
+    /// The Consul agent to register with (`Options::consul`), if any.
+    pub consul: Option<ConsulAgent>,
 }
 
 impl fmt::Debug for Config {
@@ -45,6 +47,7 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("advertised_address", &self.advertised_address)
             .field("service_discovery", &self.service_discovery.is_some())
+            .field("consul", &self.consul)
             .finish_non_exhaustive()
     }
 }
@@ -60,6 +63,7 @@ impl Config {
             limits: Limits::DEFAULT,
             advertised_address: None,
             service_discovery: None,
+            consul: None,
         }
     }
 }
@@ -130,9 +134,6 @@ pub trait Adapter {
     /// The adapter's `StartError`.
     fn start_in_thread(config: Config) -> Result<Box<dyn Server>, StartFailure>;
 
-    /// `ConsulAgent::discovery` over the crate's `ConsulTransport`.
-    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery>;
-
     /// The test's own hyper app on the crate's runtime, answering `hello` everywhere
     /// but `/metrics`, which it hands to the crate's `MetricsService`.
     fn embed(registry: &'static Registry) -> Box<dyn Server>;
@@ -151,6 +152,9 @@ macro_rules! options {
         }
         if let Some(discovery) = config.service_discovery {
             options = options.service_discovery(discovery);
+        }
+        if let Some(agent) = config.consul {
+            options = options.consul(agent);
         }
         options
     }};
@@ -296,10 +300,6 @@ impl Adapter for Tokio {
             app: None,
             runtime: tokio_runtime(),
         }))
-    }
-
-    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
-        Arc::new(agent.discovery(torchlight_tokio::ConsulTransport))
     }
 
     fn embed(registry: &'static Registry) -> Box<dyn Server> {
@@ -454,10 +454,6 @@ macro_rules! async_io_adapter {
                     threaded: Some(threaded),
                     app: None,
                 }))
-            }
-
-            fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
-                Arc::new(agent.discovery($krate::ConsulTransport))
             }
 
             fn embed(registry: &'static Registry) -> Box<dyn Server> {

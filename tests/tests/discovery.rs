@@ -2,7 +2,7 @@
 //! (register once listening, a failed registration is a start error that releases the
 //! port, deregister on close before stopping, every request bounded), Python
 //! `prometheus_async` cases 20–21 with a custom discovery (`FakeSD`) and 23–26 through
-//! each adapter's own `ConsulTransport`, against the Consul agent double (no real agent
+//! `Options::consul` on each adapter (its runtime's sockets and timer), against the Consul agent double (no real agent
 //! can be installed here; see `torchlight_tests::consul`).
 //!
 //! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
@@ -48,6 +48,14 @@ fn agent_for(double: &ConsulDouble) -> ConsulAgent {
 fn config_with(discovery: Arc<dyn ServiceDiscovery>) -> Config {
     let mut config = Config::loopback(empty_registry());
     config.service_discovery = Some(discovery);
+    config
+}
+
+/// The usual case, one call: `Options::consul(agent)`; the server talks to the agent
+/// over its own runtime.
+fn config_with_consul(agent: ConsulAgent) -> Config {
+    let mut config = Config::loopback(empty_registry());
+    config.consul = Some(agent);
     config
 }
 
@@ -244,7 +252,7 @@ fn consul_exact_payload_token_and_deregistration<A: Adapter>() {
         .with_service_id("svc-1")
         .with_tags(["foo", "bar"])
         .with_token("token42");
-    let mut server = start::<A>(config_with(A::consul(consul)));
+    let mut server = start::<A>(config_with_consul(consul));
     assert!(server.is_registered());
     let port = server.local_addr().port();
 
@@ -297,7 +305,7 @@ fn consul_deregisters_on_close_only_when_enabled<A: Adapter>() {
         let consul = agent_for(&double)
             .with_name("test-metrics")
             .with_deregister(deregister);
-        let mut server = start::<A>(config_with(A::consul(consul)));
+        let mut server = start::<A>(config_with_consul(consul));
         assert!(server.is_registered());
         server.close();
         assert_eq!(
@@ -323,7 +331,7 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
         Fault::Status(500, "rpc error: leader unavailable".to_owned()),
     );
     let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&double)));
+    let mut config = config_with_consul(agent_for(&double));
     config.port = port;
     let failure = start_err::<A>(config);
     let expected = format!(
@@ -345,7 +353,7 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
 
     let acl = ConsulDouble::start_with_acl("right").expect("double");
     let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&acl).with_token("wrong")));
+    let mut config = config_with_consul(agent_for(&acl).with_token("wrong"));
     config.port = port;
     let failure = start_err::<A>(config);
     assert!(
@@ -367,7 +375,7 @@ fn consul_unreachable_agent_is_a_start_error<A: Adapter>() {
     let consul = ConsulAgent::with_environment(|_| None)
         .with_agent_address(format!("http://127.0.0.1:{agent_port}"))
         .with_request_timeout(Duration::from_secs(2));
-    let mut config = config_with(A::consul(consul));
+    let mut config = config_with_consul(consul);
     config.port = port;
     let failure = start_err::<A>(config);
     assert!(
@@ -392,7 +400,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
     let bound = Duration::from_millis(300);
     for threaded in [false, true] {
         let port = free_port();
-        let mut config = config_with(A::consul(agent_for(&double).with_request_timeout(bound)));
+        let mut config = config_with_consul(agent_for(&double).with_request_timeout(bound));
         config.port = port;
         let started = Instant::now();
         let failure = within(Duration::from_secs(10), move || {
@@ -425,7 +433,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
 /// one, that address is registered (and in the check URL).
 fn consul_unspecified_address_needs_an_advertised_one<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut config = config_with(A::consul(agent_for(&double)));
+    let mut config = config_with_consul(agent_for(&double));
     config.address = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let failure = start_err::<A>(config.clone());
     assert!(failure.message.contains("unspecified address"), "{failure}");
@@ -456,8 +464,8 @@ fn consul_unspecified_address_needs_an_advertised_one<A: Adapter>() {
 fn consul_threaded_mode<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
     let consul = agent_for(&double).with_service_id("threaded");
-    let mut server = A::start_in_thread(config_with(A::consul(consul)))
-        .unwrap_or_else(|error| panic!("{error}"));
+    let mut server =
+        A::start_in_thread(config_with_consul(consul)).unwrap_or_else(|error| panic!("{error}"));
     assert!(server.is_registered());
     assert_eq!(
         double.services()["threaded"].port,
@@ -469,7 +477,7 @@ fn consul_threaded_mode<A: Adapter>() {
     assert!(refuses_connections(address));
 
     // Dropping the threaded handle deregisters in the server thread before it returns.
-    let mut server = A::start_in_thread(config_with(A::consul(agent_for(&double))))
+    let mut server = A::start_in_thread(config_with_consul(agent_for(&double)))
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(double.services().contains_key("app-metrics"));
     server.drop_handle();
@@ -480,7 +488,7 @@ fn consul_threaded_mode<A: Adapter>() {
         Fault::Status(403, "ACL not found".to_owned()),
     );
     let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&double)));
+    let mut config = config_with_consul(agent_for(&double));
     config.port = port;
     let failure = match A::start_in_thread(config) {
         Ok(server) => panic!("started on {}", server.local_addr()),
@@ -499,7 +507,7 @@ fn consul_threaded_mode<A: Adapter>() {
 /// again is harmless. A silent agent on close times out within the bound.
 fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     double.inject(
         Endpoint::Deregister,
         Fault::Status(500, "agent is shutting down".to_owned()),
@@ -519,9 +527,9 @@ fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
 
     let bound = Duration::from_millis(300);
     double.inject(Endpoint::Deregister, Fault::Silent);
-    let mut server = start::<A>(config_with(A::consul(
+    let mut server = start::<A>(config_with_consul(
         agent_for(&double).with_request_timeout(bound),
-    )));
+    ));
     let address = server.local_addr();
     let started = Instant::now();
     let error = server.try_close().expect_err("no answer");
@@ -533,9 +541,9 @@ fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
 /// 404 on deregistration (someone removed the service already) counts as gone.
 fn consul_unknown_service_on_close_counts_as_gone<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(
+    let mut server = start::<A>(config_with_consul(
         agent_for(&double).with_service_id("gone"),
-    )));
+    ));
     double.inject(
         Endpoint::Deregister,
         Fault::Status(404, "Unknown service ID \"gone\"".to_owned()),
@@ -551,7 +559,7 @@ fn consul_serves_while_deregistering<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
     let gate = Gate::new();
     double.inject(Endpoint::Deregister, Fault::Hold(gate.clone()));
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     let url = server.url();
     let closer = thread::spawn(move || {
         let result = server.try_close();
@@ -572,7 +580,7 @@ fn consul_serves_while_deregistering<A: Adapter>() {
 /// then stops.
 fn consul_dropping_the_handle_deregisters<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     let address = server.local_addr();
     assert!(double.services().contains_key("app-metrics"));
     server.drop_handle();
