@@ -70,7 +70,18 @@ fn start_err<A: Adapter>(config: Config) -> StartFailure {
     }
 }
 
-/// A port that was free a moment ago.
+/// The port a server listened on before its registration failed: servers here bind
+/// port 0, so no test picks a port by number and binds it again.
+fn failed_port(failure: &StartFailure) -> u16 {
+    failure
+        .registration
+        .as_ref()
+        .expect("a registration error")
+        .0
+        .port()
+}
+
+/// A port that was free a moment ago (only for an agent that must not exist).
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
@@ -226,10 +237,9 @@ fn custom_discovery_error_aborts_the_start<A: Adapter>() {
             Box::pin(async { Err(DiscoveryError::other("directory is read-only")) })
         }
     }
-    let port = free_port();
-    let mut config = config_with(Arc::new(Refusing));
-    config.port = port;
+    let config = config_with(Arc::new(Refusing));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains("directory is read-only"),
         "{failure}"
@@ -330,10 +340,9 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
         Endpoint::Register,
         Fault::Status(500, "rpc error: leader unavailable".to_owned()),
     );
-    let port = free_port();
-    let mut config = config_with_consul(agent_for(&double));
-    config.port = port;
+    let config = config_with_consul(agent_for(&double));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     let expected = format!(
         "the agent at {} refused the registration with status 500: \"rpc error: leader unavailable\"; see the agent's log",
         double.url()
@@ -352,10 +361,9 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
     assert_eq!(paths(&double), ["/v1/agent/service/register"]);
 
     let acl = ConsulDouble::start_with_acl("right").expect("double");
-    let port = free_port();
-    let mut config = config_with_consul(agent_for(&acl).with_token("wrong"));
-    config.port = port;
+    let config = config_with_consul(agent_for(&acl).with_token("wrong"));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains(&format!(
             "the agent at {} refused the registration with status 403",
@@ -370,14 +378,13 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
 
 /// No agent listening: connection refused is a start error naming the agent.
 fn consul_unreachable_agent_is_a_start_error<A: Adapter>() {
-    let port = free_port();
     let agent_port = free_port();
     let consul = ConsulAgent::with_environment(|_| None)
         .with_agent_address(format!("http://127.0.0.1:{agent_port}"))
         .with_request_timeout(Duration::from_secs(2));
-    let mut config = config_with_consul(consul);
-    config.port = port;
+    let config = config_with_consul(consul);
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains(&format!(
             "registration with the agent at http://127.0.0.1:{agent_port} failed"
@@ -399,9 +406,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
     double.inject(Endpoint::Register, Fault::Silent);
     let bound = Duration::from_millis(300);
     for threaded in [false, true] {
-        let port = free_port();
-        let mut config = config_with_consul(agent_for(&double).with_request_timeout(bound));
-        config.port = port;
+        let config = config_with_consul(agent_for(&double).with_request_timeout(bound));
         let started = Instant::now();
         let failure = within(Duration::from_secs(10), move || {
             let result = if threaded {
@@ -414,6 +419,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
                 Err(failure) => failure,
             }
         });
+        let port = failed_port(&failure);
         let took = started.elapsed();
         assert!(took >= bound, "gave up after {took:?}, before the bound");
         assert!(took < bound + Duration::from_secs(3), "took {took:?}");
@@ -487,13 +493,12 @@ fn consul_threaded_mode<A: Adapter>() {
         Endpoint::Register,
         Fault::Status(403, "ACL not found".to_owned()),
     );
-    let port = free_port();
-    let mut config = config_with_consul(agent_for(&double));
-    config.port = port;
+    let config = config_with_consul(agent_for(&double));
     let failure = match A::start_in_thread(config) {
         Ok(server) => panic!("started on {}", server.local_addr()),
         Err(failure) => failure,
     };
+    let port = failed_port(&failure);
     assert!(
         failure
             .message

@@ -322,16 +322,21 @@ fn ipv6_loopback<A: Adapter>() {
 }
 
 fn explicit_port_and_advertised_address<A: Adapter>() {
-    // Find a free port, release it, and ask for it explicitly.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut config = Config::loopback(registry_with("explicit", 0));
-    config.port = port;
-    config.advertised_address = Some("metrics.example".to_owned());
-    let mut server = start::<A>(config);
+    // An explicit port can only be one found free a moment ago; another process may
+    // take it before the start, so a failed start tries another (five times at most).
+    let registry = registry_with("explicit", 0);
+    let (mut server, port) = (0..5)
+        .find_map(|_| {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|probe| probe.local_addr())
+                .expect("an ephemeral port")
+                .port();
+            let mut config = Config::loopback(registry);
+            config.port = port;
+            config.advertised_address = Some("metrics.example".to_owned());
+            A::start(config).ok().map(|server| (server, port))
+        })
+        .expect("an explicit port within five tries");
     assert_eq!(server.local_addr().port(), port);
     assert_eq!(
         server.advertised_address().as_deref(),

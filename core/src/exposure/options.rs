@@ -1,9 +1,9 @@
 //! What to serve and where: [`Options`] for every adapter's `start_http_server`.
 
 use core::ops::Deref;
+use std::boxed::Box;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::boxed::Box;
 use std::string::String;
 use std::sync::Arc;
 
