@@ -61,7 +61,7 @@ pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsSe
     torchlight_server::start_in_thread::<Tokio>(options)
 }
 
-/// A hyper [`Service`](hyper::service::Service) serving a registry's metrics at
+/// A hyper `Service` serving a registry's metrics at
 /// `/metrics` (and the small page at `/`), answering like the server. Encoding runs on
 /// tokio's blocking pool ([`tokio::task::spawn_blocking`]).
 ///
