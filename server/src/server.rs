@@ -39,6 +39,52 @@ use crate::transport::ConsulTransport;
 /// similarly (Go starts at 5 ms).
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
+/// The accessors both handles ([`MetricsServer`], `ThreadedMetricsServer`) have, on
+/// their `info: ServerInfo` and `registered: bool` fields.
+macro_rules! started_accessors {
+    () => {
+        /// The bound address, with the real port when port 0 was asked for.
+        #[must_use]
+        pub fn local_addr(&self) -> SocketAddr {
+            self.info.bound_address()
+        }
+
+        /// `http://host:port/` for the bound address (IPv6 in brackets): the cheap page.
+        #[must_use]
+        pub fn url(&self) -> String {
+            format!("http://{}/", self.local_addr())
+        }
+
+        /// `http://host:port/metrics` for the bound address: what to scrape.
+        #[must_use]
+        pub fn metrics_url(&self) -> String {
+            format!("http://{}/metrics", self.local_addr())
+        }
+
+        /// The advertised host given in [`Options::advertised_address`](torchlight::exposure::Options::advertised_address), if any.
+        #[must_use]
+        pub fn advertised_address(&self) -> Option<&str> {
+            self.info.advertised_address()
+        }
+
+        /// What the service discovery was given: bound and advertised address, port,
+        /// scheme.
+        #[must_use]
+        pub fn server_info(&self) -> &ServerInfo {
+            &self.info
+        }
+
+        /// Whether a service discovery registered this server at start: `false` without
+        /// [`Options::service_discovery`](torchlight::exposure::Options::service_discovery) or when the discovery declined (`Ok(None)`).
+        /// Closing does not change it (as in Python's `prometheus_async`).
+        #[must_use]
+        pub fn is_registered(&self) -> bool {
+            self.registered
+        }
+    };
+}
+pub(crate) use started_accessors;
+
 /// Binds `options`' address, registers the server with its service discovery (if any),
 /// and serves its registry on `R` until the handle is closed or dropped. Each adapter's
 /// `start_http_server` is this on its runtime; its docs show it in use.
@@ -126,44 +172,7 @@ pub struct MetricsServer<R: Runtime> {
 }
 
 impl<R: Runtime> MetricsServer<R> {
-    /// The bound address, with the real port when port 0 was asked for.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.info.bound_address()
-    }
-
-    /// `http://host:port/` for the bound address (IPv6 in brackets): the cheap page.
-    #[must_use]
-    pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr())
-    }
-
-    /// `http://host:port/metrics` for the bound address: what to scrape.
-    #[must_use]
-    pub fn metrics_url(&self) -> String {
-        format!("http://{}/metrics", self.local_addr())
-    }
-
-    /// The advertised host given in [`Options::advertised_address`], if any.
-    #[must_use]
-    pub fn advertised_address(&self) -> Option<&str> {
-        self.info.advertised_address()
-    }
-
-    /// What the service discovery was given: bound and advertised address, port,
-    /// scheme.
-    #[must_use]
-    pub fn server_info(&self) -> &ServerInfo {
-        &self.info
-    }
-
-    /// Whether a service discovery registered this server at start: `false` without
-    /// [`Options::service_discovery`] or when the discovery declined (`Ok(None)`).
-    /// Closing does not change it (as in Python's `prometheus_async`).
-    #[must_use]
-    pub fn is_registered(&self) -> bool {
-        self.registered
-    }
+    started_accessors!();
 
     /// Deregisters the server (if it was registered), then stops accepting, lets
     /// in-flight requests finish for up to [`Limits::shutdown_grace`], closes the

@@ -91,42 +91,7 @@ pub struct ThreadedMetricsServer {
 }
 
 impl ThreadedMetricsServer {
-    /// The bound address, with the real port when port 0 was asked for.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.info.bound_address()
-    }
-
-    /// `http://host:port/` for the bound address (IPv6 in brackets).
-    #[must_use]
-    pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr())
-    }
-
-    /// `http://host:port/metrics` for the bound address: what to scrape.
-    #[must_use]
-    pub fn metrics_url(&self) -> String {
-        format!("http://{}/metrics", self.local_addr())
-    }
-
-    /// The advertised host given in [`Options::advertised_address`], if any.
-    #[must_use]
-    pub fn advertised_address(&self) -> Option<&str> {
-        self.info.advertised_address()
-    }
-
-    /// What the service discovery was given, as `MetricsServer::server_info`.
-    #[must_use]
-    pub fn server_info(&self) -> &ServerInfo {
-        &self.info
-    }
-
-    /// Whether a service discovery registered this server at start, as
-    /// `MetricsServer::is_registered`.
-    #[must_use]
-    pub fn is_registered(&self) -> bool {
-        self.registered
-    }
+    server::started_accessors!();
 
     /// The server's thread, until [`close`](Self::close).
     #[must_use]
