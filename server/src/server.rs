@@ -87,7 +87,21 @@ pub(crate) use started_accessors;
 
 /// Binds `options`' address, registers the server with its service discovery (if any),
 /// and serves its registry on `R` until the handle is closed or dropped. Each adapter's
-/// `start_http_server` is this on its runtime; its docs show it in use.
+/// `start_http_server` is this on its runtime.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use torchlight_server::{Options, start};
+/// use torchlight_smol::Smol;
+///
+/// smol::block_on(async {
+///     let mut server = start::<Smol>(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+///     println!("scrape {}", server.metrics_url());
+///     server.close().await?;
+///     Ok::<(), Box<dyn std::error::Error>>(())
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Lifecycle
 ///

@@ -19,7 +19,18 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 /// Starts the server in its own thread named [`THREAD_NAME`], which runs `R` with
 /// [`Runtime::block_on`] until the handle is closed, and returns once it listens, or
 /// with the reason it cannot. Each adapter's `start_http_server_in_thread` is this on
-/// its runtime; its docs show it in use.
+/// its runtime.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use torchlight_server::{Options, THREAD_NAME, start_in_thread};
+/// use torchlight_smol::Smol;
+///
+/// let mut server = start_in_thread::<Smol>(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// assert_eq!(server.thread().and_then(|thread| thread.name()), Some(THREAD_NAME));
+/// server.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// Unlike Python's `start_http_server_in_thread`, a bind or registration failure comes
 /// back as an error instead of hanging the caller. Registration and deregistration run

@@ -18,7 +18,7 @@ use hyper::{Request, Response};
 use torchlight::Registry;
 use torchlight::consul::ConsulAgent;
 use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
-use torchlight::exposure::Limits;
+use torchlight::exposure::{Limits, ServedRegistry};
 
 /// What a test asks of a server, whatever the adapter.
 #[derive(Clone)]
@@ -27,8 +27,8 @@ pub struct Config {
     pub address: IpAddr,
     /// The port (0: ephemeral).
     pub port: u16,
-    /// The registry to serve.
-    pub registry: &'static Registry,
+    /// The registry to serve: `&'static` or shared (`Arc`).
+    pub registry: ServedRegistry,
     /// Resource limits.
     pub limits: Limits,
     /// The advertised host, if any.
@@ -55,11 +55,11 @@ impl fmt::Debug for Config {
 impl Config {
     /// `127.0.0.1`, an ephemeral port, default limits.
     #[must_use]
-    pub fn loopback(registry: &'static Registry) -> Self {
+    pub fn loopback(registry: impl Into<ServedRegistry>) -> Self {
         Self {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
-            registry,
+            registry: registry.into(),
             limits: Limits::DEFAULT,
             advertised_address: None,
             service_discovery: None,

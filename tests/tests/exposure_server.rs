@@ -350,6 +350,22 @@ fn explicit_port_and_advertised_address<A: Adapter>() {
     server.close();
 }
 
+/// A registry the program owns through an `Arc` (not a `static`) is served, and what
+/// the program registers in it afterwards shows in the next scrape.
+fn shared_registry_is_served<A: Adapter>() {
+    let registry = std::sync::Arc::new(Registry::new());
+    let mut server = start::<A>(Config::loopback(std::sync::Arc::clone(&registry)));
+    assert_eq!(raw_get(server.local_addr(), "/metrics", "").text(), "");
+    let counter = std::sync::Arc::new(Metric::new("owned", "cnt", Counter::new()));
+    counter.inc_by(2);
+    registry.register_owned(counter).expect("a valid counter");
+    assert_eq!(
+        raw_get(server.local_addr(), "/metrics", "").text(),
+        "# HELP owned_total cnt\n# TYPE owned_total counter\nowned_total 2\n"
+    );
+    server.close();
+}
+
 fn extreme_limits_are_accepted<A: Adapter>() {
     let mut config = Config::loopback(registry_with("extreme", 0));
     config.limits = config.limits.with_max_connections(usize::MAX);
@@ -946,6 +962,7 @@ suite!(
     ipv6_loopback,
     explicit_port_and_advertised_address,
     extreme_limits_are_accepted,
+    shared_registry_is_served,
     port_in_use_is_an_error_naming_the_address,
     close_releases_the_port_and_twice_is_harmless,
     dropping_the_handle_stops_the_server,
