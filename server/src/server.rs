@@ -125,16 +125,16 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     listener.set_nonblocking(true).map_err(bind_error)?;
     let listener = R::listen(listener).map_err(bind_error)?;
     let mut info = ServerInfo::new(local_addr);
-    if let Some(host) = options.advertised_host() {
+    if let Some(host) = options.get_advertised_address() {
         info = info.with_advertised_address(host);
     }
     // Consul given as an agent speaks over this runtime's sockets and timer.
     let consul = options
-        .consul_agent()
+        .get_consul()
         .map(|agent| agent.clone().discovery(ConsulTransport::<R>::new()));
     let discovery: Option<&dyn ServiceDiscovery> = match &consul {
         Some(consul) => Some(consul),
-        None => options.discovery(),
+        None => options.get_service_discovery(),
     };
     let registration = match discovery {
         // On failure `listener` is dropped on the way out: the port is released.
@@ -155,8 +155,8 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     let task = R::spawn(async move {
         let result = run::<R>(
             listener,
-            options.served_registry().clone(),
-            options.configured_limits(),
+            options.get_registry().clone(),
+            options.get_limits(),
             Stop(stop),
             registration,
         )

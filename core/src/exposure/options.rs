@@ -24,6 +24,9 @@ use crate::registry::Registry;
 ///
 /// let options = Options::new().address(Ipv6Addr::LOCALHOST).port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
+/// // Each setter has a getter of the same name with `get_`.
+/// assert_eq!(options.get_address(), Ipv6Addr::LOCALHOST);
+/// assert_eq!(options.get_limits(), torchlight::exposure::Limits::DEFAULT);
 /// ```
 #[derive(Clone)]
 pub struct Options {
@@ -85,7 +88,7 @@ impl Options {
     ///
     /// let registry = Arc::new(Registry::new());
     /// let options = Options::new().registry(Arc::clone(&registry));
-    /// assert!(std::ptr::eq(&**options.served_registry(), &*registry));
+    /// assert!(std::ptr::eq(&**options.get_registry(), &*registry));
     /// ```
     #[must_use]
     pub fn registry(mut self, registry: impl Into<ServedRegistry>) -> Self {
@@ -126,7 +129,7 @@ impl Options {
     ///
     /// let agent = ConsulAgent::new().with_name("billing-metrics");
     /// let options = Options::new().advertised_address("billing.internal").consul(agent);
-    /// assert_eq!(options.consul_agent().map(ConsulAgent::name), Some("billing-metrics"));
+    /// assert_eq!(options.get_consul().map(ConsulAgent::name), Some("billing-metrics"));
     /// ```
     #[must_use]
     pub fn consul(mut self, agent: ConsulAgent) -> Self {
@@ -141,46 +144,64 @@ impl Options {
         self
     }
 
-    /// The socket address to bind.
+    /// The socket address to bind: [`get_address`](Self::get_address) and
+    /// [`get_port`](Self::get_port) together.
     #[must_use]
     pub fn socket_address(&self) -> SocketAddr {
         SocketAddr::new(self.address, self.port)
     }
 
-    /// The registry to serve.
+    // The getters mirror the setters, with `get_` because each setter owns the plain
+    // name (as `std::process::Command::current_dir` / `get_current_dir`).
+
+    /// What [`address`](Self::address) set.
     #[must_use]
-    pub fn served_registry(&self) -> &ServedRegistry {
+    pub fn get_address(&self) -> IpAddr {
+        self.address
+    }
+
+    /// What [`port`](Self::port) set.
+    #[must_use]
+    pub fn get_port(&self) -> u16 {
+        self.port
+    }
+
+    /// What [`registry`](Self::registry) set: the registry to serve.
+    #[must_use]
+    pub fn get_registry(&self) -> &ServedRegistry {
         &self.registry
     }
 
-    /// The host to register with service discovery instead of the bound address.
+    /// What [`advertised_address`](Self::advertised_address) set: the host to register
+    /// with service discovery instead of the bound address.
     #[must_use]
-    pub fn advertised_host(&self) -> Option<&str> {
+    pub fn get_advertised_address(&self) -> Option<&str> {
         self.advertised_address.as_deref()
     }
 
-    /// The service discovery given to [`service_discovery`](Self::service_discovery),
-    /// if any.
+    /// What [`service_discovery`](Self::service_discovery) set, unless
+    /// [`consul`](Self::consul) replaced it.
     #[must_use]
-    pub fn discovery(&self) -> Option<&dyn ServiceDiscovery> {
+    pub fn get_service_discovery(&self) -> Option<&dyn ServiceDiscovery> {
         match &self.discovery {
             Discovery::Custom(discovery) => Some(&**discovery),
             Discovery::None | Discovery::Consul(_) => None,
         }
     }
 
-    /// The Consul agent given to [`consul`](Self::consul), if any.
+    /// What [`consul`](Self::consul) set, unless
+    /// [`service_discovery`](Self::service_discovery) replaced it.
     #[must_use]
-    pub fn consul_agent(&self) -> Option<&ConsulAgent> {
+    pub fn get_consul(&self) -> Option<&ConsulAgent> {
         match &self.discovery {
             Discovery::Consul(agent) => Some(agent),
             Discovery::None | Discovery::Custom(_) => None,
         }
     }
 
-    /// The per-client limits.
+    /// What [`limits`](Self::limits) set: the per-client limits.
     #[must_use]
-    pub fn configured_limits(&self) -> Limits {
+    pub fn get_limits(&self) -> Limits {
         self.limits
     }
 }
