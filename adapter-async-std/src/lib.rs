@@ -2,8 +2,8 @@
 //! for programs without a runtime, and an embeddable hyper service.
 //!
 //! async-std is discontinued upstream (its README recommends smol). This crate is
-//! thin: it runs `torchlight-server`'s server on [`AsyncStd`] (async-std's sockets,
-//! executor and blocking pool; `async-io`'s timer, which async-std shares with smol).
+//! thin: it runs `torchlight-server`'s server on [`AsyncStd`] (async-std's executor and
+//! blocking pool; `async-io`'s sockets and timer, which async-std shares with smol).
 //! The API is the same as `torchlight-smol`'s and `torchlight-tokio`'s.
 //!
 //! ```
