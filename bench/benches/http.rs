@@ -12,11 +12,12 @@
 //! contains any filter (all of them when there is none); `<labels>` is `run_time`
 //! (torchlight's `Family`, `metrics`) or `compile_time` (torchlight's `Labelled`).
 //!
-//! Case 9 (`case9_burst::<one|sixteen>::torchlight`): the same torchlight server with
+//! Case 10 (`case10_burst::<one|sixteen>::torchlight`): the same torchlight server with
 //! 100 000 series receiving one scrape at a time, or sixteen at the same moment (an
 //! HA pair, a federation layer and a few curls): the process's CPU time per round and
 //! every scrape's latency. Concurrent scrapes share one encoding, so sixteen should
 //! cost well under twice one.
+#![forbid(unsafe_code)]
 
 use std::time::Duration;
 
@@ -96,12 +97,12 @@ fn main() {
     burst(&filters, quick);
 }
 
-/// Case 9: rounds of one scrape and of sixteen simultaneous scrapes of 100 000 series.
+/// Case 10: rounds of one scrape and of sixteen simultaneous scrapes of 100 000 series.
 fn burst(filters: &[String], quick: bool) {
     let rounds = if quick { 3 } else { 20 };
     let mut server = None;
     for (variant, scrapes) in [("one", 1), ("sixteen", 16)] {
-        let path = format!("case9_burst::{variant}::{}", Library::Torchlight);
+        let path = format!("case10_burst::{variant}::{}", Library::Torchlight);
         if !(filters.is_empty() || filters.iter().any(|f| path.contains(f.as_str()))) {
             continue;
         }
@@ -131,7 +132,7 @@ fn burst(filters: &[String], quick: bool) {
         ];
         for (metric, value) in results {
             let record = Record {
-                case: "case9_burst",
+                case: "case10_burst",
                 variant,
                 parameter: BURST_SERIES.to_string(),
                 library: Library::Torchlight,

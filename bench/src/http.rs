@@ -452,7 +452,7 @@ pub fn load(
     })
 }
 
-/// The series of the burst case (case 9): the large registry.
+/// The series of the burst case (case 10): the large registry.
 pub const BURST_SERIES: usize = 100_000;
 
 /// What [`burst`] measured.

@@ -2,6 +2,7 @@
 //! `lib.rs`, so an item added to one adapter only fails here) and, for each name, the
 //! same traits (checked by the compiler, so `expect_err` or `{:?}` compiles on every
 //! adapter or on none).
+#![forbid(unsafe_code)]
 
 use std::collections::BTreeSet;
 use std::fmt::Debug;

@@ -8,6 +8,7 @@
 //! depend on how fast this machine is, the collector holds the encoding open until the
 //! test has been answered on `/` several times meanwhile. Were the encoding on the
 //! executor, those answers would never come (the client's timeout fails the test).
+#![forbid(unsafe_code)]
 
 use std::fmt::Write as _;
 use std::sync::mpsc::{self, Receiver, Sender};

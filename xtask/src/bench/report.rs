@@ -37,7 +37,7 @@ enum Layout {
     Http,
     /// Case 8: allocations and bytes per new label child.
     Memory,
-    /// Case 9: CPU time and latency of simultaneous scrapes against one.
+    /// Case 10: CPU time and latency of simultaneous scrapes against one.
     Burst,
 }
 
@@ -51,7 +51,7 @@ const CASES: [(&str, Layout); 9] = [
     ("case6_encode", Layout::Encode),
     ("case7_http", Layout::Http),
     ("case8_memory", Layout::Memory),
-    ("case9_burst", Layout::Burst),
+    ("case10_burst", Layout::Burst),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.
@@ -725,14 +725,14 @@ kept, no results
                 ("p99_latency_ns", 90e6),
             ] {
                 text.push_str(&format!(
-                    "torchlight-bench\tcase9_burst\t{variant}\t100000\ttorchlight\t{metric}\t{value}\n"
+                    "torchlight-bench\tcase10_burst\t{variant}\t100000\ttorchlight\t{metric}\t{value}\n"
                 ));
             }
         }
         let sets = [set("run-1", &text)];
         let document = update(
             "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
-             <!-- bench:case9_burst:begin --><!-- bench:case9_burst:end -->",
+             <!-- bench:case10_burst:begin --><!-- bench:case10_burst:end -->",
             &Merged::new(&sets),
         )
         .unwrap();
