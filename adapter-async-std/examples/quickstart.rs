@@ -84,7 +84,7 @@ fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<dyn Err
             .await
             .map_err(|error| APP_ADDR.blame(app_addr, error))?;
         println!("app:     http://{}/", app.local_addr()?);
-        println!("metrics: {}metrics", metrics.url());
+        println!("metrics: {}", metrics.metrics_url());
 
         let serving = async_std::task::spawn(async move {
             loop {

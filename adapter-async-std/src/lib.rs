@@ -1,10 +1,10 @@
 //! Prometheus `/metrics` for [torchlight] on async-std: an HTTP server, a threaded mode
 //! for programs without a runtime, and an embeddable hyper service.
 //!
-//! async-std is discontinued upstream (its README recommends smol) but shares smol's
-//! reactor (`async-io`), so this crate is thin: it runs `torchlight-smol`'s server with
-//! async-std's executor (spawn, blocking pool, `block_on`). The API is the same as
-//! `torchlight-smol`'s and `torchlight-tokio`'s.
+//! async-std is discontinued upstream (its README recommends smol). This crate is
+//! thin: it runs `torchlight-server`'s server on [`AsyncStd`] (async-std's executor and
+//! blocking pool; `async-io`'s sockets and timer, which async-std shares with smol).
+//! The API is the same as `torchlight-smol`'s and `torchlight-tokio`'s.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -17,7 +17,7 @@
 //!     async_std::task::block_on(async {
 //!         REGISTRY.register(&JOBS)?;
 //!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
-//!         println!("metrics at {}metrics", server.url());
+//!         println!("metrics at {}", server.metrics_url());
 //!         JOBS.inc();
 //!         server.close().await?;
 //!         Ok(())
@@ -27,34 +27,29 @@
 //!
 //! # Service discovery
 //!
-//! [`Options::service_discovery`] takes any
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery); for Consul, build a
-//! [`torchlight::consul::ConsulAgent`] and send it over [`ConsulTransport`]. The server
-//! registers once its socket listens, and a failed registration is
-//! [`StartError::Register`] (the port is released). `close` deregisters while still
-//! serving, then stops; every request is bounded by the agent's request timeout.
-//! Dropping the handle deregisters in the background, best effort.
+//! [`Options::consul`] registers the server with a Consul agent, spoken to over this
+//! crate's runtime (one call; no transport to pick);
+//! [`Options::service_discovery`] takes any other
+//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! once its socket listens, and a failed registration is [`StartError::Register`] (the
+//! port is released). `close` deregisters while still serving, then stops; every
+//! request is bounded by the agent's request timeout. Dropping the handle deregisters
+//! in the background, best effort.
 //!
-//! ```
+//! ```no_run
 //! use std::net::Ipv4Addr;
-//! use std::sync::Arc;
 //! use torchlight::consul::ConsulAgent;
-//! use torchlight_async_std::{ConsulTransport, Options, start_http_server};
+//! use torchlight_async_std::{Options, start_http_server};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     async_std::task::block_on(async {
-//!         let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
+//!         // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!         let options = Options::new()
 //!             .address(Ipv4Addr::LOCALHOST)
-//!             .service_discovery(Arc::new(consul));
-//!         match start_http_server(options).await {
-//!             Ok(mut server) => {
-//!                 assert!(server.is_registered());
-//!                 server.close().await?; // deregisters, then stops
-//!             }
-//!             // No agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500): the message says so.
-//!             Err(error) => eprintln!("{error}"),
-//!         }
+//!             .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!         let mut server = start_http_server(options).await?; // registers
+//!         assert!(server.is_registered());
+//!         server.close().await?; // deregisters, then stops
 //!         Ok(())
 //!     })
 //! }
@@ -69,13 +64,10 @@
 
 mod runtime;
 mod server;
-mod service;
-mod thread;
 
 pub use runtime::AsyncStd;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-pub use thread::start_http_server_in_thread;
-pub use torchlight_smol::{
-    ConsulTransport, Limits, Options, RuntimeClock, StartError, THREAD_NAME, ThreadedMetricsServer,
-};
+pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
+/// The clock `async-io`'s timers (and so async-std's) run on: `torchlight-smol`'s, as
+/// the two runtimes share that reactor.
+pub use torchlight_smol::RuntimeClock;

@@ -1,18 +1,17 @@
-//! The HTTP server: [`start_http_server`] and its handle [`MetricsServer`].
+//! The server on async-std: [`start_http_server`], [`start_http_server_in_thread`], their
+//! handles and the embeddable [`MetricsService`], each the shared `torchlight-server`
+//! item on [`AsyncStd`](crate::AsyncStd).
 
 use crate::runtime::AsyncStd;
-use crate::{Options, StartError};
+use crate::{Options, StartError, ThreadedMetricsServer};
 
-/// A running metrics server. Dropping it stops the server (in the background);
-/// `close` stops it and waits. See `torchlight_smol::MetricsServer`, which this is on
-/// async-std's executor.
-pub type MetricsServer = torchlight_smol::MetricsServer<AsyncStd>;
+/// A running metrics server on async-std. Dropping it stops the server (in the background);
+/// `close` stops it and waits. See [`start_http_server`].
+pub type MetricsServer = torchlight_server::MetricsServer<AsyncStd>;
 
 /// Binds `options`' address, registers the server with its service discovery (if
-/// any; use [`ConsulTransport`](crate::ConsulTransport) for Consul), and serves its
-/// registry until the handle is closed or dropped. Tasks run on async-std's executor.
-/// The lifecycle is `torchlight_smol::start_http_server`'s: register once the socket
-/// listens, deregister on close before accepting stops, every request bounded.
+/// any), and serves its registry on async-std's executor until the handle is
+/// closed or dropped.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> { async_std::task::block_on(async {
@@ -20,10 +19,13 @@ pub type MetricsServer = torchlight_smol::MetricsServer<AsyncStd>;
 /// use torchlight_async_std::{Options, start_http_server};
 ///
 /// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
-/// println!("metrics at {}metrics", server.url());
+/// println!("scrape {}", server.metrics_url());
 /// server.close().await?;
 /// # Ok(()) }) }
 /// ```
+///
+/// The lifecycle (register once listening, deregister on close before accepting
+/// stops) and the limits are `torchlight_server::start`'s.
 ///
 /// # Errors
 ///
@@ -31,5 +33,47 @@ pub type MetricsServer = torchlight_smol::MetricsServer<AsyncStd>;
 /// [`StartError::Register`] when the service discovery fails, after which the port is
 /// already released.
 pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartError> {
-    torchlight_smol::start::<AsyncStd>(options).await
+    torchlight_server::start::<AsyncStd>(options).await
 }
+
+/// Starts the server from its own thread named
+/// [`THREAD_NAME`](crate::THREAD_NAME) (which drives start and shutdown with
+/// `async_std::task::block_on`; connections run on async-std's executor), and returns once it listens, or with the reason
+/// it cannot (a bind or registration failure is an error, not a hang). Registration
+/// and deregistration run in the server's thread.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use torchlight_async_std::{Options, start_http_server_in_thread};
+///
+/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// println!("scrape {}", server.metrics_url());
+/// server.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// [`StartError::Bind`] when the address cannot be bound, [`StartError::Register`] when
+/// the service discovery fails (the port is released), [`StartError::Thread`] when the
+/// thread cannot be created.
+pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsServer, StartError> {
+    torchlight_server::start_in_thread::<AsyncStd>(options)
+}
+
+/// A hyper `Service` serving a registry's metrics at
+/// `/metrics` (and the small page at `/`), answering like the server. Encoding runs on
+/// async-std's blocking pool (`async_std::task::spawn_blocking`).
+///
+/// Route `/metrics` to it from your own service — see `examples/hyper.rs`:
+///
+/// ```no_run
+/// use hyper::service::Service as _;
+/// use torchlight_async_std::MetricsService;
+///
+/// # async fn handle(request: hyper::Request<hyper::body::Incoming>) {
+/// let metrics = MetricsService::new(&torchlight::REGISTRY);
+/// let response = metrics.call(request).await;
+/// # }
+/// ```
+pub type MetricsService = torchlight_server::MetricsService<AsyncStd>;

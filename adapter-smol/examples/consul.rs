@@ -14,13 +14,12 @@
 use std::error::Error;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, DISCOVERED_METRICS_ADDR};
 use torchlight_example_cli::report;
-use torchlight_smol::{ConsulTransport, Options, start_http_server};
+use torchlight_smol::{Options, start_http_server};
 
 static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
 
@@ -31,14 +30,13 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         .with_name("torchlight-example")
         .with_tags(["torchlight", "smol"]);
     let agent = consul.agent_address()?;
-    let options =
-        Options::from(metrics_addr).service_discovery(Arc::new(consul.discovery(ConsulTransport)));
+    let options = Options::from(metrics_addr).consul(consul);
     let mut server = start_http_server(options)
         .await
         .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;
     println!(
-        "metrics: {}metrics, registered with the Consul agent at {agent} as torchlight-example",
-        server.url()
+        "metrics: {}, registered with the Consul agent at {agent} as torchlight-example",
+        server.metrics_url()
     );
     println!("Ctrl-C deregisters and stops");
     let (interrupt, interrupted) = smol::channel::bounded(1);

@@ -83,7 +83,7 @@ fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<dyn Err
         let app = Async::<TcpListener>::bind(app_addr)
             .map_err(|error| APP_ADDR.blame(app_addr, error))?;
         println!("app:     http://{}/", app.get_ref().local_addr()?);
-        println!("metrics: {}metrics", metrics.url());
+        println!("metrics: {}", metrics.metrics_url());
 
         let serving = smol::spawn(async move {
             loop {

@@ -29,7 +29,7 @@ fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&WORK_DONE)?;
     let mut server = start_http_server_in_thread(Options::from(metrics_addr))
         .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
-    println!("metrics: {}metrics (for 3 seconds)", server.url());
+    println!("metrics: {} (for 3 seconds)", server.metrics_url());
     for _ in 0..30 {
         thread::sleep(Duration::from_millis(100));
         WORK_DONE.inc();

@@ -3,9 +3,8 @@
 //!
 //! The protocol (routing, content negotiation, gzip) is the core's
 //! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
-//! hyper 1 over `async-io` (through `smol-hyper`). `torchlight-tokio` and
-//! `torchlight-async-std` offer the same API; `torchlight-async-std` reuses this
-//! crate's server through [`runtime::Runtime`].
+//! hyper 1 over `async-io` (through `smol-hyper`): the server is `torchlight-server`'s,
+//! run on [`Smol`]. `torchlight-tokio` and `torchlight-async-std` offer the same API.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -18,7 +17,7 @@
 //!     smol::block_on(async {
 //!         REGISTRY.register(&JOBS)?;
 //!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
-//!         println!("metrics at {}metrics", server.url());
+//!         println!("metrics at {}", server.metrics_url());
 //!         JOBS.inc();
 //!         server.close().await?;
 //!         Ok(())
@@ -28,34 +27,29 @@
 //!
 //! # Service discovery
 //!
-//! [`Options::service_discovery`] takes any
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery); for Consul, build a
-//! [`torchlight::consul::ConsulAgent`] and send it over [`ConsulTransport`]. The server
-//! registers once its socket listens, and a failed registration is
-//! [`StartError::Register`] (the port is released). `close` deregisters while still
-//! serving, then stops; every request is bounded by the agent's request timeout.
-//! Dropping the handle deregisters in the background, best effort.
+//! [`Options::consul`] registers the server with a Consul agent, spoken to over this
+//! crate's runtime (one call; no transport to pick);
+//! [`Options::service_discovery`] takes any other
+//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! once its socket listens, and a failed registration is [`StartError::Register`] (the
+//! port is released). `close` deregisters while still serving, then stops; every
+//! request is bounded by the agent's request timeout. Dropping the handle deregisters
+//! in the background, best effort.
 //!
-//! ```
+//! ```no_run
 //! use std::net::Ipv4Addr;
-//! use std::sync::Arc;
 //! use torchlight::consul::ConsulAgent;
-//! use torchlight_smol::{ConsulTransport, Options, start_http_server};
+//! use torchlight_smol::{Options, start_http_server};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     smol::block_on(async {
-//!         let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
+//!         // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!         let options = Options::new()
 //!             .address(Ipv4Addr::LOCALHOST)
-//!             .service_discovery(Arc::new(consul));
-//!         match start_http_server(options).await {
-//!             Ok(mut server) => {
-//!                 assert!(server.is_registered());
-//!                 server.close().await?; // deregisters, then stops
-//!             }
-//!             // No agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500): the message says so.
-//!             Err(error) => eprintln!("{error}"),
-//!         }
+//!             .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!         let mut server = start_http_server(options).await?; // registers
+//!         assert!(server.is_registered());
+//!         server.close().await?; // deregisters, then stops
 //!         Ok(())
 //!     })
 //! }
@@ -78,20 +72,10 @@
 #![forbid(unsafe_code)]
 
 mod clock;
-#[doc(hidden)]
-pub mod runtime;
+mod runtime;
 mod server;
-mod service;
-mod thread;
-mod transport;
 
 pub use clock::RuntimeClock;
-#[doc(hidden)]
-pub use server::start;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-#[doc(hidden)]
-pub use thread::start_in_thread;
-pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::{Limits, Options, StartError};
-pub use transport::ConsulTransport;
+pub use runtime::Smol;
+pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

@@ -1,43 +1,51 @@
-//! What the server needs from an executor: [`Runtime`], implemented by [`Smol`].
-//!
-//! Everything else (the listener, timers, hyper's I/O adapter) is `async-io`, whose
-//! reactor smol and async-std share, so `torchlight-async-std` reuses this crate's
-//! server by implementing this trait with async-std's executor.
+//! smol as the shared server's [`Runtime`]: [`Smol`].
 
 use std::future::Future;
+use std::io;
+use std::net::TcpListener as StdTcpListener;
 
-/// Spawning, blocking work and `block_on` on one executor.
-pub trait Runtime: Send + Sync + 'static {
-    /// A spawned task; awaiting it waits for its end.
-    type Task: Future<Output = ()> + Send + 'static;
+use smol::net::{TcpListener, TcpStream};
+use smol_hyper::rt::{FuturesIo, SmolTimer};
+use torchlight_server::Runtime;
 
-    /// Runs `future` in the background.
-    fn spawn(future: impl Future<Output = ()> + Send + 'static) -> Self::Task;
-
-    /// Lets `task` run on after its handle is dropped.
-    fn detach(task: Self::Task);
-
-    /// Runs CPU-heavy `work` on a thread where blocking is allowed.
-    fn unblock<T: Send + 'static>(
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> impl Future<Output = T> + Send + 'static;
-
-    /// Runs `future` to completion on the current thread.
-    fn block_on<T>(future: impl Future<Output = T>) -> T;
-}
-
-/// smol's global executor and its blocking pool.
-#[derive(Clone, Copy, Debug)]
+/// smol: `async-io`'s sockets (through smol-hyper's `FuturesIo`) and `SmolTimer`,
+/// smol's global executor and its blocking pool (`smol::unblock`), and `smol::block_on`
+/// for the threaded mode. `async-io` drives sockets and timers from its own thread, so
+/// they work on any executor.
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Smol;
 
 impl Runtime for Smol {
+    type Listener = TcpListener;
+    type Stream = FuturesIo<TcpStream>;
+    type Timer = SmolTimer;
     type Task = smol::Task<()>;
 
-    fn spawn(future: impl Future<Output = ()> + Send + 'static) -> Self::Task {
+    fn listen(listener: StdTcpListener) -> io::Result<TcpListener> {
+        TcpListener::try_from(listener)
+    }
+
+    async fn accept(listener: &TcpListener) -> io::Result<Self::Stream> {
+        let (stream, _peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
+    }
+
+    async fn connect(authority: &str) -> io::Result<Self::Stream> {
+        let stream = TcpStream::connect(authority).await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
+    }
+
+    fn timer() -> SmolTimer {
+        SmolTimer::new()
+    }
+
+    fn spawn(future: impl Future<Output = ()> + Send + 'static) -> smol::Task<()> {
         smol::spawn(future)
     }
 
-    fn detach(task: Self::Task) {
+    fn detach(task: smol::Task<()>) {
         task.detach();
     }
 
@@ -47,7 +55,7 @@ impl Runtime for Smol {
         smol::unblock(work)
     }
 
-    fn block_on<T>(future: impl Future<Output = T>) -> T {
-        smol::block_on(future)
+    fn block_on<T>(future: impl Future<Output = T>) -> io::Result<T> {
+        Ok(smol::block_on(future))
     }
 }

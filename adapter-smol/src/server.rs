@@ -1,39 +1,17 @@
-//! The HTTP server: [`start_http_server`] and its handle [`MetricsServer`].
-//!
-//! One task accepts connections, one task per connection runs hyper's HTTP/1.1
-//! state machine over [`MetricsService`]. Every limit comes from
-//! [`Limits`](torchlight::exposure::Limits).
-//!
-//! Lifecycle with service discovery: bind (the socket listens), register, serve; on
-//! close or drop, deregister while still serving, then stop accepting and drain.
+//! The server on smol: [`start_http_server`], [`start_http_server_in_thread`], their
+//! handles and the embeddable [`MetricsService`], each the shared `torchlight-server`
+//! item on [`Smol`](crate::Smol).
 
-use std::fmt;
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::pin::pin;
-use std::sync::Arc;
-use std::time::Duration;
+use crate::runtime::Smol;
+use crate::{Options, StartError, ThreadedMetricsServer};
 
-use hyper::server::conn::http1;
-use smol::channel::{self, Receiver, Sender};
-use smol::future::{self, FutureExt as _};
-use smol::lock::{Semaphore, SemaphoreGuardArc};
-use smol::{Async, Timer};
-use smol_hyper::rt::{FuturesIo, SmolTimer};
-use torchlight::Registry;
-use torchlight::discovery::{DiscoveryError, Registration, ServerInfo};
-use torchlight::exposure::Limits;
-
-use crate::runtime::{Runtime, Smol};
-use crate::{MetricsService, Options, StartError};
-
-/// How long the accept loop pauses after a failed `accept` (out of file descriptors),
-/// so it frees the CPU instead of spinning; tokio's and Go's `net/http` back off
-/// similarly (Go starts at 5 ms).
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
+/// A running metrics server on smol. Dropping it stops the server (in the background);
+/// `close` stops it and waits. See [`start_http_server`].
+pub type MetricsServer = torchlight_server::MetricsServer<Smol>;
 
 /// Binds `options`' address, registers the server with its service discovery (if
-/// any), and serves its registry until the handle is closed or dropped. Tasks run on
-/// smol's global executor.
+/// any), and serves its registry on smol's global executor until the handle is
+/// closed or dropped.
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> { smol::block_on(async {
@@ -41,19 +19,13 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// use torchlight_smol::{Options, start_http_server};
 ///
 /// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
-/// println!("metrics at {}metrics", server.url());
+/// println!("scrape {}", server.metrics_url());
 /// server.close().await?;
 /// # Ok(()) }) }
 /// ```
 ///
-/// # Lifecycle
-///
-/// Registration happens once the socket listens (a connection arriving meanwhile, such
-/// as the agent's first health check, waits in the backlog and is served right after).
-/// Every discovery request is bounded by the discovery's own timeout
-/// (`ConsulAgent::with_request_timeout`), so a silent agent cannot hang the start.
-/// Cancelling the start while the registration is in flight releases the port but
-/// cannot undo a registration the agent may already have recorded.
+/// The lifecycle (register once listening, deregister on close before accepting
+/// stops) and the limits are `torchlight_server::start`'s.
 ///
 /// # Errors
 ///
@@ -61,293 +33,47 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 /// [`StartError::Register`] when the service discovery fails, after which the port is
 /// already released.
 pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartError> {
-    start::<Smol>(options).await
+    torchlight_server::start::<Smol>(options).await
 }
 
-/// [`start_http_server`] on any [`Runtime`].
+/// Starts the server from its own thread named
+/// [`THREAD_NAME`](crate::THREAD_NAME) (which drives start and shutdown with
+/// `smol::block_on`; connections run on smol's global executor), and returns once it listens, or with the reason
+/// it cannot (a bind or registration failure is an error, not a hang). Registration
+/// and deregistration run in the server's thread.
+///
+/// ```
+/// use std::net::Ipv4Addr;
+/// use torchlight_smol::{Options, start_http_server_in_thread};
+///
+/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// println!("scrape {}", server.metrics_url());
+/// server.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 ///
 /// # Errors
 ///
-/// As [`start_http_server`].
-pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, StartError> {
-    let address = options.socket_address();
-    let bind_error = |source| StartError::Bind { address, source };
-    let listener = Async::<TcpListener>::bind(address).map_err(bind_error)?;
-    let local_addr = listener.get_ref().local_addr().map_err(bind_error)?;
-    let mut info = ServerInfo::new(local_addr);
-    if let Some(host) = options.advertised_host() {
-        info = info.with_advertised_address(host);
-    }
-    let registration = match options.discovery() {
-        // On failure `listener` is dropped on the way out: the port is released.
-        Some(discovery) => {
-            discovery
-                .register(&info)
-                .await
-                .map_err(|source| StartError::Register {
-                    address: local_addr,
-                    source,
-                })?
-        }
-        None => None,
-    };
-    let registered = registration.is_some();
-    let (shutdown, stop) = channel::bounded(1);
-    let (deregistered, outcome) = channel::bounded(1);
-    let task = R::spawn(async move {
-        let result = run::<R>(
-            listener,
-            options.served_registry(),
-            options.configured_limits(),
-            Stop(stop),
-            registration,
-        )
-        .await;
-        let _ = deregistered.try_send(result);
-    });
-    Ok(MetricsServer {
-        info,
-        registered,
-        shutdown: Some(shutdown),
-        task: Some(task),
-        outcome: Some(outcome),
-    })
+/// [`StartError::Bind`] when the address cannot be bound, [`StartError::Register`] when
+/// the service discovery fails (the port is released), [`StartError::Thread`] when the
+/// thread cannot be created.
+pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsServer, StartError> {
+    torchlight_server::start_in_thread::<Smol>(options)
 }
 
-/// A running metrics server. Dropping it stops the server (in the background);
-/// [`close`](Self::close) stops it and waits.
-pub struct MetricsServer<R: Runtime = Smol> {
-    info: ServerInfo,
-    registered: bool,
-    /// Dropping it tells the server to deregister, then stop.
-    shutdown: Option<Sender<()>>,
-    /// The server; it ends once the port is released and connections are done.
-    task: Option<R::Task>,
-    /// The deregistration's result, sent as the task ends.
-    outcome: Option<Receiver<Result<(), DiscoveryError>>>,
-}
-
-impl<R: Runtime> MetricsServer<R> {
-    /// The bound address, with the real port when port 0 was asked for.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.info.bound_address()
-    }
-
-    /// `http://host:port/` for the bound address (IPv6 in brackets). The path is the
-    /// cheap page; the metrics are at `url() + "metrics"`.
-    #[must_use]
-    pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr())
-    }
-
-    /// The advertised host given in [`Options::advertised_address`], if any.
-    #[must_use]
-    pub fn advertised_address(&self) -> Option<&str> {
-        self.info.advertised_address()
-    }
-
-    /// What the service discovery was given: bound and advertised address, port,
-    /// scheme.
-    #[must_use]
-    pub fn server_info(&self) -> &ServerInfo {
-        &self.info
-    }
-
-    /// Whether a service discovery registered this server at start: `false` without
-    /// [`Options::service_discovery`] or when the discovery declined (`Ok(None)`).
-    /// Closing does not change it (as in Python's `prometheus_async`).
-    #[must_use]
-    pub fn is_registered(&self) -> bool {
-        self.registered
-    }
-
-    /// Deregisters the server (if it was registered), then stops accepting, lets
-    /// in-flight requests finish for up to [`Limits::shutdown_grace`], closes the
-    /// remaining connections and releases the port. Connections are still served while
-    /// the deregistration runs, which the discovery's timeout bounds.
-    ///
-    /// # Errors
-    ///
-    /// The deregistration's error: the service may still be announced. The server has
-    /// stopped and released its port all the same. Closing again does nothing and
-    /// returns `Ok(())`.
-    pub async fn close(&mut self) -> Result<(), DiscoveryError> {
-        drop(self.shutdown.take());
-        if let Some(task) = self.task.take() {
-            task.await;
-        }
-        match self.outcome.take().map(|outcome| outcome.try_recv()) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) if self.registered => Err(DiscoveryError::other(
-                "the metrics server stopped before it could deregister",
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
-impl<R: Runtime> Drop for MetricsServer<R> {
-    /// Stops the server in the background: a detached task deregisters it (best effort,
-    /// while the runtime keeps running; its error is lost), then stops it. Await
-    /// [`close`](Self::close) to know the outcome.
-    fn drop(&mut self) {
-        drop(self.shutdown.take());
-        // Detached, the accept loop drains in the background.
-        if let Some(task) = self.task.take() {
-            R::detach(task);
-        }
-    }
-}
-
-impl<R: Runtime> fmt::Debug for MetricsServer<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetricsServer")
-            .field("info", &self.info)
-            .field("registered", &self.registered)
-            .field("open", &self.shutdown.is_some())
-            .finish()
-    }
-}
-
-/// Resolves once the [`MetricsServer`] side is dropped.
-#[derive(Clone)]
-struct Stop(Receiver<()>);
-
-impl Stop {
-    async fn wait(&self) {
-        // Nothing is ever sent: `recv` returns only when the sender is dropped.
-        while self.0.recv().await.is_ok() {}
-    }
-}
-
-/// The server's life: it serves until `stop`, deregisters while it still serves, then
-/// stops accepting and drains.
-async fn run<R: Runtime>(
-    listener: Async<TcpListener>,
-    registry: &'static Registry,
-    limits: Limits,
-    stop: Stop,
-    registration: Option<Registration>,
-) -> Result<(), DiscoveryError> {
-    let (stop_serving, serving_stopped) = channel::bounded(1);
-    let withdraw = async move {
-        stop.wait().await;
-        let result = match registration {
-            Some(registration) => registration.deregister().await,
-            None => Ok(()),
-        };
-        drop(stop_serving);
-        result
-    };
-    let ((), result) = future::zip(
-        serve::<R>(listener, registry, limits, Stop(serving_stopped)),
-        withdraw,
-    )
-    .await;
-    result
-}
-
-/// The accept loop, then the drain.
-async fn serve<R: Runtime>(
-    listener: Async<TcpListener>,
-    registry: &'static Registry,
-    limits: Limits,
-    stop: Stop,
-) {
-    let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
-    // Every connection holds a sender; `recv` fails once all are gone.
-    let (in_flight, drained) = channel::bounded::<()>(1);
-    let (abort, aborted) = channel::bounded::<()>(1);
-    loop {
-        // Backpressure: take a connection slot before accepting.
-        let permit = async { Some(permits.acquire_arc().await) }
-            .or(async {
-                stop.wait().await;
-                None
-            })
-            .await;
-        let Some(permit) = permit else { break };
-        let accepted = async { Some(listener.accept().await) }
-            .or(async {
-                stop.wait().await;
-                None
-            })
-            .await;
-        let Some(accepted) = accepted else { break };
-        match accepted {
-            Ok((stream, _peer)) => {
-                R::detach(R::spawn(connection::<R>(
-                    stream,
-                    registry,
-                    limits,
-                    (stop.clone(), Stop(aborted.clone())),
-                    (permit, in_flight.clone()),
-                )));
-            }
-            Err(_) => {
-                Timer::after(ACCEPT_BACKOFF).await;
-            }
-        }
-    }
-    // Releases the port before waiting for connections.
-    drop(listener);
-    drop(in_flight);
-    let drained_in_time = async {
-        let _ = drained.recv().await;
-        true
-    }
-    .or(async {
-        Timer::after(limits.shutdown_grace).await;
-        false
-    })
-    .await;
-    if !drained_in_time {
-        // Grace is over: every remaining connection stops at its next poll.
-        drop(abort);
-        let _ = drained.recv().await;
-    }
-}
-
-/// Serves one connection until the client leaves, a limit closes it, or shutdown.
-async fn connection<R: Runtime>(
-    stream: Async<TcpStream>,
-    registry: &'static Registry,
-    limits: Limits,
-    (stop, abort): (Stop, Stop),
-    _held: (SemaphoreGuardArc, Sender<()>),
-) {
-    // Responses are written whole; do not let Nagle delay the last segment.
-    let _ = stream.get_ref().set_nodelay(true);
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(SmolTimer::new())
-        .header_read_timeout(limits.header_read_timeout)
-        .max_header_size(limits.max_header_bytes)
-        .keep_alive(true);
-    let mut conn = pin!(builder.serve_connection(
-        FuturesIo::new(stream),
-        MetricsService::<R>::on_runtime(registry)
-    ));
-    let stopped = async {
-        // Errors are the client's (malformed request, timeout, reset): the
-        // connection is closed, which is all there is to do.
-        let _ = conn.as_mut().await;
-        false
-    }
-    .or(async {
-        stop.wait().await;
-        true
-    })
-    .await;
-    if !stopped {
-        return;
-    }
-    // Finish the request in flight, then close; idle connections close at once.
-    conn.as_mut().graceful_shutdown();
-    async {
-        let _ = conn.await;
-    }
-    .or(abort.wait())
-    .await;
-}
+/// A hyper `Service` serving a registry's metrics at
+/// `/metrics` (and the small page at `/`), answering like the server. Encoding runs on
+/// smol's blocking pool ([`smol::unblock`]).
+///
+/// Route `/metrics` to it from your own service — see `examples/hyper.rs`:
+///
+/// ```no_run
+/// use hyper::service::Service as _;
+/// use torchlight_smol::MetricsService;
+///
+/// # async fn handle(request: hyper::Request<hyper::body::Incoming>) {
+/// let metrics = MetricsService::new(&torchlight::REGISTRY);
+/// let response = metrics.call(request).await;
+/// # }
+/// ```
+pub type MetricsService = torchlight_server::MetricsService<Smol>;

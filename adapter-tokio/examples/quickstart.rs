@@ -79,7 +79,7 @@ async fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<d
         .await
         .map_err(|error| APP_ADDR.blame(app_addr, error))?;
     println!("app:     http://{}/", app.local_addr()?);
-    println!("metrics: {}metrics", metrics.url());
+    println!("metrics: {}", metrics.metrics_url());
 
     loop {
         tokio::select! {

@@ -1,12 +1,10 @@
 //! An axum handler for `/metrics` in your own axum app (feature `axum`).
 
-use bytes::Bytes;
-use http_body_util::Full;
+use hyper::Method;
 use hyper::header::HeaderMap;
-use hyper::{Method, Response};
 use torchlight::Registry;
 
-use crate::service::{respond, route_head};
+use crate::MetricsService;
 
 /// A method router serving `registry`'s exposition for `GET` and `HEAD` wherever it is
 /// mounted, negotiated and compressed like the server's `/metrics`.
@@ -19,15 +17,8 @@ pub fn metrics<S>(registry: &'static Registry) -> ::axum::routing::MethodRouter<
 where
     S: Clone + Send + Sync + 'static,
 {
+    let service = MetricsService::new(registry);
     ::axum::routing::get(move |method: Method, headers: HeaderMap| async move {
-        exposition(registry, &method, &headers).await
+        service.respond_to(&method, "/metrics", &headers).await
     })
-}
-
-async fn exposition(
-    registry: &'static Registry,
-    method: &Method,
-    headers: &HeaderMap,
-) -> Response<Full<Bytes>> {
-    respond(route_head(method, "/metrics", headers), registry).await
 }

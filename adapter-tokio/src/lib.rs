@@ -30,7 +30,7 @@
 //!     REGISTRY.register(&REQ_ERRORS)?;
 //!     REGISTRY.register(&IN_FLIGHT)?;
 //!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
-//!     println!("metrics at {}metrics", server.url());
+//!     println!("metrics at {}", server.metrics_url());
 //!
 //!     // Timed from the first poll to completion (or drop), errors counted, and
 //!     // tracked while in flight: prometheus_async's three decorators.
@@ -49,34 +49,29 @@
 //!
 //! # Service discovery
 //!
-//! [`Options::service_discovery`] takes any
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery); for Consul, build a
-//! [`torchlight::consul::ConsulAgent`] and send it over [`ConsulTransport`]. The server
-//! registers once its socket listens, and a failed registration is
-//! [`StartError::Register`] (the port is released). `close` deregisters while still
-//! serving, then stops; every request is bounded by the agent's request timeout.
-//! Dropping the handle deregisters in the background, best effort.
+//! [`Options::consul`] registers the server with a Consul agent, spoken to over this
+//! crate's runtime (one call; no transport to pick);
+//! [`Options::service_discovery`] takes any other
+//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! once its socket listens, and a failed registration is [`StartError::Register`] (the
+//! port is released). `close` deregisters while still serving, then stops; every
+//! request is bounded by the agent's request timeout. Dropping the handle deregisters
+//! in the background, best effort.
 //!
-//! ```
+//! ```no_run
 //! use std::net::Ipv4Addr;
-//! use std::sync::Arc;
 //! use torchlight::consul::ConsulAgent;
-//! use torchlight_tokio::{ConsulTransport, Options, start_http_server};
+//! use torchlight_tokio::{Options, start_http_server};
 //!
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//!     let consul = ConsulAgent::new().with_name("billing-metrics").discovery(ConsulTransport);
+//!     // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!     let options = Options::new()
 //!         .address(Ipv4Addr::LOCALHOST)
-//!         .service_discovery(Arc::new(consul));
-//!     match start_http_server(options).await {
-//!         Ok(mut server) => {
-//!             assert!(server.is_registered());
-//!             server.close().await?; // deregisters, then stops
-//!         }
-//!         // No agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500): the message says so.
-//!         Err(error) => eprintln!("{error}"),
-//!     }
+//!         .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!     let mut server = start_http_server(options).await?; // registers
+//!     assert!(server.is_registered());
+//!     server.close().await?; // deregisters, then stops
 //!     Ok(())
 //! }
 //! ```
@@ -100,21 +95,17 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `axum` | [`axum::metrics`], a handler for your own axum app | axum, tower |
+//! | `axum` | `axum::metrics`, a handler for your own axum app | axum, tower |
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "axum")]
 pub mod axum;
 mod clock;
+mod runtime;
 mod server;
-mod service;
-mod thread;
-mod transport;
 
 pub use clock::RuntimeClock;
-pub use server::{MetricsServer, start_http_server};
-pub use service::MetricsService;
-pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_http_server_in_thread};
-pub use torchlight::exposure::{Limits, Options, StartError};
-pub use transport::ConsulTransport;
+pub use runtime::Tokio;
+pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
+pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

@@ -11,12 +11,18 @@
 //! filters: a server is measured when its `case7_http::<labels>::<library>` path
 //! contains any filter (all of them when there is none); `<labels>` is `run_time`
 //! (torchlight's `Family`, `metrics`) or `compile_time` (torchlight's `Labelled`).
+//!
+//! Case 10 (`case10_burst::<one|sixteen>::torchlight`): the same torchlight server with
+//! 100 000 series receiving one scrape at a time, or sixteen at the same moment (an
+//! HA pair, a federation layer and a few curls): the process's CPU time per round and
+//! every scrape's latency. Concurrent scrapes share one encoding, so sixteen should
+//! cost well under twice one.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
 
 use torchlight_bench::Library;
-use torchlight_bench::http::{self, Labels, SERIES, Server};
+use torchlight_bench::http::{self, BURST_SERIES, Labels, SERIES, Server};
 use torchlight_bench::record::Record;
 
 /// Concurrent keep-alive clients: one per core, at least 2 and at most 8 (the client
@@ -82,6 +88,54 @@ fn main() {
                 variant,
                 parameter: SERIES.to_string(),
                 library,
+                metric,
+                value,
+            };
+            println!("{}", record.line());
+        }
+    }
+    burst(&filters, quick);
+}
+
+/// Case 10: rounds of one scrape and of sixteen simultaneous scrapes of 100 000 series.
+fn burst(filters: &[String], quick: bool) {
+    let rounds = if quick { 3 } else { 20 };
+    let mut server = None;
+    for (variant, scrapes) in [("one", 1), ("sixteen", 16)] {
+        let path = format!("case10_burst::{variant}::{}", Library::Torchlight);
+        if !(filters.is_empty() || filters.iter().any(|f| path.contains(f.as_str()))) {
+            continue;
+        }
+        let server = server.get_or_insert_with(|| {
+            let server = Server::start(Library::Torchlight, Labels::RunTime, BURST_SERIES)
+                .unwrap_or_else(|error| panic!("the burst server did not start: {error}"));
+            http::check(server.address(), BURST_SERIES)
+                .unwrap_or_else(|error| panic!("wrong burst exposition: {error}"));
+            server
+        });
+        // One unmeasured round warms the allocator and the blocking pool.
+        let measured = http::burst(server.address(), scrapes, 1)
+            .and_then(|_| http::burst(server.address(), scrapes, rounds))
+            .unwrap_or_else(|error| panic!("burst of {scrapes}: {error}"));
+        let results = [
+            ("scrapes", scrapes as f64),
+            ("rounds", rounds as f64),
+            ("cpu_per_round_ns", measured.cpu_per_round_ns),
+            (
+                "median_latency_ns",
+                measured.latency_ns(0.5).unwrap_or(0) as f64,
+            ),
+            (
+                "p99_latency_ns",
+                measured.latency_ns(0.99).unwrap_or(0) as f64,
+            ),
+        ];
+        for (metric, value) in results {
+            let record = Record {
+                case: "case10_burst",
+                variant,
+                parameter: BURST_SERIES.to_string(),
+                library: Library::Torchlight,
                 metric,
                 value,
             };

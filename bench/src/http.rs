@@ -452,6 +452,109 @@ pub fn load(
     })
 }
 
+/// The series of the burst case (case 10): the large registry.
+pub const BURST_SERIES: usize = 100_000;
+
+/// What [`burst`] measured.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Burst {
+    /// The process's CPU time (user and system, server and clients) per round, in
+    /// nanoseconds: the server's encoding dominates it at 100 000 series; the clients
+    /// only read the bodies.
+    pub cpu_per_round_ns: f64,
+    /// Every scrape's latency in nanoseconds (connection already open), sorted.
+    pub latencies_ns: Vec<u64>,
+}
+
+impl Burst {
+    /// The latency below which `quantile` of the scrapes fall (nearest rank).
+    #[must_use]
+    pub fn latency_ns(&self, quantile: f64) -> Option<u64> {
+        Load {
+            requests: self.latencies_ns.len() as u64,
+            elapsed: Duration::ZERO,
+            latencies_ns: self.latencies_ns.clone(),
+        }
+        .latency_ns(quantile)
+    }
+}
+
+/// Runs `rounds` rounds of `scrapes` scrapes sent at the same moment (each on its own
+/// connection, opened before the round, released together by a barrier), one round
+/// after the other, and measures the process's CPU time over all rounds and every
+/// scrape's latency. With coalescing, a round of 16 costs about one encoding; without,
+/// sixteen.
+///
+/// # Errors
+///
+/// A failed scrape or connection, or no CPU clock (`/proc/self/stat`, Linux only).
+pub fn burst(address: SocketAddr, scrapes: usize, rounds: usize) -> io::Result<Burst> {
+    let mut latencies_ns = Vec::with_capacity(scrapes * rounds);
+    let mut cpu = Duration::ZERO;
+    for _ in 0..rounds {
+        let mut clients = (0..scrapes)
+            .map(|_| Client::connect(address))
+            .collect::<io::Result<Vec<_>>>()?;
+        let barrier = Arc::new(Barrier::new(scrapes + 1));
+        let before = process_cpu_time()?;
+        let threads: Vec<_> = clients
+            .drain(..)
+            .map(|mut client| {
+                let barrier = Arc::clone(&barrier);
+                thread::spawn(move || -> io::Result<u64> {
+                    barrier.wait();
+                    let began = Instant::now();
+                    let response = client.get()?;
+                    if response.status != 200 || response.body.is_empty() {
+                        return Err(invalid(&format!("status {}", response.status)));
+                    }
+                    Ok(u64::try_from(began.elapsed().as_nanos()).unwrap_or(u64::MAX))
+                })
+            })
+            .collect();
+        barrier.wait();
+        for thread in threads {
+            let latency = thread
+                .join()
+                .map_err(|_| io::Error::other("a client thread panicked"))??;
+            latencies_ns.push(latency);
+        }
+        cpu += process_cpu_time()?.saturating_sub(before);
+    }
+    latencies_ns.sort_unstable();
+    Ok(Burst {
+        cpu_per_round_ns: cpu.as_nanos() as f64 / rounds.max(1) as f64,
+        latencies_ns,
+    })
+}
+
+/// The process's user plus system CPU time, from `/proc/self/stat` (fields 14 and 15,
+/// in `USER_HZ` ticks, which Linux fixes at 100 per second for this file; see
+/// `proc_pid_stat(5)`). A 10 ms resolution: [`burst`] runs enough rounds to make it
+/// small.
+fn process_cpu_time() -> io::Result<Duration> {
+    const TICKS_PER_SECOND: u64 = 100;
+    let stat = std::fs::read_to_string("/proc/self/stat")?;
+    // The command name (field 2) may hold spaces; the fields after it start after `)`.
+    let after_name = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest)
+        .ok_or_else(|| invalid("/proc/self/stat without a command name"))?;
+    let mut fields = after_name.split_whitespace();
+    // Field 3 (state) is the first after the name; utime and stime are 14 and 15.
+    let mut tick_field = |n: usize| -> io::Result<u64> {
+        fields
+            .nth(n)
+            .and_then(|field| field.parse().ok())
+            .ok_or_else(|| invalid("/proc/self/stat lacks utime or stime"))
+    };
+    let user = tick_field(11)?;
+    let system = tick_field(0)?;
+    Ok(Duration::from_millis(
+        (user + system) * 1000 / TICKS_PER_SECOND,
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;
@@ -496,6 +599,18 @@ mod tests {
         assert_eq!(expositions[0].len(), 1_000);
         assert_eq!(expositions[0], expositions[1]);
         assert_eq!(expositions[0], expositions[2]);
+    }
+
+    /// A burst measures every scrape and some CPU time; the torchlight server
+    /// answers concurrent scrapes (coalesced or not) with the full exposition.
+    #[test]
+    fn a_burst_records_every_scrape() {
+        let server = Server::start(Library::Torchlight, Labels::RunTime, 1_000).unwrap();
+        let result = super::burst(server.address(), 4, 3).unwrap();
+        assert_eq!(result.latencies_ns.len(), 12);
+        assert!(result.latencies_ns.is_sorted());
+        assert!(result.cpu_per_round_ns >= 0.0);
+        assert!(super::process_cpu_time().unwrap() > Duration::ZERO);
     }
 
     #[test]

@@ -376,7 +376,9 @@ impl fmt::Display for DiscoveryError {
                     "the agent at {agent} refused the {operation} with status {status}: {body:?}"
                 )?;
                 f.write_str(match status {
-                    401 | 403 => "; check the ACL token (`token`, or CONSUL_HTTP_TOKEN)",
+                    401 | 403 => {
+                        "; check the ACL token (`ConsulAgent::with_token`, or CONSUL_HTTP_TOKEN)"
+                    }
                     400 => "; check the service name, address, tags, meta and health check",
                     _ => "; see the agent's log",
                 })

@@ -59,10 +59,12 @@ use crate::encoding::Format;
 use crate::registry::Registry;
 
 mod error;
+mod negotiation;
 mod options;
 
 pub use error::StartError;
-pub use options::Options;
+pub use negotiation::{accepts_gzip, negotiate};
+pub use options::{Options, ServedRegistry};
 
 /// The HTML of `GET /`, byte for byte what Python's `prometheus_async` serves (its
 /// `_cheap` handler): a page a health check can fetch without encoding any metric.
@@ -73,53 +75,121 @@ pub const ALLOW: &str = "GET, HEAD";
 
 const TEXT_PLAIN: &str = "text/plain; charset=utf-8";
 const TEXT_HTML: &str = "text/html; charset=utf-8";
+/// The body of every 500: short, and the same whatever failed.
+const INTERNAL_SERVER_ERROR: &str = "500: Internal Server Error";
 /// Both negotiated headers change the body of `/metrics`, so caches must key on them.
 const VARY: &str = "Accept, Accept-Encoding";
 
 /// How much an exposure server lets one client take, identical on every adapter.
 ///
 /// Every limit bounds the time or memory a misbehaving client can hold while other
-/// scrapes keep being served. Start from [`Limits::DEFAULT`] and change fields:
+/// scrapes keep being served. Start from [`Limits::DEFAULT`] (or `Limits::default()`)
+/// and change what you need:
 ///
 /// ```
 /// use std::time::Duration;
 /// use torchlight::exposure::Limits;
 ///
-/// let mut limits = Limits::DEFAULT;
-/// limits.header_read_timeout = Duration::from_secs(5);
-/// assert_eq!(limits.max_connections, 128);
+/// let limits = Limits::DEFAULT.with_header_read_timeout(Duration::from_secs(5));
+/// assert_eq!(limits.header_read_timeout(), Duration::from_secs(5));
+/// assert_eq!(limits.max_connections(), 128);
 /// ```
+///
+/// # Slow clients
+///
+/// A server accepts every connection as it arrives, so each connection's
+/// [header read timeout](Self::header_read_timeout) counts from when it connected. When
+/// all [`max_connections`](Self::max_connections) slots are taken, the oldest connection
+/// that is not inside a request (it has not sent a complete request head yet, or it is
+/// kept alive between requests) is closed to make room. Connections that never finish
+/// their head therefore cannot keep a complete request waiting: a new connection is
+/// served at once unless every slot holds a request whose response is being made, and
+/// then as soon as the first of those is answered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct Limits {
-    /// How long a client may take to send a request head, from its first byte or
-    /// from the end of the previous response on a kept-alive connection; then the
-    /// connection is closed. This also closes idle kept-alive connections.
-    /// Default 30 s, hyper's own default, well above Prometheus' scrape intervals'
-    /// needs (a scraper sends its whole head at once).
-    pub header_read_timeout: Duration,
-    /// The largest request head (request line and headers) in bytes; a larger one gets
-    /// `431 Request Header Fields Too Large` and the connection is closed. Default 32 KiB,
-    /// nginx's `large_client_header_buffers 4 8k`; Prometheus sends about 300 bytes.
-    pub max_header_bytes: usize,
-    /// Connections served at once. Further connections wait in the kernel's listen
-    /// backlog (backpressure) until one finishes, so a flood delays scrapes by at most
-    /// `header_read_timeout` rather than exhausting memory or file descriptors.
-    /// Default 128: a few Prometheus replicas and health checkers need a handful.
-    pub max_connections: usize,
-    /// How long `close()` lets in-flight scrapes finish before dropping their
-    /// connections. Default 5 s, half of Prometheus' default 10 s `scrape_timeout`.
-    pub shutdown_grace: Duration,
+    header_read_timeout: Duration,
+    max_header_bytes: usize,
+    max_connections: usize,
+    shutdown_grace: Duration,
 }
 
 impl Limits {
-    /// The defaults described on each field.
+    /// The defaults described on each getter.
     pub const DEFAULT: Self = Self {
-        header_read_timeout: Duration::from_secs(30),
+        header_read_timeout: Duration::from_secs(10),
         max_header_bytes: 32 * 1024,
         max_connections: 128,
         shutdown_grace: Duration::from_secs(5),
     };
+
+    /// How long a client may take to send a request head, counted from when it
+    /// connected or, on a kept-alive connection, from the end of the previous
+    /// response; then the connection is closed. This also closes idle kept-alive
+    /// connections.
+    ///
+    /// Default 10 s: Prometheus' default `scrape_timeout`, after which a scraper has
+    /// given up on the request anyway (and sends its whole head at once). For
+    /// comparison, nginx's `client_header_timeout` defaults to 60 s, and Go's
+    /// `net/http` server has no `ReadHeaderTimeout` unless one is set.
+    #[must_use]
+    pub const fn header_read_timeout(&self) -> Duration {
+        self.header_read_timeout
+    }
+
+    /// Sets [`header_read_timeout`](Self::header_read_timeout).
+    #[must_use]
+    pub const fn with_header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.header_read_timeout = timeout;
+        self
+    }
+
+    /// The largest request head (request line and headers) in bytes; a larger one gets
+    /// `431 Request Header Fields Too Large` and the connection is closed.
+    ///
+    /// Default 32 KiB, nginx's `large_client_header_buffers 4 8k`; Prometheus sends
+    /// about 300 bytes. (Go's `net/http` allows 1 MiB, `DefaultMaxHeaderBytes`.)
+    #[must_use]
+    pub const fn max_header_bytes(&self) -> usize {
+        self.max_header_bytes
+    }
+
+    /// Sets [`max_header_bytes`](Self::max_header_bytes).
+    #[must_use]
+    pub const fn with_max_header_bytes(mut self, bytes: usize) -> Self {
+        self.max_header_bytes = bytes;
+        self
+    }
+
+    /// Connections served at once (at least one). When all are taken, a new connection
+    /// takes the slot of the oldest idle one (see [Slow clients](Self#slow-clients)).
+    ///
+    /// Default 128: a few Prometheus replicas and health checkers need a handful, and
+    /// 128 descriptors are a small share of the usual 1024 per process (`ulimit -n`).
+    #[must_use]
+    pub const fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// Sets [`max_connections`](Self::max_connections).
+    #[must_use]
+    pub const fn with_max_connections(mut self, connections: usize) -> Self {
+        self.max_connections = connections;
+        self
+    }
+
+    /// How long `close()` lets in-flight scrapes finish before dropping their
+    /// connections. Default 5 s, half of Prometheus' default 10 s `scrape_timeout`.
+    #[must_use]
+    pub const fn shutdown_grace(&self) -> Duration {
+        self.shutdown_grace
+    }
+
+    /// Sets [`shutdown_grace`](Self::shutdown_grace).
+    #[must_use]
+    pub const fn with_shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
+        self
+    }
 }
 
 impl Default for Limits {
@@ -249,7 +319,7 @@ impl Route {
                     headers.push(("vary", VARY));
                     Response::new(200, headers, body)
                 }
-                None => Response::plain(500, "500: Internal Server Error"),
+                None => Response::plain(500, INTERNAL_SERVER_ERROR),
             },
             Target::Page => Response::new(
                 200,
@@ -301,6 +371,27 @@ impl Response {
             std::vec![("content-type", TEXT_PLAIN)],
             body.as_bytes().to_vec(),
         )
+    }
+
+    /// The answer to `route` when building its response failed outside the protocol
+    /// (a collector panicked instead of returning an error): the same 500, with the
+    /// same short body, that a failing collector gives.
+    ///
+    /// ```
+    /// use torchlight::exposure::{Request, Response};
+    ///
+    /// let response = Response::internal_server_error(Request::new("GET", "/metrics").route());
+    /// assert_eq!((response.status(), response.body()), (500, &b"500: Internal Server Error"[..]));
+    /// let head = Response::internal_server_error(Request::new("HEAD", "/metrics").route());
+    /// assert_eq!((head.body(), head.content_length()), (&b""[..], 26));
+    /// ```
+    #[must_use]
+    pub fn internal_server_error(route: Route) -> Self {
+        let mut response = Self::plain(500, INTERNAL_SERVER_ERROR);
+        if route.head {
+            response.body = Vec::new();
+        }
+        response
     }
 
     /// The status code.
@@ -356,282 +447,4 @@ fn exposition(registry: &Registry, format: Format, gzip: bool) -> Option<Vec<u8>
     // Writing into a `Vec` cannot fail; `ok()?` keeps that an error path, not a panic.
     encoder.write_all(text.as_bytes()).ok()?;
     encoder.finish().ok()
-}
-
-/// The exposition format to serve for an `Accept` header value.
-///
-/// Parses media ranges with their parameters and q-values (media types and parameter
-/// names case-insensitively, quoted values unquoted) and picks the format with the
-/// highest quality, each format taking the quality of the most specific range that
-/// matches it (RFC 9110 §12.5.1):
-///
-/// - OpenMetrics matches `application/openmetrics-text` with no `version` or with
-///   `version` `1.0.0` or `0.0.1` (what Prometheus asks for), `application/*`, `*/*`;
-/// - text 0.0.4 matches `text/plain` with no `version` or `version=0.0.4`, `text/*`,
-///   `*/*`.
-///
-/// Equal qualities go to the format whose range comes first in the header; one range
-/// matching both (`*/*`) gives text. Text 0.0.4 is also the answer when nothing is
-/// acceptable (`q=0` everywhere, an unsupported type, no header): Prometheus reads it
-/// whatever it asked for.
-#[must_use]
-pub fn negotiate(accept: Option<&str>) -> Format {
-    let (mut open_metrics, mut text) = (Quality::NONE, Quality::NONE);
-    for (position, element) in elements(accept.unwrap_or_default()).enumerate() {
-        let Some(range) = MediaRange::parse(element) else {
-            continue;
-        };
-        open_metrics.consider(range.specificity(Format::OpenMetrics), range.q, position);
-        text.consider(range.specificity(Format::Text), range.q, position);
-    }
-    let prefer_open_metrics = open_metrics.q > 0
-        && (open_metrics.q > text.q
-            || (open_metrics.q == text.q && open_metrics.position < text.position));
-    if prefer_open_metrics {
-        Format::OpenMetrics
-    } else {
-        Format::Text
-    }
-}
-
-/// Whether to gzip for an `Accept-Encoding` header value.
-///
-/// gzip (or `x-gzip`, or `*` when neither is listed) must have a quality above 0 and
-/// at least that of `identity` when `identity` (or `*`) is listed; an unlisted
-/// `identity` is acceptable but not preferred. When nothing is acceptable
-/// (`identity;q=0` alone) the body is sent uncompressed rather than refused.
-#[must_use]
-pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
-    let (mut gzip, mut identity, mut any) = (None, None, None);
-    for element in elements(accept_encoding.unwrap_or_default()) {
-        let mut parts = element.split(';');
-        let coding = parts.next().unwrap_or_default().trim();
-        let Some(q) = parts.find_map(q_param).unwrap_or(Some(1000)) else {
-            continue;
-        };
-        let slot = if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-            &mut gzip
-        } else if coding.eq_ignore_ascii_case("identity") {
-            &mut identity
-        } else if coding == "*" {
-            &mut any
-        } else {
-            continue;
-        };
-        *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
-    }
-    let gzip = gzip.or(any).unwrap_or(0);
-    gzip > 0 && identity.or(any).is_none_or(|identity| gzip >= identity)
-}
-
-/// The comma-separated elements of a header value, skipping commas inside quotes.
-fn elements(value: &str) -> impl Iterator<Item = &str> {
-    let mut rest = value;
-    core::iter::from_fn(move || {
-        loop {
-            if rest.is_empty() {
-                return None;
-            }
-            let (mut quoted, mut escaped, mut end) = (false, false, rest.len());
-            for (i, c) in rest.char_indices() {
-                match c {
-                    _ if escaped => escaped = false,
-                    '\\' if quoted => escaped = true,
-                    '"' => quoted = !quoted,
-                    ',' if !quoted => {
-                        end = i;
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            let element = rest[..end].trim();
-            rest = rest.get(end + 1..).unwrap_or_default();
-            if !element.is_empty() {
-                return Some(element);
-            }
-        }
-    })
-}
-
-/// A `q=` parameter's value in thousandths: `None` if `param` is another parameter,
-/// `Some(None)` if it is a malformed q-value.
-fn q_param(param: &str) -> Option<Option<u16>> {
-    let (name, value) = param.split_once('=')?;
-    if !name.trim().eq_ignore_ascii_case("q") {
-        return None;
-    }
-    Some(parse_q(unquote(value.trim())))
-}
-
-/// Parses a qvalue (`0`, `0.5`, `1.000`; RFC 9110 §12.4.2) into thousandths.
-fn parse_q(value: &str) -> Option<u16> {
-    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
-    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let int = match int {
-        "0" => 0,
-        "1" => 1000,
-        _ => return None,
-    };
-    let frac = frac
-        .bytes()
-        .chain(core::iter::repeat(b'0'))
-        .take(3)
-        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
-    let q = int + frac;
-    (q <= 1000).then_some(q)
-}
-
-fn unquote(value: &str) -> &str {
-    value
-        .strip_prefix('"')
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap_or(value)
-}
-
-/// One element of an `Accept` header.
-struct MediaRange<'a> {
-    kind: &'a str,
-    subtype: &'a str,
-    /// The `version` media-type parameter, unquoted.
-    version: Option<&'a str>,
-    /// Quality in thousandths.
-    q: u16,
-}
-
-impl<'a> MediaRange<'a> {
-    /// `None` for a malformed range or q-value: such an element is ignored.
-    fn parse(element: &'a str) -> Option<Self> {
-        let mut parts = element.split(';');
-        let (kind, subtype) = parts.next()?.trim().split_once('/')?;
-        let (kind, subtype) = (kind.trim(), subtype.trim());
-        if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
-            return None;
-        }
-        let (mut version, mut q) = (None, 1000);
-        for param in parts {
-            if let Some(value) = q_param(param) {
-                q = value?;
-                // Parameters after `q` are accept-extensions, not media-type parameters.
-                break;
-            }
-            if let Some((name, value)) = param.split_once('=') {
-                if name.trim().eq_ignore_ascii_case("version") {
-                    version = Some(unquote(value.trim()));
-                }
-            }
-        }
-        Some(Self {
-            kind,
-            subtype,
-            version,
-            q,
-        })
-    }
-
-    /// How specifically this range names `format` (higher is more specific), or `None`
-    /// if it does not match it.
-    fn specificity(&self, format: Format) -> Option<u8> {
-        let (kind, subtype, versions): (_, _, &[&str]) = match format {
-            Format::OpenMetrics => ("application", "openmetrics-text", &["1.0.0", "0.0.1"]),
-            Format::Text => ("text", "plain", &["0.0.4"]),
-        };
-        if self.kind == "*" {
-            return Some(0);
-        }
-        if !self.kind.eq_ignore_ascii_case(kind) {
-            return None;
-        }
-        if self.subtype == "*" {
-            return Some(1);
-        }
-        if !self.subtype.eq_ignore_ascii_case(subtype) {
-            return None;
-        }
-        match self.version {
-            None => Some(2),
-            Some(version) if versions.contains(&version) => Some(3),
-            Some(_) => None,
-        }
-    }
-}
-
-/// The quality a format gets from the most specific range that matches it.
-struct Quality {
-    specificity: Option<u8>,
-    q: u16,
-    position: usize,
-}
-
-impl Quality {
-    const NONE: Self = Self {
-        specificity: None,
-        q: 0,
-        position: usize::MAX,
-    };
-
-    fn consider(&mut self, specificity: Option<u8>, q: u16, position: usize) {
-        let Some(specificity) = specificity else {
-            return;
-        };
-        let better = match self.specificity {
-            None => true,
-            Some(current) => specificity > current || (specificity == current && q > self.q),
-        };
-        if better {
-            *self = Self {
-                specificity: Some(specificity),
-                q,
-                position,
-            };
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn q_values_parse_as_rfc_9110_says() {
-        for (text, q) in [
-            ("0", 0),
-            ("1", 1000),
-            ("0.5", 500),
-            ("0.125", 125),
-            ("1.000", 1000),
-            ("1.", 1000),
-            ("0.1", 100),
-        ] {
-            assert_eq!(parse_q(text), Some(q), "{text}");
-        }
-        for text in ["", "2", "1.5", "0.1234", "-1", "0.x", "abc", "1.001"] {
-            assert_eq!(parse_q(text), None, "{text}");
-        }
-    }
-
-    #[test]
-    fn elements_split_on_commas_outside_quotes() {
-        let split: Vec<&str> = elements(r#" a , b;x="1,2" ,,c;y="\"," "#).collect();
-        assert_eq!(split, ["a", r#"b;x="1,2""#, r#"c;y="\",""#]);
-        assert_eq!(elements("").count(), 0);
-    }
-
-    #[test]
-    fn media_ranges_keep_version_and_q() {
-        let range =
-            MediaRange::parse(r#"Application/OpenMetrics-Text ; VERSION="1.0.0" ; Q=0.8 ; ext=1"#)
-                .unwrap();
-        assert_eq!(
-            (range.kind, range.subtype, range.version, range.q),
-            ("Application", "OpenMetrics-Text", Some("1.0.0"), 800)
-        );
-        assert_eq!(range.specificity(Format::OpenMetrics), Some(3));
-        assert_eq!(range.specificity(Format::Text), None);
-        assert!(MediaRange::parse("text").is_none());
-        assert!(MediaRange::parse("*/plain").is_none());
-        assert!(MediaRange::parse("text/plain;q=abc").is_none());
-    }
 }

@@ -272,7 +272,7 @@ fn judging_answers() {
     assert_eq!(
         error.to_string(),
         "the agent at http://127.0.0.1:8500 refused the registration with status 403: \
-         \"ACL not found\"; check the ACL token (`token`, or CONSUL_HTTP_TOKEN)"
+         \"ACL not found\"; check the ACL token (`ConsulAgent::with_token`, or CONSUL_HTTP_TOKEN)"
     );
     let error = agent
         .check_deregister_response(&Response::new(500, "boom"))

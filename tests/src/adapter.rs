@@ -18,7 +18,7 @@ use hyper::{Request, Response};
 use torchlight::Registry;
 use torchlight::consul::ConsulAgent;
 use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
-use torchlight::exposure::Limits;
+use torchlight::exposure::{Limits, ServedRegistry};
 
 /// What a test asks of a server, whatever the adapter.
 #[derive(Clone)]
@@ -27,14 +27,16 @@ pub struct Config {
     pub address: IpAddr,
     /// The port (0: ephemeral).
     pub port: u16,
-    /// The registry to serve.
-    pub registry: &'static Registry,
+    /// The registry to serve: `&'static` or shared (`Arc`).
+    pub registry: ServedRegistry,
     /// Resource limits.
     pub limits: Limits,
     /// The advertised host, if any.
     pub advertised_address: Option<String>,
     /// The service discovery to register with, if any.
     pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
+    /// The Consul agent to register with (`Options::consul`), if any.
+    pub consul: Option<ConsulAgent>,
 }
 
 impl fmt::Debug for Config {
@@ -45,6 +47,7 @@ impl fmt::Debug for Config {
             .field("limits", &self.limits)
             .field("advertised_address", &self.advertised_address)
             .field("service_discovery", &self.service_discovery.is_some())
+            .field("consul", &self.consul)
             .finish_non_exhaustive()
     }
 }
@@ -52,14 +55,15 @@ impl fmt::Debug for Config {
 impl Config {
     /// `127.0.0.1`, an ephemeral port, default limits.
     #[must_use]
-    pub fn loopback(registry: &'static Registry) -> Self {
+    pub fn loopback(registry: impl Into<ServedRegistry>) -> Self {
         Self {
             address: IpAddr::V4(Ipv4Addr::LOCALHOST),
             port: 0,
-            registry,
+            registry: registry.into(),
             limits: Limits::DEFAULT,
             advertised_address: None,
             service_discovery: None,
+            consul: None,
         }
     }
 }
@@ -130,9 +134,6 @@ pub trait Adapter {
     /// The adapter's `StartError`.
     fn start_in_thread(config: Config) -> Result<Box<dyn Server>, StartFailure>;
 
-    /// `ConsulAgent::discovery` over the crate's `ConsulTransport`.
-    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery>;
-
     /// The test's own hyper app on the crate's runtime, answering `hello` everywhere
     /// but `/metrics`, which it hands to the crate's `MetricsService`.
     fn embed(registry: &'static Registry) -> Box<dyn Server>;
@@ -151,6 +152,9 @@ macro_rules! options {
         }
         if let Some(discovery) = config.service_discovery {
             options = options.service_discovery(discovery);
+        }
+        if let Some(agent) = config.consul {
+            options = options.consul(agent);
         }
         options
     }};
@@ -296,10 +300,6 @@ impl Adapter for Tokio {
             app: None,
             runtime: tokio_runtime(),
         }))
-    }
-
-    fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
-        Arc::new(agent.discovery(torchlight_tokio::ConsulTransport))
     }
 
     fn embed(registry: &'static Registry) -> Box<dyn Server> {
@@ -454,10 +454,6 @@ macro_rules! async_io_adapter {
                     threaded: Some(threaded),
                     app: None,
                 }))
-            }
-
-            fn consul(agent: ConsulAgent) -> Arc<dyn ServiceDiscovery> {
-                Arc::new(agent.discovery($krate::ConsulTransport))
             }
 
             fn embed(registry: &'static Registry) -> Box<dyn Server> {

@@ -44,7 +44,7 @@ use std::fmt::Write as _;
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
@@ -80,7 +80,74 @@ pub enum Fault {
     /// Read the request and never answer; the connection stays open until the client
     /// closes it or the double stops.
     Silent,
+    /// Tell the gate the request arrived, wait until it is released (or the double
+    /// stops), then answer normally.
+    Hold(Gate),
 }
+
+/// Where a test sees a [`Fault::Hold`] request arrive and lets it through.
+#[derive(Clone, Debug, Default)]
+pub struct Gate(Arc<(Mutex<GateState>, Condvar)>);
+
+#[derive(Debug, Default)]
+struct GateState {
+    arrived: usize,
+    released: bool,
+}
+
+impl Gate {
+    /// A closed gate that has seen no request.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, GateState> {
+        self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `limit` for a held request to arrive; whether one did.
+    #[must_use]
+    pub fn wait_arrived(&self, limit: Duration) -> bool {
+        let state = self.state();
+        let (state, _) = self
+            .0
+            .1
+            .wait_timeout_while(state, limit, |state| state.arrived == 0)
+            .unwrap_or_else(PoisonError::into_inner);
+        state.arrived > 0
+    }
+
+    /// Lets every held request (and any later one) through.
+    pub fn release(&self) {
+        self.state().released = true;
+        self.0.1.notify_all();
+    }
+
+    /// Records an arrival and waits for the release, checking `stopping` every
+    /// [`POLL`].
+    fn hold(&self, stopping: impl Fn() -> bool) {
+        let mut state = self.state();
+        state.arrived += 1;
+        self.0.1.notify_all();
+        while !state.released && !stopping() {
+            state = self
+                .0
+                .1
+                .wait_timeout(state, POLL)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+impl PartialEq for Gate {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for Gate {}
 
 /// One request as the double received it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -355,6 +422,13 @@ fn serve_connection(mut stream: TcpStream, shared: &Shared) {
                     }
                 }
                 return;
+            }
+            Some(Fault::Hold(gate)) => {
+                gate.hold(|| shared.stopping());
+                if shared.stopping() {
+                    return;
+                }
+                handle(&request, shared)
             }
             Some(Fault::Delay(delay)) => {
                 let until = Instant::now() + delay;

@@ -2,7 +2,7 @@
 //! (register once listening, a failed registration is a start error that releases the
 //! port, deregister on close before stopping, every request bounded), Python
 //! `prometheus_async` cases 20–21 with a custom discovery (`FakeSD`) and 23–26 through
-//! each adapter's own `ConsulTransport`, against the Consul agent double (no real agent
+//! `Options::consul` on each adapter (its runtime's sockets and timer), against the Consul agent double (no real agent
 //! can be installed here; see `torchlight_tests::consul`).
 //!
 //! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
@@ -21,7 +21,7 @@ use torchlight::discovery::{
 use torchlight::{Counter, Metric, Registry};
 use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, StartFailure, Tokio};
 use torchlight_tests::client::get;
-use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
+use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault, Gate};
 
 /// A fresh registry holding one counter `name` (help `cnt`) at 1.
 fn registry_with(name: &str) -> &'static Registry {
@@ -51,6 +51,14 @@ fn config_with(discovery: Arc<dyn ServiceDiscovery>) -> Config {
     config
 }
 
+/// The usual case, one call: `Options::consul(agent)`; the server talks to the agent
+/// over its own runtime.
+fn config_with_consul(agent: ConsulAgent) -> Config {
+    let mut config = Config::loopback(empty_registry());
+    config.consul = Some(agent);
+    config
+}
+
 fn start<A: Adapter>(config: Config) -> Box<dyn Server> {
     A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME))
 }
@@ -62,7 +70,18 @@ fn start_err<A: Adapter>(config: Config) -> StartFailure {
     }
 }
 
-/// A port that was free a moment ago.
+/// The port a server listened on before its registration failed: servers here bind
+/// port 0, so no test picks a port by number and binds it again.
+fn failed_port(failure: &StartFailure) -> u16 {
+    failure
+        .registration
+        .as_ref()
+        .expect("a registration error")
+        .0
+        .port()
+}
+
+/// A port that was free a moment ago (only for an agent that must not exist).
 fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
@@ -218,10 +237,9 @@ fn custom_discovery_error_aborts_the_start<A: Adapter>() {
             Box::pin(async { Err(DiscoveryError::other("directory is read-only")) })
         }
     }
-    let port = free_port();
-    let mut config = config_with(Arc::new(Refusing));
-    config.port = port;
+    let config = config_with(Arc::new(Refusing));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains("directory is read-only"),
         "{failure}"
@@ -244,7 +262,7 @@ fn consul_exact_payload_token_and_deregistration<A: Adapter>() {
         .with_service_id("svc-1")
         .with_tags(["foo", "bar"])
         .with_token("token42");
-    let mut server = start::<A>(config_with(A::consul(consul)));
+    let mut server = start::<A>(config_with_consul(consul));
     assert!(server.is_registered());
     let port = server.local_addr().port();
 
@@ -297,7 +315,7 @@ fn consul_deregisters_on_close_only_when_enabled<A: Adapter>() {
         let consul = agent_for(&double)
             .with_name("test-metrics")
             .with_deregister(deregister);
-        let mut server = start::<A>(config_with(A::consul(consul)));
+        let mut server = start::<A>(config_with_consul(consul));
         assert!(server.is_registered());
         server.close();
         assert_eq!(
@@ -322,10 +340,9 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
         Endpoint::Register,
         Fault::Status(500, "rpc error: leader unavailable".to_owned()),
     );
-    let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&double)));
-    config.port = port;
+    let config = config_with_consul(agent_for(&double));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     let expected = format!(
         "the agent at {} refused the registration with status 500: \"rpc error: leader unavailable\"; see the agent's log",
         double.url()
@@ -344,10 +361,9 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
     assert_eq!(paths(&double), ["/v1/agent/service/register"]);
 
     let acl = ConsulDouble::start_with_acl("right").expect("double");
-    let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&acl).with_token("wrong")));
-    config.port = port;
+    let config = config_with_consul(agent_for(&acl).with_token("wrong"));
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains(&format!(
             "the agent at {} refused the registration with status 403",
@@ -362,14 +378,13 @@ fn consul_refused_registration_is_a_start_error<A: Adapter>() {
 
 /// No agent listening: connection refused is a start error naming the agent.
 fn consul_unreachable_agent_is_a_start_error<A: Adapter>() {
-    let port = free_port();
     let agent_port = free_port();
     let consul = ConsulAgent::with_environment(|_| None)
         .with_agent_address(format!("http://127.0.0.1:{agent_port}"))
         .with_request_timeout(Duration::from_secs(2));
-    let mut config = config_with(A::consul(consul));
-    config.port = port;
+    let config = config_with_consul(consul);
     let failure = start_err::<A>(config);
+    let port = failed_port(&failure);
     assert!(
         failure.message.contains(&format!(
             "registration with the agent at http://127.0.0.1:{agent_port} failed"
@@ -391,9 +406,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
     double.inject(Endpoint::Register, Fault::Silent);
     let bound = Duration::from_millis(300);
     for threaded in [false, true] {
-        let port = free_port();
-        let mut config = config_with(A::consul(agent_for(&double).with_request_timeout(bound)));
-        config.port = port;
+        let config = config_with_consul(agent_for(&double).with_request_timeout(bound));
         let started = Instant::now();
         let failure = within(Duration::from_secs(10), move || {
             let result = if threaded {
@@ -406,6 +419,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
                 Err(failure) => failure,
             }
         });
+        let port = failed_port(&failure);
         let took = started.elapsed();
         assert!(took >= bound, "gave up after {took:?}, before the bound");
         assert!(took < bound + Duration::from_secs(3), "took {took:?}");
@@ -425,7 +439,7 @@ fn consul_silent_agent_times_out<A: Adapter + 'static>() {
 /// one, that address is registered (and in the check URL).
 fn consul_unspecified_address_needs_an_advertised_one<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut config = config_with(A::consul(agent_for(&double)));
+    let mut config = config_with_consul(agent_for(&double));
     config.address = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
     let failure = start_err::<A>(config.clone());
     assert!(failure.message.contains("unspecified address"), "{failure}");
@@ -456,8 +470,8 @@ fn consul_unspecified_address_needs_an_advertised_one<A: Adapter>() {
 fn consul_threaded_mode<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
     let consul = agent_for(&double).with_service_id("threaded");
-    let mut server = A::start_in_thread(config_with(A::consul(consul)))
-        .unwrap_or_else(|error| panic!("{error}"));
+    let mut server =
+        A::start_in_thread(config_with_consul(consul)).unwrap_or_else(|error| panic!("{error}"));
     assert!(server.is_registered());
     assert_eq!(
         double.services()["threaded"].port,
@@ -469,7 +483,7 @@ fn consul_threaded_mode<A: Adapter>() {
     assert!(refuses_connections(address));
 
     // Dropping the threaded handle deregisters in the server thread before it returns.
-    let mut server = A::start_in_thread(config_with(A::consul(agent_for(&double))))
+    let mut server = A::start_in_thread(config_with_consul(agent_for(&double)))
         .unwrap_or_else(|error| panic!("{error}"));
     assert!(double.services().contains_key("app-metrics"));
     server.drop_handle();
@@ -479,13 +493,12 @@ fn consul_threaded_mode<A: Adapter>() {
         Endpoint::Register,
         Fault::Status(403, "ACL not found".to_owned()),
     );
-    let port = free_port();
-    let mut config = config_with(A::consul(agent_for(&double)));
-    config.port = port;
+    let config = config_with_consul(agent_for(&double));
     let failure = match A::start_in_thread(config) {
         Ok(server) => panic!("started on {}", server.local_addr()),
         Err(failure) => failure,
     };
+    let port = failed_port(&failure);
     assert!(
         failure
             .message
@@ -499,7 +512,7 @@ fn consul_threaded_mode<A: Adapter>() {
 /// again is harmless. A silent agent on close times out within the bound.
 fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     double.inject(
         Endpoint::Deregister,
         Fault::Status(500, "agent is shutting down".to_owned()),
@@ -519,9 +532,9 @@ fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
 
     let bound = Duration::from_millis(300);
     double.inject(Endpoint::Deregister, Fault::Silent);
-    let mut server = start::<A>(config_with(A::consul(
+    let mut server = start::<A>(config_with_consul(
         agent_for(&double).with_request_timeout(bound),
-    )));
+    ));
     let address = server.local_addr();
     let started = Instant::now();
     let error = server.try_close().expect_err("no answer");
@@ -533,9 +546,9 @@ fn consul_failed_deregistration_still_stops_the_server<A: Adapter>() {
 /// 404 on deregistration (someone removed the service already) counts as gone.
 fn consul_unknown_service_on_close_counts_as_gone<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(
+    let mut server = start::<A>(config_with_consul(
         agent_for(&double).with_service_id("gone"),
-    )));
+    ));
     double.inject(
         Endpoint::Deregister,
         Fault::Status(404, "Unknown service ID \"gone\"".to_owned()),
@@ -549,18 +562,20 @@ fn consul_unknown_service_on_close_counts_as_gone<A: Adapter>() {
 /// answers) and stops accepting only afterwards.
 fn consul_serves_while_deregistering<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    double.inject(
-        Endpoint::Deregister,
-        Fault::Delay(Duration::from_millis(600)),
-    );
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let gate = Gate::new();
+    double.inject(Endpoint::Deregister, Fault::Hold(gate.clone()));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     let url = server.url();
     let closer = thread::spawn(move || {
         let result = server.try_close();
         (server, result)
     });
-    thread::sleep(Duration::from_millis(200));
+    assert!(
+        gate.wait_arrived(Duration::from_secs(5)),
+        "close sends the deregistration"
+    );
     assert_eq!(get(&url, &[]).status, 200, "served during deregistration");
+    gate.release();
     let (_server, result) = closer.join().expect("close");
     result.expect("deregistered");
     assert!(double.services().is_empty());
@@ -570,7 +585,7 @@ fn consul_serves_while_deregistering<A: Adapter>() {
 /// then stops.
 fn consul_dropping_the_handle_deregisters<A: Adapter>() {
     let double = ConsulDouble::start().expect("double");
-    let mut server = start::<A>(config_with(A::consul(agent_for(&double))));
+    let mut server = start::<A>(config_with_consul(agent_for(&double)));
     let address = server.local_addr();
     assert!(double.services().contains_key("app-metrics"));
     server.drop_handle();

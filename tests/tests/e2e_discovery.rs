@@ -44,7 +44,7 @@ fn start<A: Adapter>(double: &ConsulDouble, value: u64) -> Box<dyn Server> {
         .with_tags(["e2e", A::NAME])
         .with_request_timeout(Duration::from_secs(2));
     let mut config = Config::loopback(registry_with(value));
-    config.service_discovery = Some(A::consul(agent));
+    config.consul = Some(agent);
     let server = A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
     assert!(server.is_registered(), "{}", A::NAME);
     server

@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::sync::PoisonError;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -70,10 +71,9 @@ fn refuses_connections(address: SocketAddr) -> bool {
 }
 
 fn short_limits() -> Limits {
-    let mut limits = Limits::DEFAULT;
-    limits.header_read_timeout = Duration::from_secs(1);
-    limits.shutdown_grace = Duration::from_secs(1);
-    limits
+    Limits::DEFAULT
+        .with_header_read_timeout(Duration::from_secs(1))
+        .with_shutdown_grace(Duration::from_secs(1))
 }
 
 // --- Python TestWeb 17–22 -------------------------------------------------------
@@ -323,16 +323,21 @@ fn ipv6_loopback<A: Adapter>() {
 }
 
 fn explicit_port_and_advertised_address<A: Adapter>() {
-    // Find a free port, release it, and ask for it explicitly.
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut config = Config::loopback(registry_with("explicit", 0));
-    config.port = port;
-    config.advertised_address = Some("metrics.example".to_owned());
-    let mut server = start::<A>(config);
+    // An explicit port can only be one found free a moment ago; another process may
+    // take it before the start, so a failed start tries another (five times at most).
+    let registry = registry_with("explicit", 0);
+    let (mut server, port) = (0..5)
+        .find_map(|_| {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|probe| probe.local_addr())
+                .expect("an ephemeral port")
+                .port();
+            let mut config = Config::loopback(registry);
+            config.port = port;
+            config.advertised_address = Some("metrics.example".to_owned());
+            A::start(config).ok().map(|server| (server, port))
+        })
+        .expect("an explicit port within five tries");
     assert_eq!(server.local_addr().port(), port);
     assert_eq!(
         server.advertised_address().as_deref(),
@@ -346,10 +351,26 @@ fn explicit_port_and_advertised_address<A: Adapter>() {
     server.close();
 }
 
+/// A registry the program owns through an `Arc` (not a `static`) is served, and what
+/// the program registers in it afterwards shows in the next scrape.
+fn shared_registry_is_served<A: Adapter>() {
+    let registry = std::sync::Arc::new(Registry::new());
+    let mut server = start::<A>(Config::loopback(std::sync::Arc::clone(&registry)));
+    assert_eq!(raw_get(server.local_addr(), "/metrics", "").text(), "");
+    let counter = std::sync::Arc::new(Metric::new("owned", "cnt", Counter::new()));
+    counter.inc_by(2);
+    registry.register_owned(counter).expect("a valid counter");
+    assert_eq!(
+        raw_get(server.local_addr(), "/metrics", "").text(),
+        "# HELP owned_total cnt\n# TYPE owned_total counter\nowned_total 2\n"
+    );
+    server.close();
+}
+
 fn extreme_limits_are_accepted<A: Adapter>() {
     let mut config = Config::loopback(registry_with("extreme", 0));
-    config.limits.max_connections = usize::MAX;
-    config.limits.max_header_bytes = usize::MAX;
+    config.limits = config.limits.with_max_connections(usize::MAX);
+    config.limits = config.limits.with_max_header_bytes(usize::MAX);
     let mut server = start::<A>(config);
     assert_eq!(get(&metrics_url(&*server), &[]).status, 200);
     server.close();
@@ -420,22 +441,24 @@ fn dropping_the_handle_stops_the_server<A: Adapter>() {
 fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     let mut config = Config::loopback(registry_with("draining", 0));
     config.limits = short_limits();
-    config.limits.header_read_timeout = Duration::from_secs(30);
+    config.limits = config
+        .limits
+        .with_header_read_timeout(Duration::from_secs(30));
     let mut server = start::<A>(config);
     let address = server.local_addr();
-    // An idle kept-alive connection, after one full exchange.
+    // A client stalled in the middle of its headers (its header timeout is 30 s).
+    let mut stalled = connect(address);
+    stalled
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+        .expect("write");
+    // An idle kept-alive connection, after one full exchange. The server accepts in
+    // connection order, so once this one is answered the stalled one is being served.
     let mut idle = connect(address);
     idle.write_all(b"GET / HTTP/1.1\r\nHost: test\r\n\r\n")
         .expect("write");
     let mut first = [0; 512];
     let n = std::io::Read::read(&mut idle, &mut first).expect("a response");
     assert!(first[..n].starts_with(b"HTTP/1.1 200"));
-    // A client stalled in the middle of its headers (its header timeout is 30 s).
-    let mut stalled = connect(address);
-    stalled
-        .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
-        .expect("write");
-    thread::sleep(Duration::from_millis(100));
 
     let started = Instant::now();
     server.close();
@@ -452,47 +475,41 @@ fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     assert!(refuses_connections(address));
 }
 
-/// A gauge whose collection takes [`Slow::DELAY`], to catch a scrape in flight.
-struct Slow;
-
-impl Slow {
-    const DELAY: Duration = Duration::from_millis(400);
-}
-
-impl torchlight::Collect for Slow {
-    fn metric_type(&self) -> torchlight::MetricType {
-        torchlight::MetricType::Gauge
-    }
-
-    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
-        thread::sleep(Self::DELAY);
-        encoder.gauge(&(), 1.0)
-    }
-}
-
+/// `close` lets a scrape whose encoding is in progress finish: the encoding is held
+/// until the server has stopped accepting, then released; the scrape gets its answer
+/// and `close` returns.
 fn close_lets_an_in_flight_scrape_finish<A: Adapter>() {
-    static SLOW: Metric<Slow> = Metric::new("slow", "Takes its time.", Slow);
-    static REGISTRY: Registry = Registry::new();
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| REGISTRY.register(&SLOW).expect("registers once"));
-    let mut config = Config::loopback(&REGISTRY);
-    config.limits.shutdown_grace = Duration::from_secs(5);
+    let (entered, encoding) = std::sync::mpsc::channel();
+    let (release, gate) = std::sync::mpsc::channel();
+    let (registry, _) = registry_with_probe(Behaviour::HoldFirst {
+        entered: std::sync::Mutex::new(entered),
+        gate: std::sync::Mutex::new(gate),
+    });
+    let mut config = Config::loopback(registry);
+    config.limits = config.limits.with_shutdown_grace(Duration::from_secs(5));
     let mut server = start::<A>(config);
+    let address = server.local_addr();
     let url = metrics_url(&*server);
     let scrape = thread::spawn(move || get(&url, &[]));
-    thread::sleep(Slow::DELAY / 4);
+    encoding.recv().expect("the scrape reaches the collector");
     let started = Instant::now();
-    server.close();
-    let took = started.elapsed();
-    let reply = scrape.join().expect("scrape thread");
-    assert_eq!(reply.status, 200);
-    assert_eq!(
-        reply.text(),
-        "# HELP slow Takes its time.\n# TYPE slow gauge\nslow 1\n"
+    let closer = thread::spawn(move || {
+        server.close();
+        server
+    });
+    assert!(
+        eventually(Duration::from_secs(5), || refuses_connections(address)),
+        "closing stops accepting while the scrape is in flight"
     );
+    release.send(()).expect("the encoding waits");
+    let reply = scrape.join().expect("scrape thread");
+    let server = closer.join().expect("close thread");
+    let took = started.elapsed();
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.text(), PROBE_TEXT);
     assert!(
         took < Duration::from_secs(4),
-        "close waited {took:?} for a 0.4 s scrape"
+        "close waited {took:?} for an in-flight scrape"
     );
     assert!(refuses_connections(server.local_addr()));
 }
@@ -616,7 +633,7 @@ fn idle_keep_alive_connections_time_out<A: Adapter>() {
 fn connection_flood_is_bounded<A: Adapter>() {
     let mut config = Config::loopback(registry_with("flooded", 0));
     config.limits = short_limits();
-    config.limits.max_connections = 4;
+    config.limits = config.limits.with_max_connections(4);
     let mut server = start::<A>(config);
     let address = server.local_addr();
     let flood: Vec<TcpStream> = (0..16).map(|_| connect(address)).collect();
@@ -634,7 +651,7 @@ fn connection_flood_is_bounded<A: Adapter>() {
 
 fn oversize_headers_get_431_or_close<A: Adapter>() {
     let mut config = Config::loopback(registry_with("big", 0));
-    config.limits.max_header_bytes = 16 * 1024;
+    config.limits = config.limits.with_max_header_bytes(16 * 1024);
     let mut server = start::<A>(config);
     let huge = "x".repeat(64 * 1024);
     let request = format!("GET /metrics HTTP/1.1\r\nHost: test\r\nX-Huge: {huge}\r\n\r\n");
@@ -680,6 +697,212 @@ fn request_bodies_are_ignored<A: Adapter>() {
     let reply = parse(&raw(server.local_addr(), request));
     assert_eq!(reply.status, 200);
     assert!(reply.text().contains("bodied_total 0\n"));
+    server.close();
+}
+
+// --- Slow clients, failing collectors, coalescing (in both modes) --------------------
+
+/// Runs `test` against a server started from `config()`, once with `start_http_server`
+/// and once with `start_http_server_in_thread`.
+fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut dyn Server)) {
+    let mut server = start::<A>(config());
+    test(&mut *server);
+    server.close();
+    let mut threaded = A::start_in_thread(config())
+        .unwrap_or_else(|error| panic!("{} (threaded): {error}", A::NAME));
+    test(&mut *threaded);
+    threaded.close();
+}
+
+/// A scrape of `address` on a fresh connection, with how long the answer took.
+fn timed_scrape(address: SocketAddr) -> (Reply, Duration) {
+    let started = Instant::now();
+    let reply = raw_get(address, "/metrics", "");
+    (reply, started.elapsed())
+}
+
+/// Ten times `max_connections` connections that never finish their request head (the
+/// issue's flood, scaled down) do not keep a scrape on a fresh connection from being
+/// answered within a second, although their header timeout is far longer; the
+/// connections evicted to make room are closed by the server.
+fn slow_clients_cannot_starve_a_scrape<A: Adapter>() {
+    const SLOTS: usize = 8;
+    let config = || {
+        let mut config = Config::loopback(registry_with("starved", 3));
+        config.limits = config.limits.with_max_connections(SLOTS);
+        config.limits = config
+            .limits
+            .with_header_read_timeout(Duration::from_secs(10));
+        config
+    };
+    in_both_modes::<A>(config, |server| {
+        let address = server.local_addr();
+        let mut flood: Vec<TcpStream> = (0..10 * SLOTS)
+            .map(|_| {
+                let mut stream = connect(address);
+                stream
+                    .write_all(b"GET /metrics HTTP/1.1\r\nHost: te")
+                    .expect("write half a head");
+                stream
+            })
+            .collect();
+        let (reply, took) = timed_scrape(address);
+        assert_eq!(reply.status, 200);
+        assert!(
+            reply.text().contains("starved_total 3\n"),
+            "{}",
+            reply.text()
+        );
+        assert!(
+            took < Duration::from_secs(1),
+            "{}: a scrape behind {} unfinished heads took {took:?}",
+            A::NAME,
+            flood.len()
+        );
+        // The oldest unfinished connections made room: the server closed them.
+        for stream in &mut flood[..SLOTS] {
+            assert!(read_to_close(stream).is_empty());
+        }
+    });
+}
+
+/// A collector that fails, panics, or counts its calls (holding the first one until
+/// released), for the error and coalescing tests.
+struct Probe {
+    behaviour: Behaviour,
+    calls: std::sync::atomic::AtomicUsize,
+}
+
+enum Behaviour {
+    Fail,
+    Panic,
+    /// The first call says so on `entered`, then waits for a message (or the
+    /// sender's drop) on `gate`.
+    HoldFirst {
+        entered: std::sync::Mutex<std::sync::mpsc::Sender<()>>,
+        gate: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
+    },
+}
+
+impl torchlight::Collect for Probe {
+    fn metric_type(&self) -> torchlight::MetricType {
+        torchlight::MetricType::Gauge
+    }
+
+    fn encode(&self, encoder: &mut torchlight::Encoder<'_>) -> std::fmt::Result {
+        // Relaxed: a call count read after the scrapes' answers, which the HTTP
+        // exchange orders.
+        let call = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        match &self.behaviour {
+            Behaviour::Fail => Err(std::fmt::Error),
+            Behaviour::Panic => panic!("a collector that panics"),
+            Behaviour::HoldFirst { entered, gate } => {
+                if call == 0 {
+                    let entered = entered.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = entered.send(());
+                    let gate = gate.lock().unwrap_or_else(PoisonError::into_inner);
+                    let _ = gate.recv();
+                }
+                encoder.gauge(&(), 1.0)
+            }
+        }
+    }
+}
+
+/// What a registry holding only a [`Probe`] exposes as text.
+const PROBE_TEXT: &str = "# HELP probe A test collector.\n# TYPE probe gauge\nprobe 1\n";
+
+fn registry_with_probe(behaviour: Behaviour) -> (&'static Registry, &'static Probe) {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let metric: &'static Metric<Probe> = Box::leak(Box::new(Metric::new(
+        "probe",
+        "A test collector.",
+        Probe {
+            behaviour,
+            calls: std::sync::atomic::AtomicUsize::new(0),
+        },
+    )));
+    registry.register(metric).expect("a valid collector");
+    (registry, metric.inner())
+}
+
+/// A collector that returns an error gives 500 with the short body, on every adapter.
+fn failing_collector_gives_500<A: Adapter>() {
+    let (registry, _) = registry_with_probe(Behaviour::Fail);
+    in_both_modes::<A>(
+        || Config::loopback(registry),
+        |server| {
+            let reply = raw_get(server.local_addr(), "/metrics", "");
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.text(), "500: Internal Server Error");
+        },
+    );
+}
+
+/// A collector that panics gives the same 500, and neither kills the server nor leaks
+/// the connection's slot: with one slot, scrape after scrape is answered.
+fn panicking_collector_neither_kills_nor_leaks<A: Adapter>() {
+    let (registry, probe) = registry_with_probe(Behaviour::Panic);
+    let config = || {
+        let mut config = Config::loopback(registry);
+        config.limits = config.limits.with_max_connections(1);
+        config
+    };
+    in_both_modes::<A>(config, |server| {
+        for _ in 0..3 {
+            let reply = raw_get(server.local_addr(), "/metrics", "");
+            assert_eq!(reply.status, 500);
+            assert_eq!(reply.text(), "500: Internal Server Error");
+        }
+        assert_eq!(raw_get(server.local_addr(), "/", "").status, 200);
+    });
+    assert_eq!(
+        probe.calls.load(std::sync::atomic::Ordering::Relaxed),
+        6,
+        "every scrape reached the collector"
+    );
+}
+
+/// Scrapes that arrive while an encoding of their format is in flight share it: the
+/// first encoding is held until every request has been sent, and the collector then
+/// runs fewer times than there were scrapes (once, unless the server had not read
+/// some requests yet), while every scrape gets the full exposition.
+fn concurrent_scrapes_share_one_encoding<A: Adapter>() {
+    const SCRAPES: usize = 16;
+    let (release, gate) = std::sync::mpsc::channel();
+    let (entered, _) = std::sync::mpsc::channel();
+    let (registry, probe) = registry_with_probe(Behaviour::HoldFirst {
+        entered: std::sync::Mutex::new(entered),
+        gate: std::sync::Mutex::new(gate),
+    });
+    let mut server = start::<A>(Config::loopback(registry));
+    let address = server.local_addr();
+    let mut scrapes: Vec<TcpStream> = (0..SCRAPES)
+        .map(|_| {
+            let mut stream = connect(address);
+            stream
+                .write_all(b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+                .expect("write");
+            stream
+        })
+        .collect();
+    release.send(()).expect("the first encoding waits");
+    for stream in &mut scrapes {
+        let reply = parse(&read_to_close(stream));
+        assert_eq!(reply.status, 200);
+        assert_eq!(
+            reply.text(),
+            "# HELP probe A test collector.\n# TYPE probe gauge\nprobe 1\n"
+        );
+    }
+    let calls = probe.calls.load(std::sync::atomic::Ordering::Relaxed);
+    assert!(
+        (1..SCRAPES).contains(&calls),
+        "{}: {SCRAPES} concurrent scrapes encoded {calls} times",
+        A::NAME
+    );
     server.close();
 }
 
@@ -740,6 +963,7 @@ suite!(
     ipv6_loopback,
     explicit_port_and_advertised_address,
     extreme_limits_are_accepted,
+    shared_registry_is_served,
     port_in_use_is_an_error_naming_the_address,
     close_releases_the_port_and_twice_is_harmless,
     dropping_the_handle_stops_the_server,
@@ -755,4 +979,8 @@ suite!(
     oversize_headers_get_431_or_close,
     malformed_requests_get_400_or_close,
     request_bodies_are_ignored,
+    slow_clients_cannot_starve_a_scrape,
+    failing_collector_gives_500,
+    panicking_collector_neither_kills_nor_leaks,
+    concurrent_scrapes_share_one_encoding,
 );

@@ -47,6 +47,9 @@
 //!   `StdClock`; required without the `std` feature.
 //! - `#[count_errors(METRIC, filter = |e| ...)]`: count only the errors the closure
 //!   accepts (`Instrument::count_errors_if`).
+//! - `#[count_errors(METRIC, cancellation = true)]`: count a cancellation (the future
+//!   dropped before it finished) as an error too (`CountErrors::count_cancellation`);
+//!   combines with `filter`.
 //!
 //! # Stacking
 //!
@@ -81,7 +84,8 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
 /// Counts an `async fn`'s errors: increments the counter for each `Err` it returns (or
 /// each one `filter` accepts) and for each panic in its body (`Instrument::count_errors`).
 ///
-/// `#[count_errors(METRIC)]` or `#[count_errors(METRIC, filter = |e| ...)]`; see the
+/// `#[count_errors(METRIC)]`, with `filter = |e| ...` to count only some errors and
+/// `cancellation = true` to count a call dropped before it finished; see the
 /// [crate documentation](crate).
 #[proc_macro_attribute]
 pub fn count_errors(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -119,12 +123,12 @@ impl Kind {
         }
     }
 
-    /// The one `name = value` option the attribute takes, if any.
-    fn option(self) -> Option<&'static str> {
+    /// The `name = value` options the attribute takes.
+    fn options(self) -> &'static [&'static str] {
         match self {
-            Self::Timed => Some("clock"),
-            Self::CountErrors => Some("filter"),
-            Self::TrackInProgress => None,
+            Self::Timed => &["clock"],
+            Self::CountErrors => &["filter", "cancellation"],
+            Self::TrackInProgress => &[],
         }
     }
 
@@ -188,34 +192,35 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         )
     })?;
 
-    let mut option = None;
+    let expected = kind.options();
+    let mut given: Vec<(syn::Ident, Expr)> = Vec::new();
     for (name, value) in args.options {
-        match kind.option() {
-            Some(expected) if name == expected && option.is_none() => option = Some(value),
-            Some(expected) if name == expected => {
-                return Err(syn::Error::new_spanned(
-                    name,
-                    format!("`{expected}` is given twice"),
-                ));
-            }
-            Some(expected) => {
-                return Err(syn::Error::new_spanned(
-                    &name,
-                    format!(
-                        "unknown option `{name}`; `#[torchlight::{attribute}]` takes `{expected} = ...`"
-                    ),
-                ));
-            }
-            None => {
-                return Err(syn::Error::new_spanned(
-                    &name,
-                    format!(
-                        "unknown option `{name}`; `#[torchlight::{attribute}]` takes only the metric"
-                    ),
-                ));
-            }
+        if given.iter().any(|(seen, _)| *seen == name) {
+            let message = format!("`{name}` is given twice");
+            return Err(syn::Error::new_spanned(name, message));
         }
+        if !expected.iter().any(|option| name == option) {
+            let takes = match expected {
+                [] => "only the metric".to_owned(),
+                options => options
+                    .iter()
+                    .map(|option| format!("`{option} = ...`"))
+                    .collect::<Vec<_>>()
+                    .join(" and "),
+            };
+            return Err(syn::Error::new_spanned(
+                &name,
+                format!("unknown option `{name}`; `#[torchlight::{attribute}]` takes {takes}"),
+            ));
+        }
+        given.push((name, value));
     }
+    let option = |wanted: &str| {
+        given
+            .iter()
+            .find(|(name, _)| name == wanted)
+            .map(|(_, value)| value)
+    };
 
     // The metric is chosen before the body runs (at the first poll), so it may depend
     // on the arguments: `#[timed(REQ_TIME.get(Labels { method }))]`.
@@ -224,18 +229,28 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
     let bind_metric = quote_spanned!(expression.span()=> let #metric = &(#expression););
     let body = &function.block;
     let inner = typed_async_block(&function.sig.output, body.to_token_stream());
-    let wrapped = match (kind, option) {
-        (Kind::Timed, None) => quote!(::torchlight::Instrument::time(#inner, #metric)),
-        (Kind::Timed, Some(clock)) => {
-            quote!(::torchlight::Instrument::time_with(#inner, #metric, #clock))
+    let wrapped = match kind {
+        Kind::Timed => match option("clock") {
+            None => quote!(::torchlight::Instrument::time(#inner, #metric)),
+            Some(clock) => quote!(::torchlight::Instrument::time_with(#inner, #metric, #clock)),
+        },
+        Kind::CountErrors => {
+            let counted = match option("filter") {
+                None => quote!(::torchlight::Instrument::count_errors(#inner, #metric)),
+                Some(filter) => {
+                    quote!(::torchlight::Instrument::count_errors_if(#inner, #metric, #filter))
+                }
+            };
+            match option("cancellation") {
+                None => counted,
+                // `CountErrors::count_cancellation` when the expression is true.
+                Some(cancellation) => quote!({
+                    let counted = #counted;
+                    if #cancellation { counted.count_cancellation() } else { counted }
+                }),
+            }
         }
-        (Kind::CountErrors, None) => {
-            quote!(::torchlight::Instrument::count_errors(#inner, #metric))
-        }
-        (Kind::CountErrors, Some(filter)) => {
-            quote!(::torchlight::Instrument::count_errors_if(#inner, #metric, #filter))
-        }
-        (Kind::TrackInProgress, _) => {
+        Kind::TrackInProgress => {
             quote!(::torchlight::Instrument::track_in_progress(#inner, #metric))
         }
     };
@@ -247,10 +262,10 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
 }
 
 fn usage_option(kind: Kind) -> &'static str {
-    match kind.option() {
-        Some("clock") => "[, clock = CLOCK]",
-        Some(_) => "[, filter = |error| ...]",
-        None => "",
+    match kind {
+        Kind::Timed => "[, clock = CLOCK]",
+        Kind::CountErrors => "[, filter = |error| ...][, cancellation = true]",
+        Kind::TrackInProgress => "",
     }
 }
 

@@ -328,3 +328,37 @@ fn non_async_functions_are_rejected_with_a_clear_error() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
+
+/// `cancellation = true` counts a call dropped after it started and before it finished,
+/// besides its errors; a call that finishes with `Ok` is not counted, and without the
+/// option a cancellation is not counted either.
+#[test]
+fn count_errors_can_count_cancellations() {
+    static WITH: Counter = Counter::new();
+    static WITHOUT: Counter = Counter::new();
+
+    #[torchlight::count_errors(WITH, cancellation = true)]
+    async fn counted(outcome: Result<(), ()>) -> Result<(), ()> {
+        YieldOnce(false).await;
+        outcome
+    }
+
+    #[torchlight::count_errors(WITHOUT)]
+    async fn uncounted(outcome: Result<(), ()>) -> Result<(), ()> {
+        YieldOnce(false).await;
+        outcome
+    }
+
+    let cx = &mut Context::from_waker(Waker::noop());
+    let mut started = Box::pin(counted(Ok(())));
+    assert!(started.as_mut().poll(cx).is_pending());
+    drop(started);
+    let mut started = Box::pin(uncounted(Ok(())));
+    assert!(started.as_mut().poll(cx).is_pending());
+    drop(started);
+    assert_eq!((WITH.get(), WITHOUT.get()), (1, 0));
+
+    assert_eq!(block_on(counted(Ok(()))), Ok(()));
+    assert_eq!(block_on(counted(Err(()))), Err(()));
+    assert_eq!(WITH.get(), 2, "one cancellation and one error");
+}

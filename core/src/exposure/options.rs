@@ -1,11 +1,14 @@
 //! What to serve and where: [`Options`] for every adapter's `start_http_server`.
 
+use core::ops::Deref;
+use std::boxed::Box;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::string::String;
 use std::sync::Arc;
 
 use super::Limits;
+use crate::consul::ConsulAgent;
 use crate::discovery::ServiceDiscovery;
 use crate::registry::Registry;
 
@@ -21,15 +24,29 @@ use crate::registry::Registry;
 ///
 /// let options = Options::new().address(Ipv6Addr::LOCALHOST).port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
+/// // Each setter has a getter of the same name with `get_`.
+/// assert_eq!(options.get_address(), Ipv6Addr::LOCALHOST);
+/// assert_eq!(options.get_limits(), torchlight::exposure::Limits::DEFAULT);
 /// ```
 #[derive(Clone)]
 pub struct Options {
     address: IpAddr,
     port: u16,
-    registry: &'static Registry,
+    registry: ServedRegistry,
     advertised_address: Option<String>,
-    service_discovery: Option<Arc<dyn ServiceDiscovery>>,
+    discovery: Discovery,
     limits: Limits,
+}
+
+/// Whom the server announces itself to.
+#[derive(Clone)]
+enum Discovery {
+    None,
+    /// Any discovery, built by the caller.
+    Custom(Arc<dyn ServiceDiscovery>),
+    /// A Consul agent, spoken to over the server's own runtime (boxed: the agent is
+    /// large and options are moved around).
+    Consul(Box<ConsulAgent>),
 }
 
 impl Options {
@@ -39,9 +56,9 @@ impl Options {
         Self {
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
-            registry: &crate::REGISTRY,
+            registry: ServedRegistry::from(&crate::REGISTRY),
             advertised_address: None,
-            service_discovery: None,
+            discovery: Discovery::None,
             limits: Limits::DEFAULT,
         }
     }
@@ -61,10 +78,21 @@ impl Options {
         self
     }
 
-    /// The registry to serve instead of [`REGISTRY`](crate::REGISTRY).
+    /// The registry to serve instead of [`REGISTRY`](crate::REGISTRY): a
+    /// `&'static Registry` or an `Arc<Registry>` the program shares with the server.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use torchlight::Registry;
+    /// use torchlight::exposure::Options;
+    ///
+    /// let registry = Arc::new(Registry::new());
+    /// let options = Options::new().registry(Arc::clone(&registry));
+    /// assert!(std::ptr::eq(&**options.get_registry(), &*registry));
+    /// ```
     #[must_use]
-    pub fn registry(mut self, registry: &'static Registry) -> Self {
-        self.registry = registry;
+    pub fn registry(mut self, registry: impl Into<ServedRegistry>) -> Self {
+        self.registry = registry.into();
         self
     }
 
@@ -77,15 +105,35 @@ impl Options {
         self
     }
 
-    /// Announces the server to `discovery` once it listens (Consul:
-    /// `ConsulAgent::new().discovery(ConsulTransport)`), and withdraws it on close.
+    /// Announces the server to `discovery` once it listens, and withdraws it on close.
+    /// For Consul, [`consul`](Self::consul) is shorter. Replaces an earlier
+    /// `service_discovery` or `consul`.
     ///
     /// A failed registration makes the start fail with `StartError::Register`. A server
     /// bound to `0.0.0.0` or `::` needs an [advertised address](Self::advertised_address)
     /// to register.
     #[must_use]
     pub fn service_discovery(mut self, discovery: Arc<dyn ServiceDiscovery>) -> Self {
-        self.service_discovery = Some(discovery);
+        self.discovery = Discovery::Custom(discovery);
+        self
+    }
+
+    /// Registers the server with the Consul agent `agent` describes once it listens,
+    /// and deregisters it on close, talking to the agent over the runtime the server
+    /// starts on (no transport to choose, so none from another runtime can be passed).
+    /// Replaces an earlier `service_discovery` or `consul`.
+    ///
+    /// ```
+    /// use torchlight::consul::ConsulAgent;
+    /// use torchlight::exposure::Options;
+    ///
+    /// let agent = ConsulAgent::new().with_name("billing-metrics");
+    /// let options = Options::new().advertised_address("billing.internal").consul(agent);
+    /// assert_eq!(options.get_consul().map(ConsulAgent::name), Some("billing-metrics"));
+    /// ```
+    #[must_use]
+    pub fn consul(mut self, agent: ConsulAgent) -> Self {
+        self.discovery = Discovery::Consul(Box::new(agent));
         self
     }
 
@@ -96,33 +144,64 @@ impl Options {
         self
     }
 
-    /// The socket address to bind.
+    /// The socket address to bind: [`get_address`](Self::get_address) and
+    /// [`get_port`](Self::get_port) together.
     #[must_use]
     pub fn socket_address(&self) -> SocketAddr {
         SocketAddr::new(self.address, self.port)
     }
 
-    /// The registry to serve.
+    // The getters mirror the setters, with `get_` because each setter owns the plain
+    // name (as `std::process::Command::current_dir` / `get_current_dir`).
+
+    /// What [`address`](Self::address) set.
     #[must_use]
-    pub fn served_registry(&self) -> &'static Registry {
-        self.registry
+    pub fn get_address(&self) -> IpAddr {
+        self.address
     }
 
-    /// The host to register with service discovery instead of the bound address.
+    /// What [`port`](Self::port) set.
     #[must_use]
-    pub fn advertised_host(&self) -> Option<&str> {
+    pub fn get_port(&self) -> u16 {
+        self.port
+    }
+
+    /// What [`registry`](Self::registry) set: the registry to serve.
+    #[must_use]
+    pub fn get_registry(&self) -> &ServedRegistry {
+        &self.registry
+    }
+
+    /// What [`advertised_address`](Self::advertised_address) set: the host to register
+    /// with service discovery instead of the bound address.
+    #[must_use]
+    pub fn get_advertised_address(&self) -> Option<&str> {
         self.advertised_address.as_deref()
     }
 
-    /// The service discovery to register with, if any.
+    /// What [`service_discovery`](Self::service_discovery) set, unless
+    /// [`consul`](Self::consul) replaced it.
     #[must_use]
-    pub fn discovery(&self) -> Option<&dyn ServiceDiscovery> {
-        self.service_discovery.as_deref()
+    pub fn get_service_discovery(&self) -> Option<&dyn ServiceDiscovery> {
+        match &self.discovery {
+            Discovery::Custom(discovery) => Some(&**discovery),
+            Discovery::None | Discovery::Consul(_) => None,
+        }
     }
 
-    /// The per-client limits.
+    /// What [`consul`](Self::consul) set, unless
+    /// [`service_discovery`](Self::service_discovery) replaced it.
     #[must_use]
-    pub fn configured_limits(&self) -> Limits {
+    pub fn get_consul(&self) -> Option<&ConsulAgent> {
+        match &self.discovery {
+            Discovery::Consul(agent) => Some(agent),
+            Discovery::None | Discovery::Custom(_) => None,
+        }
+    }
+
+    /// What [`limits`](Self::limits) set: the per-client limits.
+    #[must_use]
+    pub fn get_limits(&self) -> Limits {
         self.limits
     }
 }
@@ -133,7 +212,15 @@ impl fmt::Debug for Options {
             .field("address", &self.address)
             .field("port", &self.port)
             .field("advertised_address", &self.advertised_address)
-            .field("service_discovery", &self.service_discovery.is_some())
+            .field("registry", &self.registry)
+            .field(
+                "discovery",
+                &match &self.discovery {
+                    Discovery::None => "none",
+                    Discovery::Custom(_) => "custom",
+                    Discovery::Consul(_) => "consul",
+                },
+            )
             .field("limits", &self.limits)
             .finish_non_exhaustive()
     }
@@ -148,5 +235,50 @@ impl Default for Options {
 impl From<SocketAddr> for Options {
     fn from(address: SocketAddr) -> Self {
         Self::new().address(address.ip()).port(address.port())
+    }
+}
+
+/// The registry a server serves: a `&'static Registry` (such as
+/// [`REGISTRY`](crate::REGISTRY)) or an `Arc<Registry>` shared with the program. It
+/// dereferences to the [`Registry`]; cloning it is cheap.
+#[derive(Clone)]
+pub struct ServedRegistry(Served);
+
+#[derive(Clone)]
+enum Served {
+    Static(&'static Registry),
+    Shared(Arc<Registry>),
+}
+
+impl Deref for ServedRegistry {
+    type Target = Registry;
+
+    fn deref(&self) -> &Registry {
+        match &self.0 {
+            Served::Static(registry) => registry,
+            Served::Shared(registry) => registry,
+        }
+    }
+}
+
+impl From<&'static Registry> for ServedRegistry {
+    fn from(registry: &'static Registry) -> Self {
+        Self(Served::Static(registry))
+    }
+}
+
+impl From<Arc<Registry>> for ServedRegistry {
+    fn from(registry: Arc<Registry>) -> Self {
+        Self(Served::Shared(registry))
+    }
+}
+
+impl fmt::Debug for ServedRegistry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let kind = match self.0 {
+            Served::Static(_) => "static",
+            Served::Shared(_) => "shared",
+        };
+        f.debug_tuple("ServedRegistry").field(&kind).finish()
     }
 }

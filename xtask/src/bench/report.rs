@@ -38,10 +38,12 @@ enum Layout {
     Http,
     /// Case 8: allocations and bytes per new label child.
     Memory,
+    /// Case 10: CPU time and latency of simultaneous scrapes against one.
+    Burst,
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 9] = [
+const CASES: [(&str, Layout); 10] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
@@ -53,6 +55,7 @@ const CASES: [(&str, Layout); 9] = [
     // The `metrics` facade: torchlight-metrics (row `torchlight`) against
     // metrics-exporter-prometheus (row `metrics`), recording and scraping.
     ("case9_facade", Layout::Timing),
+    ("case10_burst", Layout::Burst),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.
@@ -125,6 +128,7 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
             Layout::Encode => encode(merged, case),
             Layout::Http => http(merged, case),
             Layout::Memory => memory(merged, case),
+            Layout::Burst => burst(merged, case),
         };
         let names: Vec<String> = merged
             .sets_of(case)
@@ -498,6 +502,34 @@ fn memory(merged: &Merged<'_>, case: &str) -> String {
     body
 }
 
+fn burst(merged: &Merged<'_>, case: &str) -> String {
+    let mut body = String::new();
+    for parameter in ordered_parameters(merged.of_case(case).map(|(k, _)| k.parameter.as_str())) {
+        let get = |variant: &str, metric: &str| {
+            merged.get(case, variant, parameter, "torchlight", metric)
+        };
+        let one = get("one", "cpu_per_round_ns");
+        let _ = writeln!(body, "\n**Simultaneous scrapes**, {parameter} series\n");
+        body.push_str("| scrapes at once | rounds | CPU time per round | × one scrape | median latency | p99 latency |\n|---:|---:|---:|---:|---:|---:|\n");
+        for variant in ["one", "sixteen"] {
+            let Some(cpu) = get(variant, "cpu_per_round_ns") else {
+                continue;
+            };
+            let _ = writeln!(
+                body,
+                "| {} | {} | {} | {} | {} | {} |",
+                count(get(variant, "scrapes")),
+                count(get(variant, "rounds")),
+                duration(cpu),
+                ratio(cpu, one),
+                get(variant, "median_latency_ns").map_or_else(|| "—".to_owned(), duration),
+                get(variant, "p99_latency_ns").map_or_else(|| "—".to_owned(), duration),
+            );
+        }
+    }
+    body
+}
+
 /// `value / reference` as `1.23×`, or `—`.
 fn ratio(value: f64, reference: Option<f64>) -> String {
     match reference {
@@ -676,6 +708,39 @@ kept, no results
             "{document}"
         );
         assert!(document.find("| torchlight").unwrap() < document.find("| bare").unwrap());
+    }
+
+    #[test]
+    fn burst_tables_compare_sixteen_scrapes_with_one() {
+        let mut text = String::new();
+        for (variant, scrapes, cpu) in [("one", 1.0, 40e6), ("sixteen", 16.0, 60e6)] {
+            for (metric, value) in [
+                ("scrapes", scrapes),
+                ("rounds", 20.0),
+                ("cpu_per_round_ns", cpu),
+                ("median_latency_ns", 45e6),
+                ("p99_latency_ns", 90e6),
+            ] {
+                text.push_str(&format!(
+                    "torchlight-bench\tcase10_burst\t{variant}\t100000\ttorchlight\t{metric}\t{value}\n"
+                ));
+            }
+        }
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case10_burst:begin --><!-- bench:case10_burst:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        assert!(
+            document.contains("| 16 | 20 | 60.0 ms | 1.50× | 45.0 ms | 90.0 ms |"),
+            "{document}"
+        );
+        assert!(
+            document.contains("| 1 | 20 | 40.0 ms | 1.00× |"),
+            "{document}"
+        );
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! Threaded mode: [`start_http_server_in_thread`] and its handle
+//! Threaded mode on any [`Runtime`]: [`start_in_thread`] and its handle
 //! [`ThreadedMetricsServer`], for programs without an async runtime.
 
 use std::io;
@@ -6,54 +6,49 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle, Thread};
 
-use smol::channel::{self, Sender};
+use async_channel::Sender;
 use torchlight::discovery::{DiscoveryError, ServerInfo};
+use torchlight::exposure::{Options, StartError};
 
-use crate::runtime::{Runtime, Smol};
-use crate::{Options, StartError, server};
+use crate::runtime::Runtime;
+use crate::server;
 
 /// The name of the thread the threaded server runs on.
 pub const THREAD_NAME: &str = "torchlight-metrics";
 
-/// Starts the server from its own thread named [`THREAD_NAME`] (which drives the
-/// accept loop's start and shutdown with `block_on`; connections run on smol's global
-/// executor), and returns once it listens, or with the reason it cannot.
-///
-/// Unlike Python's `start_http_server_in_thread`, a bind or registration failure comes
-/// back as an error instead of hanging the caller. Registration and deregistration run
-/// in the server's thread (use [`ConsulTransport`](crate::ConsulTransport)).
+/// Starts the server in its own thread named [`THREAD_NAME`], which runs `R` with
+/// [`Runtime::block_on`] until the handle is closed, and returns once it listens, or
+/// with the reason it cannot. Each adapter's `start_http_server_in_thread` is this on
+/// its runtime.
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use torchlight_smol::{Options, start_http_server_in_thread};
+/// use torchlight_server::{Options, THREAD_NAME, start_in_thread};
+/// use torchlight_smol::Smol;
 ///
-/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
-/// println!("metrics at {}metrics", server.url());
+/// let mut server = start_in_thread::<Smol>(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// assert_eq!(server.thread().and_then(|thread| thread.name()), Some(THREAD_NAME));
 /// server.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Unlike Python's `start_http_server_in_thread`, a bind or registration failure comes
+/// back as an error instead of hanging the caller. Registration and deregistration run
+/// in the server's thread, on its runtime.
 ///
 /// # Errors
 ///
 /// [`StartError::Bind`] when the address cannot be bound, [`StartError::Register`] when
 /// the service discovery fails (the port is released), [`StartError::Thread`] when the
-/// thread cannot be created.
-pub fn start_http_server_in_thread(options: Options) -> Result<ThreadedMetricsServer, StartError> {
-    start_in_thread::<Smol>(options)
-}
-
-/// [`start_http_server_in_thread`] on any [`Runtime`].
-///
-/// # Errors
-///
-/// As [`start_http_server_in_thread`].
+/// thread or its runtime cannot be created.
 pub fn start_in_thread<R: Runtime>(options: Options) -> Result<ThreadedMetricsServer, StartError> {
     let (ready, started) = mpsc::channel();
-    let (stop, stopped) = channel::bounded::<()>(1);
+    let (stop, stopped) = async_channel::bounded::<()>(1);
     let thread = thread::Builder::new()
         .name(THREAD_NAME.to_owned())
         .spawn(move || {
-            R::block_on(async move {
+            let runtime_failed = ready.clone();
+            let ran = R::block_on(async {
                 match server::start::<R>(options).await {
                     Ok(mut server) => {
                         let started = (server.server_info().clone(), server.is_registered());
@@ -67,6 +62,10 @@ pub fn start_in_thread<R: Runtime>(options: Options) -> Result<ThreadedMetricsSe
                         Ok(())
                     }
                 }
+            });
+            ran.unwrap_or_else(|source| {
+                let _ = runtime_failed.send(Err(StartError::Thread { source }));
+                Ok(())
             })
         })
         .map_err(|source| StartError::Thread { source })?;
@@ -103,36 +102,7 @@ pub struct ThreadedMetricsServer {
 }
 
 impl ThreadedMetricsServer {
-    /// The bound address, with the real port when port 0 was asked for.
-    #[must_use]
-    pub fn local_addr(&self) -> SocketAddr {
-        self.info.bound_address()
-    }
-
-    /// `http://host:port/` for the bound address (IPv6 in brackets).
-    #[must_use]
-    pub fn url(&self) -> String {
-        format!("http://{}/", self.local_addr())
-    }
-
-    /// The advertised host given in [`Options::advertised_address`], if any.
-    #[must_use]
-    pub fn advertised_address(&self) -> Option<&str> {
-        self.info.advertised_address()
-    }
-
-    /// What the service discovery was given, as `MetricsServer::server_info`.
-    #[must_use]
-    pub fn server_info(&self) -> &ServerInfo {
-        &self.info
-    }
-
-    /// Whether a service discovery registered this server at start, as
-    /// `MetricsServer::is_registered`.
-    #[must_use]
-    pub fn is_registered(&self) -> bool {
-        self.registered
-    }
+    server::started_accessors!();
 
     /// The server's thread, until [`close`](Self::close).
     #[must_use]

@@ -1,0 +1,285 @@
+//! Content negotiation: which exposition [`Format`] an `Accept` header asks for
+//! ([`negotiate`]) and whether `Accept-Encoding` allows gzip ([`accepts_gzip`]),
+//! parsed as RFC 9110 §12 says (q-values, parameters, quoted values, case rules).
+
+use crate::encoding::Format;
+
+/// The exposition format to serve for an `Accept` header value.
+///
+/// Parses media ranges with their parameters and q-values (media types and parameter
+/// names case-insensitively, quoted values unquoted) and picks the format with the
+/// highest quality, each format taking the quality of the most specific range that
+/// matches it (RFC 9110 §12.5.1):
+///
+/// - OpenMetrics matches `application/openmetrics-text` with no `version` or with
+///   `version` `1.0.0` or `0.0.1` (what Prometheus asks for), `application/*`, `*/*`;
+/// - text 0.0.4 matches `text/plain` with no `version` or `version=0.0.4`, `text/*`,
+///   `*/*`.
+///
+/// Equal qualities go to the format whose range comes first in the header; one range
+/// matching both (`*/*`) gives text. Text 0.0.4 is also the answer when nothing is
+/// acceptable (`q=0` everywhere, an unsupported type, no header): Prometheus reads it
+/// whatever it asked for.
+#[must_use]
+pub fn negotiate(accept: Option<&str>) -> Format {
+    let (mut open_metrics, mut text) = (Quality::NONE, Quality::NONE);
+    for (position, element) in elements(accept.unwrap_or_default()).enumerate() {
+        let Some(range) = MediaRange::parse(element) else {
+            continue;
+        };
+        open_metrics.consider(range.specificity(Format::OpenMetrics), range.q, position);
+        text.consider(range.specificity(Format::Text), range.q, position);
+    }
+    let prefer_open_metrics = open_metrics.q > 0
+        && (open_metrics.q > text.q
+            || (open_metrics.q == text.q && open_metrics.position < text.position));
+    if prefer_open_metrics {
+        Format::OpenMetrics
+    } else {
+        Format::Text
+    }
+}
+
+/// Whether to gzip for an `Accept-Encoding` header value.
+///
+/// gzip (or `x-gzip`, or `*` when neither is listed) must have a quality above 0 and
+/// at least that of `identity` when `identity` (or `*`) is listed; an unlisted
+/// `identity` is acceptable but not preferred. When nothing is acceptable
+/// (`identity;q=0` alone) the body is sent uncompressed rather than refused.
+#[must_use]
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    let (mut gzip, mut identity, mut any) = (None, None, None);
+    for element in elements(accept_encoding.unwrap_or_default()) {
+        let mut parts = element.split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let Some(q) = parts.find_map(q_param).unwrap_or(Some(1000)) else {
+            continue;
+        };
+        let slot = if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+            &mut gzip
+        } else if coding.eq_ignore_ascii_case("identity") {
+            &mut identity
+        } else if coding == "*" {
+            &mut any
+        } else {
+            continue;
+        };
+        *slot = Some(slot.map_or(q, |old: u16| old.max(q)));
+    }
+    let gzip = gzip.or(any).unwrap_or(0);
+    gzip > 0 && identity.or(any).is_none_or(|identity| gzip >= identity)
+}
+
+/// The comma-separated elements of a header value, skipping commas inside quotes.
+fn elements(value: &str) -> impl Iterator<Item = &str> {
+    let mut rest = value;
+    core::iter::from_fn(move || {
+        loop {
+            if rest.is_empty() {
+                return None;
+            }
+            let (mut quoted, mut escaped, mut end) = (false, false, rest.len());
+            for (i, c) in rest.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' if quoted => escaped = true,
+                    '"' => quoted = !quoted,
+                    ',' if !quoted => {
+                        end = i;
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let element = rest[..end].trim();
+            rest = rest.get(end + 1..).unwrap_or_default();
+            if !element.is_empty() {
+                return Some(element);
+            }
+        }
+    })
+}
+
+/// A `q=` parameter's value in thousandths: `None` if `param` is another parameter,
+/// `Some(None)` if it is a malformed q-value.
+fn q_param(param: &str) -> Option<Option<u16>> {
+    let (name, value) = param.split_once('=')?;
+    if !name.trim().eq_ignore_ascii_case("q") {
+        return None;
+    }
+    Some(parse_q(unquote(value.trim())))
+}
+
+/// Parses a qvalue (`0`, `0.5`, `1.000`; RFC 9110 §12.4.2) into thousandths.
+fn parse_q(value: &str) -> Option<u16> {
+    let (int, frac) = value.split_once('.').unwrap_or((value, ""));
+    if frac.len() > 3 || !frac.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let int = match int {
+        "0" => 0,
+        "1" => 1000,
+        _ => return None,
+    };
+    let frac = frac
+        .bytes()
+        .chain(core::iter::repeat(b'0'))
+        .take(3)
+        .fold(0, |n, digit| n * 10 + u16::from(digit - b'0'));
+    let q = int + frac;
+    (q <= 1000).then_some(q)
+}
+
+fn unquote(value: &str) -> &str {
+    value
+        .strip_prefix('"')
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap_or(value)
+}
+
+/// One element of an `Accept` header.
+struct MediaRange<'a> {
+    kind: &'a str,
+    subtype: &'a str,
+    /// The `version` media-type parameter, unquoted.
+    version: Option<&'a str>,
+    /// Quality in thousandths.
+    q: u16,
+}
+
+impl<'a> MediaRange<'a> {
+    /// `None` for a malformed range or q-value: such an element is ignored.
+    fn parse(element: &'a str) -> Option<Self> {
+        let mut parts = element.split(';');
+        let (kind, subtype) = parts.next()?.trim().split_once('/')?;
+        let (kind, subtype) = (kind.trim(), subtype.trim());
+        if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
+            return None;
+        }
+        let (mut version, mut q) = (None, 1000);
+        for param in parts {
+            if let Some(value) = q_param(param) {
+                q = value?;
+                // Parameters after `q` are accept-extensions, not media-type parameters.
+                break;
+            }
+            if let Some((name, value)) = param.split_once('=') {
+                if name.trim().eq_ignore_ascii_case("version") {
+                    version = Some(unquote(value.trim()));
+                }
+            }
+        }
+        Some(Self {
+            kind,
+            subtype,
+            version,
+            q,
+        })
+    }
+
+    /// How specifically this range names `format` (higher is more specific), or `None`
+    /// if it does not match it.
+    fn specificity(&self, format: Format) -> Option<u8> {
+        let (kind, subtype, versions): (_, _, &[&str]) = match format {
+            Format::OpenMetrics => ("application", "openmetrics-text", &["1.0.0", "0.0.1"]),
+            Format::Text => ("text", "plain", &["0.0.4"]),
+        };
+        if self.kind == "*" {
+            return Some(0);
+        }
+        if !self.kind.eq_ignore_ascii_case(kind) {
+            return None;
+        }
+        if self.subtype == "*" {
+            return Some(1);
+        }
+        if !self.subtype.eq_ignore_ascii_case(subtype) {
+            return None;
+        }
+        match self.version {
+            None => Some(2),
+            Some(version) if versions.contains(&version) => Some(3),
+            Some(_) => None,
+        }
+    }
+}
+
+/// The quality a format gets from the most specific range that matches it.
+struct Quality {
+    specificity: Option<u8>,
+    q: u16,
+    position: usize,
+}
+
+impl Quality {
+    const NONE: Self = Self {
+        specificity: None,
+        q: 0,
+        position: usize::MAX,
+    };
+
+    fn consider(&mut self, specificity: Option<u8>, q: u16, position: usize) {
+        let Some(specificity) = specificity else {
+            return;
+        };
+        let better = match self.specificity {
+            None => true,
+            Some(current) => specificity > current || (specificity == current && q > self.q),
+        };
+        if better {
+            *self = Self {
+                specificity: Some(specificity),
+                q,
+                position,
+            };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::vec::Vec;
+
+    use super::*;
+
+    #[test]
+    fn q_values_parse_as_rfc_9110_says() {
+        for (text, q) in [
+            ("0", 0),
+            ("1", 1000),
+            ("0.5", 500),
+            ("0.125", 125),
+            ("1.000", 1000),
+            ("1.", 1000),
+            ("0.1", 100),
+        ] {
+            assert_eq!(parse_q(text), Some(q), "{text}");
+        }
+        for text in ["", "2", "1.5", "0.1234", "-1", "0.x", "abc", "1.001"] {
+            assert_eq!(parse_q(text), None, "{text}");
+        }
+    }
+
+    #[test]
+    fn elements_split_on_commas_outside_quotes() {
+        let split: Vec<&str> = elements(r#" a , b;x="1,2" ,,c;y="\"," "#).collect();
+        assert_eq!(split, ["a", r#"b;x="1,2""#, r#"c;y="\",""#]);
+        assert_eq!(elements("").count(), 0);
+    }
+
+    #[test]
+    fn media_ranges_keep_version_and_q() {
+        let range =
+            MediaRange::parse(r#"Application/OpenMetrics-Text ; VERSION="1.0.0" ; Q=0.8 ; ext=1"#)
+                .unwrap();
+        assert_eq!(
+            (range.kind, range.subtype, range.version, range.q),
+            ("Application", "OpenMetrics-Text", Some("1.0.0"), 800)
+        );
+        assert_eq!(range.specificity(Format::OpenMetrics), Some(3));
+        assert_eq!(range.specificity(Format::Text), None);
+        assert!(MediaRange::parse("text").is_none());
+        assert!(MediaRange::parse("*/plain").is_none());
+        assert!(MediaRange::parse("text/plain;q=abc").is_none());
+    }
+}

@@ -1,0 +1,47 @@
+//! The Prometheus `/metrics` server of torchlight's adapters, written once for every
+//! async runtime.
+//!
+//! This crate holds the whole behaviour of the exposure server: start (bind, register
+//! with service discovery, serve), the per-client [`Limits`], shutdown (deregister
+//! while still serving, stop accepting, drain), the threaded mode, the hyper glue to
+//! the core's sans-IO exposure protocol (`torchlight::exposure`), error answers, the
+//! coalescing of concurrent scrapes and the Consul exchange. It is generic over a
+//! [`Runtime`], the seam an adapter implements with its runtime's sockets, timer,
+//! spawning and blocking pool.
+//!
+//! Applications use an adapter (`torchlight-tokio`, `torchlight-smol`,
+//! `torchlight-async-std`), which names these items for its runtime
+//! (`start_http_server`, `MetricsServer`, …). Use this crate directly to serve metrics
+//! on another runtime: implement [`Runtime`] (one small file; the adapters' `runtime.rs`
+//! show it) and call [`start`].
+//!
+//! # Slow clients
+//!
+//! Connections are accepted as soon as they arrive, so each one's header deadline
+//! ([`Limits::header_read_timeout`]) counts from when it connected. When all
+//! [`Limits::max_connections`] slots are taken, a new connection takes the slot of the
+//! oldest connection that is not inside a request (it has not sent a complete request
+//! head, or is kept alive between requests), which is closed. However many connections
+//! never finish their head, a complete request on a fresh connection is answered.
+//!
+//! # Concurrent scrapes
+//!
+//! Requests that arrive while an encoding of the same format and compression is in
+//! flight share its result instead of encoding again; no request waits for more than
+//! the one encoding in flight when it arrived.
+#![forbid(unsafe_code)]
+
+mod coalesce;
+pub mod runtime;
+mod server;
+mod service;
+mod slots;
+mod thread;
+mod transport;
+
+pub use runtime::Runtime;
+pub use server::{MetricsServer, start};
+pub use service::MetricsService;
+pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_in_thread};
+pub use torchlight::exposure::{Limits, Options, StartError};
+pub use transport::ConsulTransport;
