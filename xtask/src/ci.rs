@@ -438,6 +438,7 @@ mod tests {
                 "torchlight",
                 "torchlight-macros",
                 "torchlight-metrics",
+                "torchlight-server",
                 "torchlight-tokio",
                 "torchlight-smol",
                 "torchlight-async-std"
