@@ -1,5 +1,6 @@
-//! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written into any
-//! [`core::fmt::Write`] without allocating.
+//! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written as bytes into a
+//! [`ByteSink`] (a growable `Vec<u8>` with `std`, a caller's fixed buffer through
+//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`].
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -15,16 +16,28 @@
 //! | HELP escapes | `\\`, `\n` | `\\`, `\n`, `\"` |
 //! | end | — | `# EOF` |
 //!
-//! A metric describes itself to an [`Encoder`] through [`Collect`](crate::Collect);
-//! the encoder owns every formatting rule, so a metric type cannot get one wrong.
+//! A metric describes its series to an [`Encoder`](crate::Encoder) through
+//! [`Collect`](crate::Collect), in the format-neutral sample model of `sample.rs`; the
+//! format's encoder (`encoding/text.rs`) owns every formatting rule, so a metric type
+//! cannot get one wrong.
+//!
+//! # Writing bytes
+//!
+//! The encoder writes each sample line with static calls into one concrete buffer:
+//! the family name, the labels (a value is scanned for the three bytes that need
+//! escaping and copied in runs), and the value and line end in one write from a small
+//! stack buffer. Integers are written from their digits, never through `core::fmt`;
+//! other floats keep the Go-compatible formatter of `encoding/float.rs`. A full fixed
+//! buffer is [`EncodeError::Full`], never a panic; what was written then is an
+//! incomplete exposition and must not be sent.
 
 mod escape;
 mod float;
+mod text;
 
-use core::fmt::{self, Write};
+use core::fmt;
 
-use escape::{Escaper, write_escaped};
-use float::{write_f64, write_u64};
+pub(crate) use text::{FamilyHead, encode_family, write_eof};
 
 /// An exposition format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -109,289 +122,171 @@ impl MetricType {
     }
 }
 
-/// Something that writes label pairs: a compile-time [`LabelSet`](crate::LabelSet), a
-/// run-time family's values, or a plain list of pairs.
-pub trait EncodeLabels {
-    /// Writes each `name="value"` pair through `labels`.
-    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result;
+/// Why an exposition could not be written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EncodeError {
+    /// The buffer has no room for the whole exposition: give a larger one. What was
+    /// written is an incomplete exposition; do not send it.
+    Full,
+    /// The writer failed (a [`fmt::Write`] or a [`ByteSink`]'s own error).
+    Write,
+    /// A [`Collect`](crate::Collect) implementation returned an error of its own.
+    Collect,
 }
 
-impl EncodeLabels for () {
-    fn encode(&self, _: &mut LabelEncoder<'_>) -> fmt::Result {
+impl fmt::Display for EncodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Full => {
+                "the exposition does not fit in the buffer; encode into a larger one \
+                 (the partial output is not a valid exposition)"
+            }
+            Self::Write => "the writer failed while the exposition was written",
+            Self::Collect => "a metric's `Collect` implementation returned an error",
+        })
+    }
+}
+
+impl core::error::Error for EncodeError {}
+
+impl From<EncodeError> for fmt::Error {
+    fn from(_: EncodeError) -> Self {
+        Self
+    }
+}
+
+/// Where an encoder writes bytes: a growable `Vec<u8>` (`std`), a fixed buffer
+/// ([`SliceSink`]), or your own (a UART frame, a network buffer).
+///
+/// The encoder only ever writes whole UTF-8 strings: the concatenation of everything
+/// written is the exposition text.
+pub trait ByteSink {
+    /// Appends `bytes`.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Full`] when there is no room for all of them (the exposition
+    /// stops there), or [`EncodeError::Write`] for a failure of the sink's own.
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError>;
+
+    /// Appends `text`; the default writes its bytes.
+    ///
+    /// # Errors
+    ///
+    /// As [`write`](Self::write).
+    #[inline]
+    fn write_str(&mut self, text: &str) -> Result<(), EncodeError> {
+        self.write(text.as_bytes())
+    }
+}
+
+impl<B: ByteSink + ?Sized> ByteSink for &mut B {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        (**self).write(bytes)
+    }
+
+    #[inline]
+    fn write_str(&mut self, text: &str) -> Result<(), EncodeError> {
+        (**self).write_str(text)
+    }
+}
+
+/// Grows as needed: never [`EncodeError::Full`].
+#[cfg(feature = "std")]
+impl ByteSink for std::vec::Vec<u8> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.extend_from_slice(bytes);
         Ok(())
     }
 }
 
-impl EncodeLabels for [(&str, &str)] {
-    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
-        self.iter()
-            .try_for_each(|(name, value)| labels.label(name, value))
-    }
-}
-
-impl<const N: usize> EncodeLabels for [(&str, &str); N] {
-    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
-        self.as_slice().encode(labels)
-    }
-}
-
-impl<T: EncodeLabels + ?Sized> EncodeLabels for &T {
-    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
-        (**self).encode(labels)
-    }
-}
-
-/// Writes the `{name="value",…}` part of a sample line, escaping values.
+/// A caller's fixed buffer, filled from the start, for encoding without an allocator.
 ///
-/// Label names are written as given: they are validated once, at registration (see
-/// [`Registry::register`](crate::Registry::register)), never per scrape.
-pub struct LabelEncoder<'a> {
-    w: &'a mut dyn Write,
-    /// Invariant: `true` once `{` has been written.
-    open: bool,
-}
-
-impl LabelEncoder<'_> {
-    /// Writes one pair.
-    pub fn label(&mut self, name: &str, value: &str) -> fmt::Result {
-        self.name(name)?;
-        write_escaped(self.w, value, true)?;
-        self.w.write_char('"')
-    }
-
-    /// Writes one pair whose value is formatted (a status code, an enum with `Display`).
-    pub fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
-        self.name(name)?;
-        write!(
-            Escaper {
-                inner: self.w,
-                quote: true
-            },
-            "{value}"
-        )?;
-        self.w.write_char('"')
-    }
-
-    fn name(&mut self, name: &str) -> fmt::Result {
-        self.w.write_char(if self.open { ',' } else { '{' })?;
-        self.open = true;
-        self.w.write_str(name)?;
-        self.w.write_str("=\"")
-    }
-}
-
-/// Receives the samples of one metric family and writes them in one format.
+/// ```
+/// use torchlight::{Counter, Format, Metric, Registry, SliceSink};
 ///
-/// Handed to [`Collect::encode`](crate::Collect::encode); the metadata lines are already
-/// written. Each method writes every sample line of one series.
-pub struct Encoder<'a> {
-    w: &'a mut dyn Write,
-    format: Format,
-    /// The family name, without any type suffix.
-    family: &'a str,
+/// static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+/// let registry = Registry::new();
+/// registry.register(&JOBS)?;
+/// JOBS.inc();
+///
+/// let mut frame = [0u8; 128];
+/// let mut sink = SliceSink::new(&mut frame);
+/// registry.encode_to(&mut sink, Format::Text)?;
+/// assert_eq!(sink.filled(), b"# HELP jobs_total Jobs run.\n# TYPE jobs_total counter\njobs_total 1\n");
+///
+/// // Too small is an error, never a panic or a cut-off exposition passed off as whole.
+/// let mut tiny = [0u8; 16];
+/// assert!(registry.encode_to(&mut SliceSink::new(&mut tiny), Format::Text).is_err());
+/// # Ok::<(), Box<dyn core::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct SliceSink<'a> {
+    buf: &'a mut [u8],
+    /// Invariant: `len <= buf.len()`; `buf[..len]` is what was written.
+    len: usize,
 }
 
-impl<'a> Encoder<'a> {
-    /// Writes the `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT` lines of a family and
-    /// returns the encoder for its samples.
-    pub(crate) fn start(
-        w: &'a mut dyn Write,
-        format: Format,
-        family: &'a str,
-        metric_type: MetricType,
-        help: &str,
-        unit: Option<&str>,
-    ) -> Result<Self, fmt::Error> {
-        let suffix = match format {
-            Format::Text => metric_type.family_suffix(),
-            Format::OpenMetrics => "",
-        };
-        if !help.is_empty() {
-            w.write_str("# HELP ")?;
-            w.write_str(family)?;
-            w.write_str(suffix)?;
-            w.write_char(' ')?;
-            write_escaped(w, help, format == Format::OpenMetrics)?;
-            w.write_char('\n')?;
-        }
-        w.write_str("# TYPE ")?;
-        w.write_str(family)?;
-        w.write_str(suffix)?;
-        w.write_char(' ')?;
-        w.write_str(metric_type.keyword(format))?;
-        w.write_char('\n')?;
-        if let (Format::OpenMetrics, Some(unit)) = (format, unit) {
-            w.write_str("# UNIT ")?;
-            w.write_str(family)?;
-            w.write_char(' ')?;
-            w.write_str(unit)?;
-            w.write_char('\n')?;
-        }
-        Ok(Self { w, format, family })
-    }
-
-    /// The format being written.
+impl<'a> SliceSink<'a> {
+    /// An empty sink writing into `buf` from its start.
     #[must_use]
-    pub fn format(&self) -> Format {
-        self.format
+    pub fn new(buf: &'a mut [u8]) -> Self {
+        Self { buf, len: 0 }
     }
 
-    /// A counter series: `<family>_total{labels} value`.
-    pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.sample("_total", labels, None, |w, format| {
-            write_f64(w, value, format == Format::OpenMetrics)
-        })
+    /// The bytes written so far.
+    #[must_use]
+    pub fn filled(&self) -> &[u8] {
+        &self.buf[..self.len]
     }
 
-    /// A gauge series: `<family>{labels} value`.
-    pub fn gauge(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.sample("", labels, None, |w, format| {
-            write_f64(w, value, format == Format::OpenMetrics)
-        })
+    /// How many bytes were written.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.len
     }
 
-    /// An untyped/unknown series: `<family>{labels} value`.
-    pub fn unknown(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.gauge(labels, value)
+    /// Whether nothing was written yet.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
     }
 
-    /// A histogram series: one `_bucket` line per finite bound plus `+Inf`, then `_sum`
-    /// and `_count`. `cumulative[i]` counts observations `<= bounds[i]`; the `+Inf`
-    /// bucket is `count`.
-    pub fn histogram(
-        &mut self,
-        labels: &dyn EncodeLabels,
-        bounds: &[f64],
-        cumulative: &[u64],
-        count: u64,
-        sum: f64,
-    ) -> fmt::Result {
-        debug_assert_eq!(bounds.len(), cumulative.len());
-        for (bound, n) in bounds.iter().zip(cumulative) {
-            self.sample("_bucket", labels, Some(("le", *bound)), |w, format| {
-                write_count(w, *n, format)
-            })?;
-        }
-        self.sample(
-            "_bucket",
-            labels,
-            Some(("le", f64::INFINITY)),
-            |w, format| write_count(w, count, format),
-        )?;
-        self.sample("_sum", labels, None, |w, format| {
-            write_f64(w, sum, format == Format::OpenMetrics)
-        })?;
-        self.sample("_count", labels, None, |w, format| {
-            write_count(w, count, format)
-        })
+    /// Forgets what was written, to encode again from the start.
+    pub fn clear(&mut self) {
+        self.len = 0;
     }
+}
 
-    /// A summary series without quantiles: `_sum` and `_count` (what Python's
-    /// `prometheus_client.Summary` exposes), or with `quantiles` as `(q, value)` pairs
-    /// written first as `<family>{quantile="q"}`.
-    pub fn summary(
-        &mut self,
-        labels: &dyn EncodeLabels,
-        quantiles: &[(f64, f64)],
-        count: u64,
-        sum: f64,
-    ) -> fmt::Result {
-        for (quantile, value) in quantiles {
-            self.sample("", labels, Some(("quantile", *quantile)), |w, format| {
-                write_f64(w, *value, format == Format::OpenMetrics)
-            })?;
-        }
-        self.sample("_sum", labels, None, |w, format| {
-            write_f64(w, sum, format == Format::OpenMetrics)
-        })?;
-        self.sample("_count", labels, None, |w, format| {
-            write_count(w, count, format)
-        })
-    }
-
-    /// An info series: `<family>_info{labels} 1`.
-    pub fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
-        self.sample("_info", labels, None, |w, format| {
-            write_f64(w, 1.0, format == Format::OpenMetrics)
-        })
-    }
-
-    /// A state set: one `<family>{labels,<family>="state"} 0|1` line per state.
-    pub fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result {
-        for (state, on) in states {
-            let value = if *on { 1.0 } else { 0.0 };
-            let family = self.family;
-            self.line(
-                "",
-                labels,
-                |l| l.label(family, state),
-                |w, format| write_f64(w, value, format == Format::OpenMetrics),
-            )?;
-        }
+impl ByteSink for SliceSink<'_> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        let end = self.len + bytes.len();
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(EncodeError::Full)?
+            .copy_from_slice(bytes);
+        self.len = end;
         Ok(())
     }
-
-    fn sample(
-        &mut self,
-        suffix: &str,
-        labels: &dyn EncodeLabels,
-        bound: Option<(&str, f64)>,
-        value: impl FnOnce(&mut dyn Write, Format) -> fmt::Result,
-    ) -> fmt::Result {
-        let format = self.format;
-        self.line(
-            suffix,
-            labels,
-            |l| match bound {
-                Some((name, bound)) => {
-                    l.name(name)?;
-                    write_f64(l.w, bound, format == Format::OpenMetrics)?;
-                    l.w.write_char('"')
-                }
-                None => Ok(()),
-            },
-            value,
-        )
-    }
-
-    fn line(
-        &mut self,
-        suffix: &str,
-        labels: &dyn EncodeLabels,
-        extra: impl FnOnce(&mut LabelEncoder<'_>) -> fmt::Result,
-        value: impl FnOnce(&mut dyn Write, Format) -> fmt::Result,
-    ) -> fmt::Result {
-        self.w.write_str(self.family)?;
-        self.w.write_str(suffix)?;
-        let mut label_encoder = LabelEncoder {
-            w: self.w,
-            open: false,
-        };
-        labels.encode(&mut label_encoder)?;
-        extra(&mut label_encoder)?;
-        if label_encoder.open {
-            self.w.write_char('}')?;
-        }
-        self.w.write_char(' ')?;
-        value(self.w, self.format)?;
-        self.w.write_char('\n')
-    }
 }
 
-/// Counts (bucket counts, `_count`): integers in OpenMetrics, Go floats in text 0.0.4.
-fn write_count(w: &mut dyn Write, n: u64, format: Format) -> fmt::Result {
-    match format {
-        Format::OpenMetrics => write_u64(w, n),
-        // Exact below 2^53; past that, what Go's float conversion would print.
-        #[allow(clippy::cast_precision_loss)]
-        Format::Text => write_f64(w, n as f64, false),
-    }
+/// A [`ByteSink`] over a [`fmt::Write`], for `Registry::encode`.
+pub(crate) struct FmtSink<'w> {
+    pub(crate) w: &'w mut dyn fmt::Write,
 }
 
-/// Writes the OpenMetrics terminator.
-pub(crate) fn write_eof(w: &mut dyn Write, format: Format) -> fmt::Result {
-    match format {
-        Format::OpenMetrics => w.write_str("# EOF\n"),
-        Format::Text => Ok(()),
+impl ByteSink for FmtSink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        // The encoder writes whole strings only (see `ByteSink`), so this holds.
+        let text = core::str::from_utf8(bytes).map_err(|_| EncodeError::Write)?;
+        self.write_str(text)
+    }
+
+    fn write_str(&mut self, text: &str) -> Result<(), EncodeError> {
+        self.w.write_str(text).map_err(|_| EncodeError::Write)
     }
 }

@@ -15,8 +15,9 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::vec::Vec;
 
 use crate::collect::{Collect, Series};
-use crate::encoding::{EncodeLabels, Encoder, LabelEncoder, MetricType};
+use crate::encoding::MetricType;
 use crate::name::is_label_name;
+use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
 use crate::sync::{AtomicUsize, Ordering};
 
 /// Child metrics keyed by label values known at run time, with a cardinality limit.

@@ -95,6 +95,7 @@ mod metric;
 mod name;
 #[cfg(not(loom))]
 mod registry;
+mod sample;
 #[cfg(not(loom))]
 mod state_set;
 mod summary;
@@ -105,7 +106,7 @@ pub use clock::StdClock;
 pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
-pub use encoding::{EncodeLabels, Encoder, Format, LabelEncoder, MetricType};
+pub use encoding::{ByteSink, EncodeError, Format, MetricType, SliceSink};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
@@ -139,6 +140,7 @@ pub use labelled::{LabelSet, LabelValue, Labelled};
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
 pub use registry::{REGISTRY, RegisterError, Registry};
+pub use sample::{EncodeLabels, Encoder, LabelEncoder};
 #[cfg(not(loom))]
 pub use state_set::StateSet;
 pub use summary::Summary;
