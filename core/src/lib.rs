@@ -9,12 +9,14 @@
 //!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
-//! - Exposition: [`Registry::encode`] writes the Prometheus text format 0.0.4 or
-//!   OpenMetrics 1.0 ([`Format`]) into any [`core::fmt::Write`], byte for byte as Go's
-//!   `expfmt` does.
+//! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4 or
+//!   OpenMetrics 1.0 ([`Format`]) as bytes into a `Vec<u8>`, a fixed buffer
+//!   ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for byte as Go's
+//!   `expfmt` does; [`Registry::encode`] writes the same into any [`core::fmt::Write`].
 //! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
 //!   the adapter crates only move the bytes.
-//! - Your own metric types join in through [`Series`] or [`Collect`].
+//! - Your own metric types join in through [`Series`] or [`Collect`], reporting their
+//!   samples to an [`Encoder`], which is the same whatever the format.
 //! - Future instrumentation: [`Instrument`] wraps any future to time it ([`Timed`]),
 //!   count its errors ([`CountErrors`]) or track it while in progress
 //!   ([`TrackInProgress`]), on any executor, without allocating; time comes from a
@@ -55,6 +57,17 @@
 //! automatically; targets without compare-and-swap (`thumbv6m-none-eabi`) also need the
 //! final binary to enable `portable-atomic`'s `critical-section` feature or build with
 //! `--cfg portable_atomic_unsafe_assume_single_core`.
+//!
+//! # Upgrading: the sample model
+//!
+//! [`Collect`], [`Series`], [`EncodeLabels`] and the methods of [`Encoder`] and
+//! [`LabelEncoder`] keep their signatures, so your own implementations keep compiling
+//! and exposing the same bytes. What changed: `Encoder::format()` is gone (a metric
+//! reports the same samples whatever the format; the encoder decides the spelling),
+//! and an error from your `Collect` now fails the byte encoders with
+//! [`EncodeError::Collect`] rather than passing for a writer's error. To encode faster,
+//! call [`Registry::encode_to`] with a `Vec<u8>` kept between scrapes instead of
+//! [`Registry::encode`] with a `String`.
 //!
 //! `std` also enables [`discovery`] (the runtime-neutral `ServiceDiscovery` trait) and
 //! [`consul`] (the sans-IO Consul agent protocol and a blocking transport), at no

@@ -27,11 +27,11 @@
 //!   encoder slow.
 //!
 //! The visitor is crate-private and `Encoder` forwards to it, so formats and samples can
-//! be added without breaking a user's `Collect`: OpenMetrics exemplars become an
-//! optional argument of new `Encoder` methods (`counter_with_exemplar`, a histogram
-//! whose buckets carry exemplars) with a visitor method whose default drops them (text
-//! 0.0.4 has none), and native histograms a `native_histogram` method taking the schema,
-//! zero bucket, spans and deltas, which formats without them answer by writing the
+//! be added without breaking a user's `Collect`. The planned additions fit that way:
+//! OpenMetrics exemplars as new `Encoder` methods taking an exemplar (a counter's, a
+//! histogram's per bucket) with a visitor method whose default drops it (text 0.0.4 has
+//! none), and native histograms as a method taking the schema, zero bucket, spans and
+//! deltas, which formats without them answer by writing the
 //! classic buckets they are also given. Errors are `fmt::Error`, as in
 //! [`core::fmt::Write`]: a stop signal; the format that stopped keeps the reason (a
 //! full buffer) and the registry reports it as an
