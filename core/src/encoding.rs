@@ -264,14 +264,18 @@ impl<'a> SliceSink<'a> {
 impl ByteSink for SliceSink<'_> {
     #[inline]
     fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        let end = self.len + bytes.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(EncodeError::Full)?
-            .copy_from_slice(bytes);
-        self.len = end;
+        self.len = append(self.buf, self.len, bytes).ok_or(EncodeError::Full)?;
         Ok(())
     }
+}
+
+/// Copies `bytes` into `buf` after its first `len` bytes and returns the new length;
+/// `None`, copying nothing, when they do not fit.
+#[inline]
+pub(crate) fn append(buf: &mut [u8], len: usize, bytes: &[u8]) -> Option<usize> {
+    let end = len.checked_add(bytes.len())?;
+    buf.get_mut(len..end)?.copy_from_slice(bytes);
+    Some(end)
 }
 
 /// A [`ByteSink`] over a [`fmt::Write`], for `Registry::encode`.

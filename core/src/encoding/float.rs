@@ -13,6 +13,8 @@
 
 use core::fmt::{self, Write};
 
+use super::append;
+
 /// Writes `value` as Go's `'g'`/shortest formatting does; with `open_metrics`, integral
 /// values get a `.0`. `-0.0` is written as zero, as `expfmt` does.
 pub(crate) fn write_f64<W: Write + ?Sized>(
@@ -201,12 +203,7 @@ impl StackBuf {
     /// Appends ASCII bytes.
     #[inline]
     pub(crate) fn push(&mut self, bytes: &[u8]) -> fmt::Result {
-        let end = self.len + bytes.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(bytes);
-        self.len = end;
+        self.len = append(&mut self.buf, self.len, bytes).ok_or(fmt::Error)?;
         Ok(())
     }
 }

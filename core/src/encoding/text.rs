@@ -195,6 +195,14 @@ impl<B: ByteSink + ?Sized> Text<'_, B> {
     }
 }
 
+impl<B: ByteSink + ?Sized> Text<'_, B> {
+    /// The `_sum` and `_count` lines of a histogram or summary.
+    fn sum_and_count(&mut self, labels: &dyn EncodeLabels, sum: f64, count: u64) -> fmt::Result {
+        self.line("_sum", labels, Extra::None, Value::Float(sum))?;
+        self.line("_count", labels, Extra::None, Value::Count(count))
+    }
+}
+
 /// The label part of one line being written.
 struct Line<'t, 'o, B: ?Sized> {
     text: &'t mut Text<'o, B>,
@@ -265,8 +273,7 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, B> {
             Extra::Float("le", f64::INFINITY),
             Value::Count(histogram.count),
         )?;
-        self.line("_sum", labels, Extra::None, Value::Float(histogram.sum))?;
-        self.line("_count", labels, Extra::None, Value::Count(histogram.count))
+        self.sum_and_count(labels, histogram.sum, histogram.count)
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
@@ -278,8 +285,7 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, B> {
                 Value::Float(*value),
             )?;
         }
-        self.line("_sum", labels, Extra::None, Value::Float(summary.sum))?;
-        self.line("_count", labels, Extra::None, Value::Count(summary.count))
+        self.sum_and_count(labels, summary.sum, summary.count)
     }
 
     fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
