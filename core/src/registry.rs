@@ -181,13 +181,13 @@ impl Registry {
     /// [`SliceSink`](crate::SliceSink), or any [`ByteSink`]. The fastest way to encode:
     /// keep the buffer between scrapes.
     ///
-    /// Allocates nothing for metrics registered with [`register`](Self::register)
-    /// whose children are fixed (every metric type, `Labelled`), beyond what a growing
-    /// `Vec` asks for. The `std` extras allocate, at most once each per scrape: a
-    /// registered `Family` rebuilds its sorted list of children when they changed
-    /// since its last scrape (one allocation, none when unchanged), and metrics added
-    /// with `register_owned` are copied into a `Vec` of handles (one allocation when
-    /// there are any).
+    /// Allocates nothing for this crate's metric types registered with
+    /// [`register`](Self::register) (counters, gauges, histograms, summaries, infos,
+    /// state sets, `Labelled`), beyond what a growing `Vec` asks for. The exceptions,
+    /// with `std`: a `Family` allocates once in a scrape after its children changed
+    /// (it rebuilds its sorted list; nothing when they did not), and metrics added with
+    /// `register_owned` are copied into a `Vec` of handles (one allocation per scrape
+    /// when there are any). Your own [`Collect`] implementations allocate what they do.
     ///
     /// ```
     /// use torchlight::{Counter, Format, Metric, Registry};

@@ -131,6 +131,10 @@ fn encoding_a_registry_without_owned_metrics_does_not_allocate() {
     let (result, calls, _) = measure(|| registry.encode(&mut out, Format::OpenMetrics));
     result.expect("String writes cannot fail");
     assert_eq!(calls, 0, "a registry without owned metrics allocated");
+    let mut bytes = Vec::with_capacity(4096);
+    let (result, calls, _) = measure(|| registry.encode_to(&mut bytes, Format::Text));
+    result.expect("a Vec never fills up");
+    assert_eq!(calls, 0, "the byte encoder allocated");
 }
 
 /// A registry holding only a `Family<Counter>` of `children` children, registered as a
