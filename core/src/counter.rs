@@ -129,9 +129,7 @@ impl Series for Counter {
     const TYPE: MetricType = MetricType::Counter;
 
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        // Exact up to 2^53; past that, what Go's float conversion of the count prints.
-        #[allow(clippy::cast_precision_loss)]
-        encoder.counter(labels, self.get() as f64)
+        encoder.counter_u64(labels, self.get())
     }
 }
 

@@ -26,7 +26,9 @@
 //! The encoder writes each sample line with static calls into one concrete buffer:
 //! the family name, the labels (a value is scanned for the three bytes that need
 //! escaping and copied in runs), and the value and line end in one write from a small
-//! stack buffer. Integers are written from their digits, never through `core::fmt`;
+//! stack buffer. Those writes go to a 512-byte chunk on the stack, and the sink gets
+//! the chunk when it is full: a `Vec` grows, or a `fmt::Write` is called, once per
+//! chunk rather than once per piece. Integers are written from their digits, never through `core::fmt`;
 //! other floats keep the Go-compatible formatter of `encoding/float.rs`. A full fixed
 //! buffer is [`EncodeError::Full`], never a panic; what was written then is an
 //! incomplete exposition and must not be sent.
@@ -274,8 +276,93 @@ impl ByteSink for SliceSink<'_> {
 #[inline]
 pub(crate) fn append(buf: &mut [u8], len: usize, bytes: &[u8]) -> Option<usize> {
     let end = len.checked_add(bytes.len())?;
-    buf.get_mut(len..end)?.copy_from_slice(bytes);
+    copy(buf.get_mut(len..end)?, bytes);
     Some(end)
+}
+
+/// `to.copy_from_slice(from)` (same lengths), with the short copies that make up most
+/// of an exposition (names, label values, numbers) done as two overlapping fixed-size
+/// moves instead of a call to `memcpy`.
+#[inline(always)]
+fn copy(to: &mut [u8], from: &[u8]) {
+    let n = from.len();
+    match n {
+        8..=16 => {
+            to[..8].copy_from_slice(&from[..8]);
+            to[n - 8..].copy_from_slice(&from[n - 8..]);
+        }
+        4..=7 => {
+            to[..4].copy_from_slice(&from[..4]);
+            to[n - 4..].copy_from_slice(&from[n - 4..]);
+        }
+        1..=3 => {
+            to[0] = from[0];
+            to[n / 2] = from[n / 2];
+            to[n - 1] = from[n - 1];
+        }
+        0 => {}
+        _ => to.copy_from_slice(from),
+    }
+}
+
+/// The chunk the encoder fills before handing bytes to the sink: a sample line is a
+/// few dozen bytes, so a flush carries a dozen lines or more, and 512 bytes of stack
+/// are affordable on a microcontroller.
+const CHUNK: usize = 512;
+
+/// The buffer an exposition is written into first: small writes are copies into a
+/// stack array, and the sink (a `Vec`, a fixed slice, a `fmt::Write`, a user's sink)
+/// sees one write per [`CHUNK`] bytes. Every write it passes on is a run of whole
+/// writes, so whole UTF-8 strings stay whole.
+pub(crate) struct Chunked<'o, B: ?Sized> {
+    out: &'o mut B,
+    buf: [u8; CHUNK],
+    /// Invariant: `buf[..len]` is written and not yet passed on.
+    len: usize,
+}
+
+impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
+    pub(crate) fn new(out: &'o mut B) -> Self {
+        Self {
+            out,
+            buf: [0; CHUNK],
+            len: 0,
+        }
+    }
+
+    /// Passes on what is buffered. Call it once at the end: bytes not flushed are lost.
+    pub(crate) fn flush(&mut self) -> Result<(), EncodeError> {
+        let len = core::mem::take(&mut self.len);
+        if len == 0 {
+            return Ok(());
+        }
+        self.out.write(&self.buf[..len])
+    }
+
+    #[inline(never)]
+    fn spill(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        self.flush()?;
+        match append(&mut self.buf, 0, bytes) {
+            Some(len) => {
+                self.len = len;
+                Ok(())
+            }
+            None => self.out.write(bytes),
+        }
+    }
+}
+
+impl<B: ByteSink + ?Sized> ByteSink for Chunked<'_, B> {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        match append(&mut self.buf, self.len, bytes) {
+            Some(len) => {
+                self.len = len;
+                Ok(())
+            }
+            None => self.spill(bytes),
+        }
+    }
 }
 
 /// A [`ByteSink`] over a [`fmt::Write`], for `Registry::encode`.

@@ -156,8 +156,7 @@ impl Series for Gauge {
     const TYPE: MetricType = MetricType::Gauge;
 
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        #[allow(clippy::cast_precision_loss)]
-        encoder.gauge(labels, self.get() as f64)
+        encoder.gauge_i64(labels, self.get())
     }
 }
 

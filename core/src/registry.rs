@@ -20,8 +20,8 @@ use core::ptr;
 
 use crate::collect::Collect;
 use crate::encoding::{
-    ByteSink, EncodeError, FamilyHead, FmtSink, Format, MetricType, encode_family as write_family,
-    write_eof,
+    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, MetricType,
+    encode_family as write_family, write_eof,
 };
 use crate::metric::{Entry, Metadata, Metric};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
@@ -212,8 +212,10 @@ impl Registry {
         out: &mut B,
         format: Format,
     ) -> Result<(), EncodeError> {
-        self.encode_families_to(out, format)?;
-        write_eof(out, format)
+        let mut chunked = Chunked::new(out);
+        self.write_families(&mut chunked, format)?;
+        write_eof(&mut chunked, format)?;
+        chunked.flush()
     }
 
     /// Like [`encode_to`](Self::encode_to) but without the OpenMetrics `# EOF` line, for
@@ -223,6 +225,16 @@ impl Registry {
     ///
     /// As [`encode_to`](Self::encode_to).
     pub fn encode_families_to<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        format: Format,
+    ) -> Result<(), EncodeError> {
+        let mut chunked = Chunked::new(out);
+        self.write_families(&mut chunked, format)?;
+        chunked.flush()
+    }
+
+    fn write_families<B: ByteSink + ?Sized>(
         &self,
         out: &mut B,
         format: Format,

@@ -42,13 +42,23 @@ use core::fmt;
 /// What every exposition format implements to receive a family's series: the visitor
 /// behind [`Encoder`]. Each method reports one whole series.
 pub(crate) trait Samples {
-    fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result;
-    fn gauge(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result;
-    fn unknown(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result;
+    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result;
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result;
     fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result;
     fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result;
+}
+
+/// A sample value as the metric holds it: integer metrics report integers, so a format
+/// that writes them as floats (text 0.0.4, OpenMetrics) can take the digits as they
+/// are, and one that stores doubles (protobuf) converts once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Number {
+    Float(f64),
+    Unsigned(u64),
+    Signed(i64),
 }
 
 /// A classic histogram series, as reported to [`Samples::histogram`].
@@ -126,7 +136,18 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.counter(labels, value)
+        self.samples.counter(labels, Number::Float(value))
+    }
+
+    /// A counter series with an integer value: the same samples as
+    /// [`counter`](Self::counter) with `value as f64`, without the float round trip.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn counter_u64(&mut self, labels: &dyn EncodeLabels, value: u64) -> fmt::Result {
+        self.samples.counter(labels, Number::Unsigned(value))
     }
 
     /// A gauge series: `<family>{labels} value`.
@@ -136,7 +157,18 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn gauge(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.gauge(labels, value)
+        self.samples.gauge(labels, Number::Float(value))
+    }
+
+    /// A gauge series with an integer value: the same samples as
+    /// [`gauge`](Self::gauge) with `value as f64`, without the float round trip.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn gauge_i64(&mut self, labels: &dyn EncodeLabels, value: i64) -> fmt::Result {
+        self.samples.gauge(labels, Number::Signed(value))
     }
 
     /// An untyped/unknown series: `<family>{labels} value`.
@@ -146,7 +178,7 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn unknown(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.unknown(labels, value)
+        self.samples.unknown(labels, Number::Float(value))
     }
 
     /// A histogram series: one `_bucket` sample per finite bound plus `+Inf`, then

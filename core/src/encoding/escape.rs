@@ -9,6 +9,16 @@
 //! A value is scanned for the few bytes that need escaping; the runs between them are
 //! handed on whole, so a value without any (nearly all of them) is one write.
 
+/// Whether [`escape`] would change `text`: one pass that does not stop early, which
+/// the compiler can run on several bytes at a time, for the common value that needs
+/// nothing.
+#[inline]
+pub(crate) fn needs_escaping(text: &str, quote: bool) -> bool {
+    text.bytes().fold(false, |found, byte| {
+        found | (byte == b'\\') | (byte == b'\n') | (quote & (byte == b'"'))
+    })
+}
+
 /// Calls `piece` with `text` split, in order, into runs that need no escaping and the
 /// escape sequences between them: `\`, LF and, when `quote` is set, `"` escaped.
 #[inline]
@@ -48,6 +58,28 @@ mod tests {
         })
         .unwrap();
         s
+    }
+
+    #[test]
+    fn needs_escaping_says_whether_escaping_changes_anything() {
+        for text in [
+            "",
+            "abc",
+            "a\"b",
+            "a\\b",
+            "a\nb",
+            "ünï\"",
+            "\"",
+            "0123456789abcdef\n",
+        ] {
+            for quote in [false, true] {
+                assert_eq!(
+                    needs_escaping(text, quote),
+                    escaped(text, quote) != text,
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -7,10 +7,12 @@
 
 use core::fmt::{self, Write};
 
-use super::escape::escape;
-use super::float::{StackBuf, digits, write_f64};
+use super::escape::{escape, needs_escaping};
+use super::float::{StackBuf, digits, push_f64, push_integer, write_f64};
 use super::{ByteSink, EncodeError, Format, MetricType};
-use crate::sample::{Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Quantiles, Samples};
+use crate::sample::{
+    Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Number, Quantiles, Samples,
+};
 
 /// A family's metadata, as its `# HELP`, `# TYPE` and `# UNIT` lines need it.
 pub(crate) struct FamilyHead<'a> {
@@ -85,6 +87,8 @@ enum Extra<'a> {
 /// A sample's value.
 #[derive(Clone, Copy)]
 enum Value {
+    /// A counter's or gauge's value, written as Go writes the float.
+    Number(Number),
     Float(f64),
     /// Bucket counts and `_count`: integers in OpenMetrics, Go floats in text 0.0.4.
     Count(u64),
@@ -111,7 +115,11 @@ impl<B: ByteSink + ?Sized> Text<'_, B> {
         self.format == Format::OpenMetrics
     }
 
+    #[inline]
     fn escaped(&mut self, text: &str, quote: bool) -> fmt::Result {
+        if !needs_escaping(text, quote) {
+            return self.put_str(text);
+        }
         escape(text, quote, |piece| self.put_str(piece))
     }
 
@@ -178,20 +186,28 @@ impl<B: ByteSink + ?Sized> Text<'_, B> {
             Extra::Str(name, state) => line.label(name, state)?,
         }
         let open = line.open;
-        // The rest of the line in one write: `} `, the value, `\n`.
-        let mut tail = StackBuf::new();
-        tail.push(if open { b"} " } else { b" " })?;
+        // Each piece written on its own: assembling them in a stack buffer first and
+        // copying that out in words stalls on store forwarding.
+        self.put(if open { b"} " } else { b" " })?;
+        let mut number = StackBuf::new();
+        let open_metrics = self.open_metrics();
         match value {
-            Value::Float(value) => write_f64(&mut tail, value, self.open_metrics())?,
+            Value::Float(value) | Value::Number(Number::Float(value)) => {
+                push_f64(&mut number, value, open_metrics)?;
+            }
+            Value::Number(Number::Unsigned(n)) => {
+                push_integer(&mut number, false, n, open_metrics)?;
+            }
+            Value::Number(Number::Signed(n)) => {
+                push_integer(&mut number, n < 0, n.unsigned_abs(), open_metrics)?;
+            }
             Value::Count(count) => match self.format {
-                Format::OpenMetrics => tail.push(digits(count, &mut [0; 20]))?,
-                // Exact below 2^53; past that, what Go's float conversion would print.
-                #[allow(clippy::cast_precision_loss)]
-                Format::Text => write_f64(&mut tail, count as f64, false)?,
+                Format::OpenMetrics => number.push(digits(count, &mut [0; 20]))?,
+                Format::Text => push_integer(&mut number, false, count, false)?,
             },
         }
-        tail.push(b"\n")?;
-        self.put(tail.as_bytes())
+        self.put(number.as_bytes())?;
+        self.put(b"\n")
     }
 }
 
@@ -246,16 +262,16 @@ impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, B> {
 }
 
 impl<B: ByteSink + ?Sized> Samples for Text<'_, B> {
-    fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.line("_total", labels, Extra::None, Value::Float(value))
+    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("_total", labels, Extra::None, Value::Number(value))
     }
 
-    fn gauge(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.line("", labels, Extra::None, Value::Float(value))
+    fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("", labels, Extra::None, Value::Number(value))
     }
 
-    fn unknown(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.line("", labels, Extra::None, Value::Float(value))
+    fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("", labels, Extra::None, Value::Number(value))
     }
 
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
