@@ -339,6 +339,31 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
         self.out.write(&self.buf[..len])
     }
 
+    /// Writes `n` in decimal, straight into the chunk.
+    #[inline]
+    pub(crate) fn write_decimal(&mut self, mut n: u64) -> Result<(), EncodeError> {
+        // u64::MAX has 20 digits.
+        if CHUNK - self.len < 20 {
+            self.flush()?;
+        }
+        let mut len = 1;
+        let mut rest = n / 10;
+        while rest != 0 {
+            rest /= 10;
+            len += 1;
+        }
+        let end = self.len + len;
+        for slot in self.buf[self.len..end].iter_mut().rev() {
+            // A remainder of 10: the cast cannot truncate.
+            #[allow(clippy::cast_possible_truncation)]
+            let digit = (n % 10) as u8;
+            *slot = b'0' + digit;
+            n /= 10;
+        }
+        self.len = end;
+        Ok(())
+    }
+
     #[inline(never)]
     fn spill(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         self.flush()?;

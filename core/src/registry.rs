@@ -236,7 +236,7 @@ impl Registry {
 
     fn write_families<B: ByteSink + ?Sized>(
         &self,
-        out: &mut B,
+        out: &mut Chunked<'_, B>,
         format: Format,
     ) -> Result<(), EncodeError> {
         for entry in self.entries() {
@@ -318,7 +318,7 @@ impl fmt::Debug for Registry {
 
 /// Writes one family: its metadata lines, then its samples.
 fn encode_family<B: ByteSink + ?Sized>(
-    out: &mut B,
+    out: &mut Chunked<'_, B>,
     format: Format,
     metadata: &Metadata,
     collector: &dyn Collect,

@@ -40,49 +40,6 @@ pub(crate) fn write_f64<W: Write + ?Sized>(
     write_shortest(w, value, open_metrics)
 }
 
-/// [`write_f64`] into a [`StackBuf`], with the commonest value first: a whole number
-/// from 1 to 999 999 (a count), written from its digits as [`write_integral`] would.
-#[inline]
-pub(crate) fn push_f64(buf: &mut StackBuf, value: f64, open_metrics: bool) -> fmt::Result {
-    // In range and whole: the casts are exact.
-    #[allow(
-        clippy::cast_possible_truncation,
-        clippy::cast_precision_loss,
-        clippy::cast_sign_loss
-    )]
-    if (1.0..1e6).contains(&value) && (value as u64) as f64 == value {
-        return push_integer(buf, false, value as u64, open_metrics);
-    }
-    write_f64(buf, value, open_metrics)
-}
-
-/// [`write_f64`] of the integer `±magnitude` converted to `f64`, from its digits when
-/// it is below 10^6 (Go's shortest form switches to an exponent at 10^6); above, the
-/// conversion, exact below 2^53, and the float path.
-#[inline]
-pub(crate) fn push_integer(
-    buf: &mut StackBuf,
-    negative: bool,
-    magnitude: u64,
-    open_metrics: bool,
-) -> fmt::Result {
-    if magnitude < 1_000_000 {
-        if negative && magnitude != 0 {
-            buf.push(b"-")?;
-        }
-        buf.push(digits(magnitude, &mut [0; 20]))?;
-        return if open_metrics {
-            buf.push(b".0")
-        } else {
-            Ok(())
-        };
-    }
-    // What the float conversion of the integer gives, as before this fast path.
-    #[allow(clippy::cast_precision_loss)]
-    let value = magnitude as f64;
-    write_f64(buf, if negative { -value } else { value }, open_metrics)
-}
-
 /// 2^53: below it every integer is an `f64`, and its shortest round-trip digits are its
 /// decimal digits without trailing zeros (a shorter digit string would name another
 /// integer, which is representable too).
@@ -365,33 +322,6 @@ mod tests {
             write_integral(&mut fast, value, open_metrics).unwrap();
             write_shortest(&mut general, value, open_metrics).unwrap();
             proptest::prop_assert_eq!(fast, general);
-        }
-
-        /// The fast path writes exactly what the general one writes.
-        #[test]
-        fn push_matches_write(bits in proptest::num::u64::ANY, small in 0u64..2_000_000, open_metrics in proptest::bool::ANY) {
-            #[allow(clippy::cast_precision_loss)]
-            for value in [f64::from_bits(bits), small as f64, small as f64 + 0.5] {
-                let mut pushed = StackBuf::new();
-                push_f64(&mut pushed, value, open_metrics).unwrap();
-                let mut written = String::new();
-                write_f64(&mut written, value, open_metrics).unwrap();
-                proptest::prop_assert_eq!(pushed.as_str(), written.as_str());
-            }
-        }
-
-        /// Integers written from their digits match their float conversion's bytes.
-        #[test]
-        fn integers_match_their_float(magnitude in proptest::num::u64::ANY, small in 0u64..2_000_000, negative in proptest::bool::ANY, open_metrics in proptest::bool::ANY) {
-            for magnitude in [magnitude, small] {
-                let mut pushed = StackBuf::new();
-                push_integer(&mut pushed, negative, magnitude, open_metrics).unwrap();
-                #[allow(clippy::cast_precision_loss)]
-                let value = magnitude as f64;
-                let mut written = String::new();
-                write_f64(&mut written, if negative { -value } else { value }, open_metrics).unwrap();
-                proptest::prop_assert_eq!(pushed.as_str(), written.as_str());
-            }
         }
 
         /// Every finite value is written with digits that parse back to the same bits

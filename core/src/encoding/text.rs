@@ -8,8 +8,8 @@
 use core::fmt::{self, Write};
 
 use super::escape::{escape, needs_escaping};
-use super::float::{StackBuf, digits, push_f64, push_integer, write_f64};
-use super::{ByteSink, EncodeError, Format, MetricType};
+use super::float::{StackBuf, write_f64};
+use super::{ByteSink, Chunked, EncodeError, Format, MetricType};
 use crate::sample::{
     Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Number, Quantiles, Samples,
 };
@@ -29,7 +29,7 @@ pub(crate) struct FamilyHead<'a> {
 ///
 /// The sink's error, or [`EncodeError::Collect`] when `collect` failed on its own.
 pub(crate) fn encode_family<B: ByteSink + ?Sized>(
-    out: &mut B,
+    out: &mut Chunked<'_, B>,
     format: Format,
     family: &FamilyHead<'_>,
     collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
@@ -66,8 +66,8 @@ pub(crate) fn write_eof<B: ByteSink + ?Sized>(
 }
 
 /// The encoder of one family's lines.
-struct Text<'o, B: ?Sized> {
-    out: &'o mut B,
+struct Text<'o, 'c, B: ?Sized> {
+    out: &'o mut Chunked<'c, B>,
     format: Format,
     /// The family name, without any type suffix.
     family: &'o str,
@@ -94,7 +94,7 @@ enum Value {
     Count(u64),
 }
 
-impl<B: ByteSink + ?Sized> Text<'_, B> {
+impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
     #[inline]
     fn put(&mut self, bytes: &[u8]) -> fmt::Result {
         self.out.write(bytes).map_err(|error| self.fail(error))
@@ -189,29 +189,69 @@ impl<B: ByteSink + ?Sized> Text<'_, B> {
         // Each piece written on its own: assembling them in a stack buffer first and
         // copying that out in words stalls on store forwarding.
         self.put(if open { b"} " } else { b" " })?;
-        let mut number = StackBuf::new();
-        let open_metrics = self.open_metrics();
-        match value {
-            Value::Float(value) | Value::Number(Number::Float(value)) => {
-                push_f64(&mut number, value, open_metrics)?;
-            }
-            Value::Number(Number::Unsigned(n)) => {
-                push_integer(&mut number, false, n, open_metrics)?;
-            }
-            Value::Number(Number::Signed(n)) => {
-                push_integer(&mut number, n < 0, n.unsigned_abs(), open_metrics)?;
-            }
-            Value::Count(count) => match self.format {
-                Format::OpenMetrics => number.push(digits(count, &mut [0; 20]))?,
-                Format::Text => push_integer(&mut number, false, count, false)?,
-            },
-        }
-        self.put(number.as_bytes())?;
+        self.value(value)?;
         self.put(b"\n")
+    }
+
+    /// A sample's value as Go's `expfmt` writes it. Integers below 10^6, and floats
+    /// that are such integers (the commonest values: counts), go straight into the
+    /// chunk as their digits, which is what Go's shortest float form of them is; other
+    /// numbers go through the float formatter.
+    #[inline]
+    fn value(&mut self, value: Value) -> fmt::Result {
+        let open_metrics = self.open_metrics();
+        let (negative, magnitude) = match value {
+            Value::Count(count) if open_metrics => {
+                return self
+                    .out
+                    .write_decimal(count)
+                    .map_err(|error| self.fail(error));
+            }
+            Value::Count(n) | Value::Number(Number::Unsigned(n)) => (false, n),
+            Value::Number(Number::Signed(n)) => (n < 0, n.unsigned_abs()),
+            Value::Float(value) | Value::Number(Number::Float(value)) => {
+                // In range and whole: the casts are exact.
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_precision_loss,
+                    clippy::cast_sign_loss
+                )]
+                if (1.0..1e6).contains(&value) && (value as u64) as f64 == value {
+                    (false, value as u64)
+                } else {
+                    let mut number = StackBuf::new();
+                    write_f64(&mut number, value, open_metrics)?;
+                    return self.put(number.as_bytes());
+                }
+            }
+        };
+        if magnitude >= 1_000_000 {
+            // `1e+06` and up: the float's exponent form (the conversion is exact below
+            // 2^53, and past it what Go's conversion of the integer prints).
+            #[allow(clippy::cast_precision_loss)]
+            let value = magnitude as f64;
+            let mut number = StackBuf::new();
+            write_f64(
+                &mut number,
+                if negative { -value } else { value },
+                open_metrics,
+            )?;
+            return self.put(number.as_bytes());
+        }
+        if negative && magnitude != 0 {
+            self.put(b"-")?;
+        }
+        self.out
+            .write_decimal(magnitude)
+            .map_err(|error| self.fail(error))?;
+        if open_metrics {
+            self.put(b".0")?;
+        }
+        Ok(())
     }
 }
 
-impl<B: ByteSink + ?Sized> Text<'_, B> {
+impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
     /// The `_sum` and `_count` lines of a histogram or summary.
     fn sum_and_count(&mut self, labels: &dyn EncodeLabels, sum: f64, count: u64) -> fmt::Result {
         self.line("_sum", labels, Extra::None, Value::Float(sum))?;
@@ -220,13 +260,13 @@ impl<B: ByteSink + ?Sized> Text<'_, B> {
 }
 
 /// The label part of one line being written.
-struct Line<'t, 'o, B: ?Sized> {
-    text: &'t mut Text<'o, B>,
+struct Line<'t, 'o, 'c, B: ?Sized> {
+    text: &'t mut Text<'o, 'c, B>,
     /// Invariant: `true` once `{` has been written.
     open: bool,
 }
 
-impl<B: ByteSink + ?Sized> Line<'_, '_, B> {
+impl<B: ByteSink + ?Sized> Line<'_, '_, '_, B> {
     /// `{name="` or `,name="`.
     #[inline]
     fn name(&mut self, name: &str) -> fmt::Result {
@@ -237,7 +277,7 @@ impl<B: ByteSink + ?Sized> Line<'_, '_, B> {
     }
 }
 
-impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, B> {
+impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, '_, B> {
     #[inline]
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
         self.name(name)?;
@@ -247,9 +287,9 @@ impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, B> {
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
         /// Escapes what `Display` writes on its way to the line.
-        struct Escaped<'l, 't, 'o, B: ?Sized>(&'l mut Line<'t, 'o, B>);
+        struct Escaped<'l, 't, 'o, 'c, B: ?Sized>(&'l mut Line<'t, 'o, 'c, B>);
 
-        impl<B: ByteSink + ?Sized> Write for Escaped<'_, '_, '_, B> {
+        impl<B: ByteSink + ?Sized> Write for Escaped<'_, '_, '_, '_, B> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
                 self.0.text.escaped(text, true)
             }
@@ -261,7 +301,7 @@ impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, B> {
     }
 }
 
-impl<B: ByteSink + ?Sized> Samples for Text<'_, B> {
+impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
     fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
         self.line("_total", labels, Extra::None, Value::Number(value))
     }
@@ -315,5 +355,57 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, B> {
             self.line("", labels, Extra::Str(family, state), Value::Float(value))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use super::*;
+
+    /// The whole exposition of one unlabelled gauge family reporting `report`.
+    fn gauge(format: Format, report: impl FnOnce(&mut Encoder<'_>) -> fmt::Result) -> String {
+        let mut out = Vec::new();
+        let mut chunked = Chunked::new(&mut out);
+        let head = FamilyHead {
+            name: "g",
+            metric_type: MetricType::Gauge,
+            help: "",
+            unit: None,
+        };
+        encode_family(&mut chunked, format, &head, report).unwrap();
+        chunked.flush().unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Integers, and floats that are integers, written from their digits match the
+        /// float formatter's bytes for the same value, in both formats.
+        #[test]
+        fn integer_values_match_the_float_formatter(
+            any in proptest::num::i64::ANY,
+            small in -2_000_000i64..2_000_000,
+            bits in proptest::num::u64::ANY,
+        ) {
+            for format in [Format::Text, Format::OpenMetrics] {
+                for n in [any, small] {
+                    #[allow(clippy::cast_precision_loss)]
+                    let float = n as f64;
+                    let mut expected = String::from("# TYPE g gauge\ng ");
+                    write_f64(&mut expected, float, format == Format::OpenMetrics).unwrap();
+                    expected.push('\n');
+                    proptest::prop_assert_eq!(&gauge(format, |e| e.gauge_i64(&(), n)), &expected);
+                    proptest::prop_assert_eq!(&gauge(format, |e| e.gauge(&(), float)), &expected);
+                }
+                let float = f64::from_bits(bits);
+                let mut expected = String::from("# TYPE g gauge\ng ");
+                write_f64(&mut expected, float, format == Format::OpenMetrics).unwrap();
+                expected.push('\n');
+                proptest::prop_assert_eq!(&gauge(format, |e| e.gauge(&(), float)), &expected);
+            }
+        }
     }
 }
