@@ -1,4 +1,6 @@
-//! Escaping of HELP text and label values (`exposition-and-integration.md` §1.2–1.3).
+//! Escaping of HELP text and label values, as Prometheus' "Exposition formats" page
+//! (text format details) and the OpenMetrics 1.0 specification (ABNF, `escaped-string`)
+//! define it and Go's `expfmt` writes it.
 //!
 //! | context | escaped |
 //! |---|---|

@@ -234,7 +234,7 @@ mod tests {
         s
     }
 
-    /// `exposition-and-integration.md` §1.4, golden output of Go's `expfmt`.
+    /// Golden output of Go's `strconv.FormatFloat(v, 'g', -1, 64)` as `expfmt` uses it.
     #[test]
     fn golden_table() {
         let table: &[(f64, &str, &str)] = &[
