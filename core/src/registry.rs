@@ -253,9 +253,10 @@ impl Registry {
 
     /// Writes every registered family in `format` (ending with `# EOF` for
     /// OpenMetrics) into any [`fmt::Write`], such as a `String`: a convenience over
-    /// [`encode_to`](Self::encode_to), which is faster (bytes, no dynamic call per
-    /// write). Allocates what [`encode_to`](Self::encode_to) allocates, plus whatever
-    /// the writer does.
+    /// [`encode_to`](Self::encode_to), which it calls, handing `w` the exposition in
+    /// chunks of a few hundred bytes, each checked to be UTF-8 (`encode_to` into a
+    /// `Vec<u8>` skips that check). Allocates what [`encode_to`](Self::encode_to)
+    /// allocates, plus whatever the writer does.
     ///
     /// # Errors
     ///
