@@ -362,13 +362,14 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
 mod tests {
     extern crate std;
     use std::string::String;
-    use std::vec::Vec;
 
     use super::*;
+    use crate::encoding::SliceSink;
 
     /// The whole exposition of one unlabelled gauge family reporting `report`.
     fn gauge(format: Format, report: impl FnOnce(&mut Encoder<'_>) -> fmt::Result) -> String {
-        let mut out = Vec::new();
+        let mut buf = [0u8; 128];
+        let mut out = SliceSink::new(&mut buf);
         let mut chunked = Chunked::new(&mut out);
         let head = FamilyHead {
             name: "g",
@@ -378,7 +379,7 @@ mod tests {
         };
         encode_family(&mut chunked, format, &head, report).unwrap();
         chunked.flush().unwrap();
-        String::from_utf8(out).unwrap()
+        String::from(core::str::from_utf8(out.filled()).unwrap())
     }
 
     proptest::proptest! {
