@@ -196,9 +196,11 @@ impl Registry {
     /// let registry = Registry::new();
     /// registry.register(&JOBS)?;
     ///
+    /// # #[cfg(feature = "std")] {
     /// let mut body = Vec::new();
     /// registry.encode_to(&mut body, Format::OpenMetrics)?;
     /// assert_eq!(body, b"# HELP jobs Jobs run.\n# TYPE jobs counter\njobs_total 0.0\n# EOF\n");
+    /// # }
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///

@@ -87,7 +87,7 @@ pub(crate) struct Quantiles<'a> {
 /// labels that identify it; an `Err` stops the exposition (return it as it is).
 ///
 /// ```
-/// use torchlight::{Collect, Encoder, Format, Metric, MetricType, Registry};
+/// use torchlight::{Collect, Encoder, Format, Metric, MetricType, Registry, SliceSink};
 ///
 /// /// Two fixed readings, exposed as one gauge family.
 /// struct Temperatures;
@@ -110,10 +110,11 @@ pub(crate) struct Quantiles<'a> {
 /// static ROOMS: Metric<Temperatures> = Metric::new("temperature_celsius", "", Temperatures);
 /// let registry = Registry::new();
 /// registry.register(&ROOMS)?;
-/// let mut body = Vec::new();
+/// let mut buf = [0u8; 256];
+/// let mut body = SliceSink::new(&mut buf);
 /// registry.encode_to(&mut body, Format::Text)?;
 /// assert_eq!(
-///     body,
+///     body.filled(),
 ///     b"# TYPE temperature_celsius gauge\n\
 ///       temperature_celsius{room=\"kitchen\"} 21.5\n\
 ///       temperature_celsius{room=\"cellar\"} 12\n"
