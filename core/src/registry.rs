@@ -214,10 +214,7 @@ impl Registry {
         out: &mut B,
         format: Format,
     ) -> Result<(), EncodeError> {
-        let mut chunked = Chunked::new(out);
-        self.write_families(&mut chunked, format)?;
-        write_eof(&mut chunked, format)?;
-        chunked.flush()
+        self.write_exposition(out, format, true)
     }
 
     /// Like [`encode_to`](Self::encode_to) but without the OpenMetrics `# EOF` line, for
@@ -231,8 +228,21 @@ impl Registry {
         out: &mut B,
         format: Format,
     ) -> Result<(), EncodeError> {
+        self.write_exposition(out, format, false)
+    }
+
+    /// Every family through one chunk, then `# EOF` if asked (and OpenMetrics).
+    fn write_exposition<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        format: Format,
+        eof: bool,
+    ) -> Result<(), EncodeError> {
         let mut chunked = Chunked::new(out);
         self.write_families(&mut chunked, format)?;
+        if eof {
+            write_eof(&mut chunked, format)?;
+        }
         chunked.flush()
     }
 
