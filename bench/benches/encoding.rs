@@ -1,9 +1,11 @@
 //! Case 6 of `cargo xtask bench`: encoding a registry of 100 … 100 000 series to the
 //! Prometheus text format 0.0.4 (`torchlight_bench::scrape` builds the registries).
 //!
-//! Paths are `case6_encode::text::<library>::<series>`, and
+//! Paths are `case6_encode::text::<library>::<series>`,
 //! `case6_encode::text_family::torchlight::<series>` for torchlight's run-time `Family`
-//! (`text` holds its compile-time `Labelled`). Every library encodes the same
+//! (`text` holds its compile-time `Labelled`), and
+//! `case6_encode::text_openmetrics::torchlight::<series>` for the compile-time registry
+//! encoded as OpenMetrics (its time against `text`'s is the OpenMetrics overhead). Every library encodes the same
 //! family with the same series and values (a unit test in `torchlight_bench::scrape`
 //! checks it); each reuses its output buffer where its API allows. Allocations per
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
@@ -13,6 +15,7 @@
 use divan::{Bencher, black_box};
 use torchlight_bench::scrape::{
     Measured, Metrics, Prometheus, PrometheusClient, Scrape, Torchlight, TorchlightFamily,
+    TorchlightOpenMetrics,
 };
 
 fn main() {
@@ -71,6 +74,16 @@ mod case6_encode {
         #[divan::bench(consts = SERIES, sample_count = 30)]
         fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
             scrape::<TorchlightFamily, N>(bencher);
+        }
+    }
+
+    /// OpenMetrics 1.0 from torchlight's compile-time `Labelled`.
+    mod text_openmetrics {
+        use super::*;
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<TorchlightOpenMetrics, N>(bencher);
         }
     }
 }

@@ -52,6 +52,11 @@ fn main() {
             Box::new(scrape::TorchlightFamily::new(series))
         });
     }
+    if selected("case6_encode", "text_openmetrics", Library::Torchlight) {
+        allocations_per_scrape("text_openmetrics", Library::Torchlight, |series| {
+            Box::new(scrape::TorchlightOpenMetrics::new(series))
+        });
+    }
     let children = if quick { 1_000 } else { 10_000 };
     for library in Library::ALL {
         if selected("case8_memory", "new_child", library) {

@@ -6,9 +6,11 @@
 //! `measured`'s encoding benchmark). Each library encodes with its own text 0.0.4
 //! encoder into a buffer that is kept between scrapes where its API allows it.
 //!
-//! torchlight has two rows: labels known at compile time ([`torchlight::Labelled`] over
-//! a [`LabelSet`] of N values, [`Torchlight`]) and labels known at run time, as every
-//! peer's are ([`Family`], [`TorchlightFamily`]).
+//! torchlight has three rows: labels known at compile time ([`torchlight::Labelled`]
+//! over a [`LabelSet`] of N values, [`Torchlight`]), the same encoded as OpenMetrics
+//! ([`TorchlightOpenMetrics`]), and labels known at run time, as every peer's are
+//! ([`Family`], [`TorchlightFamily`]). Each encodes bytes with `Registry::encode_to`
+//! into a `Vec<u8>` kept between scrapes.
 
 use core::fmt;
 use std::io;
@@ -133,28 +135,60 @@ torchlight_registries! {
     100000 => SERIES_100K, REGISTRY_100K, ONCE_100K;
 }
 
-/// torchlight: `Registry::encode` with `Format::Text` into a `String` kept between
-/// scrapes.
+/// A torchlight registry encoded with `Registry::encode_to` into a `Vec<u8>` kept
+/// between scrapes: the byte encoder, the way a user wanting speed calls it
+/// (`Registry::encode` into a `String` is the slower convenience).
 #[derive(Debug)]
-pub struct Torchlight {
+struct Bytes {
     registry: &'static Registry,
-    buffer: String,
+    format: Format,
+    buffer: Vec<u8>,
 }
 
-impl Scrape for Torchlight {
-    fn new(series: usize) -> Self {
+impl Bytes {
+    fn new(registry: &'static Registry, format: Format) -> Self {
         Self {
-            registry: torchlight_registry(series),
-            buffer: String::new(),
+            registry,
+            format,
+            buffer: Vec::new(),
         }
     }
 
     fn scrape(&mut self) -> &[u8] {
         self.buffer.clear();
         self.registry
-            .encode(&mut self.buffer, Format::Text)
-            .expect("writing to a String cannot fail");
-        self.buffer.as_bytes()
+            .encode_to(&mut self.buffer, self.format)
+            .expect("a Vec never fills up");
+        &self.buffer
+    }
+}
+
+/// torchlight with compile-time labels, text 0.0.4.
+#[derive(Debug)]
+pub struct Torchlight(Bytes);
+
+impl Scrape for Torchlight {
+    fn new(series: usize) -> Self {
+        Self(Bytes::new(torchlight_registry(series), Format::Text))
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        self.0.scrape()
+    }
+}
+
+/// torchlight's compile-time registry encoded as OpenMetrics 1.0: the same series, for
+/// the OpenMetrics-to-text time ratio (its bytes differ: `1.0` values, `# EOF`).
+#[derive(Debug)]
+pub struct TorchlightOpenMetrics(Bytes);
+
+impl Scrape for TorchlightOpenMetrics {
+    fn new(series: usize) -> Self {
+        Self(Bytes::new(torchlight_registry(series), Format::OpenMetrics))
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        self.0.scrape()
     }
 }
 
@@ -184,29 +218,19 @@ pub fn torchlight_family_registry(series: usize) -> &'static Registry {
     registry
 }
 
-/// torchlight with labels known at run time: a [`Family`] of `Counter`s, encoded with
-/// `Registry::encode` and `Format::Text` into a `String` kept between scrapes. (The
-/// family copies its children's handles into a `Vec` and sorts them on every scrape.)
+/// torchlight with labels known at run time, as every peer's are: a [`Family`] of
+/// `Counter`s, text 0.0.4. (The family caches its children's sorted order between
+/// scrapes, so an unchanged family is neither sorted nor copied.)
 #[derive(Debug)]
-pub struct TorchlightFamily {
-    registry: &'static Registry,
-    buffer: String,
-}
+pub struct TorchlightFamily(Bytes);
 
 impl Scrape for TorchlightFamily {
     fn new(series: usize) -> Self {
-        Self {
-            registry: torchlight_family_registry(series),
-            buffer: String::new(),
-        }
+        Self(Bytes::new(torchlight_family_registry(series), Format::Text))
     }
 
     fn scrape(&mut self) -> &[u8] {
-        self.buffer.clear();
-        self.registry
-            .encode(&mut self.buffer, Format::Text)
-            .expect("writing to a String cannot fail");
-        self.buffer.as_bytes()
+        self.0.scrape()
     }
 }
 
@@ -402,7 +426,7 @@ impl Scrape for Measured {
 
 #[cfg(test)]
 mod tests {
-    use super::{Scrape, TorchlightFamily, build};
+    use super::{Scrape, TorchlightFamily, TorchlightOpenMetrics, build};
     use crate::Library;
 
     /// The sample lines of an exposition (everything but comments).
@@ -435,6 +459,16 @@ mod tests {
                 let types = text.lines().filter(|l| l.starts_with("# TYPE")).count();
                 assert_eq!(types, 1, "{library}: one family");
             }
+            // OpenMetrics: the same series, its own spelling of the values.
+            let mut open_metrics = TorchlightOpenMetrics::new(series);
+            let text = String::from_utf8(open_metrics.scrape().to_vec()).expect("UTF-8");
+            let mut got: Vec<String> = samples(&text)
+                .into_iter()
+                .map(|line| line.replace("} 1.0", "} 1"))
+                .collect();
+            got.sort_unstable();
+            assert_eq!(got, expected, "torchlight OpenMetrics with {series} series");
+            assert!(text.ends_with("# EOF\n"));
         }
     }
 

@@ -1,12 +1,14 @@
-//! The traits through which any metric type reports its samples ([`Collect`],
-//! [`Series`]), and their implementations for the metric types of this crate.
+//! The traits through which any metric type reports its samples: [`Collect`] (a whole
+//! family) and [`Series`] (one series, given its labels). Each metric type implements
+//! them next to its definition; the samples go to the format-neutral
+//! [`Encoder`] of `sample.rs`.
 
 use core::fmt;
 
-use crate::encoding::{EncodeLabels, Encoder, MetricType};
-use crate::{Counter, FloatCounter, FloatGauge, Gauge, Histogram};
+use crate::encoding::MetricType;
+use crate::sample::{EncodeLabels, Encoder};
 
-/// Reports a metric family's samples to an [`Encoder`].
+/// Reports a metric family's samples to an [`Encoder`], whatever the exposition format.
 ///
 /// Implemented for every [`Series`] (one unlabelled series) and for labelled
 /// collections of them; implement it for your own type to expose anything else.
@@ -19,7 +21,12 @@ pub trait Collect: Sync {
         &[]
     }
 
-    /// Writes every series of the family.
+    /// Reports every series of the family.
+    ///
+    /// # Errors
+    ///
+    /// Return the encoder's errors as they are (they stop the exposition); an error of
+    /// your own fails the scrape with [`EncodeError::Collect`](crate::EncodeError::Collect).
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result;
 }
 
@@ -31,7 +38,11 @@ pub trait Series: Sync {
     /// The family type this series belongs to.
     const TYPE: MetricType;
 
-    /// Writes this series' samples, each carrying `labels`.
+    /// Reports this series' samples, each carrying `labels`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Collect::encode`].
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result;
 }
 
@@ -42,57 +53,5 @@ impl<S: Series> Collect for S {
 
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
         self.encode_series(&(), encoder)
-    }
-}
-
-impl Series for Counter {
-    const TYPE: MetricType = MetricType::Counter;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        // Exact up to 2^53; past that, what Go's float conversion of the count prints.
-        #[allow(clippy::cast_precision_loss)]
-        encoder.counter(labels, self.get() as f64)
-    }
-}
-
-impl Series for FloatCounter {
-    const TYPE: MetricType = MetricType::Counter;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        encoder.counter(labels, self.get())
-    }
-}
-
-impl Series for Gauge {
-    const TYPE: MetricType = MetricType::Gauge;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        #[allow(clippy::cast_precision_loss)]
-        encoder.gauge(labels, self.get() as f64)
-    }
-}
-
-impl Series for FloatGauge {
-    const TYPE: MetricType = MetricType::Gauge;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        encoder.gauge(labels, self.get())
-    }
-}
-
-impl<const N: usize> Series for Histogram<N> {
-    const TYPE: MetricType = MetricType::Histogram;
-
-    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        // Take the snapshot before writing: the collection lock is never held while
-        // the caller's writer runs.
-        let snapshot = self.snapshot();
-        encoder.histogram(
-            labels,
-            snapshot.bounds(),
-            snapshot.cumulative(),
-            snapshot.count(),
-            snapshot.sum(),
-        )
     }
 }

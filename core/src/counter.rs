@@ -1,6 +1,11 @@
 //! Monotonic counters: [`Counter`] for whole counts, [`FloatCounter`] for amounts
 //! (seconds, bytes) that Prometheus models as floats.
 
+use core::fmt;
+
+use crate::collect::Series;
+use crate::encoding::MetricType;
+use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::{AtomicU64, Ordering, add_f64, const_fn};
 
 /// A monotonically increasing integer count, lock-free and allocation-free.
@@ -117,5 +122,21 @@ impl FloatCounter {
 impl Default for FloatCounter {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Series for Counter {
+    const TYPE: MetricType = MetricType::Counter;
+
+    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
+        encoder.counter_u64(labels, self.get())
+    }
+}
+
+impl Series for FloatCounter {
+    const TYPE: MetricType = MetricType::Counter;
+
+    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
+        encoder.counter(labels, self.get())
     }
 }

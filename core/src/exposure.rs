@@ -49,7 +49,6 @@
 
 use core::time::Duration;
 use std::io::Write as _;
-use std::string::String;
 use std::vec::Vec;
 
 use flate2::Compression;
@@ -436,15 +435,15 @@ impl Response {
 
 /// Encodes `registry`, compressed if `gzip`; `None` if a collector failed.
 fn exposition(registry: &Registry, format: Format, gzip: bool) -> Option<Vec<u8>> {
-    let mut text = String::new();
-    registry.encode(&mut text, format).ok()?;
+    let mut body = Vec::new();
+    registry.encode_to(&mut body, format).ok()?;
     if !gzip {
-        return Some(text.into_bytes());
+        return Some(body);
     }
     // Level 1: exposition text is repetitive, so the fastest level already shrinks it
     // several times, at a fraction of the default level's CPU time per scrape.
-    let mut encoder = GzEncoder::new(Vec::with_capacity(text.len() / 4), Compression::fast());
+    let mut encoder = GzEncoder::new(Vec::with_capacity(body.len() / 4), Compression::fast());
     // Writing into a `Vec` cannot fail; `ok()?` keeps that an error path, not a panic.
-    encoder.write_all(text.as_bytes()).ok()?;
+    encoder.write_all(&body).ok()?;
     encoder.finish().ok()
 }

@@ -1,6 +1,11 @@
 //! Values that go up and down: [`Gauge`] for whole numbers (queue depth, requests in
 //! flight), [`FloatGauge`] for measurements (temperature, ratios).
 
+use core::fmt;
+
+use crate::collect::Series;
+use crate::encoding::MetricType;
+use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::{AtomicI64, AtomicU64, Ordering, add_f64, const_fn};
 
 /// An integer value that goes up and down, lock-free and allocation-free.
@@ -144,5 +149,21 @@ impl FloatGauge {
 impl Default for FloatGauge {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+impl Series for Gauge {
+    const TYPE: MetricType = MetricType::Gauge;
+
+    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
+        encoder.gauge_i64(labels, self.get())
+    }
+}
+
+impl Series for FloatGauge {
+    const TYPE: MetricType = MetricType::Gauge;
+
+    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
+        encoder.gauge(labels, self.get())
     }
 }

@@ -41,6 +41,9 @@
 
 use core::fmt;
 
+use crate::collect::Series;
+use crate::encoding::MetricType;
+use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::{
     AtomicBool, AtomicU64, Ordering, SpinLock, Waiter, add_f64_with, backoff, const_fn, fence,
     zeroed,
@@ -520,6 +523,23 @@ impl<const N: usize> Snapshot<N> {
     #[must_use]
     pub fn bounds(&self) -> &'static [f64; N] {
         self.buckets.bounds()
+    }
+}
+
+impl<const N: usize> Series for Histogram<N> {
+    const TYPE: MetricType = MetricType::Histogram;
+
+    fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
+        // Take the snapshot before reporting: the collection lock is never held while
+        // the encoder (and a caller's writer) runs.
+        let snapshot = self.snapshot();
+        encoder.histogram(
+            labels,
+            snapshot.bounds(),
+            snapshot.cumulative(),
+            snapshot.count(),
+            snapshot.sum(),
+        )
     }
 }
 

@@ -4,8 +4,9 @@
 use core::fmt;
 
 use crate::collect::Collect;
-use crate::encoding::{EncodeLabels, Encoder, LabelEncoder, MetricType};
+use crate::encoding::MetricType;
 use crate::name::is_label_name;
+use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
 
 /// A fixed set of label pairs exposed with the value 1, such as a build's version and
 /// commit.

@@ -11,7 +11,8 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::collect::{Collect, Series};
-use crate::encoding::{EncodeLabels, Encoder, MetricType};
+use crate::encoding::MetricType;
+use crate::sample::{EncodeLabels, Encoder};
 
 /// One label's possible values, as a fieldless enum (or `bool`).
 pub trait LabelValue: Copy + 'static {

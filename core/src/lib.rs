@@ -9,12 +9,14 @@
 //!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
-//! - Exposition: [`Registry::encode`] writes the Prometheus text format 0.0.4 or
-//!   OpenMetrics 1.0 ([`Format`]) into any [`core::fmt::Write`], byte for byte as Go's
-//!   `expfmt` does.
+//! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4 or
+//!   OpenMetrics 1.0 ([`Format`]) as bytes into a `Vec<u8>`, a fixed buffer
+//!   ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for byte as Go's
+//!   `expfmt` does; [`Registry::encode`] writes the same into any [`core::fmt::Write`].
 //! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
 //!   the adapter crates only move the bytes.
-//! - Your own metric types join in through [`Series`] or [`Collect`].
+//! - Your own metric types join in through [`Series`] or [`Collect`], reporting their
+//!   samples to an [`Encoder`], which is the same whatever the format.
 //! - Future instrumentation: [`Instrument`] wraps any future to time it ([`Timed`]),
 //!   count its errors ([`CountErrors`]) or track it while in progress
 //!   ([`TrackInProgress`]), on any executor, without allocating; time comes from a
@@ -43,7 +45,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 95 B retained for a counter child with two short values) and a scrape of owned metrics copies their handles into a `Vec` |
+//! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 110 B retained for a counter child with two short values, plus 24 B in the sorted list a scrape caches), and a scrape after children changed rebuilds that list (one allocation) and a scrape of owned metrics copies their handles into a `Vec` |
 //! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
@@ -55,6 +57,17 @@
 //! automatically; targets without compare-and-swap (`thumbv6m-none-eabi`) also need the
 //! final binary to enable `portable-atomic`'s `critical-section` feature or build with
 //! `--cfg portable_atomic_unsafe_assume_single_core`.
+//!
+//! # Upgrading: the sample model
+//!
+//! [`Collect`], [`Series`], [`EncodeLabels`] and the methods of [`Encoder`] and
+//! [`LabelEncoder`] keep their signatures, so your own implementations keep compiling
+//! and exposing the same bytes. What changed: `Encoder::format()` is gone (a metric
+//! reports the same samples whatever the format; the encoder decides the spelling),
+//! and an error from your `Collect` now fails the byte encoders with
+//! [`EncodeError::Collect`] rather than passing for a writer's error. To encode faster,
+//! call [`Registry::encode_to`] with a `Vec<u8>` kept between scrapes instead of
+//! [`Registry::encode`] with a `String`.
 //!
 //! `std` also enables [`discovery`] (the runtime-neutral `ServiceDiscovery` trait) and
 //! [`consul`] (the sans-IO Consul agent protocol and a blocking transport), at no
@@ -92,6 +105,7 @@ mod labelled;
 mod metric;
 mod name;
 mod registry;
+mod sample;
 #[cfg(not(loom))]
 mod state_set;
 mod summary;
@@ -102,7 +116,7 @@ pub use clock::StdClock;
 pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
-pub use encoding::{EncodeLabels, Encoder, Format, LabelEncoder, MetricType};
+pub use encoding::{ByteSink, EncodeError, Format, MetricType, SliceSink};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
@@ -136,6 +150,7 @@ pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
 pub use registry::REGISTRY;
 pub use registry::{RegisterError, Registry};
+pub use sample::{EncodeLabels, Encoder, LabelEncoder};
 #[cfg(not(loom))]
 pub use state_set::StateSet;
 pub use summary::Summary;

@@ -21,11 +21,14 @@
 #[cfg(feature = "std")]
 mod owned;
 
-use core::fmt::{self, Write};
+use core::fmt;
 use core::ptr;
 
 use crate::collect::Collect;
-use crate::encoding::{Encoder, Format, MetricType, write_eof};
+use crate::encoding::{
+    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, MetricType,
+    encode_family as write_family, write_eof,
+};
 use crate::metric::{Entry, Metadata, Metric};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
 use crate::sync::{AtomicBool, AtomicPtr, Ordering, SpinLock, UnsafeCell, const_fn};
@@ -192,14 +195,104 @@ impl Registry {
     }
 
     /// Writes every registered family in `format` (ending with `# EOF` for
-    /// OpenMetrics). Allocates nothing; the cost is the writer's.
+    /// OpenMetrics) as bytes into `out`: a `Vec<u8>` (`std`), a fixed buffer through
+    /// [`SliceSink`](crate::SliceSink), or any [`ByteSink`]. The fastest way to encode:
+    /// keep the buffer between scrapes.
+    ///
+    /// Allocates nothing for this crate's metric types registered with
+    /// [`register`](Self::register) (counters, gauges, histograms, summaries, infos,
+    /// state sets, `Labelled`), beyond what a growing `Vec` asks for. The exceptions,
+    /// with `std`: a `Family` allocates once in a scrape after its children changed
+    /// (it rebuilds its sorted list; nothing when they did not), and metrics added with
+    /// `register_owned` are copied into a `Vec` of handles (one allocation per scrape
+    /// when there are any). Your own [`Collect`] implementations allocate what they do.
+    ///
+    /// ```
+    /// use torchlight::{Counter, Format, Metric, Registry};
+    ///
+    /// static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+    /// let registry = Registry::new();
+    /// registry.register(&JOBS)?;
+    ///
+    /// # #[cfg(feature = "std")] {
+    /// let mut body = Vec::new();
+    /// registry.encode_to(&mut body, Format::OpenMetrics)?;
+    /// assert_eq!(body, b"# HELP jobs Jobs run.\n# TYPE jobs counter\njobs_total 0.0\n# EOF\n");
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
-    /// Only when `w` fails.
-    pub fn encode(&self, w: &mut dyn Write, format: Format) -> fmt::Result {
-        self.encode_families(w, format)?;
-        write_eof(w, format)
+    /// [`EncodeError::Full`] when `out` runs out of room, [`EncodeError::Write`] when it
+    /// fails, [`EncodeError::Collect`] when a collector fails; the exposition written
+    /// so far is then incomplete.
+    pub fn encode_to<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        format: Format,
+    ) -> Result<(), EncodeError> {
+        self.write_exposition(out, format, true)
+    }
+
+    /// Like [`encode_to`](Self::encode_to) but without the OpenMetrics `# EOF` line, for
+    /// concatenating several registries into one exposition (add the `# EOF` once).
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_to`](Self::encode_to).
+    pub fn encode_families_to<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        format: Format,
+    ) -> Result<(), EncodeError> {
+        self.write_exposition(out, format, false)
+    }
+
+    /// Every family through one chunk, then `# EOF` if asked (and OpenMetrics).
+    fn write_exposition<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        format: Format,
+        eof: bool,
+    ) -> Result<(), EncodeError> {
+        let mut chunked = Chunked::new(out);
+        self.write_families(&mut chunked, format)?;
+        if eof {
+            write_eof(&mut chunked, format)?;
+        }
+        chunked.flush()
+    }
+
+    fn write_families<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut Chunked<'_, B>,
+        format: Format,
+    ) -> Result<(), EncodeError> {
+        for entry in self.entries() {
+            encode_family(out, format, entry.metadata(), entry.collector())?;
+        }
+        // Handles copied out first: no lock is held while the writer runs. Nothing is
+        // allocated when no owned metric is registered.
+        #[cfg(feature = "std")]
+        for entry in self.owned.snapshot() {
+            encode_family(out, format, entry.metadata(), entry.collector())?;
+        }
+        Ok(())
+    }
+
+    /// Writes every registered family in `format` (ending with `# EOF` for
+    /// OpenMetrics) into any [`fmt::Write`], such as a `String`: a convenience over
+    /// [`encode_to`](Self::encode_to), which it calls, handing `w` the exposition in
+    /// chunks of a few hundred bytes, each checked to be UTF-8 (`encode_to` into a
+    /// `Vec<u8>` skips that check). Allocates what [`encode_to`](Self::encode_to)
+    /// allocates, plus whatever the writer does.
+    ///
+    /// # Errors
+    ///
+    /// When `w` fails or a collector fails.
+    pub fn encode(&self, w: &mut dyn fmt::Write, format: Format) -> fmt::Result {
+        Ok(self.encode_to(&mut FmtSink { w }, format)?)
     }
 
     /// Like [`encode`](Self::encode) but without the OpenMetrics `# EOF` line, for
@@ -207,18 +300,9 @@ impl Registry {
     ///
     /// # Errors
     ///
-    /// Only when `w` fails.
-    pub fn encode_families(&self, w: &mut dyn Write, format: Format) -> fmt::Result {
-        for entry in self.entries() {
-            encode_family(w, format, entry.metadata(), entry.collector())?;
-        }
-        // Handles copied out first: no lock is held while the writer runs. Nothing is
-        // allocated when no owned metric is registered.
-        #[cfg(feature = "std")]
-        for entry in self.owned.snapshot() {
-            encode_family(w, format, entry.metadata(), entry.collector())?;
-        }
-        Ok(())
+    /// When `w` fails or a collector fails.
+    pub fn encode_families(&self, w: &mut dyn fmt::Write, format: Format) -> fmt::Result {
+        Ok(self.encode_families_to(&mut FmtSink { w }, format)?)
     }
 }
 
@@ -264,22 +348,20 @@ impl fmt::Debug for Registry {
 }
 
 /// Writes one family: its metadata lines, then its samples.
-pub(crate) fn encode_family(
-    w: &mut dyn Write,
+fn encode_family<B: ByteSink + ?Sized>(
+    out: &mut Chunked<'_, B>,
     format: Format,
     metadata: &Metadata,
     collector: &dyn Collect,
-) -> fmt::Result {
+) -> Result<(), EncodeError> {
     let metric_type = collector.metric_type();
-    let mut encoder = Encoder::start(
-        w,
-        format,
-        metadata.family(metric_type),
+    let head = FamilyHead {
+        name: metadata.family(metric_type),
         metric_type,
-        metadata.help(),
-        metadata.unit(),
-    )?;
-    collector.encode(&mut encoder)
+        help: metadata.help(),
+        unit: metadata.unit(),
+    };
+    write_family(out, format, &head, |encoder| collector.encode(encoder))
 }
 
 /// Checks a family's metadata and label names against the exposition rules.

@@ -5,9 +5,10 @@ use core::fmt;
 use core::marker::PhantomData;
 
 use crate::collect::Series;
-use crate::encoding::{EncodeLabels, Encoder, MetricType};
+use crate::encoding::MetricType;
 use crate::info::str_eq;
 use crate::labelled::LabelValue;
+use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::{AtomicU64, Ordering, const_fn};
 
 /// The current state out of the variants of `S`, a [`LabelValue`] enum (declare one

@@ -17,8 +17,9 @@
 use core::fmt;
 
 use crate::collect::Series;
-use crate::encoding::{EncodeLabels, Encoder, MetricType};
+use crate::encoding::MetricType;
 use crate::histogram::{Buckets, Histogram, Snapshot};
+use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::const_fn;
 
 /// No finite buckets: only the implicit `+Inf` one, which is the count.

@@ -1,6 +1,7 @@
 //! Allocation accounting for label families, with a counting global allocator: the
-//! read path allocates nothing, creating a child allocates a bounded amount, and the
-//! memory per child is measured (run with `--nocapture` to see the numbers).
+//! read path allocates nothing, creating a child allocates a bounded amount, a scrape
+//! allocates at most once (nothing when the children did not change), and the memory
+//! per child is measured (run with `--nocapture` to see the numbers).
 //!
 //! This file opts into `unsafe` for exactly one thing, implementing `GlobalAlloc` by
 //! forwarding to the system allocator; the counts are per thread, so tests running in
@@ -130,6 +131,73 @@ fn encoding_a_registry_without_owned_metrics_does_not_allocate() {
     let (result, calls, _) = measure(|| registry.encode(&mut out, Format::OpenMetrics));
     result.expect("String writes cannot fail");
     assert_eq!(calls, 0, "a registry without owned metrics allocated");
+    let mut bytes = Vec::with_capacity(4096);
+    let (result, calls, _) = measure(|| registry.encode_to(&mut bytes, Format::Text));
+    result.expect("a Vec never fills up");
+    assert_eq!(calls, 0, "the byte encoder allocated");
+}
+
+/// A registry holding only a `Family<Counter>` of `children` children, registered as a
+/// static metric (so the registry itself copies nothing).
+fn family_registry(children: usize) -> (&'static Registry, &'static Metric<Family<Counter>>) {
+    let family = Family::new(&["method", "path"], Counter::new)
+        .expect("valid names")
+        .with_limit(children + 1);
+    let metric: &'static Metric<Family<Counter>> =
+        Box::leak(Box::new(Metric::new("requests", "Requests.", family)));
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    registry.register(metric).expect("registers once");
+    for i in 0..children {
+        metric
+            .get_or_create(&["GET", &format!("/path/{i}")])
+            .expect("two values")
+            .inc();
+    }
+    (registry, metric)
+}
+
+/// `(exposition, allocation calls)` of one scrape into a buffer that is big enough.
+fn scrape(registry: &Registry, format: Format) -> (Vec<u8>, u64) {
+    let mut out = Vec::with_capacity(1 << 22);
+    let (result, calls, _) = measure(|| registry.encode_to(&mut out, format));
+    result.expect("a Vec never fills up");
+    (out, calls)
+}
+
+#[test]
+fn a_family_scrape_allocates_at_most_once_and_not_at_all_when_unchanged() {
+    for children in [0, 1, 100, 10_000] {
+        let (registry, family) = family_registry(children);
+        for format in [Format::Text, Format::OpenMetrics] {
+            let (first, calls) = scrape(registry, format);
+            assert!(
+                calls <= 1,
+                "{children} children: first scrape made {calls} calls"
+            );
+            let (again, calls) = scrape(registry, format);
+            assert_eq!(again, first, "{children} children");
+            assert_eq!(calls, 0, "{children} children: unchanged scrape allocated");
+        }
+        // A new child: the list is rebuilt, once.
+        family
+            .get_or_create(&["PUT", "/new"])
+            .expect("two values")
+            .inc();
+        let (grown, calls) = scrape(registry, Format::Text);
+        assert!(calls <= 1, "{children} children + 1: {calls} calls");
+        let grown = String::from_utf8(grown).expect("UTF-8");
+        assert!(grown.contains("requests_total{method=\"PUT\",path=\"/new\"} 1\n"));
+        // A removed child: rebuilt again, and gone.
+        family.remove(&["PUT", "/new"]).expect("two values");
+        let (shrunk, calls) = scrape(registry, Format::Text);
+        assert!(
+            calls <= 1,
+            "{children} children after removal: {calls} calls"
+        );
+        assert!(!String::from_utf8(shrunk).expect("UTF-8").contains("PUT"));
+        let (_, calls) = scrape(registry, Format::Text);
+        assert_eq!(calls, 0, "{children} children: unchanged scrape allocated");
+    }
 }
 
 /// Net heap bytes per child, plus its inline size, over 10 000 children.
@@ -175,6 +243,13 @@ fn memory_per_child() {
         "{} B per counter",
         per(counter_bytes)
     );
-    let histogram = i64::try_from(size_of::<Histogram>()).expect("small");
-    assert!(per(histogram_bytes) < histogram + 200);
+    // The child's `Arc` puts its two counts before it, padded to the child's alignment
+    // (a cache-line-aligned histogram pays a whole line for them).
+    let arc_header = align_of::<Histogram>().max(2 * size_of::<usize>());
+    let histogram = i64::try_from(size_of::<Histogram>() + arc_header).expect("small");
+    assert!(
+        per(histogram_bytes) < histogram + 200,
+        "{} B per histogram",
+        per(histogram_bytes)
+    );
 }

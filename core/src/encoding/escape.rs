@@ -1,4 +1,6 @@
-//! Escaping of HELP text and label values (`exposition-and-integration.md` §1.2–1.3).
+//! Escaping of HELP text and label values, as Prometheus' "Exposition formats" page
+//! (text format details) and the OpenMetrics 1.0 specification (ABNF, `escaped-string`)
+//! define it and Go's `expfmt` writes it.
 //!
 //! | context | escaped |
 //! |---|---|
@@ -6,12 +8,27 @@
 //! | HELP, OpenMetrics | as above, and `"` → `\"` |
 //! | label values, both | `\` → `\\`, `"` → `\"`, LF → `\n` |
 //!
-//! Runs of bytes that need nothing are written in one `write_str`.
+//! A value is scanned for the few bytes that need escaping; the runs between them are
+//! handed on whole, so a value without any (nearly all of them) is one write.
 
-use core::fmt::{self, Write};
+/// Whether [`escape`] would change `text`: one pass that does not stop early, which
+/// the compiler can run on several bytes at a time, for the common value that needs
+/// nothing.
+#[inline]
+pub(crate) fn needs_escaping(text: &str, quote: bool) -> bool {
+    text.bytes().fold(false, |found, byte| {
+        found | (byte == b'\\') | (byte == b'\n') | (quote & (byte == b'"'))
+    })
+}
 
-/// Writes `text` with `\`, LF and, when `quote` is set, `"` escaped.
-pub(crate) fn write_escaped(w: &mut dyn Write, text: &str, quote: bool) -> fmt::Result {
+/// Calls `piece` with `text` split, in order, into runs that need no escaping and the
+/// escape sequences between them: `\`, LF and, when `quote` is set, `"` escaped.
+#[inline]
+pub(crate) fn escape<E>(
+    text: &str,
+    quote: bool,
+    mut piece: impl FnMut(&str) -> Result<(), E>,
+) -> Result<(), E> {
     let mut start = 0;
     for (at, byte) in text.bytes().enumerate() {
         let escaped = match byte {
@@ -21,24 +38,11 @@ pub(crate) fn write_escaped(w: &mut dyn Write, text: &str, quote: bool) -> fmt::
             _ => continue,
         };
         // `at` sits on an ASCII byte, so both slices end on char boundaries.
-        w.write_str(&text[start..at])?;
-        w.write_str(escaped)?;
+        piece(&text[start..at])?;
+        piece(escaped)?;
         start = at + 1;
     }
-    w.write_str(&text[start..])
-}
-
-/// A `fmt::Write` adapter that escapes what passes through it, for label values that
-/// are formatted (`Display`) rather than stored as strings.
-pub(crate) struct Escaper<'a> {
-    pub(crate) inner: &'a mut dyn Write,
-    pub(crate) quote: bool,
-}
-
-impl Write for Escaper<'_> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        write_escaped(self.inner, s, self.quote)
-    }
+    piece(&text[start..])
 }
 
 #[cfg(test)]
@@ -48,30 +52,56 @@ mod tests {
 
     use super::*;
 
-    fn escape(text: &str, quote: bool) -> String {
+    fn escaped(text: &str, quote: bool) -> String {
         let mut s = String::new();
-        write_escaped(&mut s, text, quote).unwrap();
+        escape(text, quote, |piece| {
+            s.push_str(piece);
+            Ok::<(), ()>(())
+        })
+        .unwrap();
         s
+    }
+
+    #[test]
+    fn needs_escaping_says_whether_escaping_changes_anything() {
+        for text in [
+            "",
+            "abc",
+            "a\"b",
+            "a\\b",
+            "a\nb",
+            "ünï\"",
+            "\"",
+            "0123456789abcdef\n",
+        ] {
+            for quote in [false, true] {
+                assert_eq!(
+                    needs_escaping(text, quote),
+                    escaped(text, quote) != text,
+                    "{text:?}"
+                );
+            }
+        }
     }
 
     #[test]
     fn golden() {
         // §1.5: `path="/a\"b\\c\nd"` and HELP `Requests with \\ backslash and \n newline.`
-        assert_eq!(escape("/a\"b\\c\nd", true), r#"/a\"b\\c\nd"#);
+        assert_eq!(escaped("/a\"b\\c\nd", true), r#"/a\"b\\c\nd"#);
         assert_eq!(
-            escape("Requests with \\ backslash and \n newline.", false),
+            escaped("Requests with \\ backslash and \n newline.", false),
             r"Requests with \\ backslash and \n newline."
         );
         assert_eq!(
-            escape("say \"hi\" \\ and\n", false),
+            escaped("say \"hi\" \\ and\n", false),
             "say \"hi\" \\\\ and\\n"
         );
         assert_eq!(
-            escape("say \"hi\" \\ and\n", true),
+            escaped("say \"hi\" \\ and\n", true),
             "say \\\"hi\\\" \\\\ and\\n"
         );
-        assert_eq!(escape("ünïcødé ✓ \t\r", true), "ünïcødé ✓ \t\r");
-        assert_eq!(escape("", true), "");
+        assert_eq!(escaped("ünïcødé ✓ \t\r", true), "ünïcødé ✓ \t\r");
+        assert_eq!(escaped("", true), "");
     }
 
     fn unescape(text: &str) -> String {
@@ -96,7 +126,7 @@ mod tests {
         /// unescaped quote.
         #[test]
         fn reversible(text in "\\PC*|[\"\\\\\n a-z]*", quote in proptest::bool::ANY) {
-            let escaped = escape(&text, quote);
+            let escaped = escaped(&text, quote);
             proptest::prop_assert!(!escaped.contains('\n'));
             proptest::prop_assert_eq!(unescape(&escaped), text);
             if quote {

@@ -13,9 +13,15 @@
 
 use core::fmt::{self, Write};
 
+use super::append;
+
 /// Writes `value` as Go's `'g'`/shortest formatting does; with `open_metrics`, integral
 /// values get a `.0`. `-0.0` is written as zero, as `expfmt` does.
-pub(crate) fn write_f64(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
+pub(crate) fn write_f64<W: Write + ?Sized>(
+    w: &mut W,
+    value: f64,
+    open_metrics: bool,
+) -> fmt::Result {
     if value.is_nan() {
         return w.write_str("NaN");
     }
@@ -41,7 +47,7 @@ const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
 /// [`write_f64`] for a non-zero whole number below 2^53, laid out from its integer
 /// digits.
-fn write_integral(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
+fn write_integral<W: Write + ?Sized>(w: &mut W, value: f64, open_metrics: bool) -> fmt::Result {
     if value < 0.0 {
         w.write_char('-')?;
     }
@@ -58,14 +64,7 @@ fn write_integral(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Res
     }
     // Exponent form: d[.ddd]e+XX, the digits without trailing zeros.
     let mut buf = [0u8; 20];
-    let mut start = buf.len();
-    let mut rest = magnitude;
-    while rest != 0 {
-        start -= 1;
-        buf[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-    }
-    let digits = &buf[start..];
+    let digits = digits(magnitude, &mut buf);
     let exponent = digits.len() - 1;
     let significant = digits
         .iter()
@@ -86,7 +85,7 @@ fn write_integral(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Res
 
 /// [`write_f64`] for any other finite, non-zero value, from Rust's shortest round-trip
 /// digits (`{:e}`).
-fn write_shortest(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Result {
+fn write_shortest<W: Write + ?Sized>(w: &mut W, value: f64, open_metrics: bool) -> fmt::Result {
     let mut scientific = StackBuf::new();
     write!(scientific, "{value:e}")?;
     let text = scientific.as_str();
@@ -149,30 +148,41 @@ fn write_shortest(w: &mut dyn Write, value: f64, open_metrics: bool) -> fmt::Res
 }
 
 /// Writes an unsigned integer in decimal without going through `core::fmt`'s machinery.
-pub(crate) fn write_u64(w: &mut dyn Write, mut value: u64) -> fmt::Result {
-    // u64::MAX has 20 decimal digits.
+pub(crate) fn write_u64<W: Write + ?Sized>(w: &mut W, value: u64) -> fmt::Result {
     let mut buf = [0u8; 20];
+    w.write_str(core::str::from_utf8(digits(value, &mut buf)).map_err(|_| fmt::Error)?)
+}
+
+/// The decimal digits of `value`, written at the end of `buf` (u64::MAX has 20).
+#[inline]
+pub(crate) fn digits(mut value: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut start = buf.len();
     loop {
         start -= 1;
-        buf[start] = b'0' + (value % 10) as u8;
+        // A remainder of 10: the cast cannot truncate.
+        #[allow(clippy::cast_possible_truncation)]
+        let digit = (value % 10) as u8;
+        buf[start] = b'0' + digit;
         value /= 10;
         if value == 0 {
             break;
         }
     }
-    w.write_str(core::str::from_utf8(&buf[start..]).map_err(|_| fmt::Error)?)
+    &buf[start..]
 }
 
-/// A fixed-size `fmt::Write` sink on the stack, long enough for any `{:e}` of an f64
-/// (`-2.2250738585072014e-308` is 24 bytes).
-struct StackBuf {
+/// A fixed-size `fmt::Write` sink on the stack for one formatted number and the few
+/// bytes around it on a sample line. The longest number is 24 bytes (`{:e}` of
+/// `-2.2250738585072014e-308`, or `-0.0001` and 17 digits); 32 leaves room for the
+/// `} ` before it and the `\n` after it.
+pub(crate) struct StackBuf {
     buf: [u8; 32],
     len: usize,
 }
 
 impl StackBuf {
-    fn new() -> Self {
+    #[inline]
+    pub(crate) fn new() -> Self {
         Self {
             buf: [0; 32],
             len: 0,
@@ -183,17 +193,25 @@ impl StackBuf {
         // Only whole `&str`s are ever copied in, so this never fails.
         core::str::from_utf8(&self.buf[..self.len]).unwrap_or("")
     }
+
+    /// What was written.
+    #[inline]
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// Appends ASCII bytes.
+    #[inline]
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> fmt::Result {
+        self.len = append(&mut self.buf, self.len, bytes).ok_or(fmt::Error)?;
+        Ok(())
+    }
 }
 
 impl Write for StackBuf {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        self.buf
-            .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
+        self.push(s.as_bytes())
     }
 }
 
@@ -216,7 +234,7 @@ mod tests {
         s
     }
 
-    /// `exposition-and-integration.md` §1.4, golden output of Go's `expfmt`.
+    /// Golden output of Go's `strconv.FormatFloat(v, 'g', -1, 64)` as `expfmt` uses it.
     #[test]
     fn golden_table() {
         let table: &[(f64, &str, &str)] = &[

@@ -1,0 +1,412 @@
+//! The text encoder: Prometheus text 0.0.4 and OpenMetrics 1.0 from the sample model,
+//! written into a [`ByteSink`].
+//!
+//! One `Text` per family, generic over the sink, so every byte goes through static
+//! calls into the concrete buffer; the metric reaches it through one dynamic call per
+//! series (`Samples`) and one per label pair (`LabelSink`).
+
+use core::fmt::{self, Write};
+
+use super::escape::{escape, needs_escaping};
+use super::float::{StackBuf, write_f64};
+use super::{ByteSink, Chunked, EncodeError, Format, MetricType};
+use crate::sample::{
+    Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Number, Quantiles, Samples,
+};
+
+/// A family's metadata, as its `# HELP`, `# TYPE` and `# UNIT` lines need it.
+pub(crate) struct FamilyHead<'a> {
+    /// The family name, without any type suffix.
+    pub(crate) name: &'a str,
+    pub(crate) metric_type: MetricType,
+    pub(crate) help: &'a str,
+    pub(crate) unit: Option<&'a str>,
+}
+
+/// Writes one family: its metadata lines, then the series `collect` reports.
+///
+/// # Errors
+///
+/// The sink's error, or [`EncodeError::Collect`] when `collect` failed on its own.
+pub(crate) fn encode_family<B: ByteSink + ?Sized>(
+    out: &mut Chunked<'_, B>,
+    format: Format,
+    family: &FamilyHead<'_>,
+    collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
+) -> Result<(), EncodeError> {
+    let mut text = Text {
+        out,
+        format,
+        family: family.name,
+        error: None,
+    };
+    let result = text
+        .head(family)
+        .and_then(|()| collect(&mut Encoder::new(&mut text)));
+    match (result, text.error) {
+        (Ok(()), None) => Ok(()),
+        (_, Some(error)) => Err(error),
+        (Err(fmt::Error), None) => Err(EncodeError::Collect),
+    }
+}
+
+/// Writes the OpenMetrics terminator.
+///
+/// # Errors
+///
+/// The sink's.
+pub(crate) fn write_eof<B: ByteSink + ?Sized>(
+    out: &mut B,
+    format: Format,
+) -> Result<(), EncodeError> {
+    match format {
+        Format::OpenMetrics => out.write(b"# EOF\n"),
+        Format::Text => Ok(()),
+    }
+}
+
+/// The encoder of one family's lines.
+struct Text<'o, 'c, B: ?Sized> {
+    out: &'o mut Chunked<'c, B>,
+    format: Format,
+    /// The family name, without any type suffix.
+    family: &'o str,
+    /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
+    error: Option<EncodeError>,
+}
+
+/// What follows a series' own labels on a line.
+enum Extra<'a> {
+    None,
+    /// `le` or `quantile` with a float value.
+    Float(&'static str, f64),
+    /// A state set's `<family>="state"`.
+    Str(&'a str, &'a str),
+}
+
+/// A sample's value.
+#[derive(Clone, Copy)]
+enum Value {
+    /// A counter's or gauge's value, written as Go writes the float.
+    Number(Number),
+    Float(f64),
+    /// Bucket counts and `_count`: integers in OpenMetrics, Go floats in text 0.0.4.
+    Count(u64),
+}
+
+impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
+        self.out.write(bytes).map_err(|error| self.fail(error))
+    }
+
+    #[inline]
+    fn put_str(&mut self, text: &str) -> fmt::Result {
+        self.out.write_str(text).map_err(|error| self.fail(error))
+    }
+
+    #[cold]
+    fn fail(&mut self, error: EncodeError) -> fmt::Error {
+        self.error = Some(error);
+        fmt::Error
+    }
+
+    fn open_metrics(&self) -> bool {
+        self.format == Format::OpenMetrics
+    }
+
+    #[inline]
+    fn escaped(&mut self, text: &str, quote: bool) -> fmt::Result {
+        if !needs_escaping(text, quote) {
+            return self.put_str(text);
+        }
+        escape(text, quote, |piece| self.put_str(piece))
+    }
+
+    fn float(&mut self, value: f64) -> fmt::Result {
+        let mut number = StackBuf::new();
+        write_f64(&mut number, value, self.open_metrics())?;
+        self.put(number.as_bytes())
+    }
+
+    /// `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT`.
+    fn head(&mut self, family: &FamilyHead<'_>) -> fmt::Result {
+        let suffix = match self.format {
+            Format::Text => family.metric_type.family_suffix(),
+            Format::OpenMetrics => "",
+        };
+        if !family.help.is_empty() {
+            self.put(b"# HELP ")?;
+            self.put_str(family.name)?;
+            self.put_str(suffix)?;
+            self.put(b" ")?;
+            self.escaped(family.help, self.open_metrics())?;
+            self.put(b"\n")?;
+        }
+        self.put(b"# TYPE ")?;
+        self.put_str(family.name)?;
+        self.put_str(suffix)?;
+        self.put(b" ")?;
+        self.put_str(family.metric_type.keyword(self.format))?;
+        self.put(b"\n")?;
+        if let (Format::OpenMetrics, Some(unit)) = (self.format, family.unit) {
+            self.put(b"# UNIT ")?;
+            self.put_str(family.name)?;
+            self.put(b" ")?;
+            self.put_str(unit)?;
+            self.put(b"\n")?;
+        }
+        Ok(())
+    }
+
+    /// One sample line: `<family><suffix>{labels,extra} value\n`.
+    #[inline]
+    fn line(
+        &mut self,
+        suffix: &str,
+        labels: &dyn EncodeLabels,
+        extra: Extra<'_>,
+        value: Value,
+    ) -> fmt::Result {
+        let family = self.family;
+        self.put_str(family)?;
+        self.put_str(suffix)?;
+        let mut line = Line {
+            text: self,
+            open: false,
+        };
+        labels.encode(&mut LabelEncoder::new(&mut line))?;
+        match extra {
+            Extra::None => {}
+            Extra::Float(name, bound) => {
+                line.name(name)?;
+                line.text.float(bound)?;
+                line.text.put(b"\"")?;
+            }
+            Extra::Str(name, state) => line.label(name, state)?,
+        }
+        let open = line.open;
+        // Each piece written on its own: assembling them in a stack buffer first and
+        // copying that out in words stalls on store forwarding.
+        self.put(if open { b"} " } else { b" " })?;
+        self.value(value)?;
+        self.put(b"\n")
+    }
+
+    /// A sample's value as Go's `expfmt` writes it. Integers below 10^6, and floats
+    /// that are such integers (the commonest values: counts), go straight into the
+    /// chunk as their digits, which is what Go's shortest float form of them is; other
+    /// numbers go through the float formatter.
+    #[inline]
+    fn value(&mut self, value: Value) -> fmt::Result {
+        let open_metrics = self.open_metrics();
+        let (negative, magnitude) = match value {
+            Value::Count(count) if open_metrics => {
+                return self
+                    .out
+                    .write_decimal(count)
+                    .map_err(|error| self.fail(error));
+            }
+            Value::Count(n) | Value::Number(Number::Unsigned(n)) => (false, n),
+            Value::Number(Number::Signed(n)) => (n < 0, n.unsigned_abs()),
+            Value::Float(value) | Value::Number(Number::Float(value)) => {
+                // In range and whole: the casts are exact.
+                #[allow(
+                    clippy::cast_possible_truncation,
+                    clippy::cast_precision_loss,
+                    clippy::cast_sign_loss
+                )]
+                if (1.0..1e6).contains(&value) && (value as u64) as f64 == value {
+                    (false, value as u64)
+                } else {
+                    let mut number = StackBuf::new();
+                    write_f64(&mut number, value, open_metrics)?;
+                    return self.put(number.as_bytes());
+                }
+            }
+        };
+        if magnitude >= 1_000_000 {
+            // `1e+06` and up: the float's exponent form (the conversion is exact below
+            // 2^53, and past it what Go's conversion of the integer prints).
+            #[allow(clippy::cast_precision_loss)]
+            let value = magnitude as f64;
+            let mut number = StackBuf::new();
+            write_f64(
+                &mut number,
+                if negative { -value } else { value },
+                open_metrics,
+            )?;
+            return self.put(number.as_bytes());
+        }
+        if negative && magnitude != 0 {
+            self.put(b"-")?;
+        }
+        self.out
+            .write_decimal(magnitude)
+            .map_err(|error| self.fail(error))?;
+        if open_metrics {
+            self.put(b".0")?;
+        }
+        Ok(())
+    }
+}
+
+impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
+    /// The `_sum` and `_count` lines of a histogram or summary.
+    fn sum_and_count(&mut self, labels: &dyn EncodeLabels, sum: f64, count: u64) -> fmt::Result {
+        self.line("_sum", labels, Extra::None, Value::Float(sum))?;
+        self.line("_count", labels, Extra::None, Value::Count(count))
+    }
+}
+
+/// The label part of one line being written.
+struct Line<'t, 'o, 'c, B: ?Sized> {
+    text: &'t mut Text<'o, 'c, B>,
+    /// Invariant: `true` once `{` has been written.
+    open: bool,
+}
+
+impl<B: ByteSink + ?Sized> Line<'_, '_, '_, B> {
+    /// `{name="` or `,name="`.
+    #[inline]
+    fn name(&mut self, name: &str) -> fmt::Result {
+        self.text.put(if self.open { b"," } else { b"{" })?;
+        self.open = true;
+        self.text.put_str(name)?;
+        self.text.put(b"=\"")
+    }
+}
+
+impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, '_, B> {
+    #[inline]
+    fn label(&mut self, name: &str, value: &str) -> fmt::Result {
+        self.name(name)?;
+        self.text.escaped(value, true)?;
+        self.text.put(b"\"")
+    }
+
+    fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
+        /// Escapes what `Display` writes on its way to the line.
+        struct Escaped<'l, 't, 'o, 'c, B: ?Sized>(&'l mut Line<'t, 'o, 'c, B>);
+
+        impl<B: ByteSink + ?Sized> Write for Escaped<'_, '_, '_, '_, B> {
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                self.0.text.escaped(text, true)
+            }
+        }
+
+        self.name(name)?;
+        write!(Escaped(self), "{value}")?;
+        self.text.put(b"\"")
+    }
+}
+
+impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
+    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("_total", labels, Extra::None, Value::Number(value))
+    }
+
+    fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("", labels, Extra::None, Value::Number(value))
+    }
+
+    fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.line("", labels, Extra::None, Value::Number(value))
+    }
+
+    fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
+        for (bound, n) in histogram.bounds.iter().zip(histogram.cumulative) {
+            self.line(
+                "_bucket",
+                labels,
+                Extra::Float("le", *bound),
+                Value::Count(*n),
+            )?;
+        }
+        self.line(
+            "_bucket",
+            labels,
+            Extra::Float("le", f64::INFINITY),
+            Value::Count(histogram.count),
+        )?;
+        self.sum_and_count(labels, histogram.sum, histogram.count)
+    }
+
+    fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
+        for (quantile, value) in summary.quantiles {
+            self.line(
+                "",
+                labels,
+                Extra::Float("quantile", *quantile),
+                Value::Float(*value),
+            )?;
+        }
+        self.sum_and_count(labels, summary.sum, summary.count)
+    }
+
+    fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
+        self.line("_info", labels, Extra::None, Value::Float(1.0))
+    }
+
+    fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result {
+        let family = self.family;
+        for (state, on) in states {
+            let value = if *on { 1.0 } else { 0.0 };
+            self.line("", labels, Extra::Str(family, state), Value::Float(value))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::string::String;
+
+    use super::*;
+    use crate::encoding::SliceSink;
+
+    /// The whole exposition of one unlabelled gauge family reporting `report`.
+    fn gauge(format: Format, report: impl FnOnce(&mut Encoder<'_>) -> fmt::Result) -> String {
+        let mut buf = [0u8; 128];
+        let mut out = SliceSink::new(&mut buf);
+        let mut chunked = Chunked::new(&mut out);
+        let head = FamilyHead {
+            name: "g",
+            metric_type: MetricType::Gauge,
+            help: "",
+            unit: None,
+        };
+        encode_family(&mut chunked, format, &head, report).unwrap();
+        chunked.flush().unwrap();
+        String::from(core::str::from_utf8(out.filled()).unwrap())
+    }
+
+    proptest::proptest! {
+        /// Integers, and floats that are integers, written from their digits match the
+        /// float formatter's bytes for the same value, in both formats.
+        #[test]
+        fn integer_values_match_the_float_formatter(
+            any in proptest::num::i64::ANY,
+            small in -2_000_000i64..2_000_000,
+            bits in proptest::num::u64::ANY,
+        ) {
+            for format in [Format::Text, Format::OpenMetrics] {
+                for n in [any, small] {
+                    #[allow(clippy::cast_precision_loss)]
+                    let float = n as f64;
+                    let mut expected = String::from("# TYPE g gauge\ng ");
+                    write_f64(&mut expected, float, format == Format::OpenMetrics).unwrap();
+                    expected.push('\n');
+                    proptest::prop_assert_eq!(&gauge(format, |e| e.gauge_i64(&(), n)), &expected);
+                    proptest::prop_assert_eq!(&gauge(format, |e| e.gauge(&(), float)), &expected);
+                }
+                let float = f64::from_bits(bits);
+                let mut expected = String::from("# TYPE g gauge\ng ");
+                write_f64(&mut expected, float, format == Format::OpenMetrics).unwrap();
+                expected.push('\n');
+                proptest::prop_assert_eq!(&gauge(format, |e| e.gauge(&(), float)), &expected);
+            }
+        }
+    }
+}

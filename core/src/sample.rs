@@ -1,0 +1,330 @@
+//! The sample model: how a metric reports its family's series, independent of the
+//! format they end up in.
+//!
+//! A [`Collect`](crate::collect::Collect) implementation is handed an [`Encoder`] and
+//! reports each series to it as *what it is*, not as text: a counter value, a gauge
+//! value, a histogram's bounds and cumulative counts, a summary's count and sum, an
+//! info's labels, a state set's states, each with the labels that identify the series
+//! (an [`EncodeLabels`], which reports `(name, value)` pairs to a [`LabelEncoder`]). The
+//! family itself (name, help, unit, [`MetricType`](crate::MetricType)) is reported by the registry before
+//! the series, so a metric cannot get it wrong.
+//!
+//! # Shape: a visitor behind one dynamic call per series
+//!
+//! `Encoder` is a thin handle on a crate-private visitor trait (`Samples`) that each
+//! exposition format implements: today the text encoder of `encoding/text.rs`, which
+//! writes Prometheus text 0.0.4 and OpenMetrics 1.0 into a byte buffer; a protobuf
+//! encoder is one more implementation. The choice, over the alternatives:
+//!
+//! - a *generic* encoder (`fn encode<E: Encode>(&self, e: &mut E)`) would make
+//!   [`Collect`](crate::collect::Collect) impossible to use as a trait object, and the
+//!   registry holds `&dyn Collect`;
+//! - a *sample enum* handed to a sink is the same visitor with a `match` instead of a
+//!   vtable, and forces every sample into one size;
+//! - the visitor crosses one dynamic call per series (and one per label pair) and
+//!   nothing per byte: each format writes the whole series with static calls into a
+//!   concrete buffer. That per-byte `dyn fmt::Write` was what made the previous
+//!   encoder slow.
+//!
+//! The visitor is crate-private and `Encoder` forwards to it, so formats and samples can
+//! be added without breaking a user's `Collect`. The planned additions fit that way:
+//! OpenMetrics exemplars as new `Encoder` methods taking an exemplar (a counter's, a
+//! histogram's per bucket) with a visitor method whose default drops it (text 0.0.4 has
+//! none), and native histograms as a method taking the schema, zero bucket, spans and
+//! deltas, which formats without them answer by writing the
+//! classic buckets they are also given. Errors are `fmt::Error`, as in
+//! [`core::fmt::Write`]: a stop signal; the format that stopped keeps the reason (a
+//! full buffer) and the registry reports it as an
+//! [`EncodeError`](crate::encoding::EncodeError).
+
+use core::fmt;
+
+/// What every exposition format implements to receive a family's series: the visitor
+/// behind [`Encoder`]. Each method reports one whole series.
+pub(crate) trait Samples {
+    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result;
+    fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result;
+    fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result;
+    fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result;
+}
+
+/// A sample value as the metric holds it: integer metrics report integers, so a format
+/// that writes them as floats (text 0.0.4, OpenMetrics) can take the digits as they
+/// are, and one that stores doubles (protobuf) converts once.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Number {
+    Float(f64),
+    Unsigned(u64),
+    Signed(i64),
+}
+
+/// A classic histogram series, as reported to [`Samples::histogram`].
+pub(crate) struct Buckets<'a> {
+    /// Finite upper bounds, increasing.
+    pub(crate) bounds: &'a [f64],
+    /// `cumulative[i]` counts observations `<= bounds[i]`; same length as `bounds`.
+    pub(crate) cumulative: &'a [u64],
+    /// Every observation: the `+Inf` bucket and `_count`.
+    pub(crate) count: u64,
+    pub(crate) sum: f64,
+}
+
+/// A summary series, as reported to [`Samples::summary`].
+pub(crate) struct Quantiles<'a> {
+    /// `(quantile, value)` pairs.
+    pub(crate) quantiles: &'a [(f64, f64)],
+    pub(crate) count: u64,
+    pub(crate) sum: f64,
+}
+
+/// Receives the series of one metric family, whatever the exposition format.
+///
+/// Handed to [`Collect::encode`](crate::Collect::encode) after the family's name, help,
+/// unit and type have been reported. Each method reports one whole series with the
+/// labels that identify it; an `Err` stops the exposition (return it as it is).
+///
+/// ```
+/// use torchlight::{Collect, Encoder, Format, Metric, MetricType, Registry, SliceSink};
+///
+/// /// Two fixed readings, exposed as one gauge family.
+/// struct Temperatures;
+///
+/// impl Collect for Temperatures {
+///     fn metric_type(&self) -> MetricType {
+///         MetricType::Gauge
+///     }
+///
+///     fn label_names(&self) -> &[&'static str] {
+///         &["room"]
+///     }
+///
+///     fn encode(&self, encoder: &mut Encoder<'_>) -> std::fmt::Result {
+///         encoder.gauge(&[("room", "kitchen")], 21.5)?;
+///         encoder.gauge(&[("room", "cellar")], 12.0)
+///     }
+/// }
+///
+/// static ROOMS: Metric<Temperatures> = Metric::new("temperature_celsius", "", Temperatures);
+/// let registry = Registry::new();
+/// registry.register(&ROOMS)?;
+/// let mut buf = [0u8; 256];
+/// let mut body = SliceSink::new(&mut buf);
+/// registry.encode_to(&mut body, Format::Text)?;
+/// assert_eq!(
+///     body.filled(),
+///     b"# TYPE temperature_celsius gauge\n\
+///       temperature_celsius{room=\"kitchen\"} 21.5\n\
+///       temperature_celsius{room=\"cellar\"} 12\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct Encoder<'a> {
+    samples: &'a mut dyn Samples,
+}
+
+impl<'a> Encoder<'a> {
+    pub(crate) fn new(samples: &'a mut dyn Samples) -> Self {
+        Self { samples }
+    }
+
+    /// A counter series: `<family>_total{labels} value`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
+        self.samples.counter(labels, Number::Float(value))
+    }
+
+    /// A counter series with an integer value: the same samples as
+    /// [`counter`](Self::counter) with `value as f64`, without the float round trip.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn counter_u64(&mut self, labels: &dyn EncodeLabels, value: u64) -> fmt::Result {
+        self.samples.counter(labels, Number::Unsigned(value))
+    }
+
+    /// A gauge series: `<family>{labels} value`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn gauge(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
+        self.samples.gauge(labels, Number::Float(value))
+    }
+
+    /// A gauge series with an integer value: the same samples as
+    /// [`gauge`](Self::gauge) with `value as f64`, without the float round trip.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn gauge_i64(&mut self, labels: &dyn EncodeLabels, value: i64) -> fmt::Result {
+        self.samples.gauge(labels, Number::Signed(value))
+    }
+
+    /// An untyped/unknown series: `<family>{labels} value`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn unknown(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
+        self.samples.unknown(labels, Number::Float(value))
+    }
+
+    /// A histogram series: one `_bucket` sample per finite bound plus `+Inf`, then
+    /// `_sum` and `_count`. `cumulative[i]` counts observations `<= bounds[i]`; the
+    /// `+Inf` bucket is `count`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    pub fn histogram(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        bounds: &[f64],
+        cumulative: &[u64],
+        count: u64,
+        sum: f64,
+    ) -> fmt::Result {
+        debug_assert_eq!(bounds.len(), cumulative.len());
+        self.samples.histogram(
+            labels,
+            &Buckets {
+                bounds,
+                cumulative,
+                count,
+                sum,
+            },
+        )
+    }
+
+    /// A summary series without quantiles: `_sum` and `_count` (what Python's
+    /// `prometheus_client.Summary` exposes), or with `quantiles` as `(q, value)` pairs
+    /// reported first as `<family>{quantile="q"}`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    pub fn summary(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        quantiles: &[(f64, f64)],
+        count: u64,
+        sum: f64,
+    ) -> fmt::Result {
+        self.samples.summary(
+            labels,
+            &Quantiles {
+                quantiles,
+                count,
+                sum,
+            },
+        )
+    }
+
+    /// An info series: `<family>_info{labels} 1`.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    pub fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
+        self.samples.info(labels)
+    }
+
+    /// A state set: one `<family>{labels,<family>="state"} 0|1` sample per state.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    pub fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result {
+        self.samples.state_set(labels, states)
+    }
+}
+
+/// Something that reports label pairs: a compile-time [`LabelSet`](crate::LabelSet), a
+/// run-time family's values, or a plain list of pairs.
+pub trait EncodeLabels {
+    /// Reports each `(name, value)` pair, in order, to `labels`.
+    ///
+    /// # Errors
+    ///
+    /// When `labels` returns one (pass it on).
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result;
+}
+
+impl EncodeLabels for () {
+    fn encode(&self, _: &mut LabelEncoder<'_>) -> fmt::Result {
+        Ok(())
+    }
+}
+
+impl EncodeLabels for [(&str, &str)] {
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
+        self.iter()
+            .try_for_each(|(name, value)| labels.label(name, value))
+    }
+}
+
+impl<const N: usize> EncodeLabels for [(&str, &str); N] {
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
+        self.as_slice().encode(labels)
+    }
+}
+
+impl<T: EncodeLabels + ?Sized> EncodeLabels for &T {
+    fn encode(&self, labels: &mut LabelEncoder<'_>) -> fmt::Result {
+        (**self).encode(labels)
+    }
+}
+
+/// What every exposition format implements to receive one series' label pairs: the
+/// visitor behind [`LabelEncoder`].
+pub(crate) trait LabelSink {
+    fn label(&mut self, name: &str, value: &str) -> fmt::Result;
+    fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result;
+}
+
+/// Receives the `(name, value)` label pairs of one series; the format escapes values.
+///
+/// Label names are taken as given: they are validated once, at registration (see
+/// [`Registry::register`](crate::Registry::register)), never per scrape.
+pub struct LabelEncoder<'a> {
+    sink: &'a mut dyn LabelSink,
+}
+
+impl<'a> LabelEncoder<'a> {
+    pub(crate) fn new(sink: &'a mut dyn LabelSink) -> Self {
+        Self { sink }
+    }
+
+    /// Reports one pair.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn label(&mut self, name: &str, value: &str) -> fmt::Result {
+        self.sink.label(name, value)
+    }
+
+    /// Reports one pair whose value is formatted (a status code, an enum with
+    /// `Display`).
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    pub fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
+        self.sink.label_display(name, value)
+    }
+}
