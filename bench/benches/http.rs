@@ -14,9 +14,9 @@
 //!
 //! Case 10 (`case10_burst::<one|sixteen>::torchlight`): the same torchlight server with
 //! 100 000 series receiving one scrape at a time, or sixteen at the same moment (an
-//! HA pair, a federation layer and a few curls): the process's CPU time per round and
-//! every scrape's latency. Concurrent scrapes share one encoding, so sixteen should
-//! cost well under twice one.
+//! HA pair, a federation layer and a few curls), each asking for gzip as Prometheus
+//! does: the server threads' CPU time per round and every scrape's latency. Concurrent
+//! scrapes share one encoding, so sixteen should cost well under twice one.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
