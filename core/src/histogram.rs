@@ -224,8 +224,9 @@ impl<const N: usize> Buckets<N> {
 /// The alignment is the cache-line (or prefetch-pair) size crossbeam-utils'
 /// `CachePadded` uses (`crossbeam-utils/src/cache_padded.rs`): 128 bytes on x86-64
 /// (the spatial prefetcher pulls lines in pairs), aarch64 and powerpc64, 256 on
-/// s390x, and 64 elsewhere (crossbeam uses 32 on some 32-bit targets; 64 only adds
-/// padding there).
+/// s390x, 32 on arm (Cortex-M parts mostly have no data cache at all, so a larger
+/// alignment would only cost RAM), and 64 elsewhere.
+#[cfg_attr(target_arch = "arm", repr(C, align(32)))]
 #[cfg_attr(
     any(
         target_arch = "x86_64",
@@ -240,7 +241,8 @@ impl<const N: usize> Buckets<N> {
         target_arch = "x86_64",
         target_arch = "aarch64",
         target_arch = "powerpc64",
-        target_arch = "s390x"
+        target_arch = "s390x",
+        target_arch = "arm"
     )),
     repr(C, align(64))
 )]
