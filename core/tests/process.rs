@@ -4,7 +4,7 @@
 //!
 //! One test function: the open descriptor count is exact only while no other test of
 //! this binary opens files.
-#![cfg(target_os = "linux")]
+#![cfg(all(feature = "std", target_os = "linux"))]
 #![forbid(unsafe_code)]
 
 use std::fs::File;
