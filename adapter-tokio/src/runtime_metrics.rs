@@ -138,8 +138,8 @@ impl Collect for RuntimeMetric {
 /// `tokio_unstable` (steals, polls, blocking threads, poll-time histograms) are not
 /// exposed: they would make this crate's build depend on the user's `RUSTFLAGS`.
 ///
-/// A scrape reads them with a few atomic loads per worker: no lock, no allocation, no
-/// task spawned.
+/// A scrape reads them through tokio's metrics handle, a few loads per worker: it
+/// allocates nothing and spawns no task.
 ///
 /// # Errors
 ///

@@ -22,15 +22,16 @@
 //! The network counters are those of the process's network namespace, as in
 //! client_golang (Python has none). The clock tick and page size come from the
 //! kernel's auxiliary vector (`/proc/self/auxv`, `AT_CLKTCK` and `AT_PAGESZ`), which is
-//! what `sysconf` reads; nothing is spawned and no C library is called.
+//! what `sysconf` reads; nothing is spawned, and the files are read with `std::fs`.
 //!
 //! A value that cannot be read at scrape time (a sandbox hiding `/proc`) is left out
-//! of that scrape: its family is written without samples, as Python's collector skips
-//! it, rather than failing the whole scrape.
+//! of that scrape (its family is written without samples; Python's collector leaves
+//! such values out too) rather than failing the whole scrape.
 //!
-//! On other platforms than Linux (and Android) nothing can be read without a C library
-//! or spawning a program, so [`register`] registers nothing there ([`SUPPORTED`] is
-//! `false`): no value is made up.
+//! On other platforms than Linux (and Android) there is no `/proc` to read, and the
+//! platforms' own APIs would need `unsafe` calls this crate does not make, so
+//! [`register`] registers nothing there ([`SUPPORTED`] is `false`): no value is made
+//! up.
 //!
 //! Cost: each family reads what it needs when it is encoded, so a scrape reads
 //! `/proc/self/stat` three times, `/proc/self/limits` and `/proc/self/net/netstat`
