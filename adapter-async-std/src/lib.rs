@@ -25,6 +25,14 @@
 //! }
 //! ```
 //!
+//! # Runtime metrics
+//!
+//! async-std exposes no metrics of its own (its executor is `async-global-executor`,
+//! which has no public worker, task or queue counts), so this crate has no runtime
+//! metrics (tokio's are in `torchlight-tokio`). The process metrics are the core's
+//! `torchlight::process::register`, and asynchronous collectors
+//! (`torchlight::AsyncCollector`) run on this runtime before each scrape.
+//!
 //! # Service discovery
 //!
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this

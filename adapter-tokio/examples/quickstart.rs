@@ -1,6 +1,8 @@
 //! The quickstart: an app on 127.0.0.1:8080 whose `GET /` answers `hello`, timed by
 //! the histogram `req_time_seconds`, with errors counted and in-flight requests
-//! tracked, and the metrics server on 127.0.0.1:8000.
+//! tracked, and the metrics server on 127.0.0.1:8000, with the process metrics and
+//! `app_up`, a gauge an asynchronous collector sets by connecting to the app at each
+//! scrape.
 //!
 //! ```text
 //! cargo run --release -p torchlight-tokio --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR]
@@ -22,7 +24,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use torchlight::{Counter, Gauge, Histogram, Metric, REGISTRY};
+use torchlight::{AsyncCollector, Counter, Gauge, Histogram, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
 use torchlight_example_cli::report;
 use torchlight_tokio::{Options, RuntimeClock, start_http_server};
@@ -36,6 +38,11 @@ static REQ_ERRORS: Metric<Counter> =
     Metric::new("req_errors", "requests that failed", Counter::new());
 static REQ_IN_PROGRESS: Metric<Gauge> =
     Metric::new("req_in_progress", "requests being served", Gauge::new());
+static APP_UP: Metric<Gauge> = Metric::new(
+    "app_up",
+    "whether the app accepts connections, checked at each scrape",
+    Gauge::new(),
+);
 
 /// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
 /// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
@@ -71,6 +78,9 @@ async fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<d
     REGISTRY.register(&REQ_TIME)?;
     REGISTRY.register(&REQ_ERRORS)?;
     REGISTRY.register(&REQ_IN_PROGRESS)?;
+    REGISTRY.register(&APP_UP)?;
+    // CPU, memory, file descriptors, start time: what Go's and Python's clients expose.
+    torchlight::process::register(&REGISTRY)?;
 
     let mut metrics = start_http_server(Options::from(metrics_addr))
         .await
@@ -79,6 +89,13 @@ async fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<d
         .await
         .map_err(|error| APP_ADDR.blame(app_addr, error))?;
     println!("app:     http://{}/", app.local_addr()?);
+    // Computed before each scrape, on the server's runtime, within 5 s (the default).
+    let app_local = app.local_addr()?;
+    REGISTRY.register_async(AsyncCollector::new("app_up", move || async move {
+        let up = tokio::net::TcpStream::connect(app_local).await.is_ok();
+        APP_UP.set(i64::from(up));
+        Ok::<(), std::io::Error>(())
+    }))?;
     println!("metrics: {}", metrics.metrics_url());
 
     loop {

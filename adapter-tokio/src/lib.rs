@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::net::Ipv4Addr;
-//! use torchlight::{Counter, Gauge, Histogram, Instrument, Metric, REGISTRY};
+//! use torchlight::{AsyncCollector, Counter, Gauge, Histogram, Instrument, Metric, REGISTRY};
 //! use torchlight_tokio::{Options, RuntimeClock, start_http_server};
 //!
 //! static REQ_TIME: Metric<Histogram> =
@@ -16,6 +16,7 @@
 //!     Metric::new("req_errors", "requests that failed", Counter::new());
 //! static IN_FLIGHT: Metric<Gauge> =
 //!     Metric::new("req_in_flight", "requests being served", Gauge::new());
+//! static QUEUED: Metric<Gauge> = Metric::new("jobs_queued", "jobs waiting", Gauge::new());
 //!
 //! async fn req(path: &str) -> Result<&'static str, String> {
 //!     match path {
@@ -24,11 +25,23 @@
 //!     }
 //! }
 //!
+//! async fn queue_length() -> std::io::Result<i64> {
+//!     Ok(3) // a query over the network, say
+//! }
+//!
 //! #[tokio::main]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     REGISTRY.register(&REQ_TIME)?;
 //!     REGISTRY.register(&REQ_ERRORS)?;
 //!     REGISTRY.register(&IN_FLIGHT)?;
+//!     REGISTRY.register(&QUEUED)?;
+//!     // CPU, memory, file descriptors, start time: what Go's and Python's clients expose.
+//!     torchlight::process::register(&REGISTRY)?;
+//!     // Run before each scrape, on the server's runtime, within a deadline.
+//!     REGISTRY.register_async(AsyncCollector::new("queue", || async {
+//!         QUEUED.set(queue_length().await?);
+//!         Ok::<(), std::io::Error>(())
+//!     }))?;
 //!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
 //!     println!("metrics at {}", server.metrics_url());
 //!
@@ -91,6 +104,12 @@
 //! ([`tokio::task::spawn_blocking`]), never on the async workers, so other tasks and
 //! scrapes keep running while a large registry is encoded.
 //!
+//! # Runtime metrics
+//!
+//! [`register_runtime_metrics`] exposes the tokio runtime's own metrics (workers, alive
+//! tasks, global queue depth, per-worker busy time and parks), read at each scrape.
+//! The process metrics are the core's `torchlight::process::register`.
+//!
 //! # Features
 //!
 //! | feature | enables | costs |
@@ -103,9 +122,11 @@
 pub mod axum;
 mod clock;
 mod runtime;
+mod runtime_metrics;
 mod server;
 
 pub use clock::RuntimeClock;
 pub use runtime::Tokio;
+pub use runtime_metrics::{RuntimeMetric, register_runtime_metrics};
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
 pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};

@@ -10,6 +10,10 @@
 //! checks it); each reuses its output buffer where its API allows. Allocations per
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
 //! these timings.
+//!
+//! `case11_process::scrape::torchlight` times one scrape of the process metrics alone
+//! (`torchlight::process::register`: reading `/proc` and encoding nine families as
+//! text 0.0.4), the cost they add to every scrape.
 #![forbid(unsafe_code)]
 
 use divan::{Bencher, black_box};
@@ -84,6 +88,29 @@ mod case6_encode {
         #[divan::bench(consts = SERIES, sample_count = 30)]
         fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
             scrape::<TorchlightOpenMetrics, N>(bencher);
+        }
+    }
+}
+
+mod case11_process {
+    use super::*;
+
+    /// One scrape of a registry holding only the process metrics.
+    mod scrape {
+        use super::*;
+
+        #[divan::bench(sample_count = 100)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            let registry = torchlight::Registry::new();
+            torchlight::process::register(&registry).expect("process metrics register");
+            let mut body = Vec::new();
+            bencher.bench_local(|| {
+                body.clear();
+                registry
+                    .encode_to(&mut body, torchlight::Format::Text)
+                    .expect("encodes");
+                black_box(body.len())
+            });
         }
     }
 }

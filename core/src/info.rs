@@ -170,3 +170,57 @@ impl<const N: usize> EncodeLabels for Info<N> {
             .try_for_each(|(name, value)| labels.label(name, value))
     }
 }
+
+/// A `&'static` [`Metric`](crate::Metric)`<`[`Info`]`>` named `<name>_build_info`, the
+/// Go exporters' convention (prometheus/common's `version` collector): the value 1,
+/// labelled by the calling crate's `version` (`CARGO_PKG_VERSION`) and, if given, a
+/// `revision` (a commit). Register it in one line:
+///
+/// ```
+/// use torchlight::{Format, Registry, build_info};
+///
+/// let registry = Registry::new();
+/// registry.register(build_info!("billing", revision = "4f2a9c1"))?;
+///
+/// let mut text = String::new();
+/// registry.encode(&mut text, Format::Text)?;
+/// let version = env!("CARGO_PKG_VERSION");
+/// assert!(text.ends_with(&format!(
+///     "billing_build_info{{version=\"{version}\",revision=\"4f2a9c1\"}} 1\n"
+/// )));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// `name` is a string literal; `revision` any `&'static str` constant, such as
+/// `env!("GIT_COMMIT")` set by a build script. Each use declares its own `static`, so
+/// the same use registered twice is `RegisterError::AlreadyRegistered`.
+#[macro_export]
+macro_rules! build_info {
+    ($name:literal) => {{
+        static BUILD_INFO: $crate::Metric<$crate::Info<1>> = $crate::Metric::new(
+            ::core::concat!($name, "_build_info"),
+            ::core::concat!(
+                "A metric with a constant '1' value labeled by version from which ",
+                $name,
+                " was built."
+            ),
+            $crate::Info::new([("version", ::core::env!("CARGO_PKG_VERSION"))]),
+        );
+        &BUILD_INFO
+    }};
+    ($name:literal, revision = $revision:expr) => {{
+        static BUILD_INFO: $crate::Metric<$crate::Info<2>> = $crate::Metric::new(
+            ::core::concat!($name, "_build_info"),
+            ::core::concat!(
+                "A metric with a constant '1' value labeled by version and revision from which ",
+                $name,
+                " was built."
+            ),
+            $crate::Info::new([
+                ("version", ::core::env!("CARGO_PKG_VERSION")),
+                ("revision", $revision),
+            ]),
+        );
+        &BUILD_INFO
+    }};
+}

@@ -16,7 +16,11 @@
 //! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
 //!   the adapter crates only move the bytes.
 //! - Your own metric types join in through [`Series`] or [`Collect`], reporting their
-//!   samples to an [`Encoder`], which is the same whatever the format.
+//!   samples to an [`Encoder`], which is the same whatever the format. Values computed
+//!   at scrape time: [`GaugeFn`] and [`CounterFn`] call a function; `AsyncCollector`
+//!   (`std`) runs a future before each scrape, on the server's runtime.
+//! - Standard collectors (`std`): `process` (client_golang's and Python's process
+//!   metrics, one line to register) and [`build_info!`] (`<name>_build_info`).
 //! - Future instrumentation: [`Instrument`] wraps any future to time it ([`Timed`]),
 //!   count its errors ([`CountErrors`]) or track it while in progress
 //!   ([`TrackInProgress`]), on any executor, without allocating; time comes from a
@@ -82,6 +86,7 @@ extern crate std;
 
 mod sync;
 
+mod callback;
 #[cfg(not(loom))]
 mod clock;
 mod collect;
@@ -104,12 +109,15 @@ mod instrument;
 mod labelled;
 mod metric;
 mod name;
+#[cfg(all(feature = "std", not(loom)))]
+pub mod process;
 mod registry;
 mod sample;
 #[cfg(not(loom))]
 mod state_set;
 mod summary;
 
+pub use callback::{CounterFn, GaugeFn};
 #[cfg(all(not(loom), feature = "std"))]
 pub use clock::StdClock;
 #[cfg(not(loom))]
@@ -149,6 +157,8 @@ pub use labelled::{LabelSet, LabelValue, Labelled};
 pub use metric::{Metadata, Metric};
 #[cfg(not(loom))]
 pub use registry::REGISTRY;
+#[cfg(all(feature = "std", not(loom)))]
+pub use registry::{AsyncCollector, CollectorError};
 pub use registry::{RegisterError, Registry};
 pub use sample::{EncodeLabels, Encoder, LabelEncoder};
 #[cfg(not(loom))]

@@ -18,8 +18,13 @@
 //! it with hundreds of registrations.
 #![allow(unsafe_code)]
 
+#[cfg(all(feature = "std", not(loom)))]
+mod collectors;
 #[cfg(feature = "std")]
 mod owned;
+
+#[cfg(all(feature = "std", not(loom)))]
+pub use collectors::{AsyncCollector, CollectorError};
 
 use core::fmt;
 use core::ptr;
@@ -108,6 +113,9 @@ pub struct Registry {
     /// `Arc`-owned families, exposed after the static ones.
     #[cfg(feature = "std")]
     owned: owned::Owned,
+    /// Asynchronous collectors, once the first is registered.
+    #[cfg(all(feature = "std", not(loom)))]
+    collectors: collectors::Slot,
 }
 
 impl Registry {
@@ -121,6 +129,8 @@ impl Registry {
                 writers: SpinLock::new(),
                 #[cfg(feature = "std")]
                 owned: owned::Owned::new(),
+                #[cfg(all(feature = "std", not(loom)))]
+                collectors: collectors::Slot::new(),
             }
         }
     }

@@ -11,8 +11,8 @@
 //! Because the encoding runs in its own task, a scrape whose client goes away does not
 //! cancel it for the others.
 //!
-//! This is where work that must run once per scrape before encoding (asynchronous
-//! collectors) belongs: inside the flight, before the blocking encode.
+//! Work that must run once per scrape before encoding (the registry's asynchronous
+//! collectors, `collectors.rs`) runs inside the flight, before the blocking encode.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -67,6 +67,7 @@ impl Flights {
                     let (flights, made) = (Arc::clone(self), Arc::clone(&flight));
                     let registry = registry.clone();
                     R::detach(R::spawn(async move {
+                        crate::collectors::collect::<R>(&registry).await;
                         let answer = R::unblock(move || answer(route, &registry)).await;
                         let _ = made.answer.set(answer);
                         flights.table().remove(&route);

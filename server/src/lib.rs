@@ -29,9 +29,17 @@
 //! Requests that arrive while an encoding of the same format and compression is in
 //! flight share its result instead of encoding again; no request waits for more than
 //! the one encoding in flight when it arrived.
+//!
+//! # Asynchronous collectors
+//!
+//! Before each encoding the server runs the registry's asynchronous collectors
+//! (`torchlight::AsyncCollector`) on `R`, each under its timeout; coalesced scrapes
+//! share one run. A collector that fails, panics or times out is skipped and counted
+//! (`torchlight_async_collector_failures_total`); the scrape is answered all the same.
 #![forbid(unsafe_code)]
 
 mod coalesce;
+mod collectors;
 pub mod runtime;
 mod server;
 mod service;

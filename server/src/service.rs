@@ -26,7 +26,8 @@ use crate::runtime::Runtime;
 /// compression and error answers. The request body is never read.
 ///
 /// Encoding runs on `R`'s blocking pool, so a large registry does not stall the
-/// runtime; a collector that panics gives a 500, like one that returns an error.
+/// runtime; a collector that panics gives a 500, like one that returns an error. The
+/// registry's asynchronous collectors run first, on `R`, under their timeouts.
 /// Each call encodes on its own (the server, unlike this embeddable service, shares
 /// one encoding between concurrent scrapes).
 ///
@@ -108,6 +109,7 @@ async fn respond<R: Runtime>(route: Route, registry: &'static Registry) -> Respo
     if !route.encodes() {
         return Answer::from(route.respond(registry)).to_hyper();
     }
+    crate::collectors::collect::<R>(registry).await;
     R::unblock(move || answer(route, registry)).await.to_hyper()
 }
 

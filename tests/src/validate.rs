@@ -109,6 +109,39 @@ pub fn text_parse(text: &str) -> Result<Vec<Family>, String> {
     parse("text", text)
 }
 
+/// What Python `prometheus_client`'s own `ProcessCollector` exposes in a fresh
+/// registry, in the text format 0.0.4 (`generate_latest`), run by the validators'
+/// Python on this machine: the reference for torchlight's process metrics.
+///
+/// # Panics
+///
+/// As [`openmetrics_parse`], and when the script fails.
+#[must_use]
+pub fn prometheus_client_process_exposition() -> String {
+    const SCRIPT: &str = "import sys\n\
+        from prometheus_client import CollectorRegistry, generate_latest\n\
+        from prometheus_client.process_collector import ProcessCollector\n\
+        registry = CollectorRegistry()\n\
+        ProcessCollector(registry=registry)\n\
+        sys.stdout.write(generate_latest(registry).decode())\n";
+    let python = python();
+    let output = match run(&python, &["-c", SCRIPT], "") {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
+             target/validators-venv is used. To install it, {INSTALL_HELP}",
+            python.display()
+        ),
+    };
+    assert!(
+        output.status.success(),
+        "prometheus_client's ProcessCollector failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The Python to run the parse script with.
 fn python() -> PathBuf {
     std::env::var_os(PYTHON_ENV).map_or_else(

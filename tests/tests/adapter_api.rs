@@ -9,9 +9,13 @@ use std::fmt::Debug;
 use std::path::Path;
 
 /// What an adapter exports besides the shared names: its runtime type, and for tokio
-/// the `axum` module behind its feature.
+/// the `axum` module behind its feature and its runtime metrics (smol and async-std
+/// expose none to read).
 const OWN: [(&str, &[&str]); 3] = [
-    ("adapter-tokio", &["Tokio", "axum"]),
+    (
+        "adapter-tokio",
+        &["Tokio", "axum", "RuntimeMetric", "register_runtime_metrics"],
+    ),
     ("adapter-smol", &["Smol"]),
     ("adapter-async-std", &["AsyncStd"]),
 ];

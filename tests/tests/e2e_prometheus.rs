@@ -14,6 +14,8 @@
 //!   backslashes, newlines, `# EOF` and non-ASCII (compared unescaped); no series is
 //!   missing and none is extra;
 //! - through `/api/v1/metadata`, the types, units and (hostile) help text;
+//! - that each adapter's process metrics (`torchlight::process::register`, beside the
+//!   workload) are stored, one series per family, with client_golang's types and help;
 //! - on the wire (the proxy's record), that Prometheus offered what it should and the
 //!   server answered OpenMetrics, gzip-compressed;
 //! - that a value changed after the first scrapes reaches Prometheus (the in-progress
@@ -41,6 +43,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use torchlight::process::Reading;
 use torchlight::{
     Buckets, Counter, Family, FloatCounter, FloatGauge, Gauge, Histogram, Info, Instrument,
     Labelled, ManualClock, Metric, Registry, Snapshot, StateSet, Summary, label_set, label_value,
@@ -320,6 +323,8 @@ impl Workload {
                 Info::new([("version", "1.2.3"), ("commit", "a\"b\\c\nd ✓")]),
             ),
         );
+        // The process metrics beside the workload's: Prometheus must store them too.
+        torchlight::process::register(registry).expect("process metrics register");
         workload.record(runtime, k)
     }
 
@@ -543,7 +548,13 @@ impl Samples {
     /// The samples a reference parser read.
     fn parsed(families: &[torchlight_tests::Family]) -> Self {
         let mut samples = Self::default();
-        for sample in families.iter().flat_map(|family| &family.samples) {
+        // The workload's samples only, as `stored` queries them (the process metrics
+        // vary by themselves and are checked by `check_process`).
+        for sample in families
+            .iter()
+            .flat_map(|family| &family.samples)
+            .filter(|sample| sample.name.starts_with("e2e_"))
+        {
             let labels: Vec<(&str, &str)> = sample
                 .labels
                 .iter()
@@ -763,6 +774,17 @@ fn check_metadata(prometheus: &Prometheus) -> Result<(), String> {
             let _ = writeln!(differences, "  {family}: {stored:?}, expected [{expected}]");
         }
     }
+    for family in Reading::ALL {
+        let (name, type_) = match family.name().strip_suffix("_total") {
+            Some(counter) => (counter, "counter"),
+            None => (family.name(), "gauge"),
+        };
+        let stored = prometheus.metadata(name);
+        let expected = serde_json::json!({ "type": type_, "unit": "", "help": family.help() });
+        if stored.is_empty() || stored.iter().any(|entry| *entry != expected) {
+            let _ = writeln!(differences, "  {name}: {stored:?}, expected [{expected}]");
+        }
+    }
     if differences.is_empty() {
         Ok(())
     } else {
@@ -816,6 +838,30 @@ fn scenario(flags: &[&str], accept_first: &str) {
         panic!(
             "Prometheus stored other metadata:\n{}",
             check_metadata(&prometheus).err().unwrap_or_default()
+        );
+    }
+
+    // Every adapter's process metrics are stored, each family with one sample.
+    for target in &targets {
+        let query = format!("{{__name__=~\"process_.+\",job=\"{}\"}}", target.job);
+        let names = || -> Vec<String> {
+            let mut names: Vec<String> = prometheus
+                .query(&query)
+                .iter()
+                .filter_map(|series| series["metric"]["__name__"].as_str().map(str::to_owned))
+                .collect();
+            names.sort();
+            names
+        };
+        let mut expected: Vec<String> = Reading::ALL.iter().map(|f| f.name().to_owned()).collect();
+        expected.sort();
+        assert!(
+            prometheus
+                .poll(STORED, || (names() == expected).then_some(()))
+                .is_some(),
+            "{}: Prometheus stored the process metrics {:?}, expected {expected:?}",
+            target.job,
+            names()
         );
     }
 

@@ -93,6 +93,33 @@ impl Registry {
         Ok(())
     }
 
+    /// Registers each of `metrics` with [`register_owned`](Self::register_owned), all or
+    /// nothing: on the first error, those already registered are unregistered again.
+    /// For collectors of several families (the process metrics, a runtime's metrics).
+    ///
+    /// # Errors
+    ///
+    /// The first [`RegisterError`]; nothing from `metrics` is registered then.
+    pub fn register_owned_all<M>(
+        &self,
+        metrics: impl IntoIterator<Item = Arc<Metric<M>>>,
+    ) -> Result<(), RegisterError>
+    where
+        M: Collect + Send + Sync + 'static,
+    {
+        let mut done: Vec<Arc<Metric<M>>> = Vec::new();
+        for metric in metrics {
+            if let Err(error) = self.register_owned(Arc::clone(&metric)) {
+                for registered in &done {
+                    self.unregister(registered);
+                }
+                return Err(error);
+            }
+            done.push(metric);
+        }
+        Ok(())
+    }
+
     /// Removes a metric added with [`register_owned`](Self::register_owned); `false`
     /// if it is not registered here as an owned metric (static registrations are
     /// permanent). The metric can be registered again afterwards.
