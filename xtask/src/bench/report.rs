@@ -43,7 +43,7 @@ enum Layout {
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 10] = [
+const CASES: [(&str, Layout); 11] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
@@ -56,6 +56,8 @@ const CASES: [(&str, Layout); 10] = [
     // metrics-exporter-prometheus (row `metrics`), recording and scraping.
     ("case9_facade", Layout::Timing),
     ("case10_burst", Layout::Burst),
+    // One scrape of the process metrics alone (`torchlight::process`).
+    ("case11_process", Layout::Timing),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.
