@@ -238,18 +238,7 @@ impl<'a> Encoder<'a> {
         count: u64,
         sum: f64,
     ) -> fmt::Result {
-        debug_assert_eq!(bounds.len(), cumulative.len());
-        self.samples.histogram(
-            labels,
-            &Buckets {
-                bounds,
-                cumulative,
-                count,
-                sum,
-                exemplars: &[],
-                inf_exemplar: None,
-            },
-        )
+        self.histogram_with_exemplars(labels, bounds, cumulative, count, sum, &[], None)
     }
 
     /// A histogram series with exemplars: the samples of

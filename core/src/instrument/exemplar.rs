@@ -76,65 +76,37 @@ impl Inc for ExemplarCounter {
     }
 }
 
-impl<M: ObserveExemplar> ObserveExemplar for Metric<M> {
-    #[inline]
-    fn observe_with_exemplar(
-        &self,
-        value: f64,
-        labels: &dyn EncodeLabels,
-    ) -> Result<(), ExemplarError> {
-        self.inner().observe_with_exemplar(value, labels)
-    }
+/// Forwards the exemplar capabilities through a wrapper that derefs to the metric:
+/// `Metric<M>`, `&T` and (with `std`) `Arc<T>`.
+macro_rules! forward {
+    ($(impl<$param:ident $(: ?$sized:ident)?> for $wrapper:ty;)*) => {$(
+        impl<$param: ObserveExemplar $(+ ?$sized)?> ObserveExemplar for $wrapper {
+            #[inline]
+            fn observe_with_exemplar(
+                &self,
+                value: f64,
+                labels: &dyn EncodeLabels,
+            ) -> Result<(), ExemplarError> {
+                (**self).observe_with_exemplar(value, labels)
+            }
+        }
+
+        impl<$param: IncExemplar $(+ ?$sized)?> IncExemplar for $wrapper {
+            #[inline]
+            fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+                (**self).inc_with_exemplar(labels)
+            }
+        }
+    )*};
 }
 
-impl<M: IncExemplar> IncExemplar for Metric<M> {
-    #[inline]
-    fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-        self.inner().inc_with_exemplar(labels)
-    }
+forward! {
+    impl<M> for Metric<M>;
+    impl<T: ?Sized> for &T;
 }
-
-impl<T: ObserveExemplar + ?Sized> ObserveExemplar for &T {
-    #[inline]
-    fn observe_with_exemplar(
-        &self,
-        value: f64,
-        labels: &dyn EncodeLabels,
-    ) -> Result<(), ExemplarError> {
-        (**self).observe_with_exemplar(value, labels)
-    }
-}
-
-impl<T: IncExemplar + ?Sized> IncExemplar for &T {
-    #[inline]
-    fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-        (**self).inc_with_exemplar(labels)
-    }
-}
-
 #[cfg(feature = "std")]
-mod shared {
-    use std::sync::Arc;
-
-    use super::{EncodeLabels, ExemplarError, IncExemplar, ObserveExemplar};
-
-    impl<T: ObserveExemplar + ?Sized> ObserveExemplar for Arc<T> {
-        #[inline]
-        fn observe_with_exemplar(
-            &self,
-            value: f64,
-            labels: &dyn EncodeLabels,
-        ) -> Result<(), ExemplarError> {
-            (**self).observe_with_exemplar(value, labels)
-        }
-    }
-
-    impl<T: IncExemplar + ?Sized> IncExemplar for Arc<T> {
-        #[inline]
-        fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-            (**self).inc_with_exemplar(labels)
-        }
-    }
+forward! {
+    impl<T: ?Sized> for std::sync::Arc<T>;
 }
 
 /// A metric whose every observation (or count) carries, as its exemplar, the labels
