@@ -50,7 +50,8 @@
 //!
 //! A slot is a word of state (`LOCKED`, `PRESENT`, `STAMPED` bits) and the exemplar's
 //! words (value, timestamp, length, packed labels), all atomics. A writer *tries* to
-//! take the slot with one `fetch_or(LOCKED)`: if another writer or a scrape holds it,
+//! take the slot with one compare-and-swap setting `LOCKED`: if another writer or a
+//! scrape holds it,
 //! the new exemplar is dropped (the observation itself is always counted), so an
 //! observer never waits for anyone. Otherwise it stores the words and releases the slot
 //! with a `Release` store of the new state. A scrape tries the same bit: if it gets it,
@@ -60,10 +61,13 @@
 //! one observation's labels with another's value. `core/tests/loom.rs` model-checks it;
 //! `core/tests/exemplar_stress.rs` stress-tests it.
 //!
-//! Sampling: every observation with an exemplar replaces the slot's exemplar (as
-//! client_golang and `prometheus-client` do for classic buckets), unless the slot is
-//! busy at that instant; the newest exemplar wins. An observer that cannot afford the
-//! label formatting on every call decides itself which calls carry one.
+//! Sampling: by default every observation with an exemplar replaces the slot's
+//! exemplar (as client_golang and `prometheus-client` do for classic buckets), unless
+//! the slot is busy at that instant; the newest exemplar wins. With `std`,
+//! `with_min_interval` keeps a slot's exemplar until it is that old (by its timestamp),
+//! so a hot path pays the label check and packing at most once per interval per slot
+//! (client_golang's rate limit on native-histogram exemplars); the wall clock is read
+//! either way, to stamp or to compare.
 //!
 //! An exposed exemplar's observation is counted in the same scrape: the observer counts
 //! before it stores the exemplar, and the scrape reads the exemplars before it reads
@@ -206,11 +210,9 @@ impl Exemplar {
     #[cfg(all(feature = "std", not(loom)))]
     #[must_use]
     pub fn stamped_now(self) -> Self {
-        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
-            // Milliseconds since 1970 stay below 2^53 for 285 000 years: exact.
-            #[allow(clippy::cast_precision_loss)]
-            Ok(since) => self.with_timestamp(since.as_millis() as f64 / 1000.0),
-            Err(_) => self,
+        match unix_millis() {
+            Some(now) => self.with_timestamp(now),
+            None => self,
         }
     }
 
@@ -284,6 +286,51 @@ impl<'a> Iterator for ExemplarLabels<'a> {
         self.rest = self.rest.get(pair_end + 1..)?;
         Some((name, value))
     }
+}
+
+/// The exemplar an observation with `labels` and `value` should store in `slot`, or
+/// `None` when the slot's exemplar is younger than `min_interval` seconds (the labels
+/// are then not even checked). With `std` it is stamped with the wall clock, which the
+/// interval is measured on; without, the interval is always 0 (the type's builder
+/// needs `std`).
+#[inline]
+pub(crate) fn prepare(
+    slot: &Slot,
+    labels: &dyn EncodeLabels,
+    value: f64,
+    min_interval: f64,
+) -> Result<Option<Exemplar>, ExemplarError> {
+    #[cfg(all(feature = "std", not(loom)))]
+    {
+        let now = unix_millis();
+        if let (true, Some(now), Some(last)) = (min_interval > 0.0, now, slot.last_timestamp()) {
+            if now - last < min_interval {
+                return Ok(None);
+            }
+        }
+        let exemplar = Exemplar::new(labels, value)?;
+        Ok(Some(match now {
+            Some(now) => exemplar.with_timestamp(now),
+            None => exemplar,
+        }))
+    }
+    #[cfg(not(all(feature = "std", not(loom))))]
+    {
+        let _ = (slot, min_interval);
+        Exemplar::new(labels, value).map(Some)
+    }
+}
+
+/// The wall clock in Unix seconds, to the millisecond (what Prometheus stores), or
+/// `None` before 1970.
+#[cfg(all(feature = "std", not(loom)))]
+fn unix_millis() -> Option<f64> {
+    let since = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    // Milliseconds since 1970 stay below 2^53 for 285 000 years: exact.
+    #[allow(clippy::cast_precision_loss)]
+    Some(since.as_millis() as f64 / 1000.0)
 }
 
 /// Packs the pairs an [`EncodeLabels`] reports into an [`Exemplar`], checking them.

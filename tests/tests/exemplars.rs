@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use torchlight::{
     Buckets, Exemplar, ExemplarCounter, ExemplarHistogram, Family, Format, Labelled, Metric,
@@ -264,4 +265,44 @@ by_method_total{method=\"POST\"} 1.0 # {trace_id=\"t2\"} 1.0
 "
     );
     openmetrics_parse(&body).expect("valid OpenMetrics");
+}
+
+#[test]
+fn a_minimum_interval_keeps_each_slots_exemplar_that_long() {
+    let trace = |exemplar: Option<Exemplar>| {
+        let exemplar = exemplar.expect("an exemplar");
+        exemplar.labels().next().map(|(_, value)| value.to_owned())
+    };
+    let hour = Duration::from_secs(3600);
+
+    let counter = ExemplarCounter::new().with_min_interval(hour);
+    counter.inc_with_exemplar(&[("trace_id", "first")]).unwrap();
+    counter
+        .inc_with_exemplar(&[("trace_id", "second")])
+        .unwrap();
+    // Within the interval the labels are not even checked.
+    counter.inc_with_exemplar(&[("1invalid", "x")]).unwrap();
+    assert_eq!(counter.get(), 3);
+    assert_eq!(trace(counter.exemplar()).as_deref(), Some("first"));
+
+    // Per bucket: another bucket takes its own first exemplar.
+    let histogram = ExemplarHistogram::with_buckets(&BOUNDS).with_min_interval(hour);
+    histogram
+        .observe_with_exemplar(0.05, &[("trace_id", "a")])
+        .unwrap();
+    histogram
+        .observe_with_exemplar(0.06, &[("trace_id", "b")])
+        .unwrap();
+    histogram
+        .observe_with_exemplar(0.5, &[("trace_id", "c")])
+        .unwrap();
+    assert_eq!(histogram.snapshot().count(), 3);
+    assert_eq!(trace(histogram.exemplar(0)).as_deref(), Some("a"));
+    assert_eq!(trace(histogram.exemplar(1)).as_deref(), Some("c"));
+
+    // Without one, the newest wins.
+    let every = ExemplarCounter::new();
+    every.inc_with_exemplar(&[("trace_id", "first")]).unwrap();
+    every.inc_with_exemplar(&[("trace_id", "second")]).unwrap();
+    assert_eq!(trace(every.exemplar()).as_deref(), Some("second"));
 }

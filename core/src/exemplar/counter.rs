@@ -2,7 +2,10 @@
 
 use core::fmt;
 
-use super::{Exemplar, ExemplarError, Slot};
+#[cfg(all(feature = "std", not(loom)))]
+use core::time::Duration;
+
+use super::{Exemplar, ExemplarError, Slot, prepare};
 use crate::collect::Series;
 use crate::counter::Counter;
 use crate::encoding::MetricType;
@@ -33,6 +36,8 @@ use crate::sync::const_fn;
 pub struct ExemplarCounter {
     counter: Counter,
     exemplar: Slot,
+    /// Seconds the exemplar is kept before a new one may replace it; 0: none.
+    min_interval: f64,
 }
 
 impl ExemplarCounter {
@@ -40,8 +45,18 @@ impl ExemplarCounter {
         /// A counter at zero, without an exemplar.
         #[must_use]
         pub const fn new() -> Self {
-            Self { counter: Counter::new(), exemplar: Slot::new() }
+            Self { counter: Counter::new(), exemplar: Slot::new(), min_interval: 0.0 }
         }
+    }
+
+    /// Keeps the exemplar for at least `interval` (by its timestamp): an increment with
+    /// an exemplar within it only counts, without checking or packing the labels. By
+    /// default every one replaces the exemplar.
+    #[cfg(all(feature = "std", not(loom)))]
+    #[must_use]
+    pub const fn with_min_interval(mut self, interval: Duration) -> Self {
+        self.min_interval = interval.as_secs_f64();
+        self
     }
 
     /// Adds one: exactly [`Counter::inc`].
@@ -68,7 +83,8 @@ impl ExemplarCounter {
     }
 
     /// Adds `n`, with `labels` as the exemplar (value `n` and, with `std`, the current
-    /// wall-clock time). The increment always happens; the exemplar replaces the
+    /// wall-clock time), unless the exemplar is younger than the minimum interval (see
+    /// [`with_min_interval`](Self::with_min_interval)). The increment always happens; the exemplar replaces the
     /// previous one unless another thread is writing or reading it at this instant, in
     /// which case it is dropped (an incrementer never waits).
     ///
@@ -84,12 +100,11 @@ impl ExemplarCounter {
     ) -> Result<(), ExemplarError> {
         // Exact below 2^53, the only counts an `f64` exemplar value can spell.
         #[allow(clippy::cast_precision_loss)]
-        let exemplar = Exemplar::new(labels, n as f64);
+        let exemplar = prepare(&self.exemplar, labels, n as f64, self.min_interval);
         self.counter.inc_by(n);
-        let exemplar = exemplar?;
-        #[cfg(all(feature = "std", not(loom)))]
-        let exemplar = exemplar.stamped_now();
-        self.exemplar.store(&exemplar);
+        if let Some(exemplar) = exemplar? {
+            self.exemplar.store(&exemplar);
+        }
         Ok(())
     }
 

@@ -2,7 +2,10 @@
 
 use core::fmt;
 
-use super::{Exemplar, ExemplarError, Slot, slots};
+#[cfg(all(feature = "std", not(loom)))]
+use core::time::Duration;
+
+use super::{Exemplar, ExemplarError, Slot, prepare, slots};
 use crate::collect::Series;
 use crate::encoding::MetricType;
 use crate::histogram::{Buckets, DEFAULT_BUCKETS, Histogram, Snapshot};
@@ -14,8 +17,10 @@ use crate::sync::const_fn;
 ///
 /// Plain [`observe`](Self::observe) is `Histogram::observe`, no more;
 /// [`observe_with_exemplar`](Self::observe_with_exemplar) adds the label check and
-/// packing, one `fetch_or`, the copy of the packed words and a `Release` store (plus,
-/// with `std`, a read of the wall clock). The slots cost about 290 bytes per bucket.
+/// packing, a load and a compare-and-swap, the copy of the packed words and a `Release`
+/// store (plus, with `std`, a read of the wall clock). The slots cost about 290 bytes
+/// per bucket. With `std`, [`with_min_interval`](Self::with_min_interval) keeps each
+/// bucket's exemplar for at least that long.
 ///
 /// ```
 /// use torchlight::{Buckets, ExemplarHistogram, Format, Metric, Registry};
@@ -42,6 +47,8 @@ pub struct ExemplarHistogram<const N: usize = 14> {
     exemplars: [Slot; N],
     /// The `+Inf` bucket's (values above every bound, and NaN).
     overflow: Slot,
+    /// Seconds a slot's exemplar is kept before a new one may replace it; 0: none.
+    min_interval: f64,
 }
 
 impl ExemplarHistogram<14> {
@@ -69,8 +76,19 @@ impl<const N: usize> ExemplarHistogram<N> {
                 histogram: Histogram::with_buckets(buckets),
                 exemplars: slots(),
                 overflow: Slot::new(),
+                min_interval: 0.0,
             }
         }
+    }
+
+    /// Keeps each bucket's exemplar for at least `interval` (by its timestamp): an
+    /// observation with an exemplar within it records only its value, without checking
+    /// or packing the labels. By default every one replaces the exemplar.
+    #[cfg(all(feature = "std", not(loom)))]
+    #[must_use]
+    pub const fn with_min_interval(mut self, interval: Duration) -> Self {
+        self.min_interval = interval.as_secs_f64();
+        self
     }
 
     /// Records one value without an exemplar: exactly [`Histogram::observe`].
@@ -80,7 +98,9 @@ impl<const N: usize> ExemplarHistogram<N> {
     }
 
     /// Records one value, and makes `labels` (with `value` and, with `std`, the current
-    /// wall-clock time) the exemplar of its bucket.
+    /// wall-clock time) the exemplar of its bucket, unless the bucket's exemplar is
+    /// younger than the minimum interval (see
+    /// [`with_min_interval`](Self::with_min_interval)).
     ///
     /// The value is recorded whatever happens to the exemplar. The exemplar replaces the
     /// bucket's previous one unless another thread is writing or reading that slot at
@@ -96,12 +116,12 @@ impl<const N: usize> ExemplarHistogram<N> {
         value: f64,
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
-        let exemplar = Exemplar::new(labels, value);
+        let slot = self.slot(value);
+        let exemplar = prepare(slot, labels, value, self.min_interval);
         self.histogram.observe(value);
-        let exemplar = exemplar?;
-        #[cfg(all(feature = "std", not(loom)))]
-        let exemplar = exemplar.stamped_now();
-        self.slot(value).store(&exemplar);
+        if let Some(exemplar) = exemplar? {
+            slot.store(&exemplar);
+        }
         Ok(())
     }
 

@@ -116,6 +116,16 @@ impl Slot {
         exemplar
     }
 
+    /// The timestamp of the exemplar last stored, read without taking the slot: a hint
+    /// for sampling, which a concurrent writer may make stale at once.
+    #[cfg(all(feature = "std", not(loom)))]
+    pub(crate) fn last_timestamp(&self) -> Option<f64> {
+        // ORDERING: Relaxed, both: only a sampling decision depends on them, and a
+        // stale or mismatched pair only stores one exemplar more or fewer.
+        let state = self.state.load(Ordering::Relaxed);
+        (state & STAMPED != 0).then(|| f64::from_bits(self.timestamp.load(Ordering::Relaxed)))
+    }
+
     /// Copies the words out; the caller holds the slot.
     fn read(&self, stamped: bool) -> Exemplar {
         // ORDERING: Relaxed, all of them: the Acquire that took the slot ordered them
