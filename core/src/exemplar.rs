@@ -176,7 +176,8 @@ impl Exemplar {
     ///
     /// # Errors
     ///
-    /// [`ExemplarError`] when the labels break an OpenMetrics rule or do not fit.
+    /// [`ExemplarError`] when the labels break an OpenMetrics rule or do not fit; an
+    /// `EncodeLabels` that fails on its own reports [`ExemplarError::InvalidName`].
     pub fn new(labels: &dyn EncodeLabels, value: f64) -> Result<Self, ExemplarError> {
         let mut packer = Packer {
             exemplar: Self {
