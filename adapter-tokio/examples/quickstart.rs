@@ -24,18 +24,18 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
-use torchlight::{AsyncCollector, Counter, Gauge, Histogram, Metric, REGISTRY};
+use torchlight::{AsyncCollector, ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
-use torchlight_example_cli::report;
+use torchlight_example_cli::{TraceId, report};
 use torchlight_tokio::{Options, RuntimeClock, start_http_server};
 
-static REQ_TIME: Metric<Histogram> = Metric::new(
+static REQ_TIME: Metric<ExemplarHistogram> = Metric::new(
     "req_time_seconds",
     "time spent in requests",
-    Histogram::new(),
+    ExemplarHistogram::new(),
 );
-static REQ_ERRORS: Metric<Counter> =
-    Metric::new("req_errors", "requests that failed", Counter::new());
+static REQ_ERRORS: Metric<ExemplarCounter> =
+    Metric::new("req_errors", "requests that failed", ExemplarCounter::new());
 static REQ_IN_PROGRESS: Metric<Gauge> =
     Metric::new("req_in_progress", "requests being served", Gauge::new());
 static APP_UP: Metric<Gauge> = Metric::new(
@@ -46,11 +46,12 @@ static APP_UP: Metric<Gauge> = Metric::new(
 
 /// The application's handler: `hello` at `/`, an error anywhere else. Like the seed's
 /// `@time(REQ_TIME)`, the attributes time every call, count the `Err`s and track the
-/// calls in flight, from the first poll until the future completes or is dropped.
-#[torchlight::timed(REQ_TIME, clock = RuntimeClock)]
-#[torchlight::count_errors(REQ_ERRORS)]
+/// calls in flight, from the first poll until the future completes or is dropped. Each
+/// observation and error carries the request's trace id as its exemplar (OpenMetrics).
+#[torchlight::timed(REQ_TIME, clock = RuntimeClock, exemplar = || [("trace_id", trace_id)])]
+#[torchlight::count_errors(REQ_ERRORS, exemplar = || [("trace_id", trace_id)])]
 #[torchlight::track_in_progress(REQ_IN_PROGRESS)]
-async fn req(request: &Request<Incoming>) -> Result<&'static str, StatusCode> {
+async fn req(request: &Request<Incoming>, trace_id: &str) -> Result<&'static str, StatusCode> {
     match request.uri().path() {
         "/" => Ok("hello"),
         _ => Err(StatusCode::NOT_FOUND),
@@ -59,7 +60,9 @@ async fn req(request: &Request<Incoming>) -> Result<&'static str, StatusCode> {
 
 /// Serves one request with `req`.
 async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
-    let (status, body) = match req(&request).await {
+    // A real app takes the id from its tracer (or the request's `traceparent`).
+    let trace_id = TraceId::generate();
+    let (status, body) = match req(&request, trace_id.as_str()).await {
         Ok(body) => (StatusCode::OK, body),
         Err(status) => (status, "not found"),
     };

@@ -291,6 +291,57 @@ mod case3_histogram {
                 .with_inputs(next_observation)
                 .bench_values(|value| black_box(histogram).observe(value));
         }
+
+        static EXEMPLAR_TYPE: torchlight::ExemplarHistogram = torchlight::ExemplarHistogram::new();
+
+        /// Plain `observe` on torchlight's exemplar-capable histogram: it should cost
+        /// what the `torchlight` row costs (the exemplar slots are never touched).
+        #[divan::bench(threads = THREADS)]
+        fn torchlight_exemplar_type(bencher: Bencher<'_, '_>) {
+            bencher
+                .with_inputs(next_observation)
+                .bench_values(|value| black_box(&EXEMPLAR_TYPE).observe(value));
+        }
+    }
+
+    /// Observe one value with an exemplar: a `trace_id` of 32 hex digits and, as
+    /// torchlight does with `std`, the wall-clock time. Only the peers that have
+    /// exemplar histograms (`prometheus-client`; `measured` 0.0.25, the version that
+    /// builds here, has none).
+    mod observe_with_exemplar {
+        use super::*;
+        use prometheus_client::metrics::exemplar::HistogramWithExemplars;
+
+        const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+        static TORCHLIGHT: torchlight::ExemplarHistogram = torchlight::ExemplarHistogram::new();
+        static PROMETHEUS_CLIENT: LazyLock<HistogramWithExemplars<[(&'static str, String); 1]>> =
+            LazyLock::new(|| HistogramWithExemplars::new(BUCKETS.into_iter()));
+
+        #[divan::bench(threads = THREADS)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            bencher.with_inputs(next_observation).bench_values(|value| {
+                black_box(&TORCHLIGHT)
+                    .observe_with_exemplar(value, &[("trace_id", TRACE_ID)])
+                    .expect("a valid exemplar")
+            });
+        }
+
+        /// Its exemplar labels are an owned set (the type parameter `S`), built by the
+        /// input generator outside the timed region; dropping the replaced one is timed.
+        #[divan::bench(threads = THREADS)]
+        fn prometheus_client(bencher: Bencher<'_, '_>) {
+            let histogram = &*PROMETHEUS_CLIENT;
+            bencher
+                .with_inputs(|| (next_observation(), [("trace_id", TRACE_ID.to_owned())]))
+                .bench_values(|(value, labels)| {
+                    black_box(histogram).observe(
+                        value,
+                        Some(labels),
+                        Some(std::time::SystemTime::now()),
+                    );
+                });
+        }
     }
 }
 

@@ -208,7 +208,7 @@ impl<const N: usize> Buckets<N> {
     /// Index of the first bucket whose bound is `>= value`; `N` (only `+Inf`) for
     /// values above every bound and for NaN.
     #[inline]
-    fn index(&self, value: f64) -> usize {
+    pub(crate) fn index(&self, value: f64) -> usize {
         if value.is_nan() {
             return N;
         }

@@ -8,6 +8,7 @@
 //! when the inner `poll` unwinds.
 
 mod count_errors;
+mod exemplar;
 mod timed;
 mod track_in_progress;
 
@@ -17,6 +18,7 @@ use core::mem;
 use crate::{Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric, Summary};
 
 pub use count_errors::{AllErrors, CountErrors, ErrorFilter, caused_by};
+pub use exemplar::{IncExemplar, ObserveExemplar, WithExemplar};
 pub use timed::Timed;
 pub use track_in_progress::TrackInProgress;
 

@@ -15,6 +15,10 @@
 //!   `expfmt` does; [`Registry::encode`] writes the same into any [`core::fmt::Write`].
 //! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
 //!   the adapter crates only move the bytes.
+//! - Exemplars (a recent observation's trace id beside a bucket or a counter, in
+//!   OpenMetrics): [`ExemplarHistogram`] and [`ExemplarCounter`], separate types so the
+//!   plain metrics pay nothing for them; the wrappers take a label source with
+//!   [`Timed::exemplar`] and [`CountErrors::exemplar`].
 //! - Your own metric types join in through [`Series`] or [`Collect`], reporting their
 //!   samples to an [`Encoder`], which is the same whatever the format. Values computed
 //!   at scrape time: [`GaugeFn`] and [`CounterFn`] call a function; `AsyncCollector`
@@ -96,6 +100,7 @@ mod counter;
 #[cfg(all(feature = "std", not(loom)))]
 pub mod discovery;
 mod encoding;
+mod exemplar;
 #[cfg(all(feature = "std", not(loom)))]
 pub mod exposure;
 #[cfg(all(feature = "std", not(loom)))]
@@ -125,6 +130,7 @@ pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{ByteSink, EncodeError, Format, MetricType, SliceSink};
+pub use exemplar::{Exemplar, ExemplarCounter, ExemplarError, ExemplarHistogram, ExemplarLabels};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
@@ -132,8 +138,8 @@ pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot}
 pub use info::{Info, InfoError};
 #[cfg(not(loom))]
 pub use instrument::{
-    AllErrors, CountErrors, ErrorFilter, Inc, IncDec, Instrument, Observe, Timed, TrackInProgress,
-    caused_by,
+    AllErrors, CountErrors, ErrorFilter, Inc, IncDec, IncExemplar, Instrument, Observe,
+    ObserveExemplar, Timed, TrackInProgress, WithExemplar, caused_by,
 };
 /// Attribute macros for `async fn`: the Rust form of `prometheus_async`'s decorators.
 #[cfg(feature = "macros")]

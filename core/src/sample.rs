@@ -27,22 +27,30 @@
 //!   encoder slow.
 //!
 //! The visitor is crate-private and `Encoder` forwards to it, so formats and samples can
-//! be added without breaking a user's `Collect`. The planned additions fit that way:
-//! OpenMetrics exemplars as new `Encoder` methods taking an exemplar (a counter's, a
-//! histogram's per bucket) with a visitor method whose default drops it (text 0.0.4 has
-//! none), and native histograms as a method taking the schema, zero bucket, spans and
-//! deltas, which formats without them answer by writing the
-//! classic buckets they are also given. Errors are `fmt::Error`, as in
+//! be added without breaking a user's `Collect`. Exemplars came that way: a counter's
+//! and a histogram's buckets' ride with their series (`Encoder::counter_with_exemplar`,
+//! `Encoder::histogram_with_exemplars`), and a format without them (text 0.0.4) leaves
+//! them out. The planned native histograms fit the same way: a method taking the
+//! schema, zero bucket, spans and deltas, which formats without them answer by writing
+//! the classic buckets they are also given. Errors are `fmt::Error`, as in
 //! [`core::fmt::Write`]: a stop signal; the format that stopped keeps the reason (a
 //! full buffer) and the registry reports it as an
 //! [`EncodeError`](crate::encoding::EncodeError).
 
 use core::fmt;
 
+use crate::exemplar::Exemplar;
+
 /// What every exposition format implements to receive a family's series: the visitor
 /// behind [`Encoder`]. Each method reports one whole series.
 pub(crate) trait Samples {
-    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
+    /// A counter's `_total`, with the exemplar OpenMetrics writes after it.
+    fn counter(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        value: Number,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result;
     fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
     fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result;
@@ -70,6 +78,11 @@ pub(crate) struct Buckets<'a> {
     /// Every observation: the `+Inf` bucket and `_count`.
     pub(crate) count: u64,
     pub(crate) sum: f64,
+    /// `exemplars[i]` belongs to the bucket `le=bounds[i]`; empty when the histogram
+    /// keeps none.
+    pub(crate) exemplars: &'a [Option<Exemplar>],
+    /// The `+Inf` bucket's exemplar.
+    pub(crate) inf_exemplar: Option<&'a Exemplar>,
 }
 
 /// A summary series, as reported to [`Samples::summary`].
@@ -137,7 +150,35 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.counter(labels, Number::Float(value))
+        self.samples.counter(labels, Number::Float(value), None)
+    }
+
+    /// A counter series with an exemplar: OpenMetrics writes it after the `_total`
+    /// sample as `# {labels} value [timestamp]`; text 0.0.4 has no syntax for it and
+    /// writes what [`counter`](Self::counter) does.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[inline]
+    pub fn counter_with_exemplar(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        value: f64,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
+        self.samples.counter(labels, Number::Float(value), exemplar)
+    }
+
+    /// A counter series with the value as the metric holds it.
+    #[inline]
+    pub(crate) fn counter_number(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        value: Number,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
+        self.samples.counter(labels, value, exemplar)
     }
 
     /// A counter series with an integer value: the same samples as
@@ -148,7 +189,7 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter_u64(&mut self, labels: &dyn EncodeLabels, value: u64) -> fmt::Result {
-        self.samples.counter(labels, Number::Unsigned(value))
+        self.samples.counter(labels, Number::Unsigned(value), None)
     }
 
     /// A gauge series: `<family>{labels} value`.
@@ -197,7 +238,31 @@ impl<'a> Encoder<'a> {
         count: u64,
         sum: f64,
     ) -> fmt::Result {
+        self.histogram_with_exemplars(labels, bounds, cumulative, count, sum, &[], None)
+    }
+
+    /// A histogram series with exemplars: the samples of
+    /// [`histogram`](Self::histogram), and in OpenMetrics `exemplars[i]` after the
+    /// bucket `le=bounds[i]` and `inf_exemplar` after `+Inf`, each as
+    /// `# {labels} value [timestamp]`. `exemplars` is as long as `bounds`, or empty.
+    /// Text 0.0.4 has no syntax for exemplars and leaves them out.
+    ///
+    /// # Errors
+    ///
+    /// When the exposition stops (a full buffer, a failing writer).
+    #[allow(clippy::too_many_arguments)]
+    pub fn histogram_with_exemplars(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        bounds: &[f64],
+        cumulative: &[u64],
+        count: u64,
+        sum: f64,
+        exemplars: &[Option<Exemplar>],
+        inf_exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
         debug_assert_eq!(bounds.len(), cumulative.len());
+        debug_assert!(exemplars.is_empty() || exemplars.len() == bounds.len());
         self.samples.histogram(
             labels,
             &Buckets {
@@ -205,6 +270,8 @@ impl<'a> Encoder<'a> {
                 cumulative,
                 count,
                 sum,
+                exemplars,
+                inf_exemplar,
             },
         )
     }

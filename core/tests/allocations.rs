@@ -5,8 +5,8 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use torchlight::{
-    Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Labelled, Metric,
-    Registry,
+    Buckets, Counter, ExemplarCounter, ExemplarHistogram, FloatCounter, FloatGauge, Format, Gauge,
+    Histogram, Labelled, Metric, Registry,
 };
 
 struct Counting;
@@ -69,6 +69,17 @@ static ROUTES: Metric<Labelled<Route, Counter, 6>> = Metric::new(
     Labelled::new([const { Counter::new() }; 6]),
 );
 
+static TRACED: Metric<ExemplarHistogram> =
+    Metric::new("traced_seconds", "Traced.", ExemplarHistogram::new());
+static TRACED_ERRORS: Metric<ExemplarCounter> =
+    Metric::new("traced_errors", "Traced errors.", ExemplarCounter::new());
+/// Trace ids as a tracer formats them (32 hex digits).
+const TRACES: [&str; 3] = [
+    "4bf92f3577b34da6a3ce929d0e0e4736",
+    "0af7651916cd43dd8448eb211c80319c",
+    "a3ce929d0e0e47364bf92f3577b34da6",
+];
+
 #[test]
 fn updates_and_encoding_do_not_allocate() {
     let registry = Registry::new();
@@ -79,6 +90,8 @@ fn updates_and_encoding_do_not_allocate() {
     registry.register(&LATENCY).unwrap();
     registry.register(&SIZES).unwrap();
     registry.register(&ROUTES).unwrap();
+    registry.register(&TRACED).unwrap();
+    registry.register(&TRACED_ERRORS).unwrap();
     let mut text = String::with_capacity(64 * 1024);
     let mut open_metrics = String::with_capacity(64 * 1024);
 
@@ -98,6 +111,15 @@ fn updates_and_encoding_do_not_allocate() {
         };
         let code = [Code::Ok, Code::NotFound, Code::Error][i as usize % 3];
         ROUTES.get(Route { method, code }).inc();
+        let trace = TRACES[i as usize % 3];
+        TRACED
+            .observe_with_exemplar(f64::from(i) / 100.0, &[("trace_id", trace)])
+            .unwrap();
+        TRACED.observe(0.001);
+        TRACED_ERRORS
+            .inc_with_exemplar(&[("trace_id", trace), ("span_id", "00f067aa0ba902b7")])
+            .unwrap();
+        TRACED_ERRORS.inc();
     }
     registry.encode(&mut text, Format::Text).unwrap();
     registry
@@ -113,4 +135,9 @@ fn updates_and_encoding_do_not_allocate() {
     );
     assert!(text.contains("requests_total 10000\n"), "{text}");
     assert!(open_metrics.ends_with("# EOF\n"));
+    assert!(
+        open_metrics.contains("traced_errors_total 20000.0 # {trace_id=\""),
+        "{open_metrics}"
+    );
+    assert!(open_metrics.contains("traced_seconds_bucket{le=\"+Inf\"} 20000 # {"));
 }

@@ -9,11 +9,19 @@
 //! snapshots that contain earlier ones. Under loom a collector parks after one failed
 //! read, so the parking and waking path is explored too; a lost wake-up is a loom
 //! deadlock.
+//!
+//! Exemplar slots (`core/src/exemplar/slot.rs`) are checked here too: a scrape racing
+//! two writers reads each exemplar whole (labels and value of one observation, never a
+//! mix, though the labels span two words), and the observation of every exemplar it
+//! reads is already counted.
 #![cfg(loom)]
 
 use loom::sync::Arc;
 use loom::thread;
-use torchlight::{Buckets, Counter, Format, Histogram, Metric, Registry, Snapshot, Summary};
+use torchlight::{
+    Buckets, Counter, Exemplar, ExemplarCounter, ExemplarHistogram, Format, Histogram, Metric,
+    Registry, Snapshot, Summary,
+};
 
 static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
 
@@ -203,5 +211,83 @@ fn registration_racing_a_scrape() {
     assert!(
         RACED.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "no execution raced"
+    );
+}
+
+/// Writer `n`'s labels: twelve copies of one letter, so they span two words and a torn
+/// read mixes letters.
+const TRACES: [&str; 3] = ["", "aaaaaaaaaaaa", "bbbbbbbbbbbb"];
+
+/// Checks that `exemplar` is whole: the labels of the writer whose value it carries.
+fn whole(exemplar: &Exemplar) -> u64 {
+    let n = exemplar.value() as u64;
+    assert!(n == 1 || n == 2, "{exemplar:?}");
+    let labels: Vec<_> = exemplar.labels().collect();
+    assert_eq!(
+        labels,
+        [("trace_id", TRACES[n as usize])],
+        "torn: {exemplar:?}"
+    );
+    n
+}
+
+#[test]
+fn a_counter_exemplar_is_read_whole() {
+    model(|| {
+        let counter = Arc::new(ExemplarCounter::new());
+        let writers: Vec<_> = [1u64, 2]
+            .into_iter()
+            .map(|n| {
+                let counter = counter.clone();
+                thread::spawn(move || {
+                    counter
+                        .inc_by_with_exemplar(n, &[("trace_id", TRACES[n as usize])])
+                        .unwrap();
+                })
+            })
+            .collect();
+        if let Some(exemplar) = counter.exemplar() {
+            let n = whole(&exemplar);
+            // 1 and 2 are distinct bits: the count includes the exemplar's increment.
+            assert_ne!(counter.get() & n, 0, "exemplar {n} not counted");
+        }
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        // At least one writer kept its exemplar (the other may have found it busy).
+        whole(&counter.exemplar().expect("an exemplar"));
+        assert_eq!(counter.get(), 3);
+    });
+}
+
+#[test]
+fn a_bucket_exemplar_is_counted_in_the_scrape_that_shows_it() {
+    // Executions whose scrape saw the exemplar while the writer ran (outside the model).
+    static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        let histogram = Arc::new(ExemplarHistogram::with_buckets(&BOUNDS));
+        let scraper = {
+            let histogram = histogram.clone();
+            thread::spawn(move || {
+                // The order `encode_series` reads in: exemplars, then the snapshot.
+                let exemplar = histogram.exemplar(0);
+                let snapshot = histogram.snapshot();
+                if let Some(exemplar) = exemplar {
+                    assert_eq!(exemplar.value(), 0.5);
+                    assert_eq!(snapshot.cumulative()[0], 1, "exemplar shown, not counted");
+                    SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        };
+        histogram
+            .observe_with_exemplar(0.5, &[("trace_id", TRACES[1])])
+            .unwrap();
+        scraper.join().unwrap();
+        assert!(histogram.exemplar(0).is_some());
+        assert_eq!(histogram.exemplar(1), None);
+    });
+    assert!(
+        SHOWN.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no execution showed the exemplar during the race"
     );
 }

@@ -10,6 +10,8 @@
 //!   that changes it ([`ListenError`]).
 //! - [`examples`]: the command line of each example (purpose, flags, defaults), once
 //!   for the three adapters' copies of it.
+//! - [`TraceId`]: a generated trace id for each request the examples serve, where a
+//!   real application would take its tracer's, so their exemplars link to something.
 //! - [`report`]: a runtime failure is printed as its `Display` chain, one `source` per
 //!   line, and the exit status is 1.
 //!
@@ -51,7 +53,9 @@ mod cli;
 pub mod examples;
 mod flag;
 mod report;
+mod trace;
 
 pub use cli::{Cli, Stop, USAGE, UsageError};
 pub use flag::{Flag, ListenError, loopback};
 pub use report::{render, report};
+pub use trace::TraceId;

@@ -22,4 +22,4 @@ pub mod proxy;
 pub mod validate;
 
 pub use consul::ConsulDouble;
-pub use validate::{Family, Sample, openmetrics_parse, promtool_check, text_parse};
+pub use validate::{Exemplar, Family, Sample, openmetrics_parse, promtool_check, text_parse};

@@ -20,6 +20,18 @@ except ImportError as error:
     sys.exit(3)
 
 
+def exemplar(sample):
+    """The sample's exemplar as JSON, or None."""
+    found = getattr(sample, "exemplar", None)
+    if found is None:
+        return None
+    return {
+        "labels": dict(found.labels),
+        "value": repr(float(found.value)),
+        "timestamp": None if found.timestamp is None else repr(float(found.timestamp)),
+    }
+
+
 def main():
     parser = {"openmetrics": openmetrics_families, "text": text_families}[sys.argv[1]]
     body = sys.stdin.buffer.read().decode("utf-8")
@@ -41,6 +53,7 @@ def main():
                             "name": sample.name,
                             "labels": dict(sample.labels),
                             "value": repr(float(sample.value)),
+                            "exemplar": exemplar(sample),
                         }
                         for sample in family.samples
                     ],

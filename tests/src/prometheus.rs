@@ -62,7 +62,8 @@ pub struct Prometheus {
 
 impl Prometheus {
     /// Starts Prometheus scraping `jobs` every second, with extra command-line `flags`
-    /// (`--enable-feature=native-histograms`), and waits until it is ready.
+    /// (`--enable-feature=native-histograms`, `--enable-feature=exemplar-storage`), and
+    /// waits until it is ready.
     ///
     /// # Panics
     ///
@@ -216,6 +217,24 @@ impl Prometheus {
         let path = format!("/api/v1/query?query={}", percent_encode(promql));
         self.api(&path)
             .and_then(|data| data.get("result").and_then(Value::as_array).cloned())
+            .unwrap_or_default()
+    }
+
+    /// `/api/v1/query_exemplars` for `promql` over all time up to a minute from now
+    /// (the range must include each exemplar's own timestamp); returns `data`: one
+    /// entry per series, `{seriesLabels, exemplars: [{labels, value, timestamp}]}`.
+    /// Prometheus keeps exemplars only with `--enable-feature=exemplar-storage`.
+    pub fn query_exemplars(&self, promql: &str) -> Vec<Value> {
+        let end = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |now| now.as_secs())
+            + 60;
+        let path = format!(
+            "/api/v1/query_exemplars?query={}&start=0&end={end}",
+            percent_encode(promql)
+        );
+        self.api(&path)
+            .and_then(|data| data.as_array().cloned())
             .unwrap_or_default()
     }
 

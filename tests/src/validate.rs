@@ -51,6 +51,19 @@ pub struct Sample {
     pub labels: BTreeMap<String, String>,
     /// The value; `+Inf`, `-Inf` and `NaN` included.
     pub value: f64,
+    /// The exemplar the OpenMetrics parser read after the sample, if any.
+    pub exemplar: Option<Exemplar>,
+}
+
+/// An exemplar as the OpenMetrics parser understood it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Exemplar {
+    /// The exemplar's labels, values unescaped.
+    pub labels: BTreeMap<String, String>,
+    /// The observed value.
+    pub value: f64,
+    /// The timestamp in Unix seconds, when written.
+    pub timestamp: Option<f64>,
 }
 
 /// Runs `promtool check metrics` on a text format 0.0.4 exposition.
@@ -200,23 +213,40 @@ fn family(json: &serde_json::Value) -> Family {
 
 /// A [`Sample`] from the script's JSON.
 fn sample(json: &serde_json::Value) -> Sample {
-    let labels = json["labels"]
-        .as_object()
+    Sample {
+        name: string(&json["name"]),
+        labels: labels(&json["labels"]),
+        value: number(&json["value"]),
+        exemplar: json
+            .get("exemplar")
+            .filter(|exemplar| !exemplar.is_null())
+            .map(|exemplar| Exemplar {
+                labels: labels(&exemplar["labels"]),
+                value: number(&exemplar["value"]),
+                timestamp: (!exemplar["timestamp"].is_null())
+                    .then(|| number(&exemplar["timestamp"])),
+            }),
+    }
+}
+
+/// A JSON object of strings as a label map.
+fn labels(json: &serde_json::Value) -> BTreeMap<String, String> {
+    json.as_object()
         .map(|labels| {
             labels
                 .iter()
                 .map(|(name, value)| (name.clone(), string(value)))
                 .collect()
         })
-        .unwrap_or_default();
-    let value = string(&json["value"]);
-    Sample {
-        name: string(&json["name"]),
-        labels,
-        value: match parse_value(&value) {
-            Some(parsed) => parsed,
-            None => panic!("the parse script printed an unreadable value {value:?}"),
-        },
+        .unwrap_or_default()
+}
+
+/// A number the script printed as a string.
+fn number(json: &serde_json::Value) -> f64 {
+    let value = string(json);
+    match parse_value(&value) {
+        Some(parsed) => parsed,
+        None => panic!("the parse script printed an unreadable value {value:?}"),
     }
 }
 

@@ -116,3 +116,18 @@ fn readme_microcontroller_example_is_the_firmware_program() {
          its `#![no_std]` line on: copy one to the other"
     );
 }
+
+#[test]
+fn readme_exemplars_example_is_the_exemplar_module_doctest() {
+    let example = readme_example(&read("README.md"), 4);
+    let doctest = crate_doctest(&read("core/src/exemplar.rs"));
+    assert!(
+        doctest.len() > 5,
+        "no module doctest found in core/src/exemplar.rs"
+    );
+    assert_eq!(
+        example, doctest,
+        "README.md's Exemplars example must equal the doctest at the top of \
+         core/src/exemplar.rs (without its hidden `# ` lines): copy one to the other"
+    );
+}

@@ -19,6 +19,7 @@ fn sample(name: &str, pairs: &[(&str, &str)], value: f64) -> Sample {
         name: name.to_owned(),
         labels: labels(pairs),
         value,
+        exemplar: None,
     }
 }
 

@@ -50,6 +50,11 @@
 //! - `#[count_errors(METRIC, cancellation = true)]`: count a cancellation (the future
 //!   dropped before it finished) as an error too (`CountErrors::count_cancellation`);
 //!   combines with `filter`.
+//! - `#[timed(METRIC, exemplar = || LABELS)]` and `#[count_errors(METRIC, exemplar = ||
+//!   LABELS)]`: record, with each observation or count, the labels the closure returns
+//!   when the call ends (usually the current trace id) as its exemplar
+//!   (`Timed::exemplar`, `CountErrors::exemplar`); the metric must keep exemplars
+//!   (`ExemplarHistogram`, `ExemplarCounter`).
 //!
 //! # Stacking
 //!
@@ -126,8 +131,8 @@ impl Kind {
     /// The `name = value` options the attribute takes.
     fn options(self) -> &'static [&'static str] {
         match self {
-            Self::Timed => &["clock"],
-            Self::CountErrors => &["filter", "cancellation"],
+            Self::Timed => &["clock", "exemplar"],
+            Self::CountErrors => &["filter", "cancellation", "exemplar"],
             Self::TrackInProgress => &[],
         }
     }
@@ -202,11 +207,20 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
         if !expected.iter().any(|option| name == option) {
             let takes = match expected {
                 [] => "only the metric".to_owned(),
-                options => options
-                    .iter()
-                    .map(|option| format!("`{option} = ...`"))
-                    .collect::<Vec<_>>()
-                    .join(" and "),
+                [first, rest @ ..] => {
+                    let quoted = |option: &str| format!("`{option} = ...`");
+                    match rest.split_last() {
+                        None => quoted(first),
+                        Some((last, middle)) => {
+                            let mut list = quoted(first);
+                            for option in middle {
+                                list.push_str(", ");
+                                list.push_str(&quoted(option));
+                            }
+                            format!("{list} and {}", quoted(last))
+                        }
+                    }
+                }
             };
             return Err(syn::Error::new_spanned(
                 &name,
@@ -254,6 +268,11 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
             quote!(::torchlight::Instrument::track_in_progress(#inner, #metric))
         }
     };
+    // `Timed::exemplar` / `CountErrors::exemplar`: the labels at completion.
+    let wrapped = match option("exemplar") {
+        None => wrapped,
+        Some(source) => quote!((#wrapped).exemplar(#source)),
+    };
     function.block = Box::new(syn::parse_quote!({
         #bind_metric
         #wrapped.await
@@ -263,8 +282,10 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
 
 fn usage_option(kind: Kind) -> &'static str {
     match kind {
-        Kind::Timed => "[, clock = CLOCK]",
-        Kind::CountErrors => "[, filter = |error| ...][, cancellation = true]",
+        Kind::Timed => "[, clock = CLOCK][, exemplar = || LABELS]",
+        Kind::CountErrors => {
+            "[, filter = |error| ...][, cancellation = true][, exemplar = || LABELS]"
+        }
         Kind::TrackInProgress => "",
     }
 }

@@ -362,3 +362,34 @@ fn count_errors_can_count_cancellations() {
     assert_eq!(block_on(counted(Err(()))), Err(()));
     assert_eq!(WITH.get(), 2, "one cancellation and one error");
 }
+
+/// `exemplar = || LABELS`: each observation and each counted error carries the labels
+/// the closure returns when the call ends, here built from an argument.
+mod exemplars {
+    use super::*;
+    use torchlight::{ExemplarCounter, ExemplarHistogram};
+
+    static LATENCY: ExemplarHistogram = ExemplarHistogram::new();
+    static FAILURES: ExemplarCounter = ExemplarCounter::new();
+    static CLOCK: ManualClock = ManualClock::new();
+
+    #[torchlight::timed(LATENCY, clock = &CLOCK, exemplar = || [("trace_id", trace_id)])]
+    #[torchlight::count_errors(FAILURES, exemplar = || [("trace_id", trace_id)])]
+    async fn call(trace_id: &str, fail: bool) -> Result<(), ()> {
+        CLOCK.advance(Duration::from_millis(200));
+        if fail { Err(()) } else { Ok(()) }
+    }
+
+    #[test]
+    fn the_labels_of_the_call_become_its_exemplars() {
+        block_on(call("ok-trace", false)).unwrap();
+        block_on(call("failed-trace", true)).unwrap_err();
+        // Both took 0.2 s: the 0.25 bucket (index 6) holds the later call's exemplar.
+        let bucket = LATENCY.exemplar(6).expect("an exemplar in le=0.25");
+        assert_eq!(bucket.labels().next(), Some(("trace_id", "failed-trace")));
+        assert_eq!(bucket.value(), 0.2);
+        assert_eq!(FAILURES.get(), 1);
+        let failure = FAILURES.exemplar().expect("the failure's exemplar");
+        assert_eq!(failure.labels().next(), Some(("trace_id", "failed-trace")));
+    }
+}

@@ -10,6 +10,7 @@ use core::fmt::{self, Write};
 use super::escape::{escape, needs_escaping};
 use super::float::{StackBuf, write_f64};
 use super::{ByteSink, Chunked, EncodeError, Format, MetricType};
+use crate::exemplar::Exemplar;
 use crate::sample::{
     Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Number, Quantiles, Samples,
 };
@@ -168,6 +169,20 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
         extra: Extra<'_>,
         value: Value,
     ) -> fmt::Result {
+        self.line_with(suffix, labels, extra, value, None)
+    }
+
+    /// One sample line with, in OpenMetrics, an exemplar:
+    /// `<family><suffix>{labels,extra} value # {exemplar labels} value [timestamp]\n`.
+    #[inline]
+    fn line_with(
+        &mut self,
+        suffix: &str,
+        labels: &dyn EncodeLabels,
+        extra: Extra<'_>,
+        value: Value,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
         let family = self.family;
         self.put_str(family)?;
         self.put_str(suffix)?;
@@ -190,7 +205,48 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
         // copying that out in words stalls on store forwarding.
         self.put(if open { b"} " } else { b" " })?;
         self.value(value)?;
+        if let (Some(exemplar), true) = (exemplar, self.open_metrics()) {
+            self.exemplar(exemplar)?;
+        }
         self.put(b"\n")
+    }
+
+    /// ` # {labels} value [timestamp]`, as Go's `expfmt` writes an exemplar
+    /// (`openmetrics_create.go`, `writeExemplar`): the value as an OpenMetrics float,
+    /// label values escaped as a series' are. One difference: the timestamp is written
+    /// in positional decimal (`1700000000.5`), where Go writes its float form
+    /// (`1.7000000005e+09`). Both are OpenMetrics `realnumber`s and Prometheus reads
+    /// either, but `prometheus_client`'s parser (0.26, `_parse_timestamp`) splits the
+    /// exponent form at the `.` and reads 1.7 s.
+    fn exemplar(&mut self, exemplar: &Exemplar) -> fmt::Result {
+        self.put(b" # {")?;
+        for (i, (name, value)) in exemplar.labels().enumerate() {
+            if i > 0 {
+                self.put(b",")?;
+            }
+            self.put_str(name)?;
+            self.put(b"=\"")?;
+            self.escaped(value, true)?;
+            self.put(b"\"")?;
+        }
+        self.put(b"} ")?;
+        self.float(exemplar.value())?;
+        if let Some(timestamp) = exemplar.timestamp() {
+            /// Writes what `Display` formats straight to the line.
+            struct Raw<'t, 'o, 'c, B: ?Sized>(&'t mut Text<'o, 'c, B>);
+
+            impl<B: ByteSink + ?Sized> Write for Raw<'_, '_, '_, B> {
+                fn write_str(&mut self, text: &str) -> fmt::Result {
+                    self.0.put_str(text)
+                }
+            }
+
+            self.put(b" ")?;
+            // `f64`'s `Display` is positional, never an exponent, and the shortest
+            // digits that read back as the same number; the timestamp is finite.
+            write!(Raw(self), "{timestamp}")?;
+        }
+        Ok(())
     }
 
     /// A sample's value as Go's `expfmt` writes it. Integers below 10^6, and floats
@@ -302,8 +358,19 @@ impl<B: ByteSink + ?Sized> LabelSink for Line<'_, '_, '_, B> {
 }
 
 impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
-    fn counter(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
-        self.line("_total", labels, Extra::None, Value::Number(value))
+    fn counter(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        value: Number,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
+        self.line_with(
+            "_total",
+            labels,
+            Extra::None,
+            Value::Number(value),
+            exemplar,
+        )
     }
 
     fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
@@ -315,19 +382,26 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
     }
 
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
-        for (bound, n) in histogram.bounds.iter().zip(histogram.cumulative) {
-            self.line(
+        for (i, (bound, n)) in histogram
+            .bounds
+            .iter()
+            .zip(histogram.cumulative)
+            .enumerate()
+        {
+            self.line_with(
                 "_bucket",
                 labels,
                 Extra::Float("le", *bound),
                 Value::Count(*n),
+                histogram.exemplars.get(i).and_then(Option::as_ref),
             )?;
         }
-        self.line(
+        self.line_with(
             "_bucket",
             labels,
             Extra::Float("le", f64::INFINITY),
             Value::Count(histogram.count),
+            histogram.inf_exemplar,
         )?;
         self.sum_and_count(labels, histogram.sum, histogram.count)
     }

@@ -8,7 +8,8 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::{Inc, Phase, UnwindGuard, Unwound, disarm};
+use super::{Inc, IncExemplar, Phase, UnwindGuard, Unwound, WithExemplar, disarm};
+use crate::sample::EncodeLabels;
 
 /// Decides which errors a [`CountErrors`] counts (Python's `exc=` argument).
 ///
@@ -141,6 +142,48 @@ impl<F, M: Inc, P> CountErrors<F, M, P> {
         } = self;
         counter.phase = Phase::Done;
         inner
+    }
+}
+
+impl<F, M: IncExemplar + Clone, P> CountErrors<F, M, P> {
+    /// Counts each error with, as its exemplar, the labels `source` returns when the
+    /// error is counted (usually the current trace id).
+    ///
+    /// The metric is cloned into the new wrapper (a reference or an `Arc` clones
+    /// cheaply); what was started carries over. Labels that break an OpenMetrics rule
+    /// lose the exemplar, never the count.
+    ///
+    /// ```
+    /// use torchlight::{ExemplarCounter, Instrument};
+    ///
+    /// static FAILURES: ExemplarCounter = ExemplarCounter::new();
+    /// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+    /// let work = async { Err::<(), _>("refused") };
+    /// let _ = block_on(work.count_errors(&FAILURES).exemplar(|| [("trace_id", "4bf92f35")]));
+    /// assert_eq!(FAILURES.get(), 1);
+    /// assert_eq!(FAILURES.exemplar().unwrap().labels().next(), Some(("trace_id", "4bf92f35")));
+    /// ```
+    pub fn exemplar<S, L>(self, source: S) -> CountErrors<F, WithExemplar<M, S>, P>
+    where
+        S: Fn() -> L,
+        L: EncodeLabels,
+    {
+        let Self {
+            inner,
+            mut counter,
+            filter,
+        } = self;
+        // Done: dropping the old counter below counts nothing.
+        let phase = core::mem::replace(&mut counter.phase, Phase::Done);
+        CountErrors {
+            inner,
+            counter: ErrorCounter {
+                metric: WithExemplar::new(counter.metric.clone(), source),
+                phase,
+                count_cancellation: counter.count_cancellation,
+            },
+            filter,
+        }
     }
 }
 

@@ -7,8 +7,9 @@ use core::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 
-use super::{Observe, Phase, UnwindGuard, Unwound, disarm};
+use super::{Observe, ObserveExemplar, Phase, UnwindGuard, Unwound, WithExemplar, disarm};
 use crate::Clock;
+use crate::sample::EncodeLabels;
 
 pin_project! {
     /// A future that observes, in seconds, how long its inner future ran: from the first
@@ -57,6 +58,46 @@ impl<F, M: Observe, C: Clock> Timed<F, M, C> {
         let Self { inner, timer } = self;
         drop(timer);
         inner
+    }
+}
+
+impl<F, M: ObserveExemplar + Clone, C: Clock + Clone> Timed<F, M, C> {
+    /// Records, with the observation, the labels `source` returns when the future ends
+    /// (usually the current trace id) as the exemplar of the observed bucket:
+    /// `work().time(&REQ_TIME).exemplar(|| [("trace_id", current_trace_id())])`.
+    ///
+    /// The metric and the clock are cloned into the new wrapper (a reference or an
+    /// `Arc` clones cheaply); a measurement already started carries over. Labels that
+    /// break an OpenMetrics rule lose the exemplar, never the observation.
+    ///
+    /// ```
+    /// use torchlight::{ExemplarHistogram, Instrument, ManualClock};
+    ///
+    /// static REQ_TIME: ExemplarHistogram = ExemplarHistogram::new();
+    /// static CLOCK: ManualClock = ManualClock::new();
+    /// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+    /// let work = async { CLOCK.advance(core::time::Duration::from_millis(30)) };
+    /// block_on(work.time_with(&REQ_TIME, &CLOCK).exemplar(|| [("trace_id", "4bf92f35")]));
+    /// let exemplar = REQ_TIME.exemplar(3).expect("the 0.05 bucket's exemplar");
+    /// assert_eq!(exemplar.labels().next(), Some(("trace_id", "4bf92f35")));
+    /// assert_eq!(exemplar.value(), 0.03);
+    /// ```
+    pub fn exemplar<S, L>(self, source: S) -> Timed<F, WithExemplar<M, S>, C>
+    where
+        S: Fn() -> L,
+        L: EncodeLabels,
+    {
+        let Self { inner, mut timer } = self;
+        // Done: dropping the old timer below records nothing.
+        let phase = core::mem::replace(&mut timer.phase, Phase::Done);
+        Timed {
+            inner,
+            timer: Timer {
+                metric: WithExemplar::new(timer.metric.clone(), source),
+                clock: timer.clock.clone(),
+                phase,
+            },
+        }
     }
 }
 
