@@ -117,3 +117,72 @@ fn every_scrape_is_consistent() {
     let sum = ones + 2 * twos + 3 * threes + 4 * fours;
     assert_eq!(last.sum(), sum as f64);
 }
+
+static NATIVE: Metric<torchlight::NativeHistogram<4, 3>> = Metric::new(
+    "stress_native_seconds",
+    "Stress.",
+    torchlight::NativeHistogram::with_buckets(2.0, &BOUNDS),
+);
+
+/// The native histogram under the same load: every snapshot's buckets and zero bucket
+/// add up to its count, its classic buckets end at it, its sum is the sum of what it
+/// counts (integers, so exact: at least count and at most 4·count), and it contains
+/// the snapshot before it. A table of 4 slots for the 3 buckets of 1..=4 (schema 0:
+/// (0.5, 1], (1, 2], (2, 4]) keeps the schema.
+#[test]
+fn every_native_snapshot_is_consistent() {
+    let done = AtomicBool::new(false);
+    let observed: Vec<u64> = thread::scope(|scope| {
+        let writers: Vec<_> = (0..WRITERS)
+            .map(|w| {
+                let done = &done;
+                scope.spawn(move || {
+                    let mut i = 0;
+                    while i == 0 || !done.load(Ordering::Relaxed) {
+                        NATIVE.observe(value(w, i) as f64);
+                        i += 1;
+                    }
+                    i
+                })
+            })
+            .collect();
+        let _stop = StopOnDrop(&done);
+        let mut last = (0, 0.0);
+        for _ in 0..ENCODES {
+            let snapshot = NATIVE.snapshot();
+            let count = snapshot.count();
+            // Classic: le=k holds the observations equal to k, the rest are 4s.
+            let [le1, le2, le3] = *snapshot.cumulative();
+            assert!(le1 <= le2 && le2 <= le3 && le3 <= count, "{snapshot:?}");
+            let (ones, twos, threes, fours) = (le1, le2 - le1, le3 - le2, count - le3);
+            // Native, schema 0: 1 ends bucket 0, 2 ends bucket 1, 3 and 4 are in bucket 2.
+            let native: Vec<_> = snapshot.positive().collect();
+            let expected: Vec<_> = [(0, ones), (1, twos), (2, threes + fours)]
+                .into_iter()
+                .filter(|(_, n)| *n != 0)
+                .collect();
+            assert_eq!(native, expected, "{snapshot:?}");
+            assert_eq!(snapshot.zero_count(), 0);
+            #[allow(clippy::cast_precision_loss)]
+            let sum = (ones + 2 * twos + 3 * threes + 4 * fours) as f64;
+            assert_eq!(snapshot.sum(), sum, "{snapshot:?}");
+            assert_eq!(snapshot.schema(), 0);
+            assert!(
+                count >= last.0 && snapshot.sum() >= last.1,
+                "{snapshot:?} after {last:?}"
+            );
+            last = (count, snapshot.sum());
+        }
+        drop(_stop);
+        writers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let snapshot = NATIVE.snapshot();
+    assert_eq!(snapshot.count(), observed.iter().sum::<u64>());
+    let expected: u64 = (0..WRITERS)
+        .zip(&observed)
+        .map(|(w, n)| (0..*n).map(|i| value(w, i)).sum::<u64>())
+        .sum();
+    #[allow(clippy::cast_precision_loss)]
+    let expected = expected as f64;
+    assert_eq!(snapshot.sum(), expected);
+}
