@@ -99,7 +99,7 @@ fn core_readme_example_is_the_core_crate_doctest() {
 
 #[test]
 fn readme_microcontroller_example_is_the_firmware_program() {
-    let example = readme_example(&read("README.md"), 3);
+    let example = readme_example(&read("README.md"), 4);
     let program = read("core/firmware/src/bin/readme.rs");
     let code: Vec<String> = program
         .lines()
@@ -112,7 +112,38 @@ fn readme_microcontroller_example_is_the_firmware_program() {
     );
     assert_eq!(
         example, code,
-        "README.md's fourth ```rust block must equal core/firmware/src/bin/readme.rs from \
+        "README.md's fifth ```rust block must equal core/firmware/src/bin/readme.rs from \
          its `#![no_std]` line on: copy one to the other"
+    );
+}
+
+/// The lines of the first `///` code block of `source` after the line `after`, without
+/// the lines rustdoc hides.
+fn item_doctest(source: &str, after: &str) -> Vec<String> {
+    source
+        .lines()
+        .skip_while(|line| !line.starts_with(after))
+        .skip_while(|line| *line != "/// ```")
+        .skip(1)
+        .take_while(|line| *line != "/// ```")
+        .map(|line| line.strip_prefix("///").unwrap_or(line))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .filter(|line| !line.starts_with("# ") && *line != "#")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn readme_native_histogram_example_is_the_type_doctest() {
+    let example = readme_example(&read("README.md"), 3);
+    let doctest = item_doctest(
+        &read("core/src/native.rs"),
+        "/// A native histogram with room for",
+    );
+    assert!(doctest.len() > 5, "no doctest found on `NativeHistogram`");
+    assert_eq!(
+        example, doctest,
+        "README.md's fourth ```rust block must equal the example on `NativeHistogram` in \
+         core/src/native.rs (without its hidden `# ` lines): copy one to the other"
     );
 }
