@@ -1,6 +1,8 @@
 //! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written as bytes into a
 //! [`ByteSink`] (a growable `Vec<u8>` with `std`, a caller's fixed buffer through
-//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`].
+//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`]; and the
+//! Prometheus protobuf format (`encoding/protobuf.rs`, whose header says how it writes
+//! lengths), into a sink that keeps what it wrote.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -205,8 +207,10 @@ impl From<EncodeError> for fmt::Error {
 /// Where an encoder writes bytes: a growable `Vec<u8>` (`std`), a fixed buffer
 /// ([`SliceSink`]), or your own (a UART frame, a network buffer).
 ///
-/// The encoder only ever writes whole UTF-8 strings: the concatenation of everything
-/// written is the exposition text.
+/// The text formats only ever write whole UTF-8 strings: the concatenation of
+/// everything written is the exposition text. [`Format::Protobuf`] writes binary
+/// messages and fills in their lengths afterwards through
+/// [`written_mut`](Self::written_mut).
 pub trait ByteSink {
     /// Appends `bytes`.
     ///
