@@ -6,10 +6,16 @@
 #![cfg(all(feature = "std", not(loom)))]
 
 mod client_model;
+mod support;
+
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
 
 use client_model::{self as pb, decode_all};
 use torchlight::{
-    Buckets, DEFAULT_ZERO_THRESHOLD, Format, Metric, NativeHistogram, Registry, schema_for,
+    Buckets, DEFAULT_ZERO_THRESHOLD, Format, Instrument, ManualClock, Metric, NativeHistogram,
+    Registry, schema_for,
 };
 
 /// The factor → schema table of the specification ("Native Histograms",
@@ -331,4 +337,21 @@ fn prost_decodes_spans_deltas_and_classic_buckets() {
             positive_delta: vec![1, -1, 2, -2, 2],
         }
     );
+}
+
+/// `time_with` observes a future's duration into a native histogram as into a classic
+/// one: 0.25 s ends bucket -16 at schema 3.
+#[test]
+fn futures_are_timed_into_a_native_histogram() {
+    static TIMED: Metric<NativeHistogram<8>> =
+        Metric::new("timed_seconds", "Timed.", NativeHistogram::new(1.1));
+    let clock = ManualClock::new();
+    let work = async {
+        clock.advance(Duration::from_millis(250));
+    };
+    let timed = pin!(work.time_with(&TIMED, &clock));
+    assert_eq!(support::poll_once(timed), Poll::Ready(()));
+    let snapshot = TIMED.snapshot();
+    assert_eq!((snapshot.count(), snapshot.sum()), (1, 0.25));
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(-16, 1)]);
 }
