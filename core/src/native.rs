@@ -319,8 +319,10 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
 /// // classic buckets (here none: `+Inf`, `_sum` and `_count`).
 /// let registry = Registry::new();
 /// registry.register(&LATENCY)?;
+/// # #[cfg(feature = "std")] {
 /// let mut body = Vec::new();
 /// registry.encode_to(&mut body, Format::Protobuf)?;
+/// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct NativeHistogram<const N: usize = 160, const C: usize = 0> {
