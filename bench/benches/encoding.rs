@@ -5,7 +5,9 @@
 //! `case6_encode::text_family::torchlight::<series>` for torchlight's run-time `Family`
 //! (`text` holds its compile-time `Labelled`), and
 //! `case6_encode::text_openmetrics::torchlight::<series>` for the compile-time registry
-//! encoded as OpenMetrics (its time against `text`'s is the OpenMetrics overhead). Every library encodes the same
+//! encoded as OpenMetrics (its time against `text`'s is the OpenMetrics overhead), and
+//! `case6_encode::protobuf::torchlight::<series>` for the same registry in the protobuf
+//! format (against `text`: the protobuf encoder's cost). Every library encodes the same
 //! family with the same series and values (a unit test in `torchlight_bench::scrape`
 //! checks it); each reuses its output buffer where its API allows. Allocations per
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
@@ -19,7 +21,7 @@
 use divan::{Bencher, black_box};
 use torchlight_bench::scrape::{
     Measured, Metrics, Prometheus, PrometheusClient, Scrape, Torchlight, TorchlightFamily,
-    TorchlightOpenMetrics,
+    TorchlightOpenMetrics, TorchlightProtobuf,
 };
 
 fn main() {
@@ -88,6 +90,17 @@ mod case6_encode {
         #[divan::bench(consts = SERIES, sample_count = 30)]
         fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
             scrape::<TorchlightOpenMetrics, N>(bencher);
+        }
+    }
+
+    /// The protobuf format (length-delimited `MetricFamily`) from torchlight's
+    /// compile-time `Labelled`.
+    mod protobuf {
+        use super::*;
+
+        #[divan::bench(consts = SERIES, sample_count = 30)]
+        fn torchlight<const N: usize>(bencher: Bencher<'_, '_>) {
+            scrape::<TorchlightProtobuf, N>(bencher);
         }
     }
 }

@@ -345,6 +345,40 @@ mod case3_histogram {
     }
 }
 
+/// Case 3, native: histogram `observe` into a native histogram (bucket factor 1.1,
+/// schema 3, the default zero threshold), the same values as case 3; torchlight's
+/// classic row is `case3_histogram::observe::torchlight`.
+mod case3_native_histogram {
+    use super::*;
+
+    mod observe {
+        use super::*;
+
+        static TORCHLIGHT: torchlight::NativeHistogram = torchlight::NativeHistogram::new(1.1);
+        static PROMETHEUS_CLIENT: LazyLock<prometheus_client::metrics::histogram::Histogram> =
+            LazyLock::new(|| {
+                prometheus_client::metrics::histogram::Histogram::new_native(
+                    prometheus_client::metrics::histogram::NativeHistogramConfig::new(1.1),
+                )
+            });
+
+        #[divan::bench(threads = THREADS)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            bencher
+                .with_inputs(next_observation)
+                .bench_values(|value| black_box(&TORCHLIGHT).observe(value));
+        }
+
+        #[divan::bench(threads = THREADS)]
+        fn prometheus_client(bencher: Bencher<'_, '_>) {
+            let histogram = &*PROMETHEUS_CLIENT;
+            bencher
+                .with_inputs(next_observation)
+                .bench_values(|value| black_box(histogram).observe(value));
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 /// Case 4: a counter labelled `kind` (3 values) × `route` (6 values), a random one of
 /// the 18 combinations per call (`workload::label_pairs`), each library with its own

@@ -9,7 +9,8 @@
 //! torchlight has three rows: labels known at compile time ([`torchlight::Labelled`]
 //! over a [`LabelSet`] of N values, [`Torchlight`]), the same encoded as OpenMetrics
 //! ([`TorchlightOpenMetrics`]), and labels known at run time, as every peer's are
-//! ([`Family`], [`TorchlightFamily`]). Each encodes bytes with `Registry::encode_to`
+//! ([`Family`], [`TorchlightFamily`]), and the compile-time registry in the protobuf
+//! format ([`TorchlightProtobuf`]). Each encodes bytes with `Registry::encode_to`
 //! into a `Vec<u8>` kept between scrapes.
 
 use core::fmt;
@@ -185,6 +186,22 @@ pub struct TorchlightOpenMetrics(Bytes);
 impl Scrape for TorchlightOpenMetrics {
     fn new(series: usize) -> Self {
         Self(Bytes::new(torchlight_registry(series), Format::OpenMetrics))
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        self.0.scrape()
+    }
+}
+
+/// torchlight's compile-time registry in the protobuf format (length-delimited
+/// `MetricFamily`, what Prometheus asks for with native histograms enabled): the same
+/// series, for the protobuf-to-text time ratio.
+#[derive(Debug)]
+pub struct TorchlightProtobuf(Bytes);
+
+impl Scrape for TorchlightProtobuf {
+    fn new(series: usize) -> Self {
+        Self(Bytes::new(torchlight_registry(series), Format::Protobuf))
     }
 
     fn scrape(&mut self) -> &[u8] {

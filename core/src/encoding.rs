@@ -1,6 +1,8 @@
 //! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written as bytes into a
 //! [`ByteSink`] (a growable `Vec<u8>` with `std`, a caller's fixed buffer through
-//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`].
+//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`]; and the
+//! Prometheus protobuf format (`encoding/protobuf.rs`, whose header says how it writes
+//! lengths), into a sink that keeps what it wrote.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -36,11 +38,29 @@
 
 mod escape;
 mod float;
+mod protobuf;
 mod text;
 
 use core::fmt;
 
-pub(crate) use text::{FamilyHead, encode_family, write_eof};
+pub(crate) use text::{FamilyHead, write_eof};
+
+/// Writes one family in `format`: its metadata, then the series `collect` reports.
+///
+/// # Errors
+///
+/// The sink's error, or [`EncodeError::Collect`] when `collect` failed on its own.
+pub(crate) fn encode_family<B: ByteSink + ?Sized>(
+    out: &mut Chunked<'_, B>,
+    format: Format,
+    family: &FamilyHead<'_>,
+    collect: impl FnOnce(&mut crate::sample::Encoder<'_>) -> fmt::Result,
+) -> Result<(), EncodeError> {
+    match format {
+        Format::Protobuf => protobuf::encode_family(out, family, collect),
+        Format::Text | Format::OpenMetrics => text::encode_family(out, format, family, collect),
+    }
+}
 
 /// An exposition format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,6 +70,17 @@ pub enum Format {
     Text,
     /// OpenMetrics 1.0 text, what Prometheus asks for first by default.
     OpenMetrics,
+    /// The Prometheus protobuf exposition: length-delimited `io.prometheus.client.MetricFamily`
+    /// messages (client_model's `metrics.proto`), what Prometheus asks for first with
+    /// native histograms enabled, and the only format that carries them.
+    ///
+    /// Each message is written with its length before it, which is filled in once the
+    /// message is written (see `encoding/protobuf.rs`), so the sink must keep what it
+    /// wrote: a `Vec<u8>`, a [`SliceSink`], or a [`ByteSink`] implementing
+    /// [`written_mut`](ByteSink::written_mut). Any other sink, and
+    /// [`Registry::encode`](crate::Registry::encode) into a [`fmt::Write`], fail with
+    /// [`EncodeError::Unsupported`].
+    Protobuf,
 }
 
 impl Format {
@@ -59,6 +90,10 @@ impl Format {
         match self {
             Self::Text => "text/plain; version=0.0.4; charset=utf-8",
             Self::OpenMetrics => "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            // client_golang's `expfmt.FmtProtoDelim`.
+            Self::Protobuf => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
+            }
         }
     }
 }
@@ -84,7 +119,9 @@ pub enum MetricType {
 }
 
 impl MetricType {
-    /// The `# TYPE` keyword in `format`.
+    /// The `# TYPE` keyword in `format`; for [`Format::Protobuf`], the name (lowercase)
+    /// of the `io.prometheus.client.MetricType` the family is sent as, which is text
+    /// 0.0.4's keyword.
     #[must_use]
     pub const fn keyword(self, format: Format) -> &'static str {
         match (self, format) {
@@ -92,10 +129,10 @@ impl MetricType {
             (Self::Gauge, _) => "gauge",
             (Self::Histogram, _) => "histogram",
             (Self::Summary, _) => "summary",
-            (Self::Info | Self::StateSet, Format::Text) => "gauge",
+            (Self::Info | Self::StateSet, Format::Text | Format::Protobuf) => "gauge",
             (Self::Info, Format::OpenMetrics) => "info",
             (Self::StateSet, Format::OpenMetrics) => "stateset",
-            (Self::Unknown, Format::Text) => "untyped",
+            (Self::Unknown, Format::Text | Format::Protobuf) => "untyped",
             (Self::Unknown, Format::OpenMetrics) => "unknown",
         }
     }
@@ -136,6 +173,10 @@ pub enum EncodeError {
     Write,
     /// A [`Collect`](crate::Collect) implementation returned an error of its own.
     Collect,
+    /// The sink cannot take [`Format::Protobuf`]: that format writes each message's
+    /// length before the message and fills it in afterwards, so it needs a sink that
+    /// keeps what it wrote (a `Vec<u8>`, a [`SliceSink`]).
+    Unsupported,
 }
 
 impl fmt::Display for EncodeError {
@@ -147,6 +188,10 @@ impl fmt::Display for EncodeError {
             }
             Self::Write => "the writer failed while the exposition was written",
             Self::Collect => "a metric's `Collect` implementation returned an error",
+            Self::Unsupported => {
+                "this sink cannot take the protobuf format, which fills in each message's \
+                 length after writing it; encode into a `Vec<u8>` or a `SliceSink`"
+            }
         })
     }
 }
@@ -162,8 +207,10 @@ impl From<EncodeError> for fmt::Error {
 /// Where an encoder writes bytes: a growable `Vec<u8>` (`std`), a fixed buffer
 /// ([`SliceSink`]), or your own (a UART frame, a network buffer).
 ///
-/// The encoder only ever writes whole UTF-8 strings: the concatenation of everything
-/// written is the exposition text.
+/// The text formats only ever write whole UTF-8 strings: the concatenation of
+/// everything written is the exposition text. [`Format::Protobuf`] writes binary
+/// messages and fills in their lengths afterwards through
+/// [`written_mut`](Self::written_mut).
 pub trait ByteSink {
     /// Appends `bytes`.
     ///
@@ -182,6 +229,15 @@ pub trait ByteSink {
     fn write_str(&mut self, text: &str) -> Result<(), EncodeError> {
         self.write(text.as_bytes())
     }
+
+    /// The bytes this sink still holds, ending with the last byte written, for
+    /// [`Format::Protobuf`], which writes a placeholder where a message's length goes
+    /// and fills it in once the message is written. `None` (the default) for a sink
+    /// that passes its bytes on (a socket, a [`fmt::Write`]): such a sink cannot take
+    /// that format ([`EncodeError::Unsupported`]). Text formats never call it.
+    fn written_mut(&mut self) -> Option<&mut [u8]> {
+        None
+    }
 }
 
 impl<B: ByteSink + ?Sized> ByteSink for &mut B {
@@ -194,6 +250,10 @@ impl<B: ByteSink + ?Sized> ByteSink for &mut B {
     fn write_str(&mut self, text: &str) -> Result<(), EncodeError> {
         (**self).write_str(text)
     }
+
+    fn written_mut(&mut self) -> Option<&mut [u8]> {
+        (**self).written_mut()
+    }
 }
 
 /// Grows as needed: never [`EncodeError::Full`].
@@ -203,6 +263,10 @@ impl ByteSink for std::vec::Vec<u8> {
     fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         self.extend_from_slice(bytes);
         Ok(())
+    }
+
+    fn written_mut(&mut self) -> Option<&mut [u8]> {
+        Some(self)
     }
 }
 
@@ -270,6 +334,10 @@ impl ByteSink for SliceSink<'_> {
         self.len = append(self.buf, self.len, bytes).ok_or(EncodeError::Full)?;
         Ok(())
     }
+
+    fn written_mut(&mut self) -> Option<&mut [u8]> {
+        Some(&mut self.buf[..self.len])
+    }
 }
 
 /// Copies `bytes` into `buf` after its first `len` bytes and returns the new length;
@@ -326,6 +394,8 @@ pub(crate) struct Chunked<'o, B: ?Sized> {
     buf: [u8; CHUNK],
     /// Invariant: `buf[..len]` is written and not yet passed on.
     len: usize,
+    /// How many bytes were passed on to `out` so far.
+    passed: usize,
 }
 
 impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
@@ -334,7 +404,54 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
             out,
             buf: [0; CHUNK],
             len: 0,
+            passed: 0,
         }
+    }
+
+    /// Whether the sink can rewrite what it holds ([`ByteSink::written_mut`]).
+    pub(crate) fn rewritable(&mut self) -> bool {
+        self.out.written_mut().is_some()
+    }
+
+    /// How many bytes were written through this chunk so far.
+    #[inline]
+    pub(crate) fn position(&self) -> usize {
+        self.passed + self.len
+    }
+
+    /// Fills in the length of the message written since `mark` as a varint at
+    /// `mark - 1`, where one placeholder byte was written: the message is moved right
+    /// when its length needs more than that byte. Patched in the chunk when the
+    /// message is still there, in the sink ([`ByteSink::written_mut`]) otherwise.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Unsupported`] when the sink cannot rewrite what it holds, or the
+    /// sink's error.
+    pub(crate) fn fill_length(&mut self, mark: usize) -> Result<(), EncodeError> {
+        let body = self.position() - mark;
+        let mut varint = [0u8; 10];
+        let width = protobuf::varint(&mut varint, body as u64);
+        // The room the longer length takes: written at the end, then the body moves.
+        let extra = width - 1;
+        if mark > self.passed && self.len + extra <= CHUNK {
+            let start = mark - self.passed;
+            self.buf.copy_within(start..self.len, start + extra);
+            self.buf[start - 1..start - 1 + width].copy_from_slice(&varint[..width]);
+            self.len += extra;
+            return Ok(());
+        }
+        self.write(&[0; 9][..extra])?;
+        self.flush()?;
+        let written = self.out.written_mut().ok_or(EncodeError::Unsupported)?;
+        let end = written.len();
+        let start = end
+            .checked_sub(body + extra)
+            .filter(|start| *start >= 1)
+            .ok_or(EncodeError::Unsupported)?;
+        written.copy_within(start..end - extra, start + extra);
+        written[start - 1..start - 1 + width].copy_from_slice(&varint[..width]);
+        Ok(())
     }
 
     /// Passes on what is buffered. Call it once at the end: bytes not flushed are lost.
@@ -343,6 +460,7 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
         if len == 0 {
             return Ok(());
         }
+        self.passed += len;
         self.out.write(&self.buf[..len])
     }
 
@@ -379,7 +497,10 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
                 self.len = len;
                 Ok(())
             }
-            None => self.out.write(bytes),
+            None => {
+                self.passed += bytes.len();
+                self.out.write(bytes)
+            }
         }
     }
 }

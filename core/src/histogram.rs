@@ -2,28 +2,17 @@
 //!
 //! # How a scrape sees a consistent histogram
 //!
-//! A [`Histogram`] splits its counters across two *shards* (the split-histogram design,
-//! wyfo/split-histogram on GitHub, after client_golang's hot/cold halves,
-//! prometheus/client_golang#457). Each shard has a `count`, a `sum`, an `overflow`
-//! bucket (above the last bound, and NaN) and the finite buckets, with `count` and
-//! `sum` on the shard's first cache line; an observation goes to one shard, the
-//! histogram is the sum of both, and nothing is ever moved between them or reset.
-//!
-//! - [`observe`](Histogram::observe) reads which shard is hot (a plain load), then adds
-//!   to its bucket, to its `sum` (`Release`) and to its `count` (`Release`), in that
-//!   order: three read-modify-writes.
-//! - A shard is *read* by loading `count` (`Acquire`), then `sum` (`Acquire`), then
-//!   the buckets, and is kept only if `count` equals the buckets' total. `count`
-//!   counts only observations whose bucket and sum are visible, and a sum that
-//!   includes an observation makes its bucket visible too; so when the totals agree
-//!   the buckets and the sum belong to exactly the counted observations. Otherwise an
-//!   observation is half-recorded: the collector rereads a few times, then raises the
-//!   `WAITING` bit in `count` and parks (with `std`; it spins without), and the
-//!   observer whose increment sees the bit wakes it.
-//! - [`snapshot`](Histogram::snapshot) (one collector at a time, under a spin lock that
-//!   observers never touch) reads the cold shard, makes it hot, then reads the shard
-//!   that was hot. Each read waits only for observations that picked that shard before
-//!   it went cold, so a collection waits for a bounded set even under constant load.
+//! A [`Histogram`] keeps its counters in the two shards of the split-shard protocol
+//! (`split.rs`, whose header describes it). Each shard has a `count`, a `sum`, an
+//! `overflow` bucket (above the last bound, and NaN) and the finite buckets, with
+//! `count` and `sum` on the shard's first cache line.
+//! [`observe`](Histogram::observe) adds to the hot shard's bucket, to its `sum`
+//! (`Release`) and to its `count` (`Release`), in that order: three read-modify-writes.
+//! A shard is read by loading `count` (`Acquire`), then `sum` (`Acquire`), then the
+//! buckets, and is kept only if `count` equals the buckets' total: `count` counts only
+//! observations whose bucket and sum are visible, and a sum that includes an
+//! observation makes its bucket visible too; so when the totals agree the buckets and
+//! the sum belong to exactly the counted observations.
 //!
 //! Invariant: a snapshot is the sum of two consistent shard readings, so its `+Inf`
 //! bucket equals its `_count`, its buckets are cumulative and monotone, its `_sum` is
@@ -44,10 +33,8 @@ use core::fmt;
 use crate::collect::Series;
 use crate::encoding::MetricType;
 use crate::sample::{EncodeLabels, Encoder};
-use crate::sync::{
-    AtomicBool, AtomicU64, Ordering, SpinLock, Waiter, add_f64_with, backoff, const_fn, fence,
-    zeroed,
-};
+use crate::split::{self, Split};
+use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed};
 
 /// The default bucket bounds of Python's `prometheus_client` (`Histogram.DEFAULT_BUCKETS`),
 /// the library `prometheus_async` instruments with: 5 ms to 10 s, for request latencies.
@@ -248,7 +235,7 @@ impl<const N: usize> Buckets<N> {
 )]
 struct Shard<const N: usize> {
     /// Completed observations in bits 0..63, incremented last (`Release`); bit 63 is
-    /// [`WAITING`]. Invariant: once every observation in flight here has completed,
+    /// `split::WAITING`. Invariant: once every observation in flight here has completed,
     /// `count` equals `overflow` plus the sum of `buckets`.
     count: AtomicU64,
     /// Bits of the `f64` sum, added second (`Release`).
@@ -258,14 +245,6 @@ struct Shard<const N: usize> {
     /// Per-bucket (not cumulative) counts, added first.
     buckets: [AtomicU64; N],
 }
-
-/// Bit 63 of a shard's `count`: a collector is waiting for this shard's observations
-/// in flight, and the observer that completes one must wake it.
-const WAITING: u64 = 1 << 63;
-
-/// How many times a collector rereads a shard before it parks. Under loom once, so
-/// the model checks the parking path too.
-const SPINS: u32 = if cfg!(loom) { 1 } else { 32 };
 
 /// What one consistent read of a shard found.
 struct Reading<const N: usize> {
@@ -286,11 +265,18 @@ impl<const N: usize> Shard<N> {
             }
         }
     }
+}
+
+impl<const N: usize> split::Shard for Shard<N> {
+    type Reading = Reading<N>;
+
+    fn count(&self) -> &AtomicU64 {
+        &self.count
+    }
 
     /// Reads the sum and buckets after `count` was loaded (with `Acquire`) and keeps
     /// them only if they belong to exactly the observations `count` counts.
     fn read(&self, count: u64) -> Option<Reading<N>> {
-        let count = count & !WAITING;
         // ORDERING: Acquire pairs with the Release exchange in `observe`: when this sum
         // includes an observation, the bucket loads below see its bucket increment, so
         // an observation in the sum but not in `count` makes the totals disagree.
@@ -331,17 +317,8 @@ impl<const N: usize> Shard<N> {
 /// assert_eq!(snapshot.cumulative(), &[0, 1, 1]); // le=0.1, le=1, le=10; +Inf = count
 /// ```
 pub struct Histogram<const N: usize = 14> {
-    buckets: &'static Buckets<N>,
-    /// The shard observers use: `false` for `shards[0]`, `true` for `shards[1]`.
-    /// Only a collection (under `collecting`) changes it.
-    hot: AtomicBool,
-    /// Serialises collections; observers never take it.
-    collecting: SpinLock,
-    /// Where a collection waits for observations in flight.
-    waiter: Waiter,
-    /// Invariant: every observation is counted in exactly one shard, and a shard's
-    /// counters only grow; the histogram is the sum of the two.
-    shards: [Shard<N>; 2],
+    /// The bucket bounds, and the shards.
+    split: Split<Shard<N>, &'static Buckets<N>>,
 }
 
 impl Histogram<14> {
@@ -366,11 +343,7 @@ impl<const N: usize> Histogram<N> {
         #[must_use]
         pub const fn with_buckets(buckets: &'static Buckets<N>) -> Self {
             Self {
-                buckets,
-                hot: AtomicBool::new(false),
-                collecting: SpinLock::new(),
-                waiter: Waiter::new(),
-                shards: [Shard::new(), Shard::new()],
+                split: Split::new(buckets, [Shard::new(), Shard::new()]),
             }
         }
     }
@@ -378,17 +351,15 @@ impl<const N: usize> Histogram<N> {
     /// The bucket bounds.
     #[must_use]
     pub fn buckets(&self) -> &'static Buckets<N> {
-        self.buckets
+        self.split.config()
     }
 
     /// Records one value. NaN lands in the `+Inf` bucket (and makes the sum NaN), as in
     /// client_golang.
     #[inline]
     pub fn observe(&self, value: f64) {
-        let index = self.buckets.index(value);
-        // ORDERING: Relaxed: the hot shard only steers observers away from the shard a
-        // collection is about to read; any shard is correct (every read is checked).
-        let shard = &self.shards[usize::from(self.hot.load(Ordering::Relaxed))];
+        let index = self.buckets().index(value);
+        let shard = self.split.hot();
         // ORDERING: Relaxed: published by the Release exchange of `sum` below.
         shard
             .buckets
@@ -398,23 +369,7 @@ impl<const N: usize> Histogram<N> {
         // ORDERING: Release pairs with the Acquire load of `sum` in `Shard::read`: a
         // collector that sees this sum sees the bucket increment above.
         add_f64_with(&shard.sum, value, Ordering::Release);
-        // ORDERING: Release pairs with the Acquire load (or flag-raising exchange) of
-        // `count` in `read`: a collector that counts this observation sees its bucket
-        // and sum.
-        if shard.count.fetch_add(1, Ordering::Release) & WAITING != 0 {
-            self.wake();
-        }
-    }
-
-    /// A collector is waiting for this shard: wake it.
-    #[cold]
-    #[inline(never)]
-    fn wake(&self) {
-        // ORDERING: Acquire fence: the increment just made read `count` with the
-        // collector's Release flag-raising exchange in it, so after this fence the
-        // collector's handle, registered before that exchange, is visible.
-        fence(Ordering::Acquire);
-        self.waiter.wake();
+        self.split.complete(shard);
     }
 
     /// A consistent view of the observations completed so far: at least every
@@ -424,18 +379,7 @@ impl<const N: usize> Histogram<N> {
     /// `std`, spinning without); concurrent calls are serialised.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<N> {
-        let _guard = self.collecting.lock();
-        // ORDERING: Relaxed: only collections change `hot`, and they are serialised by
-        // the lock.
-        let hot = self.hot.load(Ordering::Relaxed);
-        // The cold shard first: only observers that loaded `hot` before the last flip
-        // can still be in flight there, so this read waits for a bounded set.
-        let cold = self.read(&self.shards[usize::from(!hot)]);
-        // ORDERING: Relaxed: see `observe`; correctness never depends on when observers
-        // see the flip, only how soon the read below stops waiting does.
-        self.hot.store(!hot, Ordering::Relaxed);
-        let hot = self.read(&self.shards[usize::from(hot)]);
-
+        let [cold, hot] = self.split.snapshot();
         let mut cumulative = [0u64; N];
         let mut running = 0u64;
         for ((slot, cold), hot) in cumulative.iter_mut().zip(cold.buckets).zip(hot.buckets) {
@@ -443,50 +387,18 @@ impl<const N: usize> Histogram<N> {
             *slot = running;
         }
         Snapshot {
-            buckets: self.buckets,
+            buckets: self.buckets(),
             cumulative,
             count: cold.count + hot.count,
             sum: cold.sum + hot.sum,
         }
-    }
-
-    /// Reads `shard` consistently: rereads while an observation is half-recorded in it,
-    /// then parks until the observer completing one wakes it.
-    fn read(&self, shard: &Shard<N>) -> Reading<N> {
-        for spins in 1..=SPINS {
-            // ORDERING: Acquire pairs with the Release increments in `observe`: every
-            // counted observation's bucket and sum are visible to `Shard::read`.
-            if let Some(reading) = shard.read(shard.count.load(Ordering::Acquire)) {
-                return reading;
-            }
-            backoff(spins);
-        }
-        self.waiter.register();
-        let reading = loop {
-            // ORDERING: AcqRel. Acquire as the load above. Release: an observer whose
-            // increment reads the flag also sees the handle registered just before
-            // (its Acquire fence in `wake`).
-            let count = shard.count.fetch_or(WAITING, Ordering::AcqRel);
-            if let Some(reading) = shard.read(count) {
-                break reading;
-            }
-            // An observer that increments `count` after the exchange above sees the flag
-            // and wakes us; one before it is in this read. Parking keeps a wake that
-            // came first, so none is lost.
-            self.waiter.wait();
-        };
-        // ORDERING: Relaxed: lowering the flag publishes nothing; an observer that still
-        // sees it wakes this thread needlessly (a spurious unpark) or finds no handle.
-        shard.count.fetch_and(!WAITING, Ordering::Relaxed);
-        self.waiter.unregister();
-        reading
     }
 }
 
 impl<const N: usize> fmt::Debug for Histogram<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Histogram")
-            .field("buckets", self.buckets.bounds())
+            .field("buckets", self.buckets().bounds())
             .finish_non_exhaustive()
     }
 }

@@ -15,7 +15,9 @@ mod track_in_progress;
 use core::future::Future;
 use core::mem;
 
-use crate::{Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric, Summary};
+use crate::{
+    Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric, NativeHistogram, Summary,
+};
 
 pub use count_errors::{AllErrors, CountErrors, ErrorFilter, caused_by};
 pub use exemplar::{IncExemplar, ObserveExemplar, WithExemplar};
@@ -55,6 +57,13 @@ impl<const N: usize> Observe for Histogram<N> {
     #[inline]
     fn observe(&self, value: f64) {
         Histogram::observe(self, value);
+    }
+}
+
+impl<const N: usize, const C: usize> Observe for NativeHistogram<N, C> {
+    #[inline]
+    fn observe(&self, value: f64) {
+        NativeHistogram::observe(self, value);
     }
 }
 

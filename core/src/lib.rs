@@ -1,18 +1,20 @@
 //! Prometheus instrumentation for async Rust: the `no_std`, allocation-free core.
 //!
-//! - Metrics: [`Counter`], [`FloatCounter`], [`Gauge`], [`FloatGauge`] and
-//!   [`Histogram`], each with a `const fn` constructor so it can be a `static`, and
-//!   lock-free, allocation-free operations.
+//! - Metrics: [`Counter`], [`FloatCounter`], [`Gauge`], [`FloatGauge`],
+//!   [`Histogram`] and [`NativeHistogram`] (exponential buckets by resolution), each
+//!   with a `const fn` constructor so it can be a `static`, and lock-free,
+//!   allocation-free operations.
 //! - Python `prometheus_client`'s other types: [`Summary`] (count and sum), [`Info`]
 //!   (constant labels) and [`StateSet`] (its `Enum`).
 //! - Labels known at compile time: [`label_value!`], [`label_set!`] and [`Labelled`].
 //!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
-//! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4 or
-//!   OpenMetrics 1.0 ([`Format`]) as bytes into a `Vec<u8>`, a fixed buffer
-//!   ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for byte as Go's
-//!   `expfmt` does; [`Registry::encode`] writes the same into any [`core::fmt::Write`].
+//! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4,
+//!   OpenMetrics 1.0 or the protobuf format ([`Format`]) as bytes into a `Vec<u8>`, a
+//!   fixed buffer ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for
+//!   byte as Go's `expfmt` does; [`Registry::encode`] writes the text formats into any
+//!   [`core::fmt::Write`].
 //! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
 //!   the adapter crates only move the bytes.
 //! - Exemplars (a recent observation's trace id beside a bucket or a counter, in
@@ -114,10 +116,12 @@ mod instrument;
 mod labelled;
 mod metric;
 mod name;
+mod native;
 #[cfg(all(feature = "std", not(loom)))]
 pub mod process;
 mod registry;
 mod sample;
+mod split;
 #[cfg(not(loom))]
 mod state_set;
 mod summary;
@@ -161,6 +165,7 @@ pub mod __private {
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 pub use metric::{Metadata, Metric};
+pub use native::{DEFAULT_ZERO_THRESHOLD, NativeHistogram, NativeSnapshot, schema_for};
 #[cfg(not(loom))]
 pub use registry::REGISTRY;
 #[cfg(all(feature = "std", not(loom)))]

@@ -30,9 +30,11 @@
 //! be added without breaking a user's `Collect`. Exemplars came that way: a counter's
 //! and a histogram's buckets' ride with their series (`Encoder::counter_with_exemplar`,
 //! `Encoder::histogram_with_exemplars`), and a format without them (text 0.0.4) leaves
-//! them out. The planned native histograms fit the same way: a method taking the
-//! schema, zero bucket, spans and deltas, which formats without them answer by writing
-//! the classic buckets they are also given. Errors are `fmt::Error`, as in
+//! them out. The protobuf encoder (`encoding/protobuf.rs`) is the second implementation.
+//! A native histogram reports itself as a classic histogram series whose `Buckets` also
+//! carry a `Native` part (schema, zero bucket, and its populated buckets through
+//! `NativeBuckets`): protobuf writes both, the text formats the classic buckets only.
+//! Errors are `fmt::Error`, as in
 //! [`core::fmt::Write`]: a stop signal; the format that stopped keeps the reason (a
 //! full buffer) and the registry reports it as an
 //! [`EncodeError`](crate::encoding::EncodeError).
@@ -83,6 +85,30 @@ pub(crate) struct Buckets<'a> {
     pub(crate) exemplars: &'a [Option<Exemplar>],
     /// The `+Inf` bucket's exemplar.
     pub(crate) inf_exemplar: Option<&'a Exemplar>,
+    /// The exponential buckets of a native histogram, which only the protobuf format
+    /// carries; text formats write the classic buckets above (client_golang's combined
+    /// form).
+    pub(crate) native: Option<Native<'a>>,
+}
+
+/// A native histogram's exponential buckets (Prometheus' "Native Histograms"
+/// specification, "Data model").
+pub(crate) struct Native<'a> {
+    /// Bucket `i` holds `(2^((i-1)·2^-schema), 2^(i·2^-schema)]`; −4 to 8.
+    pub(crate) schema: i8,
+    /// Observations with `|v| <= zero_threshold` count in the zero bucket.
+    pub(crate) zero_threshold: f64,
+    pub(crate) zero_count: u64,
+    pub(crate) buckets: &'a dyn NativeBuckets,
+}
+
+/// The populated buckets of a native histogram, reported by sign: a format walks them
+/// as often as it needs (protobuf: once for the spans, once for the deltas), so the
+/// metric needs no buffer in the shape of one format.
+pub(crate) trait NativeBuckets {
+    /// Reports each populated bucket of `negative` observations (or of positive ones)
+    /// as `(index, count)`, by increasing index; stops at the first error.
+    fn each(&self, negative: bool, f: &mut dyn FnMut(i32, u64) -> fmt::Result) -> fmt::Result;
 }
 
 /// A summary series, as reported to [`Samples::summary`].
@@ -272,8 +298,18 @@ impl<'a> Encoder<'a> {
                 sum,
                 exemplars,
                 inf_exemplar,
+                native: None,
             },
         )
+    }
+
+    /// A histogram series with native buckets as well (see [`Buckets::native`]).
+    pub(crate) fn histogram_series(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        histogram: &Buckets<'_>,
+    ) -> fmt::Result {
+        self.samples.histogram(labels, histogram)
     }
 
     /// A summary series without quantiles: `_sum` and `_count` (what Python's

@@ -6,7 +6,7 @@ use std::cell::Cell;
 
 use torchlight::{
     Buckets, Counter, ExemplarCounter, ExemplarHistogram, FloatCounter, FloatGauge, Format, Gauge,
-    Histogram, Labelled, Metric, Registry,
+    Histogram, Labelled, Metric, NativeHistogram, Registry, SliceSink,
 };
 
 struct Counting;
@@ -140,4 +140,52 @@ fn updates_and_encoding_do_not_allocate() {
         "{open_metrics}"
     );
     assert!(open_metrics.contains("traced_seconds_bucket{le=\"+Inf\"} 20000 # {"));
+}
+
+static NATIVE: Metric<NativeHistogram<160, 4>> = Metric::new(
+    "native_seconds",
+    "Native.",
+    NativeHistogram::with_buckets(1.1, &BOUNDS),
+);
+
+static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs.", Counter::new());
+static TEMPERATURE: Metric<FloatGauge> = Metric::new("temperature", "", FloatGauge::new());
+static WEIGHTS: Metric<Histogram<4>> =
+    Metric::new("weights", "Weights.", Histogram::with_buckets(&BOUNDS));
+static PATHS: Metric<Labelled<Route, Counter, 6>> = Metric::new(
+    "paths",
+    "By route.",
+    Labelled::new([const { Counter::new() }; 6]),
+);
+
+/// Native observations (table claims and the fallback included: more buckets than
+/// the table holds) and the protobuf exposition, twice, into fixed buffers (the
+/// lengths are patched in the buffer).
+#[test]
+fn native_observations_and_protobuf_do_not_allocate() {
+    let registry = Registry::new();
+    registry.register(&JOBS).unwrap();
+    registry.register(&TEMPERATURE).unwrap();
+    registry.register(&WEIGHTS).unwrap();
+    registry.register(&PATHS).unwrap();
+    registry.register(&NATIVE).unwrap();
+    let mut frame = vec![0u8; 64 * 1024];
+    let mut again = vec![0u8; 64 * 1024];
+
+    let before = allocations();
+    for i in 0..10_000u32 {
+        NATIVE.observe(f64::from(i) / 100.0 - 20.0);
+        WEIGHTS.observe(f64::from(i));
+        JOBS.inc();
+    }
+    let mut sink = SliceSink::new(&mut frame);
+    registry.encode_to(&mut sink, Format::Protobuf).unwrap();
+    let written = sink.len();
+    let mut second = SliceSink::new(&mut again);
+    registry.encode_to(&mut second, Format::Protobuf).unwrap();
+    let after = allocations();
+
+    assert_eq!(after - before, 0, "allocated {} times", after - before);
+    assert_eq!(&frame[..written], second.filled());
+    assert!(written > 500, "{written} bytes");
 }

@@ -20,13 +20,13 @@ const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*
 
 #[test]
 fn negotiation_matrix() {
-    use Format::{OpenMetrics as Om, Text};
+    use Format::{OpenMetrics as Om, Protobuf as Pb, Text};
     let cases: &[(Option<&str>, Format)] = &[
         (None, Text),
         (Some(""), Text),
         (Some(" , ,"), Text),
         (Some(PROMETHEUS_2), Om),
-        (Some(PROMETHEUS_2_NATIVE), Om),
+        (Some(PROMETHEUS_2_NATIVE), Pb),
         (Some(PROMETHEUS_3), Om),
         (Some(PYTHON_TEST), Om),
         (Some(BROWSER), Text),
@@ -75,6 +75,49 @@ fn negotiation_matrix() {
         (
             Some(
                 "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited",
+            ),
+            Pb,
+        ),
+        (
+            Some(
+                r#"Application/Vnd.Google.Protobuf; Proto="io.prometheus.client.MetricFamily"; Encoding=delimited"#,
+            ),
+            Pb,
+        ),
+        // Only the delimited encoding of client_model's `MetricFamily` is served.
+        (
+            Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text",
+            ),
+            Text,
+        ),
+        (
+            Some("application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily"),
+            Text,
+        ),
+        (
+            Some("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"),
+            Text,
+        ),
+        (Some("application/vnd.google.protobuf"), Text),
+        // Wildcards never select the binary format.
+        (Some("application/*"), Om),
+        // q-values still decide.
+        (
+            Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,application/openmetrics-text",
+            ),
+            Om,
+        ),
+        (
+            Some(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0,text/plain;q=0.1",
+            ),
+            Text,
+        ),
+        (
+            Some(
+                "text/plain, application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited",
             ),
             Text,
         ),

@@ -42,62 +42,75 @@ fn value(w: u64, i: u64) -> u64 {
     (i + w) % 4 + 1
 }
 
-#[test]
-fn every_scrape_is_consistent() {
-    let registry = Registry::new();
-    registry.register(&LATENCY).unwrap();
+/// Runs [`WRITERS`] writers, each passing its values to `observe` until `read` is
+/// done (at least one each); returns how many each observed.
+fn under_load(observe: impl Fn(f64) + Sync, read: impl FnOnce()) -> Vec<u64> {
     let done = AtomicBool::new(false);
-
-    let observed: Vec<u64> = thread::scope(|scope| {
+    thread::scope(|scope| {
         let writers: Vec<_> = (0..WRITERS)
             .map(|w| {
-                let done = &done;
+                let (done, observe) = (&done, &observe);
                 scope.spawn(move || {
                     let mut i = 0;
-                    // At least one observation each, so the totals below are not trivial.
+                    // At least one observation each, so the totals are not trivial.
                     while i == 0 || !done.load(Ordering::Relaxed) {
-                        LATENCY.observe(value(w, i) as f64);
+                        observe(value(w, i) as f64);
                         i += 1;
                     }
                     i
                 })
             })
             .collect();
-
         let stop = StopOnDrop(&done);
-        let mut text = String::with_capacity(4096);
-        let mut previous = [0.0; 4];
-        for _ in 0..ENCODES {
-            text.clear();
-            registry.encode(&mut text, Format::Text).unwrap();
-            let le =
-                |bound: &str| sample(&text, &format!("stress_seconds_bucket{{le=\"{bound}\"}}"));
-            let (b1, b2, b3, inf) = (le("1"), le("2"), le("3"), le("+Inf"));
-            let count = sample(&text, "stress_seconds_count");
-            let sum = sample(&text, "stress_seconds_sum");
-            assert!(b1 <= b2 && b2 <= b3 && b3 <= inf, "not cumulative:\n{text}");
-            assert_eq!(inf, count, "+Inf bucket != _count:\n{text}");
-            // Bucket k (le=k) holds exactly the observations equal to k, and the rest
-            // are 4s: the sum is determined by the buckets.
-            let expected_sum = b1 + 2.0 * (b2 - b1) + 3.0 * (b3 - b2) + 4.0 * (inf - b3);
-            assert_eq!(
-                sum, expected_sum,
-                "_sum does not belong to the buckets:\n{text}"
-            );
-            // Later scrapes contain earlier ones.
-            let now = [b1, b2, b3, inf];
-            assert!(
-                previous
-                    .iter()
-                    .zip(&now)
-                    .all(|(before, after)| before <= after),
-                "went back from {previous:?}:\n{text}"
-            );
-            previous = now;
-        }
+        read();
         drop(stop);
-        writers.into_iter().map(|w| w.join().unwrap()).collect()
-    });
+        writers
+            .into_iter()
+            .map(|w| w.join().expect("a writer panicked"))
+            .collect()
+    })
+}
+
+#[test]
+fn every_scrape_is_consistent() {
+    let registry = Registry::new();
+    registry.register(&LATENCY).unwrap();
+    let observed = under_load(
+        |value| LATENCY.observe(value),
+        || {
+            let mut text = String::with_capacity(4096);
+            let mut previous = [0.0; 4];
+            for _ in 0..ENCODES {
+                text.clear();
+                registry.encode(&mut text, Format::Text).unwrap();
+                let le = |bound: &str| {
+                    sample(&text, &format!("stress_seconds_bucket{{le=\"{bound}\"}}"))
+                };
+                let (b1, b2, b3, inf) = (le("1"), le("2"), le("3"), le("+Inf"));
+                let count = sample(&text, "stress_seconds_count");
+                let sum = sample(&text, "stress_seconds_sum");
+                assert!(b1 <= b2 && b2 <= b3 && b3 <= inf, "not cumulative:\n{text}");
+                assert_eq!(inf, count, "+Inf bucket != _count:\n{text}");
+                // Bucket k (le=k) holds exactly the observations equal to k, and the rest
+                // are 4s: the sum is determined by the buckets.
+                let expected_sum = b1 + 2.0 * (b2 - b1) + 3.0 * (b3 - b2) + 4.0 * (inf - b3);
+                assert_eq!(
+                    sum, expected_sum,
+                    "_sum does not belong to the buckets:\n{text}"
+                );
+                // Later scrapes contain earlier ones.
+                let now = [b1, b2, b3, inf];
+                assert!(
+                    previous
+                        .iter()
+                        .zip(&now)
+                        .all(|(before, after)| before <= after),
+                    "went back from {previous:?}:\n{text}"
+                );
+                previous = now;
+            }
+        },
+    );
 
     // The last snapshot holds exactly what the writers observed.
     let mut per_value = [0u64; 5];
@@ -116,4 +129,59 @@ fn every_scrape_is_consistent() {
     );
     let sum = ones + 2 * twos + 3 * threes + 4 * fours;
     assert_eq!(last.sum(), sum as f64);
+}
+
+static NATIVE: Metric<torchlight::NativeHistogram<4, 3>> = Metric::new(
+    "stress_native_seconds",
+    "Stress.",
+    torchlight::NativeHistogram::with_buckets(2.0, &BOUNDS),
+);
+
+/// The native histogram under the same load: every snapshot's buckets and zero bucket
+/// add up to its count, its classic buckets end at it, its sum is the sum of what it
+/// counts (integers, so exact: at least count and at most 4·count), and it contains
+/// the snapshot before it. A table of 4 slots for the 3 buckets of 1..=4 (schema 0:
+/// (0.5, 1], (1, 2], (2, 4]) keeps the schema.
+#[test]
+fn every_native_snapshot_is_consistent() {
+    let observed = under_load(
+        |value| NATIVE.observe(value),
+        || {
+            let mut last = (0, 0.0);
+            for _ in 0..ENCODES {
+                let snapshot = NATIVE.snapshot();
+                let count = snapshot.count();
+                // Classic: le=k holds the observations equal to k, the rest are 4s.
+                let [le1, le2, le3] = *snapshot.cumulative();
+                assert!(le1 <= le2 && le2 <= le3 && le3 <= count, "{snapshot:?}");
+                let (ones, twos, threes, fours) = (le1, le2 - le1, le3 - le2, count - le3);
+                // Native, schema 0: 1 ends bucket 0, 2 ends bucket 1, 3 and 4 are in bucket 2.
+                let native: Vec<_> = snapshot.positive().collect();
+                let expected: Vec<_> = [(0, ones), (1, twos), (2, threes + fours)]
+                    .into_iter()
+                    .filter(|(_, n)| *n != 0)
+                    .collect();
+                assert_eq!(native, expected, "{snapshot:?}");
+                assert_eq!(snapshot.zero_count(), 0);
+                #[allow(clippy::cast_precision_loss)]
+                let sum = (ones + 2 * twos + 3 * threes + 4 * fours) as f64;
+                assert_eq!(snapshot.sum(), sum, "{snapshot:?}");
+                assert_eq!(snapshot.schema(), 0);
+                assert!(
+                    count >= last.0 && snapshot.sum() >= last.1,
+                    "{snapshot:?} after {last:?}"
+                );
+                last = (count, snapshot.sum());
+            }
+        },
+    );
+    let snapshot = NATIVE.snapshot();
+    assert_eq!(snapshot.count(), observed.iter().sum::<u64>());
+    let expected: u64 = (0..WRITERS)
+        .zip(&observed)
+        .map(|(w, n)| (0..*n).map(|i| value(w, i)).sum::<u64>())
+        .sum();
+    #[allow(clippy::cast_precision_loss)]
+    let expected = expected as f64;
+    assert_eq!(snapshot.sum(), expected);
 }

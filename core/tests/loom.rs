@@ -1,5 +1,5 @@
-//! Model check of the histogram's split-shard protocol (`core/src/histogram.rs`) with
-//! loom.
+//! Model check of the split-shard protocol (`core/src/split.rs`) of the classic and the
+//! native histogram with loom.
 //!
 //! Run with `RUSTFLAGS="--cfg loom" cargo test -p torchlight --test loom --release`
 //! (`cargo xtask ci` does). Every interleaving of concurrent observers and collectors,
@@ -20,7 +20,7 @@ use loom::sync::Arc;
 use loom::thread;
 use torchlight::{
     Buckets, Counter, Exemplar, ExemplarCounter, ExemplarHistogram, Format, Histogram, Metric,
-    Registry, Snapshot, Summary,
+    NativeHistogram, NativeSnapshot, Registry, Snapshot, Summary,
 };
 
 static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
@@ -31,30 +31,37 @@ const VALUES: [f64; 3] = [0.5, 1.5, 4.0];
 
 /// Checks `snapshot` and returns which of [`VALUES`] it contains.
 fn check(snapshot: &Snapshot<2>, observed_by: &[usize]) -> [bool; 3] {
-    let [le1, le2] = *snapshot.cumulative();
-    assert!(le1 <= le2 && le2 <= snapshot.count(), "{snapshot:?}");
+    check_parts(
+        *snapshot.cumulative(),
+        snapshot.count(),
+        snapshot.sum(),
+        observed_by,
+        snapshot,
+    )
+}
+
+/// [`check`] on a snapshot's parts; `snapshot` is what a failure prints.
+fn check_parts(
+    [le1, le2]: [u64; 2],
+    count: u64,
+    sum: f64,
+    observed_by: &[usize],
+    snapshot: &dyn std::fmt::Debug,
+) -> [bool; 3] {
+    assert!(le1 <= le2 && le2 <= count, "{snapshot:?}");
     // Which observations does the sum say are in the snapshot?
     let mut members = [false; 3];
-    let mut rest = snapshot.sum();
+    let mut rest = sum;
     for (i, value) in VALUES.iter().enumerate().rev() {
         if rest >= *value {
             rest -= value;
             members[i] = true;
         }
     }
-    assert_eq!(
-        rest,
-        0.0,
-        "sum {} is not a sum of distinct observations",
-        snapshot.sum()
-    );
+    assert_eq!(rest, 0.0, "sum {sum} is not a sum of distinct observations");
     let included = |i: usize| observed_by.contains(&i) && members[i];
-    let count = members.iter().filter(|m| **m).count() as u64;
-    assert_eq!(
-        snapshot.count(),
-        count,
-        "count and sum disagree: {snapshot:?}"
-    );
+    let expected = members.iter().filter(|m| **m).count() as u64;
+    assert_eq!(count, expected, "count and sum disagree: {snapshot:?}");
     assert_eq!(
         le1,
         u64::from(included(0)),
@@ -290,4 +297,75 @@ fn a_bucket_exemplar_is_counted_in_the_scrape_that_shows_it() {
         SHOWN.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "no execution showed the exemplar during the race"
     );
+}
+
+/// A native histogram with one table slot and two classic buckets: the first bucket
+/// claimed takes the slot, the others go to the coarse fallback, so the model covers
+/// the key claim, the fallback and the classic counters in one shard protocol.
+fn native() -> Arc<NativeHistogram<1, 2>> {
+    Arc::new(NativeHistogram::with_buckets(2.0, &BOUNDS))
+}
+
+/// Checks a native snapshot as [`check`] does a classic one: its buckets and zero
+/// bucket account for its count, its sum for exactly those observations, its classic
+/// buckets for the same ones.
+fn check_native(snapshot: &NativeSnapshot<1, 2>, observed_by: &[usize]) -> [bool; 3] {
+    let members = check_parts(
+        *snapshot.cumulative(),
+        snapshot.count(),
+        snapshot.sum(),
+        observed_by,
+        snapshot,
+    );
+    let native: u64 = snapshot.positive().map(|(_, n)| n).sum();
+    assert_eq!(
+        native + snapshot.zero_count(),
+        snapshot.count(),
+        "native buckets and count disagree: {snapshot:?}"
+    );
+    members
+}
+
+#[test]
+fn native_snapshot_during_two_observations() {
+    model(|| {
+        let histogram = native();
+        let observers: Vec<_> = [0, 2]
+            .into_iter()
+            .map(|i| {
+                let histogram = histogram.clone();
+                thread::spawn(move || histogram.observe(VALUES[i]))
+            })
+            .collect();
+        let _ = check_native(&histogram.snapshot(), &[0, 2]);
+        for observer in observers {
+            observer.join().unwrap();
+        }
+        let last = histogram.snapshot();
+        assert_eq!(check_native(&last, &[0, 2]), [true, false, true]);
+    });
+}
+
+#[test]
+fn native_later_snapshots_contain_earlier_ones() {
+    model(|| {
+        let histogram = native();
+        let observer = {
+            let histogram = histogram.clone();
+            thread::spawn(move || {
+                histogram.observe(VALUES[1]);
+                histogram.observe(VALUES[2]);
+            })
+        };
+        let first = check_native(&histogram.snapshot(), &[1, 2]);
+        let second = check_native(&histogram.snapshot(), &[1, 2]);
+        for (before, after) in first.iter().zip(&second) {
+            assert!(!before || *after, "{first:?} then {second:?}");
+        }
+        observer.join().unwrap();
+        assert_eq!(
+            check_native(&histogram.snapshot(), &[1, 2]),
+            [false, true, true]
+        );
+    });
 }

@@ -17,7 +17,7 @@
 //! - that each adapter's process metrics (`torchlight::process::register`, beside the
 //!   workload) are stored, one series per family, with client_golang's types and help;
 //! - on the wire (the proxy's record), that Prometheus offered what it should and the
-//!   server answered OpenMetrics, gzip-compressed;
+//!   server answered OpenMetrics (protobuf in the second test), gzip-compressed;
 //! - that a value changed after the first scrapes reaches Prometheus (the in-progress
 //!   gauge drops to 0 when the tracked tasks end);
 //! - and, while Prometheus starts, that each server's own text 0.0.4 exposition passes
@@ -25,8 +25,12 @@
 //!   strict parser, both with exactly the recorded values.
 //!
 //! The second test repeats all of it with `--enable-feature=native-histograms`, where
-//! Prometheus asks for protobuf first: the server falls back to OpenMetrics (the
-//! highest-weighted format it supports) and the scrape still stores every value.
+//! Prometheus asks for protobuf first and the server answers protobuf: every value
+//! arrives the same (metadata as protobuf carries it: infos and state sets are gauges,
+//! counters are named with `_total`, no units), and the workload's native histogram
+//! is stored as one: `histogram_count`, `histogram_sum` and `histogram_quantile` over
+//! it equal what was recorded (the quantile within the schema's resolution). In the
+//! first test that histogram arrives in its classic form (`+Inf`, `_sum`, `_count`).
 //!
 //! Why a proxy rather than a counter in the adapters: the adapters would need a public
 //! hook or self-metric only tests use, and a server reporting on itself would prove
@@ -46,7 +50,8 @@ use std::time::{Duration, Instant};
 use torchlight::process::Reading;
 use torchlight::{
     Buckets, Counter, Family, FloatCounter, FloatGauge, Gauge, Histogram, Info, Instrument,
-    Labelled, ManualClock, Metric, Registry, Snapshot, StateSet, Summary, label_set, label_value,
+    Labelled, ManualClock, Metric, NativeHistogram, Registry, Snapshot, StateSet, Summary,
+    label_set, label_value,
 };
 use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, Tokio};
 use torchlight_tests::client::get;
@@ -56,6 +61,16 @@ use torchlight_tests::{openmetrics_parse, promtool_check, text_parse};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
+
+/// The native histogram's bucket factor: schema 3, buckets 2^(1/8) ≈ 1.09 times as wide
+/// as the one before.
+const NATIVE_FACTOR: f64 = 1.1;
+/// What the workload observes into the native histogram (times `k`), seconds.
+const NATIVE_VALUES: [f64; 12] = [
+    0.0, 0.0003, 0.001, 0.002, 0.005, 0.0125, 0.03, 0.1, 0.25, 0.6, 1.5, 4.0,
+];
 
 /// How long Prometheus may take to scrape every target (first scrape ≈ 5 s).
 const SCRAPED: Duration = Duration::from_secs(30);
@@ -202,6 +217,7 @@ struct Workload {
     paths: Arc<Metric<Family<Counter>>>,
     rpc: Arc<Metric<Summary>>,
     job: Arc<Metric<StateSet<JobState>>>,
+    native: Arc<Metric<NativeHistogram>>,
     /// Dropping it ends the tasks tracked by `in_flight`.
     release: Option<smol::channel::Sender<()>>,
     /// How many tasks are kept in flight.
@@ -312,6 +328,15 @@ impl Workload {
                 registry,
                 Metric::new("e2e_job_state", "Job state.", StateSet::new()),
             ),
+            native: register(
+                registry,
+                Metric::new(
+                    "e2e_native_seconds",
+                    "Native histogram.",
+                    NativeHistogram::new(NATIVE_FACTOR),
+                )
+                .with_unit("seconds"),
+            ),
             release: None,
             held: 2 + i64::from(k),
         };
@@ -356,6 +381,9 @@ impl Workload {
             self.rpc.observe(value * scale);
         }
         self.job.set(JobState::Running);
+        for value in NATIVE_VALUES {
+            self.native.observe(value * scale);
+        }
 
         // The future wrappers, on the adapter's runtime: every latency through
         // `time_with` on a manual clock (exact durations), calls that fail through
@@ -452,9 +480,18 @@ impl Workload {
         self.release = None;
     }
 
-    /// Every sample the workload recorded, as a scrape should show it.
-    fn expected(&self) -> Samples {
+    /// Every sample the workload recorded, as a text scrape should show it (and a
+    /// protobuf one, but for the native histogram, which Prometheus then stores as one
+    /// series of its own: see `check_native`).
+    fn expected(&self, protobuf: bool) -> Samples {
         let mut samples = Samples::default();
+        if !protobuf {
+            let native = self.native.snapshot();
+            let count = native.count() as f64;
+            samples.insert("e2e_native_seconds_bucket", &[("le", "+Inf")], count);
+            samples.insert("e2e_native_seconds_sum", &[], native.sum());
+            samples.insert("e2e_native_seconds_count", &[], count);
+        }
         samples.insert("e2e_requests_total", &[], self.requests.get() as f64);
         samples.insert("e2e_received_bytes_total", &[], self.received.get());
         samples.insert("e2e_queue_depth", &[], self.queue.get() as f64);
@@ -565,10 +602,14 @@ impl Samples {
         samples
     }
 
-    /// The `e2e_*` series Prometheus stored for `job`, from an instant query.
+    /// The `e2e_*` float series Prometheus stored for `job`, from an instant query
+    /// (native histogram series, which hold a histogram, are `check_native`'s).
     fn stored(prometheus: &Prometheus, job: &str) -> Self {
         let mut samples = Self::default();
         for series in prometheus.query(&format!("{{__name__=~\"e2e_.+\",job=\"{job}\"}}")) {
+            if series.get("histogram").is_some() {
+                continue;
+            }
             let metric = series["metric"].as_object().cloned().unwrap_or_default();
             let name = metric
                 .get("__name__")
@@ -676,7 +717,7 @@ fn targets() -> Vec<Target> {
 /// `prometheus_client`'s strict parser.
 fn check_reference_parsers(target: &Target) {
     let url = format!("http://{}/metrics", target.server.local_addr());
-    let expected = target.workload.expected();
+    let expected = target.workload.expected(false);
 
     let text = get(&url, &[("accept", "text/plain; version=0.0.4")]);
     assert_eq!(text.header("content-type"), Some(TEXT), "{}", target.job);
@@ -714,8 +755,8 @@ fn check_reference_parsers(target: &Target) {
 }
 
 /// Every scrape the proxy saw: Prometheus asked for `accept_first` first and for
-/// gzip, and the server answered 200 with OpenMetrics, gzip-compressed.
-fn check_wire(target: &Target, accept_first: &str) {
+/// gzip, and the server answered 200 with `content_type`, gzip-compressed.
+fn check_wire(target: &Target, accept_first: &str, content_type: &str) {
     let exchanges = target.proxy.exchanges();
     let complete: Vec<_> = exchanges
         .iter()
@@ -744,14 +785,15 @@ fn check_wire(target: &Target, accept_first: &str) {
             "{job}: {}",
             response.start_line
         );
-        assert_eq!(response.header("content-type"), Some(OPEN_METRICS), "{job}");
+        assert_eq!(response.header("content-type"), Some(content_type), "{job}");
         assert_eq!(response.header("content-encoding"), Some("gzip"), "{job}");
         assert_eq!(response.body_prefix, [0x1f, 0x8b], "{job}: a gzip stream");
     }
 }
 
-/// What `/api/v1/metadata` must say: `(family, type, unit, help)`.
-const METADATA: [(&str, &str, &str, &str); 6] = [
+/// What `/api/v1/metadata` must say after OpenMetrics scrapes: `(family, type, unit,
+/// help)`.
+const METADATA: [(&str, &str, &str, &str); 7] = [
     ("e2e_requests", "counter", "", HOSTILE_HELP),
     ("e2e_received_bytes", "counter", "bytes", "Bytes received."),
     (
@@ -763,11 +805,39 @@ const METADATA: [(&str, &str, &str, &str); 6] = [
     ("e2e_rpc_seconds", "summary", "seconds", "RPC time."),
     ("e2e_build", "info", "", "Build facts."),
     ("e2e_job_state", "stateset", "", "Job state."),
+    (
+        "e2e_native_seconds",
+        "histogram",
+        "seconds",
+        "Native histogram.",
+    ),
 ];
 
-fn check_metadata(prometheus: &Prometheus) -> Result<(), String> {
+/// The same after protobuf scrapes: client_model's `MetricFamily` names the family as
+/// its samples are named and has no info, state set or (in Prometheus 2) unit.
+const METADATA_PROTOBUF: [(&str, &str, &str, &str); 7] = [
+    ("e2e_requests_total", "counter", "", HOSTILE_HELP),
+    ("e2e_received_bytes_total", "counter", "", "Bytes received."),
+    (
+        "e2e_latency_seconds",
+        "histogram",
+        "",
+        "Time per call (manual clock).",
+    ),
+    ("e2e_rpc_seconds", "summary", "", "RPC time."),
+    ("e2e_build_info", "gauge", "", "Build facts."),
+    ("e2e_job_state", "gauge", "", "Job state."),
+    ("e2e_native_seconds", "histogram", "", "Native histogram."),
+];
+
+fn check_metadata(prometheus: &Prometheus, protobuf: bool) -> Result<(), String> {
     let mut differences = String::new();
-    for (family, type_, unit, help) in METADATA {
+    let metadata = if protobuf {
+        METADATA_PROTOBUF
+    } else {
+        METADATA
+    };
+    for (family, type_, unit, help) in metadata {
         let stored = prometheus.metadata(family);
         let expected = serde_json::json!({ "type": type_, "unit": unit, "help": help });
         if stored.is_empty() || stored.iter().any(|entry| *entry != expected) {
@@ -792,9 +862,48 @@ fn check_metadata(prometheus: &Prometheus) -> Result<(), String> {
     }
 }
 
+/// The native histogram as Prometheus stored it from protobuf scrapes: its count and
+/// sum exactly, its median within the schema's resolution (the estimate and the true
+/// median share a bucket, whose bounds differ by the factor 2^(1/8) at schema 3).
+fn check_native(prometheus: &Prometheus, target: &Target) -> Result<(), String> {
+    let job = target.job;
+    let snapshot = target.workload.native.snapshot();
+    let scalar = |query: &str| -> Option<f64> {
+        let result = prometheus.query(query);
+        result.first()?["value"][1].as_str()?.parse().ok()
+    };
+    let selector = format!("e2e_native_seconds{{job=\"{job}\"}}");
+    let count = scalar(&format!("histogram_count({selector})"));
+    let sum = scalar(&format!("histogram_sum({selector})"));
+    let median = scalar(&format!("histogram_quantile(0.5, {selector})"));
+    let mut sorted: Vec<f64> = NATIVE_VALUES.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    // 12 values: Prometheus' rank for 0.5 is the 6th observation (1-based), whose
+    // bucket its estimate interpolates in.
+    let k = match job {
+        "tokio" => 1.0,
+        "smol" => 2.0,
+        _ => 3.0,
+    };
+    let true_median = sorted[5] * k;
+    #[allow(clippy::cast_precision_loss)]
+    let expected_count = snapshot.count() as f64;
+    let resolution = 2f64.powf(1.0 / 8.0) - 1.0;
+    let close = median.is_some_and(|m| (m - true_median).abs() <= true_median * resolution);
+    if count == Some(expected_count) && sum.is_some_and(|s| same(s, snapshot.sum())) && close {
+        Ok(())
+    } else {
+        Err(format!(
+            "{job}: histogram_count {count:?} (expected {expected_count}), histogram_sum \
+             {sum:?} (expected {}), median {median:?} (expected {true_median} within {resolution})",
+            snapshot.sum()
+        ))
+    }
+}
+
 /// The whole scenario against a Prometheus started with `flags`, whose `Accept`
-/// header must start with `accept_first`.
-fn scenario(flags: &[&str], accept_first: &str) {
+/// header must start with `accept_first`; `protobuf`: the server answers it so.
+fn scenario(flags: &[&str], accept_first: &str, protobuf: bool) {
     let started = Instant::now();
     let mut targets = targets();
     let jobs: Vec<Job> = targets
@@ -813,7 +922,7 @@ fn scenario(flags: &[&str], accept_first: &str) {
         prometheus.wait_up(target.job, 1, SCRAPED);
     }
     for target in &targets {
-        let expected = target.workload.expected();
+        let expected = target.workload.expected(protobuf);
         let stored = prometheus.poll(STORED, || {
             expected
                 .compare(&Samples::stored(&prometheus, target.job))
@@ -829,15 +938,28 @@ fn scenario(flags: &[&str], accept_first: &str) {
                 target.job
             );
         }
-        check_wire(target, accept_first);
+        let content_type = if protobuf { PROTOBUF } else { OPEN_METRICS };
+        check_wire(target, accept_first, content_type);
+        if protobuf
+            && prometheus
+                .poll(STORED, || check_native(&prometheus, target).ok())
+                .is_none()
+        {
+            panic!(
+                "{}",
+                check_native(&prometheus, target).err().unwrap_or_default()
+            );
+        }
     }
     if prometheus
-        .poll(STORED, || check_metadata(&prometheus).ok())
+        .poll(STORED, || check_metadata(&prometheus, protobuf).ok())
         .is_none()
     {
         panic!(
             "Prometheus stored other metadata:\n{}",
-            check_metadata(&prometheus).err().unwrap_or_default()
+            check_metadata(&prometheus, protobuf)
+                .err()
+                .unwrap_or_default()
         );
     }
 
@@ -896,17 +1018,19 @@ fn scenario(flags: &[&str], accept_first: &str) {
 /// Prometheus's default `Accept` puts OpenMetrics 1.0.0 first.
 #[test]
 fn prometheus_scrapes_every_adapter_with_openmetrics_and_gzip() {
-    scenario(&[], "application/openmetrics-text;version=1.0.0");
+    scenario(&[], "application/openmetrics-text;version=1.0.0", false);
 }
 
 /// With native histograms enabled Prometheus asks for protobuf first; the server
-/// falls back to OpenMetrics and every value still arrives. (The flag switches the
-/// `Accept` header in Prometheus 2.40–3.8, Debian's 2.42 included; from 3.9 it is a
-/// no-op and the config's `scrape_native_histograms: true` does it instead.)
+/// answers protobuf, every value arrives, and the native histogram is stored as one.
+/// (The flag switches the `Accept` header in Prometheus 2.40–3.8, Debian's 2.42
+/// included; from 3.9 it is a no-op and the config's `scrape_native_histograms: true`
+/// does it instead.)
 #[test]
-fn native_histogram_prometheus_gets_openmetrics_and_the_same_values() {
+fn native_histogram_prometheus_gets_protobuf_and_native_histograms() {
     scenario(
         &["--enable-feature=native-histograms"],
         "application/vnd.google.protobuf;",
+        true,
     );
 }

@@ -26,6 +26,15 @@ fn readme_example(readme: &str, index: usize) -> Vec<String> {
         .collect()
 }
 
+/// The lines of the first ```` ```rust ```` block under the README's `heading` (a
+/// `## ` line), so moving a section does not re-point the tests.
+fn section_example(readme: &str, heading: &str) -> Vec<String> {
+    let start = readme
+        .find(&format!("\n{heading}\n"))
+        .unwrap_or_else(|| panic!("README.md has no section `{heading}`"));
+    readme_example(&readme[start..], 0)
+}
+
 /// The lines of the first code block in the `//!` docs of `lib_rs`, without the lines
 /// rustdoc hides (`# …`).
 fn crate_doctest(lib_rs: &str) -> Vec<String> {
@@ -78,10 +87,22 @@ fn readme_metrics_example_is_the_recorder_crate_doctest() {
         doctest.len() > 5,
         "no crate-level doctest found in recorder/src/lib.rs"
     );
-    for (readme, index) in [("README.md", 2), ("recorder/README.md", 0)] {
+    let examples = [
+        (
+            "README.md",
+            section_example(
+                &read("README.md"),
+                "## Recording through the `metrics` facade",
+            ),
+        ),
+        (
+            "recorder/README.md",
+            readme_example(&read("recorder/README.md"), 0),
+        ),
+    ];
+    for (readme, example) in examples {
         assert_eq!(
-            readme_example(&read(readme), index),
-            doctest,
+            example, doctest,
             "{readme}'s `metrics` example must equal the doctest at the top of \
              recorder/src/lib.rs: copy one to the other"
         );
@@ -99,7 +120,7 @@ fn core_readme_example_is_the_core_crate_doctest() {
 
 #[test]
 fn readme_microcontroller_example_is_the_firmware_program() {
-    let example = readme_example(&read("README.md"), 3);
+    let example = section_example(&read("README.md"), "## On a microcontroller");
     let program = read("core/firmware/src/bin/readme.rs");
     let code: Vec<String> = program
         .lines()
@@ -112,14 +133,14 @@ fn readme_microcontroller_example_is_the_firmware_program() {
     );
     assert_eq!(
         example, code,
-        "README.md's fourth ```rust block must equal core/firmware/src/bin/readme.rs from \
+        "README.md's \"On a microcontroller\" example must equal core/firmware/src/bin/readme.rs from \
          its `#![no_std]` line on: copy one to the other"
     );
 }
 
 #[test]
 fn readme_exemplars_example_is_the_exemplar_module_doctest() {
-    let example = readme_example(&read("README.md"), 4);
+    let example = section_example(&read("README.md"), "## Exemplars");
     let doctest = crate_doctest(&read("core/src/exemplar.rs"));
     assert!(
         doctest.len() > 5,
@@ -129,5 +150,36 @@ fn readme_exemplars_example_is_the_exemplar_module_doctest() {
         example, doctest,
         "README.md's Exemplars example must equal the doctest at the top of \
          core/src/exemplar.rs (without its hidden `# ` lines): copy one to the other"
+    );
+}
+
+/// The lines of the first `///` code block of `source` after the line `after`, without
+/// the lines rustdoc hides.
+fn item_doctest(source: &str, after: &str) -> Vec<String> {
+    source
+        .lines()
+        .skip_while(|line| !line.starts_with(after))
+        .skip_while(|line| *line != "/// ```")
+        .skip(1)
+        .take_while(|line| *line != "/// ```")
+        .map(|line| line.strip_prefix("///").unwrap_or(line))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .filter(|line| !line.starts_with("# ") && *line != "#")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn readme_native_histogram_example_is_the_type_doctest() {
+    let example = section_example(&read("README.md"), "## Native histograms");
+    let doctest = item_doctest(
+        &read("core/src/native.rs"),
+        "/// A native histogram with room for",
+    );
+    assert!(doctest.len() > 5, "no doctest found on `NativeHistogram`");
+    assert_eq!(
+        example, doctest,
+        "README.md's \"Native histograms\" example must equal the example on `NativeHistogram` in \
+         core/src/native.rs (without its hidden `# ` lines): copy one to the other"
     );
 }

@@ -62,7 +62,7 @@ pub(crate) fn write_eof<B: ByteSink + ?Sized>(
 ) -> Result<(), EncodeError> {
     match format {
         Format::OpenMetrics => out.write(b"# EOF\n"),
-        Format::Text => Ok(()),
+        Format::Text | Format::Protobuf => Ok(()),
     }
 }
 
@@ -133,7 +133,7 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
     /// `# HELP`, `# TYPE` and (OpenMetrics) `# UNIT`.
     fn head(&mut self, family: &FamilyHead<'_>) -> fmt::Result {
         let suffix = match self.format {
-            Format::Text => family.metric_type.family_suffix(),
+            Format::Text | Format::Protobuf => family.metric_type.family_suffix(),
             Format::OpenMetrics => "",
         };
         if !family.help.is_empty() {

@@ -11,33 +11,47 @@ use crate::encoding::Format;
 /// highest quality, each format taking the quality of the most specific range that
 /// matches it (RFC 9110 §12.5.1):
 ///
+/// - protobuf matches only `application/vnd.google.protobuf` with
+///   `proto=io.prometheus.client.MetricFamily` and `encoding=delimited` (what
+///   Prometheus asks for with native histograms enabled; client_golang's
+///   `expfmt.Negotiate` reads the same parameters), never a wildcard: a binary format
+///   goes only to a client that names it;
 /// - OpenMetrics matches `application/openmetrics-text` with no `version` or with
 ///   `version` `1.0.0` or `0.0.1` (what Prometheus asks for), `application/*`, `*/*`;
 /// - text 0.0.4 matches `text/plain` with no `version` or `version=0.0.4`, `text/*`,
 ///   `*/*`.
 ///
 /// Equal qualities go to the format whose range comes first in the header; one range
-/// matching both (`*/*`) gives text. Text 0.0.4 is also the answer when nothing is
-/// acceptable (`q=0` everywhere, an unsupported type, no header): Prometheus reads it
-/// whatever it asked for.
+/// matching both text formats (`*/*`) gives text. Text 0.0.4 is also the answer when
+/// nothing is acceptable (`q=0` everywhere, an unsupported type, no header):
+/// Prometheus reads it whatever it asked for.
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
-    let (mut open_metrics, mut text) = (Quality::NONE, Quality::NONE);
+    // Text first, so that it wins ties at the same position (`*/*`).
+    let mut formats = [
+        (Format::Text, Quality::NONE),
+        (Format::OpenMetrics, Quality::NONE),
+        (Format::Protobuf, Quality::NONE),
+    ];
     for (position, element) in elements(accept.unwrap_or_default()).enumerate() {
         let Some(range) = MediaRange::parse(element) else {
             continue;
         };
-        open_metrics.consider(range.specificity(Format::OpenMetrics), range.q, position);
-        text.consider(range.specificity(Format::Text), range.q, position);
+        for (format, quality) in &mut formats {
+            quality.consider(range.specificity(*format), range.q, position);
+        }
     }
-    let prefer_open_metrics = open_metrics.q > 0
-        && (open_metrics.q > text.q
-            || (open_metrics.q == text.q && open_metrics.position < text.position));
-    if prefer_open_metrics {
-        Format::OpenMetrics
-    } else {
-        Format::Text
+    let [(_, text), rest @ ..] = &formats;
+    let mut best = (Format::Text, text);
+    for (format, quality) in rest {
+        let better = quality.q > 0
+            && (quality.q > best.1.q
+                || (quality.q == best.1.q && quality.position < best.1.position));
+        if better {
+            best = (*format, quality);
+        }
     }
+    best.0
 }
 
 /// Whether to gzip for an `Accept-Encoding` header value.
@@ -143,6 +157,9 @@ struct MediaRange<'a> {
     subtype: &'a str,
     /// The `version` media-type parameter, unquoted.
     version: Option<&'a str>,
+    /// The `proto` and `encoding` parameters (protobuf), unquoted.
+    proto: Option<&'a str>,
+    encoding: Option<&'a str>,
     /// Quality in thousandths.
     q: u16,
 }
@@ -156,7 +173,7 @@ impl<'a> MediaRange<'a> {
         if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
             return None;
         }
-        let (mut version, mut q) = (None, 1000);
+        let (mut version, mut proto, mut encoding, mut q) = (None, None, None, 1000);
         for param in parts {
             if let Some(value) = q_param(param) {
                 q = value?;
@@ -164,8 +181,14 @@ impl<'a> MediaRange<'a> {
                 break;
             }
             if let Some((name, value)) = param.split_once('=') {
-                if name.trim().eq_ignore_ascii_case("version") {
-                    version = Some(unquote(value.trim()));
+                let name = name.trim();
+                let value = Some(unquote(value.trim()));
+                if name.eq_ignore_ascii_case("version") {
+                    version = value;
+                } else if name.eq_ignore_ascii_case("proto") {
+                    proto = value;
+                } else if name.eq_ignore_ascii_case("encoding") {
+                    encoding = value;
                 }
             }
         }
@@ -173,6 +196,8 @@ impl<'a> MediaRange<'a> {
             kind,
             subtype,
             version,
+            proto,
+            encoding,
             q,
         })
     }
@@ -183,6 +208,13 @@ impl<'a> MediaRange<'a> {
         let (kind, subtype, versions): (_, _, &[&str]) = match format {
             Format::OpenMetrics => ("application", "openmetrics-text", &["1.0.0", "0.0.1"]),
             Format::Text => ("text", "plain", &["0.0.4"]),
+            Format::Protobuf => {
+                let named = self.kind.eq_ignore_ascii_case("application")
+                    && self.subtype.eq_ignore_ascii_case("vnd.google.protobuf")
+                    && self.proto == Some("io.prometheus.client.MetricFamily")
+                    && self.encoding == Some("delimited");
+                return named.then_some(3);
+            }
         };
         if self.kind == "*" {
             return Some(0);

@@ -1,0 +1,592 @@
+//! The Prometheus protobuf exposition from the sample model: length-delimited
+//! `io.prometheus.client.MetricFamily` messages, as client_golang's
+//! `expfmt.FmtProtoDelim` writes them (client_model, `io/prometheus/client/metrics.proto`;
+//! the native-histogram fields as in Prometheus' "Native Histograms" specification,
+//! section "Exposition formats").
+//!
+//! Hand-written rather than generated: the messages are few, and a generator's runtime
+//! (`prost`, `protobuf`) allocates a message tree per scrape, which the core must not.
+//! The encoder writes fields straight into the sink as the metric reports its series.
+//!
+//! # Length prefixes: back-patching, not a sizing pass
+//!
+//! Every message (and the top-level `MetricFamily`) is written with its length before
+//! it. A sizing pass would need the whole family before its first byte, that is,
+//! collecting every series twice, and two collections of a live histogram differ.
+//! Instead the encoder writes one placeholder byte where a length goes, writes the
+//! message, and fills in the length (`Chunked::fill_length`): in the stack chunk when
+//! the message is still there (a series usually is), else in the sink, which must keep
+//! what it wrote ([`ByteSink::written_mut`]: a `Vec<u8>`, a `SliceSink`). A length of
+//! 128 bytes or more needs more than one varint byte, and the message then moves right
+//! by the difference (one `copy_within`, once per family or large series). Messages
+//! whose size is known from the values in hand (a counter's, a bucket, a label pair)
+//! are written with their length directly.
+//!
+//! # Mapping
+//!
+//! | torchlight | `MetricType` | family name |
+//! |---|---|---|
+//! | counter | `COUNTER` | `<name>_total` |
+//! | gauge | `GAUGE` | `<name>` |
+//! | histogram (classic buckets, `+Inf` left out as client_golang does) | `HISTOGRAM` | `<name>` |
+//! | summary | `SUMMARY` | `<name>` |
+//! | info | `GAUGE`, value 1 | `<name>_info` |
+//! | state set | `GAUGE`, one series per state labelled `<name>="state"` | `<name>` |
+//! | unknown | `UNTYPED` | `<name>` |
+//!
+//! That is text 0.0.4's mapping, which is also what Prometheus stores for either. A
+//! family without series is left out, as client_golang's registry does.
+
+use core::fmt::{self, Write};
+
+use super::{ByteSink, Chunked, EncodeError, FamilyHead, MetricType};
+use crate::exemplar::Exemplar;
+use crate::sample::{
+    Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Native, NativeBuckets, Number,
+    Quantiles, Samples,
+};
+
+/// Wire types (protobuf encoding guide, "Message Structure").
+const VARINT: u8 = 0;
+const I64: u8 = 1;
+const LEN: u8 = 2;
+
+/// Field numbers of client_model's `metrics.proto`.
+mod field {
+    pub(super) mod family {
+        pub(crate) const NAME: u8 = 1;
+        pub(crate) const HELP: u8 = 2;
+        pub(crate) const TYPE: u8 = 3;
+        pub(crate) const METRIC: u8 = 4;
+        pub(crate) const UNIT: u8 = 5;
+    }
+    pub(super) mod metric {
+        pub(crate) const LABEL: u8 = 1;
+        pub(crate) const GAUGE: u8 = 2;
+        pub(crate) const COUNTER: u8 = 3;
+        pub(crate) const SUMMARY: u8 = 4;
+        pub(crate) const UNTYPED: u8 = 5;
+        pub(crate) const HISTOGRAM: u8 = 7;
+    }
+    pub(super) mod histogram {
+        pub(crate) const SAMPLE_COUNT: u8 = 1;
+        pub(crate) const SAMPLE_SUM: u8 = 2;
+        pub(crate) const BUCKET: u8 = 3;
+        pub(crate) const SCHEMA: u8 = 5;
+        pub(crate) const ZERO_THRESHOLD: u8 = 6;
+        pub(crate) const ZERO_COUNT: u8 = 7;
+        pub(crate) const NEGATIVE_SPAN: u8 = 9;
+        pub(crate) const NEGATIVE_DELTA: u8 = 10;
+        pub(crate) const POSITIVE_SPAN: u8 = 12;
+        pub(crate) const POSITIVE_DELTA: u8 = 13;
+    }
+}
+
+/// Writes `n` as a varint into `buf`; returns how many bytes it took.
+#[inline]
+pub(crate) fn varint(buf: &mut [u8; 10], mut n: u64) -> usize {
+    let mut i = 0;
+    while n >= 0x80 {
+        // The low seven bits with the continuation bit: the cast keeps them.
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = (n as u8 & 0x7f) | 0x80;
+        buf[i] = byte;
+        n >>= 7;
+        i += 1;
+    }
+    #[allow(clippy::cast_possible_truncation)]
+    let last = n as u8;
+    buf[i] = last;
+    i + 1
+}
+
+/// How many bytes `n` takes as a varint.
+#[inline]
+const fn varint_len(n: u64) -> usize {
+    // 1 for 0..=127, one more per further seven bits.
+    let bits = 64 - (n | 1).leading_zeros() as usize;
+    bits.div_ceil(7)
+}
+
+/// ZigZag, for `sint32`/`sint64` fields (encoding guide, "Signed Integers").
+#[inline]
+const fn zigzag(n: i64) -> u64 {
+    #[allow(clippy::cast_sign_loss)]
+    let zigzag = ((n << 1) ^ (n >> 63)) as u64;
+    zigzag
+}
+
+/// Writes one family as a delimited `MetricFamily`, or nothing when it has no series.
+///
+/// # Errors
+///
+/// The sink's error, [`EncodeError::Unsupported`] when the sink cannot rewrite what it
+/// holds, or [`EncodeError::Collect`] when `collect` failed on its own.
+pub(crate) fn encode_family<B: ByteSink + ?Sized>(
+    out: &mut Chunked<'_, B>,
+    family: &FamilyHead<'_>,
+    collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
+) -> Result<(), EncodeError> {
+    // Refused up front, not when a length first has to be patched in the sink: that
+    // would depend on the family's size.
+    if !out.rewritable() {
+        return Err(EncodeError::Unsupported);
+    }
+    let mut proto = Proto {
+        out,
+        family,
+        open: None,
+        error: None,
+    };
+    let result = collect(&mut Encoder::new(&mut proto)).and_then(|()| proto.close_family());
+    match (result, proto.error) {
+        (Ok(()), None) => Ok(()),
+        (_, Some(error)) => Err(error),
+        (Err(fmt::Error), None) => Err(EncodeError::Collect),
+    }
+}
+
+/// The encoder of one family's message.
+struct Proto<'o, 'c, B: ?Sized> {
+    out: &'o mut Chunked<'c, B>,
+    family: &'o FamilyHead<'o>,
+    /// Invariant: `Some(mark)` once the family's message is open (its first series was
+    /// reported); `mark` is the position after its length placeholder.
+    open: Option<usize>,
+    /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
+    error: Option<EncodeError>,
+}
+
+impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
+        self.out.write(bytes).map_err(|error| self.fail(error))
+    }
+
+    #[cold]
+    fn fail(&mut self, error: EncodeError) -> fmt::Error {
+        self.error = Some(error);
+        fmt::Error
+    }
+
+    #[inline]
+    fn varint(&mut self, n: u64) -> fmt::Result {
+        let mut buf = [0; 10];
+        let len = varint(&mut buf, n);
+        self.put(&buf[..len])
+    }
+
+    #[inline]
+    fn tag(&mut self, field: u8, wire: u8) -> fmt::Result {
+        // Field numbers here are below 16: the tag is one byte.
+        self.put(&[(field << 3) | wire])
+    }
+
+    fn uint(&mut self, field: u8, n: u64) -> fmt::Result {
+        self.tag(field, VARINT)?;
+        self.varint(n)
+    }
+
+    fn sint(&mut self, field: u8, n: i64) -> fmt::Result {
+        self.uint(field, zigzag(n))
+    }
+
+    fn double(&mut self, field: u8, value: f64) -> fmt::Result {
+        self.tag(field, I64)?;
+        self.put(&value.to_le_bytes())
+    }
+
+    fn string(&mut self, field: u8, text: &str) -> fmt::Result {
+        self.tag(field, LEN)?;
+        self.varint(text.len() as u64)?;
+        self.put(text.as_bytes())
+    }
+
+    /// Starts a message of unknown length: its tag (none at the top level) and a
+    /// placeholder; returns the mark to [`close`](Self::close) it with.
+    fn open(&mut self, field: Option<u8>) -> Result<usize, fmt::Error> {
+        if let Some(field) = field {
+            self.tag(field, LEN)?;
+        }
+        self.put(&[0])?;
+        Ok(self.out.position())
+    }
+
+    fn close(&mut self, mark: usize) -> fmt::Result {
+        self.out.fill_length(mark).map_err(|error| self.fail(error))
+    }
+
+    /// A message of `len` bytes, whose fields follow.
+    fn sized(&mut self, field: u8, len: usize) -> fmt::Result {
+        self.tag(field, LEN)?;
+        self.varint(len as u64)
+    }
+
+    /// The family's head, before its first series.
+    fn open_family(&mut self) -> fmt::Result {
+        if self.open.is_some() {
+            return Ok(());
+        }
+        let mark = self.open(None)?;
+        self.open = Some(mark);
+        let family = self.family;
+        let suffix = family.metric_type.family_suffix();
+        self.tag(field::family::NAME, LEN)?;
+        self.varint((family.name.len() + suffix.len()) as u64)?;
+        self.put(family.name.as_bytes())?;
+        self.put(suffix.as_bytes())?;
+        self.string(field::family::HELP, family.help)?;
+        let metric_type = match family.metric_type {
+            MetricType::Counter => 0,
+            MetricType::Summary => 2,
+            MetricType::Unknown => 3,
+            MetricType::Histogram => 4,
+            // Gauges, infos and state sets are gauges, as in text 0.0.4.
+            _ => 1,
+        };
+        self.uint(field::family::TYPE, metric_type)
+    }
+
+    /// The family's unit and length, after its last series; nothing without series.
+    fn close_family(&mut self) -> fmt::Result {
+        let Some(mark) = self.open.take() else {
+            return Ok(());
+        };
+        if let Some(unit) = self.family.unit {
+            self.string(field::family::UNIT, unit)?;
+        }
+        self.close(mark)
+    }
+
+    /// One `Metric`: the labels, an extra label (a state set's), then `value`'s fields.
+    fn metric(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        extra: Option<(&str, &str)>,
+        value: impl FnOnce(&mut Self) -> fmt::Result,
+    ) -> fmt::Result {
+        self.open_family()?;
+        let mark = self.open(Some(field::family::METRIC))?;
+        labels.encode(&mut LabelEncoder::new(self))?;
+        if let Some((name, value)) = extra {
+            self.label(name, value)?;
+        }
+        value(self)?;
+        self.close(mark)
+    }
+
+    /// A `Gauge`, `Counter` or `Untyped` message holding only its value.
+    fn single(&mut self, field: u8, value: Number) -> fmt::Result {
+        // Tag and eight bytes.
+        self.sized(field, 9)?;
+        self.double(1, as_f64(value))
+    }
+
+    /// An `Exemplar` message as field `field`: its labels (1), value (2) and, when it
+    /// has one, its timestamp (3, a `google.protobuf.Timestamp`: seconds 1, nanos 2),
+    /// as client_golang writes a counter's (`Counter` field 2) and a bucket's (`Bucket`
+    /// field 3).
+    fn exemplar(&mut self, field: u8, exemplar: &Exemplar) -> fmt::Result {
+        let mark = self.open(Some(field))?;
+        for (name, value) in exemplar.labels() {
+            let pair = self.open(Some(1))?;
+            self.string(1, name)?;
+            self.string(2, value)?;
+            self.close(pair)?;
+        }
+        self.double(2, exemplar.value())?;
+        if let Some(unix) = exemplar.timestamp() {
+            let seconds = unix.floor();
+            // Whole seconds and nanoseconds of a Unix time in milliseconds: both fit.
+            #[allow(clippy::cast_possible_truncation)]
+            let (seconds, nanos) = (
+                seconds as i64,
+                (((unix - seconds) * 1e9).round() as i64).clamp(0, 999_999_999),
+            );
+            let time = self.open(Some(3))?;
+            if seconds != 0 {
+                self.sint_plain(1, seconds)?;
+            }
+            if nanos != 0 {
+                self.sint_plain(2, nanos)?;
+            }
+            self.close(time)?;
+        }
+        self.close(mark)
+    }
+
+    /// An `int64`/`int32` field: two's complement as a varint (not zigzag).
+    fn sint_plain(&mut self, field: u8, n: i64) -> fmt::Result {
+        #[allow(clippy::cast_sign_loss)]
+        self.uint(field, n as u64)
+    }
+
+    /// A classic `Bucket` with its exemplar (field 3).
+    fn bucket_with_exemplar(&mut self, count: u64, bound: f64, exemplar: &Exemplar) -> fmt::Result {
+        let mark = self.open(Some(field::histogram::BUCKET))?;
+        self.uint(1, count)?;
+        self.double(2, bound)?;
+        self.exemplar(3, exemplar)?;
+        self.close(mark)
+    }
+
+    /// One `BucketSpan` message.
+    fn span(&mut self, field: u8, offset: i32, length: u32) -> fmt::Result {
+        let offset = zigzag(i64::from(offset));
+        let length = u64::from(length);
+        self.sized(field, 1 + varint_len(offset) + 1 + varint_len(length))?;
+        self.uint(1, offset)?;
+        self.uint(2, length)
+    }
+
+    /// A native histogram's spans and deltas of one sign, as client_golang's
+    /// `makeBuckets` lays them out: a gap of up to two empty buckets is filled with
+    /// zero counts rather than starting a new span. Returns whether there were any.
+    fn side(
+        &mut self,
+        buckets: &dyn NativeBuckets,
+        negative: bool,
+        span_field: u8,
+        delta_field: u8,
+    ) -> Result<bool, fmt::Error> {
+        // Pass 1: the spans, each written when the next one starts.
+        let mut span: Option<(i32, u32)> = None;
+        let mut next = 0i32;
+        buckets.each(negative, &mut |index, _| {
+            let gap = index - next;
+            next = index + 1;
+            match &mut span {
+                // At most 2: the cast is exact.
+                #[allow(clippy::cast_sign_loss)]
+                Some((_, length)) if gap <= 2 => *length += gap as u32 + 1,
+                open => {
+                    if let Some((offset, length)) = open.replace((gap, 1)) {
+                        self.span(span_field, offset, length)?;
+                    }
+                }
+            }
+            Ok(())
+        })?;
+        let Some((offset, length)) = span else {
+            return Ok(false);
+        };
+        self.span(span_field, offset, length)?;
+        // Pass 2: the deltas, packed (as proto3 and client_golang write repeated
+        // scalars), with the gap fillers of pass 1.
+        let mark = self.open(Some(delta_field))?;
+        let (mut previous, mut next, mut first) = (0i64, 0i32, true);
+        buckets.each(negative, &mut |index, count| {
+            // A gap of up to two buckets inside a span (pass 1): zero counts.
+            if !first && index - next <= 2 {
+                for _ in next..index {
+                    self.varint(zigzag(-previous))?;
+                    previous = 0;
+                }
+            }
+            first = false;
+            next = index + 1;
+            // Counts below 2^63: a histogram cannot see more observations.
+            #[allow(clippy::cast_possible_wrap)]
+            let count = count as i64;
+            self.varint(zigzag(count - previous))?;
+            previous = count;
+            Ok(())
+        })?;
+        self.close(mark)?;
+        Ok(true)
+    }
+
+    /// The native part of a `Histogram` message.
+    fn native(&mut self, native: &Native<'_>) -> fmt::Result {
+        use field::histogram::{
+            NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA, ZERO_COUNT,
+            ZERO_THRESHOLD,
+        };
+        self.sint(SCHEMA, i64::from(native.schema))?;
+        self.double(ZERO_THRESHOLD, native.zero_threshold)?;
+        self.uint(ZERO_COUNT, native.zero_count)?;
+        self.side(native.buckets, true, NEGATIVE_SPAN, NEGATIVE_DELTA)?;
+        if !self.side(native.buckets, false, POSITIVE_SPAN, POSITIVE_DELTA)? {
+            // A no-op span marks a histogram without positive buckets as native: one
+            // without any observation would otherwise read as a classic histogram
+            // without buckets (specification, "Exposition formats": "MUST contain a
+            // no-op span").
+            self.span(POSITIVE_SPAN, 0, 0)?;
+        }
+        Ok(())
+    }
+}
+
+/// A sample value as the `double` protobuf stores.
+#[inline]
+fn as_f64(value: Number) -> f64 {
+    // Counts beyond 2^53 round, as in every Prometheus exposition.
+    #[allow(clippy::cast_precision_loss)]
+    match value {
+        Number::Float(value) => value,
+        Number::Unsigned(n) => n as f64,
+        Number::Signed(n) => n as f64,
+    }
+}
+
+impl<B: ByteSink + ?Sized> LabelSink for Proto<'_, '_, B> {
+    fn label(&mut self, name: &str, value: &str) -> fmt::Result {
+        let len = 1
+            + varint_len(name.len() as u64)
+            + name.len()
+            + 1
+            + varint_len(value.len() as u64)
+            + value.len();
+        self.sized(field::metric::LABEL, len)?;
+        self.string(1, name)?;
+        self.string(2, value)
+    }
+
+    fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
+        /// Passes what `Display` writes on to the message.
+        struct Raw<'p, 'o, 'c, B: ?Sized>(&'p mut Proto<'o, 'c, B>);
+
+        impl<B: ByteSink + ?Sized> Write for Raw<'_, '_, '_, B> {
+            fn write_str(&mut self, text: &str) -> fmt::Result {
+                self.0.put(text.as_bytes())
+            }
+        }
+
+        let pair = self.open(Some(field::metric::LABEL))?;
+        self.string(1, name)?;
+        let text = self.open(Some(2))?;
+        write!(Raw(self), "{value}")?;
+        self.close(text)?;
+        self.close(pair)
+    }
+}
+
+impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
+    fn counter(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        value: Number,
+        exemplar: Option<&Exemplar>,
+    ) -> fmt::Result {
+        self.metric(labels, None, |p| match exemplar {
+            None => p.single(field::metric::COUNTER, value),
+            Some(exemplar) => {
+                let mark = p.open(Some(field::metric::COUNTER))?;
+                p.double(1, as_f64(value))?;
+                p.exemplar(2, exemplar)?;
+                p.close(mark)
+            }
+        })
+    }
+
+    fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.metric(labels, None, |p| p.single(field::metric::GAUGE, value))
+    }
+
+    fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
+        self.metric(labels, None, |p| p.single(field::metric::UNTYPED, value))
+    }
+
+    fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
+        use field::histogram::{BUCKET, SAMPLE_COUNT, SAMPLE_SUM};
+        self.metric(labels, None, |p| {
+            let mark = p.open(Some(field::metric::HISTOGRAM))?;
+            p.uint(SAMPLE_COUNT, histogram.count)?;
+            p.double(SAMPLE_SUM, histogram.sum)?;
+            for (i, (bound, n)) in histogram
+                .bounds
+                .iter()
+                .zip(histogram.cumulative)
+                .enumerate()
+            {
+                match histogram.exemplars.get(i).and_then(Option::as_ref) {
+                    None => {
+                        p.sized(BUCKET, 1 + varint_len(*n) + 9)?;
+                        p.uint(1, *n)?;
+                        p.double(2, *bound)?;
+                    }
+                    Some(exemplar) => p.bucket_with_exemplar(*n, *bound, exemplar)?,
+                }
+            }
+            // client_golang leaves the `+Inf` bucket out (it is `sample_count`) unless
+            // it has an exemplar to carry.
+            if let Some(exemplar) = histogram.inf_exemplar {
+                p.bucket_with_exemplar(histogram.count, f64::INFINITY, exemplar)?;
+            }
+            if let Some(native) = &histogram.native {
+                p.native(native)?;
+            }
+            p.close(mark)
+        })
+    }
+
+    fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
+        self.metric(labels, None, |p| {
+            let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
+            p.sized(field::metric::SUMMARY, len)?;
+            p.uint(1, summary.count)?;
+            p.double(2, summary.sum)?;
+            for (quantile, value) in summary.quantiles {
+                // Two doubles with their tags.
+                p.sized(3, 18)?;
+                p.double(1, *quantile)?;
+                p.double(2, *value)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
+        self.metric(labels, None, |p| {
+            p.single(field::metric::GAUGE, Number::Float(1.0))
+        })
+    }
+
+    fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result {
+        let family = self.family.name;
+        for (state, on) in states {
+            let value = Number::Float(if *on { 1.0 } else { 0.0 });
+            self.metric(labels, Some((family, state)), |p| {
+                p.single(field::metric::GAUGE, value)
+            })?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varints_match_the_encoding_guide() {
+        for (n, bytes) in [
+            (0u64, &[0x00][..]),
+            (1, &[0x01]),
+            (127, &[0x7f]),
+            (128, &[0x80, 0x01]),
+            (150, &[0x96, 0x01]),
+            (16_383, &[0xff, 0x7f]),
+            (16_384, &[0x80, 0x80, 0x01]),
+            (
+                u64::MAX,
+                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+            ),
+        ] {
+            let mut buf = [0; 10];
+            let len = varint(&mut buf, n);
+            assert_eq!(&buf[..len], bytes, "{n}");
+            assert_eq!(varint_len(n), len, "{n}");
+        }
+        assert_eq!(
+            [
+                zigzag(0),
+                zigzag(-1),
+                zigzag(1),
+                zigzag(-2),
+                zigzag(i64::MIN)
+            ],
+            [0, 1, 2, 3, u64::MAX]
+        );
+    }
+}

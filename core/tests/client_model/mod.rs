@@ -1,0 +1,169 @@
+//! client_model's `io/prometheus/client/metrics.proto` (github.com/prometheus/client_model),
+//! mirrored by hand as `prost` messages: the independent decoder of the protobuf
+//! exposition's tests. Field numbers and types as in the proto2 file; the native
+//! histogram fields as in Prometheus' "Native Histograms" specification, section
+//! "Exposition formats". The float-histogram fields are left out: the core writes
+//! none, and prost skips unknown fields, so a test would not notice them; the tests
+//! compare whole messages, so every field that is here is checked.
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used)]
+
+use prost::{Enumeration, Message};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Enumeration)]
+#[repr(i32)]
+pub enum MetricType {
+    Counter = 0,
+    Gauge = 1,
+    Summary = 2,
+    Untyped = 3,
+    Histogram = 4,
+    GaugeHistogram = 5,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct LabelPair {
+    #[prost(string, optional, tag = "1")]
+    pub name: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub value: Option<String>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Gauge {
+    #[prost(double, optional, tag = "1")]
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Counter {
+    #[prost(double, optional, tag = "1")]
+    pub value: Option<f64>,
+    #[prost(message, optional, tag = "2")]
+    pub exemplar: Option<Exemplar>,
+}
+
+/// `google.protobuf.Timestamp`.
+#[derive(Clone, PartialEq, Message)]
+pub struct Timestamp {
+    #[prost(int64, tag = "1")]
+    pub seconds: i64,
+    #[prost(int32, tag = "2")]
+    pub nanos: i32,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Exemplar {
+    #[prost(message, repeated, tag = "1")]
+    pub label: Vec<LabelPair>,
+    #[prost(double, optional, tag = "2")]
+    pub value: Option<f64>,
+    #[prost(message, optional, tag = "3")]
+    pub timestamp: Option<Timestamp>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Quantile {
+    #[prost(double, optional, tag = "1")]
+    pub quantile: Option<f64>,
+    #[prost(double, optional, tag = "2")]
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Summary {
+    #[prost(uint64, optional, tag = "1")]
+    pub sample_count: Option<u64>,
+    #[prost(double, optional, tag = "2")]
+    pub sample_sum: Option<f64>,
+    #[prost(message, repeated, tag = "3")]
+    pub quantile: Vec<Quantile>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Untyped {
+    #[prost(double, optional, tag = "1")]
+    pub value: Option<f64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Bucket {
+    #[prost(uint64, optional, tag = "1")]
+    pub cumulative_count: Option<u64>,
+    #[prost(double, optional, tag = "2")]
+    pub upper_bound: Option<f64>,
+    #[prost(message, optional, tag = "3")]
+    pub exemplar: Option<Exemplar>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct BucketSpan {
+    #[prost(sint32, optional, tag = "1")]
+    pub offset: Option<i32>,
+    #[prost(uint32, optional, tag = "2")]
+    pub length: Option<u32>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Histogram {
+    #[prost(uint64, optional, tag = "1")]
+    pub sample_count: Option<u64>,
+    #[prost(double, optional, tag = "2")]
+    pub sample_sum: Option<f64>,
+    #[prost(message, repeated, tag = "3")]
+    pub bucket: Vec<Bucket>,
+    #[prost(sint32, optional, tag = "5")]
+    pub schema: Option<i32>,
+    #[prost(double, optional, tag = "6")]
+    pub zero_threshold: Option<f64>,
+    #[prost(uint64, optional, tag = "7")]
+    pub zero_count: Option<u64>,
+    #[prost(message, repeated, tag = "9")]
+    pub negative_span: Vec<BucketSpan>,
+    #[prost(sint64, repeated, tag = "10")]
+    pub negative_delta: Vec<i64>,
+    #[prost(message, repeated, tag = "12")]
+    pub positive_span: Vec<BucketSpan>,
+    #[prost(sint64, repeated, tag = "13")]
+    pub positive_delta: Vec<i64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct Metric {
+    #[prost(message, repeated, tag = "1")]
+    pub label: Vec<LabelPair>,
+    #[prost(message, optional, tag = "2")]
+    pub gauge: Option<Gauge>,
+    #[prost(message, optional, tag = "3")]
+    pub counter: Option<Counter>,
+    #[prost(message, optional, tag = "4")]
+    pub summary: Option<Summary>,
+    #[prost(message, optional, tag = "5")]
+    pub untyped: Option<Untyped>,
+    #[prost(message, optional, tag = "7")]
+    pub histogram: Option<Histogram>,
+    #[prost(int64, optional, tag = "6")]
+    pub timestamp_ms: Option<i64>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+pub struct MetricFamily {
+    #[prost(string, optional, tag = "1")]
+    pub name: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    pub help: Option<String>,
+    #[prost(enumeration = "MetricType", optional, tag = "3")]
+    pub r#type: Option<i32>,
+    #[prost(message, repeated, tag = "4")]
+    pub metric: Vec<Metric>,
+    #[prost(string, optional, tag = "5")]
+    pub unit: Option<String>,
+}
+
+/// Every length-delimited `MetricFamily` in `body`, failing on trailing bytes.
+pub fn decode_all(mut body: &[u8]) -> Vec<MetricFamily> {
+    let mut families = Vec::new();
+    while !body.is_empty() {
+        families.push(MetricFamily::decode_length_delimited(&mut body).unwrap());
+    }
+    families
+}

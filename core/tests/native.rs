@@ -1,0 +1,358 @@
+//! Native histograms through the public API: the schema a growth factor picks, the
+//! bucket index of values on and around client_golang's published bucket boundaries
+//! for every schema from −4 to 8, the zero bucket, negative values, ±Inf and NaN as
+//! client_golang handles them, the fallback when the bucket table is full, and the
+//! protobuf exposition of them (golden bytes, and `prost` decoding every field).
+#![cfg(all(feature = "std", not(loom)))]
+
+mod client_model;
+mod support;
+
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use client_model::{self as pb, decode_all};
+use torchlight::{
+    Buckets, DEFAULT_ZERO_THRESHOLD, Format, Instrument, ManualClock, Metric, NativeHistogram,
+    Registry, schema_for,
+};
+
+/// The factor → schema table of the specification ("Native Histograms",
+/// "Instrumentation libraries": one example factor per schema).
+const FACTORS: [(f64, i8); 13] = [
+    (65536.0, -4),
+    (256.0, -3),
+    (16.0, -2),
+    (4.0, -1),
+    (2.0, 0),
+    (1.5, 1),
+    (1.2, 2),
+    (1.1, 3),
+    (1.05, 4),
+    (1.03, 5),
+    (1.02, 6),
+    (1.01, 7),
+    (1.005, 8),
+];
+
+#[test]
+fn schemas_from_growth_factors_follow_the_specification() {
+    for (factor, schema) in FACTORS {
+        assert_eq!(schema_for(factor), schema, "factor {factor}");
+        assert_eq!(NativeHistogram::<4>::new(factor).schema(), schema);
+    }
+    // Beyond the ends: clamped, as client_golang's `pickSchema`.
+    assert_eq!(schema_for(1e12), -4);
+    assert_eq!(schema_for(1.000_01), 8);
+    assert!(std::panic::catch_unwind(|| schema_for(1.0)).is_err());
+    assert!(std::panic::catch_unwind(|| schema_for(f64::NAN)).is_err());
+}
+
+/// The one positive bucket `value` lands in, at the schema `factor` picks.
+fn bucket(factor: f64, value: f64) -> i32 {
+    let histogram: NativeHistogram<4> = NativeHistogram::new(factor);
+    histogram.observe(value);
+    let snapshot = histogram.snapshot();
+    let buckets: Vec<_> = snapshot.positive().collect();
+    assert_eq!(buckets.len(), 1, "{value}: {buckets:?}");
+    assert_eq!(buckets[0].1, 1);
+    buckets[0].0
+}
+
+fn next_up(value: f64) -> f64 {
+    f64::from_bits(value.to_bits() + 1)
+}
+
+fn next_down(value: f64) -> f64 {
+    f64::from_bits(value.to_bits() - 1)
+}
+
+/// Boundaries from client_golang's `nativeHistogramBounds` (`prometheus/histogram.go`)
+/// as `(schema, j, fraction)`: bucket `j + (e - 1) · 2^schema` ends at `fraction · 2^e`.
+const PUBLISHED: &[(i8, i32, f64)] = &[
+    (1, 1, 0.7071067811865475),
+    (2, 1, 0.5946035575013605),
+    (2, 3, 0.8408964152537144),
+    (3, 1, 0.5452538663326288),
+    (3, 3, 0.6484197773255048),
+    (3, 7, 0.9170040432046711),
+    (4, 5, 0.620928906036742),
+    (4, 15, 0.9576032806985735),
+    (5, 9, 0.6076236799902344),
+    (5, 31, 0.9785720620876999),
+    (6, 1, 0.5054446430258502),
+    (6, 63, 0.9892280131939752),
+    (7, 1, 0.5027149505564014),
+    (7, 127, 0.9945994234836328),
+    (8, 1, 0.5013556375251013),
+    (8, 128, 0.7071067811865475),
+    (8, 255, 0.9972960560854698),
+];
+
+#[test]
+fn values_on_published_boundaries_land_in_the_bucket_they_end() {
+    let factor = |schema: i8| FACTORS.iter().find(|(_, s)| *s == schema).unwrap().0;
+    // Schemas above 0: the published fractions, at several powers of two.
+    for (schema, j, fraction) in PUBLISHED {
+        let n = 1 << schema;
+        for e in [-20, -1, 0, 1, 2, 10, 30] {
+            let bound = fraction * 2f64.powi(e);
+            let index = j + (e - 1) * n;
+            assert_eq!(
+                bucket(factor(*schema), bound),
+                index,
+                "schema {schema} bound {bound}"
+            );
+            assert_eq!(
+                bucket(factor(*schema), next_down(bound)),
+                index,
+                "below {bound}"
+            );
+            assert_eq!(
+                bucket(factor(*schema), next_up(bound)),
+                index + 1,
+                "above {bound}"
+            );
+        }
+    }
+    // Every schema: powers of two are boundaries (bucket i ends at 2^(i·2^-schema)).
+    for schema in -4..=8i8 {
+        for e in [-40, -8, -1, 0, 1, 5, 16, 64] {
+            let bound = 2f64.powi(e);
+            // 2^e ends bucket e·2^schema; for negative schemas only when 2^-schema
+            // divides e, else it is inside the bucket ending at the next multiple.
+            let index = if schema >= 0 {
+                e << schema
+            } else {
+                let width = 1 << -schema;
+                e.div_euclid(width) + i32::from(e.rem_euclid(width) != 0)
+            };
+            assert_eq!(
+                bucket(factor(schema), bound),
+                index,
+                "schema {schema}, 2^{e}"
+            );
+            let on_boundary = schema >= 0 || e % (1 << -schema) == 0;
+            let above = if on_boundary { index + 1 } else { index };
+            assert_eq!(
+                bucket(factor(schema), next_up(bound)),
+                above,
+                "schema {schema}, above 2^{e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn zero_bucket_negatives_infinities_and_nan_as_client_golang() {
+    let histogram: NativeHistogram<8> = NativeHistogram::new(1.2);
+    for value in [
+        0.0,
+        -0.0,
+        DEFAULT_ZERO_THRESHOLD,
+        -DEFAULT_ZERO_THRESHOLD,
+        1e-40,
+    ] {
+        histogram.observe(value);
+    }
+    // client_golang's "factor 1.2 results in schema 2" case, mirrored to negatives.
+    for value in [1.0, 1.2, 1.4, 1.8, 2.0] {
+        histogram.observe(-value);
+    }
+    histogram.observe(f64::INFINITY);
+    histogram.observe(f64::MAX);
+    histogram.observe(f64::NEG_INFINITY);
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.zero_count(), 5);
+    assert_eq!(snapshot.zero_threshold(), DEFAULT_ZERO_THRESHOLD);
+    // f64::MAX ends bucket 4096 at schema 2 (frexp: 0.99…·2^1024); ±Inf one above.
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        [(4096, 1), (4097, 1)]
+    );
+    assert_eq!(
+        snapshot.negative().collect::<Vec<_>>(),
+        [(0, 1), (2, 2), (4, 2), (4097, 1)]
+    );
+    assert_eq!(snapshot.count(), 13);
+    assert!(snapshot.sum().is_nan(), "+Inf and -Inf sum to NaN");
+
+    // NaN: counted and summed, in no bucket.
+    let nan: NativeHistogram<8> = NativeHistogram::new(1.2);
+    nan.observe(f64::NAN);
+    nan.observe(1.0);
+    let snapshot = nan.snapshot();
+    assert_eq!((snapshot.count(), snapshot.zero_count()), (2, 0));
+    assert!(snapshot.sum().is_nan());
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(0, 1)]);
+
+    // A zero threshold of 0 keeps only exact zeros.
+    let exact: NativeHistogram<8> = NativeHistogram::new(1.2).with_zero_threshold(0.0);
+    exact.observe(0.0);
+    exact.observe(1e-300);
+    let snapshot = exact.snapshot();
+    assert_eq!(snapshot.zero_count(), 1);
+    assert_eq!(snapshot.positive().count(), 1);
+}
+
+#[test]
+fn a_full_table_reduces_the_resolution_to_schema_minus_4() {
+    // Two slots: 1.0 and 3.0 take them, 1000.0 finds none.
+    let histogram: NativeHistogram<2> = NativeHistogram::new(1.1);
+    for value in [1.0, 3.0, 3.0, 1000.0] {
+        histogram.observe(value);
+    }
+    histogram.observe(-1000.0);
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.schema(), -4);
+    // At schema -4 bucket i is (2^(16(i-1)), 2^(16i)]: 1 ends bucket 0, 3 and 1000 are
+    // in bucket 1.
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(0, 1), (1, 3)]);
+    assert_eq!(snapshot.negative().collect::<Vec<_>>(), [(1, 1)]);
+    assert_eq!(snapshot.count(), 5);
+
+    // Until then it keeps its schema.
+    let roomy: NativeHistogram<3> = NativeHistogram::new(1.1);
+    for value in [1.0, 3.0, 1000.0] {
+        roomy.observe(value);
+    }
+    assert_eq!(roomy.snapshot().schema(), 3);
+}
+
+#[test]
+fn classic_buckets_ride_along() {
+    static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
+    let histogram: NativeHistogram<8, 2> = NativeHistogram::with_buckets(2.0, &BOUNDS);
+    for value in [0.5, 1.5, 1.5, 4.0] {
+        histogram.observe(value);
+    }
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.cumulative(), &[1, 3]);
+    assert_eq!(snapshot.bounds(), &[1.0, 2.0]);
+    // Schema 0: 0.5 = 2^-1 ends bucket -1, 1.5 is in (1, 2], 4 ends bucket 2.
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        [(-1, 1), (1, 2), (2, 1)]
+    );
+}
+
+static NATIVE: Metric<NativeHistogram> =
+    Metric::new("native_seconds", "Native.", NativeHistogram::new(1.1));
+static EMPTY: Metric<NativeHistogram> = Metric::new("empty_seconds", "", NativeHistogram::new(1.1));
+
+/// client_golang's "factor 1.1 results in schema 3" case (`histogram_test.go`,
+/// `TestNativeHistogram`): observations 0, 1, 2, 3.
+#[test]
+fn protobuf_golden_bytes_and_prost_decode() {
+    let registry = Registry::new();
+    registry.register(&NATIVE).unwrap();
+    registry.register(&EMPTY).unwrap();
+    for value in [0.0, 1.0, 2.0, 3.0] {
+        NATIVE.observe(value);
+    }
+    let mut body = Vec::new();
+    registry.encode_to(&mut body, Format::Protobuf).unwrap();
+    let native: &[u8] = b"\x4e\x0a\x0e\x6e\x61\x74\x69\x76\x65\x5f\x73\x65\x63\x6f\x6e\x64\x73\x12\x07\x4e\x61\x74\x69\x76\x65\x2e\x18\x04\x22\x31\x3a\x2f\x08\x04\x11\x00\x00\x00\x00\x00\x00\x18\x40\x28\x06\x31\x00\x00\x00\x00\x00\x00\xf0\x37\x38\x01\x62\x04\x08\x00\x10\x01\x62\x04\x08\x0e\x10\x01\x62\x04\x08\x08\x10\x01\x6a\x03\x02\x00\x00";
+    // An empty native histogram carries the no-op span that marks it native.
+    let empty: &[u8] = b"\x35\x0a\x0d\x65\x6d\x70\x74\x79\x5f\x73\x65\x63\x6f\x6e\x64\x73\x12\x00\x18\x04\x22\x20\x3a\x1e\x08\x00\x11\x00\x00\x00\x00\x00\x00\x00\x00\x28\x06\x31\x00\x00\x00\x00\x00\x00\xf0\x37\x38\x00\x62\x04\x08\x00\x10\x00";
+    assert_eq!(body, [native, empty].concat());
+
+    let span = |offset, length| pb::BucketSpan {
+        offset: Some(offset),
+        length: Some(length),
+    };
+    let families = decode_all(&body);
+    assert_eq!(
+        families[0].metric[0].histogram,
+        Some(pb::Histogram {
+            sample_count: Some(4),
+            sample_sum: Some(6.0),
+            bucket: vec![],
+            schema: Some(3),
+            zero_threshold: Some(DEFAULT_ZERO_THRESHOLD),
+            zero_count: Some(1),
+            negative_span: vec![],
+            negative_delta: vec![],
+            positive_span: vec![span(0, 1), span(7, 1), span(4, 1)],
+            positive_delta: vec![1, 0, 0],
+        })
+    );
+    assert_eq!(families[0].r#type, Some(pb::MetricType::Histogram as i32));
+    assert_eq!(
+        families[1].metric[0]
+            .histogram
+            .as_ref()
+            .unwrap()
+            .positive_span,
+        [span(0, 0)]
+    );
+
+    // Text formats see the classic form: here only `+Inf`, `_sum` and `_count`.
+    let mut text = String::new();
+    registry.encode(&mut text, Format::Text).unwrap();
+    assert!(
+        text.contains(
+            "native_seconds_bucket{le=\"+Inf\"} 4\nnative_seconds_sum 6\nnative_seconds_count 4\n"
+        ),
+        "{text}"
+    );
+}
+
+/// client_golang's "factor 1.2 results in schema 2" case, with classic buckets and
+/// negative values: spans fill gaps of up to two buckets with zero deltas.
+#[test]
+fn prost_decodes_spans_deltas_and_classic_buckets() {
+    static BOUNDS: Buckets<1> = Buckets::new([1.5]);
+    static BOTH: Metric<NativeHistogram<16, 1>> =
+        Metric::new("both", "Both.", NativeHistogram::with_buckets(1.2, &BOUNDS));
+    let registry = Registry::new();
+    registry.register(&BOTH).unwrap();
+    for value in [0.0, 1.0, 1.2, 1.4, 1.8, 2.0, -1.0, -8.0] {
+        BOTH.observe(value);
+    }
+    let mut body = Vec::new();
+    registry.encode_to(&mut body, Format::Protobuf).unwrap();
+    let histogram = decode_all(&body)[0].metric[0].histogram.clone().unwrap();
+    let span = |offset, length| pb::BucketSpan {
+        offset: Some(offset),
+        length: Some(length),
+    };
+    assert_eq!(
+        histogram,
+        pb::Histogram {
+            sample_count: Some(8),
+            sample_sum: Some(0.0 + 1.0 + 1.2 + 1.4 + 1.8 + 2.0 - 1.0 - 8.0),
+            bucket: vec![pb::Bucket {
+                cumulative_count: Some(6),
+                upper_bound: Some(1.5),
+                exemplar: None,
+            }],
+            schema: Some(2),
+            zero_threshold: Some(DEFAULT_ZERO_THRESHOLD),
+            zero_count: Some(1),
+            // -1 in bucket 0, -8 (2^3) in bucket 12: a new span after a gap of 11.
+            negative_span: vec![span(0, 1), span(11, 1)],
+            negative_delta: vec![1, 0],
+            positive_span: vec![span(0, 5)],
+            positive_delta: vec![1, -1, 2, -2, 2],
+        }
+    );
+}
+
+/// `time_with` observes a future's duration into a native histogram as into a classic
+/// one: 0.25 s ends bucket -16 at schema 3.
+#[test]
+fn futures_are_timed_into_a_native_histogram() {
+    static TIMED: Metric<NativeHistogram<8>> =
+        Metric::new("timed_seconds", "Timed.", NativeHistogram::new(1.1));
+    let clock = ManualClock::new();
+    let work = async {
+        clock.advance(Duration::from_millis(250));
+    };
+    let timed = pin!(work.time_with(&TIMED, &clock));
+    assert_eq!(support::poll_once(timed), Poll::Ready(()));
+    let snapshot = TIMED.snapshot();
+    assert_eq!((snapshot.count(), snapshot.sum()), (1, 0.25));
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(-16, 1)]);
+}
