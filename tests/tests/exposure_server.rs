@@ -1,7 +1,7 @@
 //! One suite, run against every adapter: Python `prometheus_async`'s `TestWeb` cases
 //! 17–22 and every HTTP rule of the exposure server.
 //!
-//! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
+//! Each test is a generic function over [`Adapter`]; `per_adapter_suite!` at the bottom generates
 //! `tokio::name`, `smol::name` and `async_std::name` tests from it.
 #![forbid(unsafe_code)]
 
@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use torchlight::exposure::{Limits, PAGE};
 use torchlight::{Counter, Format, Metric, Registry};
-use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, Tokio, embed_axum};
+use torchlight_tests::adapter::{Adapter, Config, Server, embed_axum, in_both_modes};
 use torchlight_tests::client::{self, Reply, connect, get, parse, raw, read_to_close, request};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -702,18 +702,6 @@ fn request_bodies_are_ignored<A: Adapter>() {
 
 // --- Slow clients, failing collectors, coalescing (in both modes) --------------------
 
-/// Runs `test` against a server started from `config()`, once with `start_http_server`
-/// and once with `start_http_server_in_thread`.
-fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut dyn Server)) {
-    let mut server = start::<A>(config());
-    test(&mut *server);
-    server.close();
-    let mut threaded = A::start_in_thread(config())
-        .unwrap_or_else(|error| panic!("{} (threaded): {error}", A::NAME));
-    test(&mut *threaded);
-    threaded.close();
-}
-
 /// A scrape of `address` on a fresh connection, with how long the answer took.
 fn timed_scrape(address: SocketAddr) -> (Reply, Duration) {
     let started = Instant::now();
@@ -928,28 +916,7 @@ fn axum_handler_serves_where_mounted() {
     app.close();
 }
 
-macro_rules! per_adapter {
-    ($module:ident, $adapter:ty, [$($test:ident),*]) => {
-        mod $module {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test::<$adapter>();
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! suite {
-    ($($test:ident),* $(,)?) => {
-        per_adapter!(tokio, super::Tokio, [$($test),*]);
-        per_adapter!(smol, super::Smol, [$($test),*]);
-        per_adapter!(async_std, super::AsyncStd, [$($test),*]);
-    };
-}
-
-suite!(
+torchlight_tests::per_adapter_suite!(
     python_17_text_without_accept,
     python_18_open_metrics,
     python_19_cheap_page,
