@@ -25,6 +25,7 @@
 //!     about: "Serves nothing, for the documentation.",
 //!     flags: [METRICS_ADDR],
 //!     environment: &[],
+//!     web_config: false,
 //! };
 //!
 //! fn run(metrics_addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
@@ -52,6 +53,6 @@ pub mod examples;
 mod flag;
 mod report;
 
-pub use cli::{Cli, Stop, USAGE, UsageError};
+pub use cli::{Args, Cli, Stop, USAGE, UsageError, WEB_CONFIG};
 pub use flag::{Flag, ListenError, loopback};
 pub use report::{render, report};

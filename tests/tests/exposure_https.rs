@@ -458,6 +458,51 @@ fn basic_auth_over_plain_http<A: Adapter>() {
     server.close();
 }
 
+/// exporter-toolkit's web configuration file, read from disk with paths relative to
+/// it: mutual TLS and basic authentication together.
+fn web_config_file_sets_tls_client_certificates_and_users<A: Adapter>() {
+    let pki = Pki::new();
+    let file = pki.file("web.yml");
+    std::fs::write(
+        &file,
+        format!(
+            "# exporter-toolkit format\ntls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\n  \
+             client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n\
+             http_server_config:\n  http2: false\nbasic_auth_users:\n  prom: '{PROM_SECRET}'\n"
+        ),
+    )
+    .expect("write web.yml");
+    let web = torchlight_tokio::WebConfig::from_file(&file).expect("a valid file");
+    let mut config = Config::loopback(registry_with("configured", 5));
+    config.tls = web.tls().cloned();
+    config.basic_auth = web
+        .basic_auth_users()
+        .map(|users| Arc::new(users.clone()) as Arc<dyn torchlight::exposure::Authenticate>);
+    let mut server = A::start(config).unwrap_or_else(|error| panic!("{error}"));
+    let address = server.local_addr();
+    let client = pki.client_with_certificate();
+    let reply = https_get(address, &client, "/metrics", PROM_SECRET_AUTH);
+    assert!(
+        reply.text().contains("configured_total 5\n"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(https_get(address, &client, "/metrics", "").status, 401);
+    // Without a client certificate there is no HTTP at all, not even a 401.
+    let refused = https(
+        address,
+        &pki.client(),
+        b"GET / HTTP/1.1\r\nHost: test\r\n\r\n",
+    );
+    assert!(
+        refused
+            .as_ref()
+            .map_or(true, |bytes| !bytes.starts_with(b"HTTP/")),
+        "{refused:?}"
+    );
+    server.close();
+}
+
 /// A hash that is not bcrypt is refused when the users are built.
 #[test]
 fn a_hash_that_is_not_bcrypt_is_an_error_naming_the_user() {
@@ -528,4 +573,5 @@ torchlight_tests::per_adapter_suite!(
     client_certificate_modes,
     basic_auth_protects_every_path,
     basic_auth_over_plain_http,
+    web_config_file_sets_tls_client_certificates_and_users,
 );
