@@ -206,14 +206,7 @@ impl<const N: usize> Cli<N> {
                 _ => (argument.as_str(), None),
             };
             if self.web_config && name == WEB_CONFIG {
-                let file = match inline {
-                    Some(value) => value.to_owned(),
-                    None => unicode(
-                        arguments
-                            .next()
-                            .ok_or(Stop::Usage(UsageError::MissingValue(WEB_CONFIG)))?,
-                    )?,
-                };
+                let file = value(WEB_CONFIG, inline, &mut arguments)?;
                 if web_config.replace(PathBuf::from(file)).is_some() {
                     return Err(Stop::Usage(UsageError::Repeated(WEB_CONFIG)));
                 }
@@ -227,14 +220,7 @@ impl<const N: usize> Cli<N> {
                 }));
             };
             let flag = self.flags[index].name();
-            let value = match inline {
-                Some(value) => value.to_owned(),
-                None => unicode(
-                    arguments
-                        .next()
-                        .ok_or(Stop::Usage(UsageError::MissingValue(flag)))?,
-                )?,
-            };
+            let value = value(flag, inline, &mut arguments)?;
             if given[index].is_some() {
                 return Err(Stop::Usage(UsageError::Repeated(flag)));
             }
@@ -341,6 +327,22 @@ fn table(text: &mut String, rows: &[(String, String)]) {
         for line in lines {
             let _ = writeln!(text, "  {:width$}  {line}", "");
         }
+    }
+}
+
+/// The value of `flag`: after its `=`, or the next argument.
+fn value(
+    flag: &'static str,
+    inline: Option<&str>,
+    arguments: &mut impl Iterator<Item = OsString>,
+) -> Result<String, Stop> {
+    match inline {
+        Some(value) => Ok(value.to_owned()),
+        None => unicode(
+            arguments
+                .next()
+                .ok_or(Stop::Usage(UsageError::MissingValue(flag)))?,
+        ),
     }
 }
 

@@ -124,6 +124,24 @@ pub trait Server: Send {
     fn drop_handle(&mut self);
 }
 
+/// A fresh registry holding one counter `name` (help `cnt`, like the Python tests) at
+/// `value`: tests run in parallel, so none shares the global registry.
+///
+/// # Panics
+///
+/// When `name` is not a valid metric name.
+#[must_use]
+pub fn registry_with(name: &str, value: u64) -> &'static Registry {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let metric: &'static torchlight::Metric<torchlight::Counter> = Box::leak(Box::new(
+        torchlight::Metric::new(name, "cnt", torchlight::Counter::new()),
+    ));
+    metric.inc_by(value);
+    registry.register(metric).expect("a valid counter");
+    registry
+}
+
 /// Runs `test` against a server started from `config()`, once with
 /// `start_http_server` and once with `start_http_server_in_thread`, closing each.
 ///

@@ -15,25 +15,14 @@ use std::net::{IpAddr, Ipv6Addr, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use torchlight::Registry;
 use torchlight::exposure::{Limits, PAGE};
-use torchlight::{Counter, Metric, Registry};
-use torchlight_tests::adapter::{Adapter, Config, in_both_modes};
+use torchlight_tests::adapter::{Adapter, Config, in_both_modes, registry_with};
 use torchlight_tests::client::{Reply, connect, parse, read_to_close};
 use torchlight_tests::tls::{Pki, https, https_get};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
-
-/// A fresh registry holding one counter `name` at `value`.
-fn registry_with(name: &str, value: u64) -> &'static Registry {
-    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let metric: &'static Metric<Counter> =
-        Box::leak(Box::new(Metric::new(name, "cnt", Counter::new())));
-    metric.inc_by(value);
-    registry.register(metric).expect("a valid counter");
-    registry
-}
 
 /// A loopback HTTPS configuration with `pki`'s server certificate.
 fn https_config(pki: &Pki, registry: &'static Registry) -> Config {

@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use torchlight::exposure::{Limits, PAGE};
 use torchlight::{Counter, Format, Metric, Registry};
-use torchlight_tests::adapter::{Adapter, Config, Server, embed_axum, in_both_modes};
+use torchlight_tests::adapter::{
+    Adapter, Config, Server, embed_axum, in_both_modes, registry_with,
+};
 use torchlight_tests::client::{self, Reply, connect, get, parse, raw, read_to_close, request};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -27,18 +29,6 @@ const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=
 /// Python's `test_server_stats_openmetrics` header.
 const PYTHON_OPEN_METRICS: &str =
     "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-
-/// A fresh registry holding one counter `name` (help `cnt`, like the Python tests)
-/// at `value`: tests run in parallel, so none shares the global registry.
-fn registry_with(name: &str, value: u64) -> &'static Registry {
-    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let metric: &'static Metric<Counter> =
-        Box::leak(Box::new(Metric::new(name, "cnt", Counter::new())));
-    metric.inc_by(value);
-    registry.register(metric).expect("a valid counter");
-    registry
-}
 
 fn start<A: Adapter>(config: Config) -> Box<dyn Server> {
     A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME))
