@@ -46,9 +46,9 @@ use rustls::{
 /// [`rustls::ServerConfig`].
 ///
 /// Give it to the server with `Options::tls`; keep a clone to reload the certificate
-/// when it rotates (clones share the current settings). The server offers HTTP/1.1
-/// through ALPN and, for PEM files, TLS 1.2 and 1.3 with rustls' safe defaults and its
-/// `ring` provider.
+/// when it rotates (clones share the current settings). Built from PEM files, the
+/// server offers HTTP/1.1 through ALPN and TLS 1.2 and 1.3 with rustls' safe defaults
+/// and its `ring` provider; a ready `ServerConfig` is used exactly as given.
 ///
 /// ```no_run
 /// use std::sync::Arc;
