@@ -70,6 +70,37 @@
 //! small HTML page, other methods 405, other paths 404. HTTP/1.1 with keep-alive; the
 //! limits in [`Limits`] bound what one client can hold.
 //!
+//! # HTTPS and authentication
+//!
+//! Feature `tls`: [`Options::tls`] with a `TlsConfig` serves HTTPS (rustls, `ring`),
+//! with exporter-toolkit's client-certificate modes (`TlsFiles`, `ClientAuth`) and
+//! certificate reload (`TlsConfig::reload`); `url()` and the `ServerInfo` given to
+//! service discovery say `https`. Feature `basic-auth`: [`Options::basic_auth`] with
+//! `BasicAuthUsers` (bcrypt) answers requests without valid credentials 401. Feature
+//! `web-config`: `WebConfig` reads both from exporter-toolkit's web configuration file.
+//! The handshake counts against [`Limits::header_read_timeout`], and the slow-client
+//! guarantees hold on the TLS port.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use torchlight_smol::{Options, TlsConfig, start_http_server};
+//!
+//! smol::block_on(async {
+//!     let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+//!     let mut server = start_http_server(Options::new().tls(Arc::new(tls.clone()))).await?;
+//!     assert!(server.url().starts_with("https://"));
+//!     tls.reload()?; // after the certificate rotated
+//!     server.close().await?;
+//!     Ok::<(), Box<dyn std::error::Error>>(())
+//! })?;
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! ```
+//!
 //! # Blocking
 //!
 //! Encoding is CPU work proportional to the number of series: 100 000 series take
@@ -78,6 +109,7 @@
 //! ([`smol::unblock`]), never on the executor's threads, so other tasks and scrapes
 //! keep running while a large registry is encoded.
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
 mod runtime;
@@ -86,4 +118,13 @@ mod server;
 pub use clock::RuntimeClock;
 pub use runtime::Smol;
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
+#[cfg(feature = "basic-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
+pub use torchlight_server::{BasicAuthError, BasicAuthUsers};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use torchlight_server::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
 pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
+#[cfg(feature = "web-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
+pub use torchlight_server::{WebConfig, WebConfigError};

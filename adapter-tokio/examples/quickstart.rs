@@ -5,7 +5,7 @@
 //! scrape.
 //!
 //! ```text
-//! cargo run --release -p torchlight-tokio --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR]
+//! cargo run --release -p torchlight-tokio --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE]
 //! curl http://127.0.0.1:8080/ && curl http://127.0.0.1:8000/metrics
 //! ```
 //!
@@ -15,6 +15,7 @@
 use std::convert::Infallible;
 use std::error::Error;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::process::ExitCode;
 
 use bytes::Bytes;
@@ -27,6 +28,7 @@ use hyper_util::rt::TokioIo;
 use torchlight::{AsyncCollector, ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
 use torchlight_example_cli::{TraceId, report};
+use torchlight_server::WebConfig;
 use torchlight_tokio::{Options, RuntimeClock, start_http_server};
 
 static REQ_TIME: Metric<ExemplarHistogram> = Metric::new(
@@ -73,19 +75,29 @@ async fn handle(request: Request<Incoming>) -> Result<Response<Full<Bytes>>, Inf
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let [app_addr, metrics_addr] = examples::quickstart(env!("CARGO_PKG_NAME")).parse();
-    report(run(app_addr, metrics_addr).await)
+    let args = examples::quickstart(env!("CARGO_PKG_NAME")).parse_args();
+    let [app_addr, metrics_addr] = args.addresses;
+    report(run(app_addr, metrics_addr, args.web_config.as_deref()).await)
 }
 
-async fn run(app_addr: SocketAddr, metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
+async fn run(
+    app_addr: SocketAddr,
+    metrics_addr: SocketAddr,
+    web_config: Option<&Path>,
+) -> Result<(), Box<dyn Error>> {
     REGISTRY.register(&REQ_TIME)?;
     REGISTRY.register(&REQ_ERRORS)?;
     REGISTRY.register(&REQ_IN_PROGRESS)?;
     REGISTRY.register(&APP_UP)?;
     // CPU, memory, file descriptors, start time: what Go's and Python's clients expose.
     torchlight::process::register(&REGISTRY)?;
+    // HTTPS and basic authentication, as exporter-toolkit's web configuration file says.
+    let mut options = Options::from(metrics_addr);
+    if let Some(file) = web_config {
+        options = WebConfig::from_file(file)?.apply(options);
+    }
 
-    let mut metrics = start_http_server(Options::from(metrics_addr))
+    let mut metrics = start_http_server(options)
         .await
         .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     let app = tokio::net::TcpListener::bind(app_addr)

@@ -17,6 +17,11 @@
 //! HA pair, a federation layer and a few curls), each asking for gzip as Prometheus
 //! does: the server threads' CPU time per round and every scrape's latency. Concurrent
 //! scrapes share one encoding, so sixteen should cost well under twice one.
+//!
+//! Case 12 (`case12_tls::<http|https>::torchlight`): case 7's load on the torchlight
+//! server with compile-time labels, over plain HTTP and over HTTPS (rustls, `ring`,
+//! TLS 1.3, kept-alive connections whose handshake falls in the warm-up): what TLS
+//! costs a scrape.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -71,30 +76,73 @@ fn main() {
         let load = http::load(server.address(), clients, warmup, window)
             .unwrap_or_else(|error| panic!("{library}: a request failed: {error}"));
         drop(server);
-        let results = [
-            ("clients", clients as f64),
-            ("body_bytes", body_bytes as f64),
-            ("requests", load.requests as f64),
-            ("requests_per_second", load.per_second()),
-            (
-                "median_latency_ns",
-                load.latency_ns(0.5).unwrap_or(0) as f64,
-            ),
-            ("p99_latency_ns", load.latency_ns(0.99).unwrap_or(0) as f64),
-        ];
-        for (metric, value) in results {
-            let record = Record {
-                case: "case7_http",
-                variant,
-                parameter: SERIES.to_string(),
-                library,
-                metric,
-                value,
-            };
-            println!("{}", record.line());
-        }
+        print_load("case7_http", variant, library, clients, body_bytes, &load);
     }
     burst(&filters, quick);
+    tls(&filters, clients, warmup, window);
+}
+
+/// Case 11: the same server, load and series over HTTP and over HTTPS.
+fn tls(filters: &[String], clients: usize, warmup: Duration, window: Duration) {
+    for (variant, https) in [("http", false), ("https", true)] {
+        let path = format!("case12_tls::{variant}::{}", Library::Torchlight);
+        if !(filters.is_empty() || filters.iter().any(|f| path.contains(f.as_str()))) {
+            continue;
+        }
+        let server = if https {
+            Server::start_https(Labels::CompileTime, SERIES)
+        } else {
+            Server::start(Library::Torchlight, Labels::CompileTime, SERIES)
+        }
+        .unwrap_or_else(|error| panic!("{variant}: the server did not start: {error}"));
+        let target = server.target();
+        let body_bytes = http::check_target(&target, SERIES)
+            .unwrap_or_else(|error| panic!("{variant}: wrong exposition: {error}"));
+        let load = http::load_target(&target, clients, warmup, window)
+            .unwrap_or_else(|error| panic!("{variant}: a request failed: {error}"));
+        drop(server);
+        print_load(
+            "case12_tls",
+            variant,
+            Library::Torchlight,
+            clients,
+            body_bytes,
+            &load,
+        );
+    }
+}
+
+/// Prints the result lines of one server's load (cases 7 and 11).
+fn print_load(
+    case: &'static str,
+    variant: &'static str,
+    library: Library,
+    clients: usize,
+    body_bytes: usize,
+    load: &http::Load,
+) {
+    let results = [
+        ("clients", clients as f64),
+        ("body_bytes", body_bytes as f64),
+        ("requests", load.requests as f64),
+        ("requests_per_second", load.per_second()),
+        (
+            "median_latency_ns",
+            load.latency_ns(0.5).unwrap_or(0) as f64,
+        ),
+        ("p99_latency_ns", load.latency_ns(0.99).unwrap_or(0) as f64),
+    ];
+    for (metric, value) in results {
+        let record = Record {
+            case,
+            variant,
+            parameter: SERIES.to_string(),
+            library,
+            metric,
+            value,
+        };
+        println!("{}", record.line());
+    }
 }
 
 /// Case 10: rounds of one scrape and of sixteen simultaneous scrapes of 100 000 series.

@@ -12,6 +12,11 @@
 //! threads, each with one keep-alive connection over raw HTTP/1.1 on `127.0.0.1`, asking
 //! for `/metrics` with [`ACCEPT`] (text 0.0.4, the only format the peer serves) and
 //! `Accept-Encoding: identity` (no gzip from either), back to back for a fixed time.
+//!
+//! Case 11 serves the same torchlight server (compile-time labels) over plain HTTP
+//! and over HTTPS ([`Server::start_https`]: a self-signed certificate made at start,
+//! rustls with its `ring` provider on both sides), loaded the same way through a
+//! [`Target`] that says how to connect: the cost of TLS on a kept-alive scrape.
 
 use core::fmt;
 use std::io::{self, Read, Write};
@@ -73,6 +78,8 @@ impl Labels {
 /// A metrics server for case 7, running on its own tokio runtime until dropped.
 pub struct Server {
     address: SocketAddr,
+    /// How clients reach it: with TLS for [`Server::start_https`].
+    tls: Option<Arc<rustls::ClientConfig>>,
     /// Keeps the `metrics` recorder (and so its registry) alive.
     _recorder: Option<metrics_exporter_prometheus::PrometheusRecorder>,
     /// Keeps torchlight's server running; dropped before the runtime.
@@ -108,19 +115,10 @@ impl Server {
             .build()?;
         match (library, labels) {
             (Library::Torchlight, _) => {
-                let registry = match labels {
-                    Labels::RunTime => scrape::torchlight_family_registry(series),
-                    Labels::CompileTime => scrape::torchlight_registry(series),
-                };
-                let options = torchlight_tokio::Options::new()
-                    .address(Ipv4Addr::LOCALHOST)
-                    .port(0)
-                    .registry(registry);
-                let server = runtime
-                    .block_on(torchlight_tokio::start_http_server(options))
-                    .map_err(io::Error::other)?;
+                let server = torchlight_server(&runtime, labels, series, None)?;
                 Ok(Self {
                     address: server.local_addr(),
+                    tls: None,
                     _recorder: None,
                     torchlight_server: Some(server),
                     runtime: Some(runtime),
@@ -138,6 +136,7 @@ impl Server {
                 runtime.spawn(exporter);
                 Ok(Self {
                     address,
+                    tls: None,
                     _recorder: Some(recorder),
                     torchlight_server: None,
                     runtime: Some(runtime),
@@ -147,12 +146,133 @@ impl Server {
         }
     }
 
+    /// torchlight's server over HTTPS with `series` series labelled as `labels` says:
+    /// a self-signed certificate for `127.0.0.1` (ECDSA P-256, rcgen's default) given
+    /// as a ready `rustls::ServerConfig`; [`Server::target`] trusts exactly it.
+    ///
+    /// # Errors
+    ///
+    /// When the runtime cannot start, no port can be bound, or the certificate cannot
+    /// be made.
+    pub fn start_https(labels: Labels, series: usize) -> io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?;
+        let (server_config, client_config) = self_signed()?;
+        let tls = torchlight_tokio::TlsConfig::from_server_config(server_config);
+        let server = torchlight_server(&runtime, labels, series, Some(tls))?;
+        Ok(Self {
+            address: server.local_addr(),
+            tls: Some(client_config),
+            _recorder: None,
+            torchlight_server: Some(server),
+            runtime: Some(runtime),
+        })
+    }
+
     /// Where the server listens.
     #[must_use]
     pub fn address(&self) -> SocketAddr {
         self.address
     }
+
+    /// Where and how clients connect (TLS for an HTTPS server).
+    #[must_use]
+    pub fn target(&self) -> Target {
+        Target {
+            address: self.address,
+            tls: self.tls.clone(),
+        }
+    }
 }
+
+/// torchlight's server on `runtime` for `series` series labelled as `labels` says, on
+/// a free loopback port, over HTTPS with `tls`.
+fn torchlight_server(
+    runtime: &tokio::runtime::Runtime,
+    labels: Labels,
+    series: usize,
+    tls: Option<torchlight_tokio::TlsConfig>,
+) -> io::Result<torchlight_tokio::MetricsServer> {
+    let registry = match labels {
+        Labels::RunTime => scrape::torchlight_family_registry(series),
+        Labels::CompileTime => scrape::torchlight_registry(series),
+    };
+    let mut options = torchlight_tokio::Options::new()
+        .address(Ipv4Addr::LOCALHOST)
+        .port(0)
+        .registry(registry);
+    if let Some(tls) = tls {
+        options = options.tls(Arc::new(tls));
+    }
+    runtime
+        .block_on(torchlight_tokio::start_http_server(options))
+        .map_err(io::Error::other)
+}
+
+/// A self-signed certificate for `127.0.0.1`: the server's settings and a client's
+/// that trust exactly that certificate, both with rustls' `ring` provider.
+fn self_signed() -> io::Result<(Arc<rustls::ServerConfig>, Arc<rustls::ClientConfig>)> {
+    use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    let key = rcgen::KeyPair::generate().map_err(io::Error::other)?;
+    let mut params =
+        rcgen::CertificateParams::new(Vec::<String>::new()).map_err(io::Error::other)?;
+    params.subject_alt_names = vec![rcgen::SanType::IpAddress(Ipv4Addr::LOCALHOST.into())];
+    let cert = params.self_signed(&key).map_err(io::Error::other)?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![cert.der().clone()],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der())),
+        )
+        .map_err(io::Error::other)?;
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(cert.der().clone()).map_err(io::Error::other)?;
+    let client = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(io::Error::other)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok((Arc::new(server), Arc::new(client)))
+}
+
+/// Where a [`Client`] connects, and whether over TLS.
+#[derive(Clone)]
+pub struct Target {
+    address: SocketAddr,
+    tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Target {
+    /// Plain HTTP to `address`.
+    #[must_use]
+    pub const fn plain(address: SocketAddr) -> Self {
+        Self { address, tls: None }
+    }
+
+    /// The server's address.
+    #[must_use]
+    pub const fn address(&self) -> SocketAddr {
+        self.address
+    }
+}
+
+impl fmt::Debug for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Target")
+            .field("address", &self.address)
+            .field("tls", &self.tls.is_some())
+            .finish()
+    }
+}
+
+/// A client's connection: a `TcpStream`, or rustls' client over one.
+trait Stream: Read + Write + Send {}
+
+impl<T: Read + Write + Send> Stream for T {}
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -190,10 +310,17 @@ fn metrics_listener() -> io::Result<(
 }
 
 /// One keep-alive HTTP/1.1 connection that asks for `/metrics`.
-#[derive(Debug)]
 pub struct Client {
-    stream: TcpStream,
+    stream: Box<dyn Stream>,
     buffer: Vec<u8>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("buffered", &self.buffer.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// What a [`Client::get`] received.
@@ -214,10 +341,29 @@ impl Client {
     ///
     /// When the connection fails.
     pub fn connect(address: SocketAddr) -> io::Result<Self> {
-        let stream = TcpStream::connect_timeout(&address, SOCKET_TIMEOUT)?;
+        Self::connect_to(&Target::plain(address))
+    }
+
+    /// Connects to `target`, over TLS if it says so (the handshake happens with the
+    /// first request).
+    ///
+    /// # Errors
+    ///
+    /// When the connection fails.
+    pub fn connect_to(target: &Target) -> io::Result<Self> {
+        let stream = TcpStream::connect_timeout(&target.address, SOCKET_TIMEOUT)?;
         stream.set_nodelay(true)?;
         stream.set_read_timeout(Some(SOCKET_TIMEOUT))?;
         stream.set_write_timeout(Some(SOCKET_TIMEOUT))?;
+        let stream: Box<dyn Stream> = match &target.tls {
+            None => Box::new(stream),
+            Some(config) => {
+                let name = rustls::pki_types::ServerName::IpAddress(target.address.ip().into());
+                let connection = rustls::ClientConnection::new(Arc::clone(config), name)
+                    .map_err(io::Error::other)?;
+                Box::new(rustls::StreamOwned::new(connection, stream))
+            }
+        };
         Ok(Self {
             stream,
             buffer: Vec::with_capacity(1 << 20),
@@ -332,7 +478,16 @@ pub fn sample_lines(body: &[u8]) -> Vec<&str> {
 ///
 /// When the request fails or the exposition is not the expected one.
 pub fn check(address: SocketAddr, series: usize) -> io::Result<usize> {
-    let mut client = Client::connect(address)?;
+    check_target(&Target::plain(address), series)
+}
+
+/// [`check`] through `target` (over TLS for an HTTPS server).
+///
+/// # Errors
+///
+/// As [`check`].
+pub fn check_target(target: &Target, series: usize) -> io::Result<usize> {
+    let mut client = Client::connect_to(target)?;
     let response = client.get()?;
     if response.status != 200 {
         return Err(invalid(&format!("status {}", response.status)));
@@ -398,12 +553,28 @@ pub fn load(
     warmup: Duration,
     duration: Duration,
 ) -> io::Result<Load> {
+    load_target(&Target::plain(address), clients, warmup, duration)
+}
+
+/// [`load`] through `target` (over TLS for an HTTPS server; each client's handshake
+/// falls in the warm-up).
+///
+/// # Errors
+///
+/// As [`load`].
+pub fn load_target(
+    target: &Target,
+    clients: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> io::Result<Load> {
     let barrier = Arc::new(Barrier::new(clients + 1));
     let threads: Vec<_> = (0..clients)
         .map(|_| {
             let barrier = Arc::clone(&barrier);
+            let target = target.clone();
             thread::spawn(move || -> io::Result<(Vec<u64>, Option<Instant>)> {
-                let connected = Client::connect(address);
+                let connected = Client::connect_to(&target);
                 barrier.wait();
                 let start = Instant::now();
                 let mut client = connected?;
@@ -639,6 +810,31 @@ mod tests {
             .filter(|comm| comm.trim_end() == super::SERVER_THREAD)
             .count();
         assert!(named > 0, "no thread named {}", super::SERVER_THREAD);
+    }
+
+    /// The HTTPS server serves the same exposition over TLS, and refuses plain HTTP.
+    #[test]
+    fn the_https_server_serves_the_same_series_over_tls() {
+        let server = Server::start_https(Labels::CompileTime, 1_000).unwrap();
+        assert_eq!(
+            super::check_target(&server.target(), 1_000).unwrap(),
+            super::check_target(
+                &Server::start(Library::Torchlight, Labels::CompileTime, 1_000)
+                    .unwrap()
+                    .target(),
+                1_000
+            )
+            .unwrap()
+        );
+        assert!(check(server.address(), 1_000).is_err());
+        let result = super::load_target(
+            &server.target(),
+            2,
+            Duration::ZERO,
+            Duration::from_millis(200),
+        )
+        .unwrap();
+        assert!(result.requests > 0);
     }
 
     #[test]

@@ -212,6 +212,7 @@ pub struct HealthCheck {
     interval: Duration,
     timeout: Option<Duration>,
     deregister_critical_after: Option<Duration>,
+    tls_skip_verify: bool,
 }
 
 impl HealthCheck {
@@ -222,6 +223,7 @@ impl HealthCheck {
             interval: Duration::from_secs(10),
             timeout: None,
             deregister_critical_after: None,
+            tls_skip_verify: false,
         }
     }
 
@@ -245,6 +247,20 @@ impl HealthCheck {
     pub const fn with_deregister_critical_after(mut self, after: Duration) -> Self {
         self.deregister_critical_after = Some(after);
         self
+    }
+
+    /// Lets the agent accept the server's certificate without verifying it
+    /// (`TLSSkipVerify`), for an HTTPS server whose certificate the agent cannot check
+    /// (self-signed, or issued by a CA the agent does not trust). Only HTTPS servers'
+    /// checks use it; the agent verifies by default.
+    pub const fn with_tls_skip_verify(mut self, skip: bool) -> Self {
+        self.tls_skip_verify = skip;
+        self
+    }
+
+    /// Whether the agent skips verifying the server's certificate.
+    pub const fn tls_skip_verify(&self) -> bool {
+        self.tls_skip_verify
     }
 
     /// The interval.
@@ -432,8 +448,9 @@ impl ConsulAgent {
     }
 
     /// The JSON body of the registration: `Name`, `ID`, `Tags`, `Address`, `Port`, `Meta`
-    /// (only when set) and `Check` (`HTTP` on the server's root URL, `Interval`, and
-    /// `Timeout` / `DeregisterCriticalServiceAfter` when set), in that order.
+    /// (only when set) and `Check` (`HTTP` on the server's root URL, `https://` for an
+    /// HTTPS server, `Interval`, and `Timeout` / `DeregisterCriticalServiceAfter` /
+    /// `TLSSkipVerify` when set), in that order.
     ///
     /// # Errors
     ///
@@ -487,6 +504,9 @@ impl ConsulAgent {
         if let Some(after) = self.check.deregister_critical_after {
             out.push_str(",\"DeregisterCriticalServiceAfter\":");
             json_string(&mut out, &go_duration(after));
+        }
+        if self.check.tls_skip_verify {
+            out.push_str(",\"TLSSkipVerify\":true");
         }
         out.push_str("}}");
         Ok(out)

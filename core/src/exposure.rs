@@ -10,6 +10,7 @@
 //! | `GET`/`HEAD /` | 200, `text/html`: a link to `/metrics` (the cheap health-check target) |
 //! | another method on those paths | 405 with `Allow: GET, HEAD` |
 //! | any other path | 404 |
+//! | anything without valid credentials, where basic authentication is required ([`Route::authorize`]) | 401 with `WWW-Authenticate` |
 //!
 //! A `HEAD` response has the headers (and `Content-Length`) of the `GET` response and no
 //! body.
@@ -57,13 +58,17 @@ use flate2::write::GzEncoder;
 use crate::encoding::Format;
 use crate::registry::Registry;
 
+mod auth;
 mod error;
 mod negotiation;
 mod options;
+mod tls;
 
+pub use auth::{Authenticate, CHALLENGE, Credentials};
 pub use error::StartError;
 pub use negotiation::{accepts_gzip, negotiate};
 pub use options::{Options, ServedRegistry};
+pub use tls::Tls;
 
 /// The HTML of `GET /`, byte for byte what Python's `prometheus_async` serves (its
 /// `_cheap` handler): a page a health check can fetch without encoding any metric.
@@ -269,6 +274,9 @@ pub enum Target {
     NotFound,
     /// A method other than `GET` or `HEAD` on an existing path: 405.
     MethodNotAllowed,
+    /// Missing or wrong credentials where basic authentication is required: 401 with
+    /// `WWW-Authenticate: `[`CHALLENGE`] (see [`Route::authorize`]).
+    Unauthorized,
 }
 
 /// A routed request: what to answer, and whether without a body (`HEAD`).
@@ -292,6 +300,42 @@ impl Route {
     #[must_use]
     pub const fn is_head(&self) -> bool {
         self.head
+    }
+
+    /// This route if `credentials` are valid for `users`, otherwise a 401 asking for
+    /// them: where a server requires basic authentication, every request goes through
+    /// here before it is answered, whatever its path or method. `users.verify` may be
+    /// slow (bcrypt), so call this where blocking is allowed.
+    ///
+    /// ```
+    /// use torchlight::exposure::{Authenticate, CHALLENGE, Credentials, Request, Target};
+    ///
+    /// #[derive(Debug)]
+    /// struct Only(&'static str, &'static str);
+    /// impl Authenticate for Only {
+    ///     fn verify(&self, user: &str, password: &str) -> bool {
+    ///         (user, password) == (self.0, self.1)
+    ///     }
+    /// }
+    ///
+    /// let users = Only("prom", "secret");
+    /// let route = Request::new("GET", "/metrics").route();
+    /// let given = Credentials::parse("Basic cHJvbTpzZWNyZXQ="); // prom:secret
+    /// assert_eq!(route.authorize(given.as_ref(), &users), route);
+    /// let refused = route.authorize(None, &users);
+    /// assert_eq!(refused.target(), Target::Unauthorized);
+    /// let response = refused.respond(&torchlight::REGISTRY);
+    /// assert_eq!((response.status(), response.header("www-authenticate")), (401, Some(CHALLENGE)));
+    /// ```
+    #[must_use]
+    pub fn authorize(self, credentials: Option<&Credentials>, users: &dyn Authenticate) -> Self {
+        match credentials {
+            Some(credentials) if users.verify(credentials.user(), credentials.password()) => self,
+            _ => Self {
+                target: Target::Unauthorized,
+                head: self.head,
+            },
+        }
     }
 
     /// Whether [`respond`](Self::respond) will encode the registry (work that grows with
@@ -329,6 +373,11 @@ impl Route {
             Target::MethodNotAllowed => {
                 let mut response = Response::plain(405, "405: Method Not Allowed");
                 response.headers.push(("allow", ALLOW));
+                response
+            }
+            Target::Unauthorized => {
+                let mut response = Response::plain(401, "401: Unauthorized");
+                response.headers.push(("www-authenticate", CHALLENGE));
                 response
             }
         };

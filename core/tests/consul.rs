@@ -110,6 +110,22 @@ fn every_option_in_the_payload() {
 }
 
 #[test]
+fn an_https_server_gets_an_https_check_and_may_skip_verification() {
+    let server = ServerInfo::new("127.0.0.1:9100".parse().expect("address")).with_https(true);
+    let plain = agent().with_name("tls");
+    assert_eq!(
+        body(&plain.register_request(&server).expect("request")),
+        r#"{"Name":"tls","ID":"tls","Tags":null,"Address":"127.0.0.1","Port":9100,"Check":{"HTTP":"https://127.0.0.1:9100/","Interval":"10s"}}"#
+    );
+    let skipping = plain.with_health_check(HealthCheck::new().with_tls_skip_verify(true));
+    assert!(skipping.health_check().tls_skip_verify());
+    assert_eq!(
+        body(&skipping.register_request(&server).expect("request")),
+        r#"{"Name":"tls","ID":"tls","Tags":null,"Address":"127.0.0.1","Port":9100,"Check":{"HTTP":"https://127.0.0.1:9100/","Interval":"10s","TLSSkipVerify":true}}"#
+    );
+}
+
+#[test]
 fn strings_are_json_escaped() {
     let agent = agent()
         .with_name("we\"ird\\name\n")

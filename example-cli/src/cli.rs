@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::net::{AddrParseError, SocketAddr};
+use std::path::PathBuf;
 
 use crate::flag::Flag;
 
@@ -28,6 +29,23 @@ pub struct Cli<const N: usize> {
     pub flags: [Flag; N],
     /// Environment variables the program reads, as (name, meaning) pairs for `--help`.
     pub environment: &'static [(&'static str, &'static str)],
+    /// Whether the program takes `--web-config FILE`, the exporter-toolkit web
+    /// configuration file (HTTPS, basic authentication) of its metrics server; read it
+    /// with [`Cli::parse_args`].
+    pub web_config: bool,
+}
+
+/// The flag of the web configuration file.
+pub const WEB_CONFIG: &str = "--web-config";
+
+/// A parsed command line: the addresses, in the order of [`Cli::flags`], and the web
+/// configuration file if one was given.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Args<const N: usize> {
+    /// Each flag's address (its default when not given).
+    pub addresses: [SocketAddr; N],
+    /// `--web-config FILE`, for programs that take it.
+    pub web_config: Option<PathBuf>,
 }
 
 /// Why parsing stopped without addresses.
@@ -71,6 +89,9 @@ impl fmt::Display for UsageError {
             Self::Unexpected(argument) => {
                 write!(f, "unexpected argument {argument:?}; only flags are taken")
             }
+            Self::MissingValue(WEB_CONFIG) => {
+                write!(f, "{WEB_CONFIG} needs a file, such as {WEB_CONFIG} web.yml")
+            }
             Self::MissingValue(flag) => {
                 write!(f, "{flag} needs an address, such as {flag} 127.0.0.1:0")
             }
@@ -97,8 +118,13 @@ impl<const N: usize> Cli<N> {
     /// when it cannot return them: `--help` prints [`Cli::help`] to stdout and exits 0; a
     /// usage error prints the error and [`Cli::usage`] to stderr and exits [`USAGE`].
     pub fn parse(&self) -> [SocketAddr; N] {
-        match self.try_parse(std::env::args_os().skip(1)) {
-            Ok(addresses) => addresses,
+        self.parse_args().addresses
+    }
+
+    /// [`Cli::parse`], with the web configuration file (see [`Cli::web_config`]).
+    pub fn parse_args(&self) -> Args<N> {
+        match self.try_parse_args(std::env::args_os().skip(1)) {
+            Ok(args) => args,
             Err(Stop::Help) => {
                 // A closed stdout (`--help | head -1`) is not worth a panic.
                 let _ = std::io::stdout().write_all(self.help().as_bytes());
@@ -142,7 +168,33 @@ impl<const N: usize> Cli<N> {
         I: IntoIterator,
         I::Item: Into<OsString>,
     {
+        self.try_parse_args(arguments).map(|args| args.addresses)
+    }
+
+    /// [`Cli::try_parse`], with `--web-config FILE` (or `--web-config=FILE`) for a
+    /// program that takes it.
+    ///
+    /// ```
+    /// use std::path::PathBuf;
+    /// use torchlight_example_cli::{examples, loopback};
+    ///
+    /// let cli = examples::quickstart("torchlight-tokio");
+    /// let args = cli.try_parse_args(["--web-config", "web.yml"]).expect("valid");
+    /// assert_eq!(args.addresses, [loopback(8080), loopback(8000)]);
+    /// assert_eq!(args.web_config, Some(PathBuf::from("web.yml")));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Cli::try_parse`]; `--web-config` is an unknown flag where the program does
+    /// not take it.
+    pub fn try_parse_args<I>(&self, arguments: I) -> Result<Args<N>, Stop>
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
         let mut given: [Option<SocketAddr>; N] = [None; N];
+        let mut web_config: Option<PathBuf> = None;
         let mut arguments = arguments.into_iter().map(Into::into);
         while let Some(argument) = arguments.next() {
             let argument = unicode(argument)?;
@@ -153,6 +205,13 @@ impl<const N: usize> Cli<N> {
                 Some((name, value)) if name.starts_with("--") => (name, Some(value)),
                 _ => (argument.as_str(), None),
             };
+            if self.web_config && name == WEB_CONFIG {
+                let file = value(WEB_CONFIG, inline, &mut arguments)?;
+                if web_config.replace(PathBuf::from(file)).is_some() {
+                    return Err(Stop::Usage(UsageError::Repeated(WEB_CONFIG)));
+                }
+                continue;
+            }
             let Some(index) = self.flags.iter().position(|flag| flag.name() == name) else {
                 return Err(Stop::Usage(if name.starts_with('-') {
                     UsageError::UnknownFlag(name.to_owned())
@@ -161,14 +220,7 @@ impl<const N: usize> Cli<N> {
                 }));
             };
             let flag = self.flags[index].name();
-            let value = match inline {
-                Some(value) => value.to_owned(),
-                None => unicode(
-                    arguments
-                        .next()
-                        .ok_or(Stop::Usage(UsageError::MissingValue(flag)))?,
-                )?,
-            };
+            let value = value(flag, inline, &mut arguments)?;
             if given[index].is_some() {
                 return Err(Stop::Usage(UsageError::Repeated(flag)));
             }
@@ -181,9 +233,12 @@ impl<const N: usize> Cli<N> {
             })?;
             given[index] = Some(address);
         }
-        Ok(std::array::from_fn(|index| {
-            given[index].unwrap_or(self.flags[index].default_address())
-        }))
+        Ok(Args {
+            addresses: std::array::from_fn(|index| {
+                given[index].unwrap_or(self.flags[index].default_address())
+            }),
+            web_config,
+        })
     }
 
     /// The one-line synopsis: `Usage: quickstart [--app-addr ADDR] [--metrics-addr ADDR]`.
@@ -191,6 +246,9 @@ impl<const N: usize> Cli<N> {
         let mut usage = format!("Usage: {}", self.name);
         for flag in &self.flags {
             let _ = write!(usage, " [{} ADDR]", flag.name());
+        }
+        if self.web_config {
+            let _ = write!(usage, " [{WEB_CONFIG} FILE]");
         }
         usage
     }
@@ -211,6 +269,14 @@ impl<const N: usize> Cli<N> {
                     ),
                 )
             })
+            .chain(self.web_config.then(|| {
+                (
+                    format!("{WEB_CONFIG} FILE"),
+                    "exporter-toolkit web configuration file of the metrics server\n\
+                     (HTTPS, basic auth) [default: none, plain HTTP]"
+                        .to_owned(),
+                )
+            }))
             .chain([(
                 "-h, --help".to_owned(),
                 "print this help and exit".to_owned(),
@@ -251,7 +317,32 @@ impl<const N: usize> Cli<N> {
 fn table(text: &mut String, rows: &[(String, String)]) {
     let width = rows.iter().map(|(left, _)| left.len()).max().unwrap_or(0);
     for (left, right) in rows {
-        let _ = writeln!(text, "  {left:width$}  {right}");
+        // Further lines of the right column line up under its first.
+        let mut lines = right.lines();
+        let _ = writeln!(
+            text,
+            "  {left:width$}  {}",
+            lines.next().unwrap_or_default()
+        );
+        for line in lines {
+            let _ = writeln!(text, "  {:width$}  {line}", "");
+        }
+    }
+}
+
+/// The value of `flag`: after its `=`, or the next argument.
+fn value(
+    flag: &'static str,
+    inline: Option<&str>,
+    arguments: &mut impl Iterator<Item = OsString>,
+) -> Result<String, Stop> {
+    match inline {
+        Some(value) => Ok(value.to_owned()),
+        None => unicode(
+            arguments
+                .next()
+                .ok_or(Stop::Usage(UsageError::MissingValue(flag)))?,
+        ),
     }
 }
 
@@ -275,6 +366,7 @@ mod tests {
             Flag::new("--metrics-addr", loopback(8000), "the metrics server"),
         ],
         environment: &[("CONSUL_HTTP_ADDR", "the agent")],
+        web_config: false,
     };
 
     fn usage(arguments: &[&str]) -> UsageError {
@@ -370,6 +462,51 @@ Exit status: 0 on success, 1 on a failure (its causes one per line),
     }
 
     #[test]
+    fn the_web_config_file_is_taken_once_where_the_program_has_it() {
+        let cli = Cli {
+            web_config: true,
+            ..CLI
+        };
+        let args = cli
+            .try_parse_args(["--web-config=a b.yml", "--app-addr", "127.0.0.1:1"])
+            .expect("valid");
+        assert_eq!(args.web_config, Some(PathBuf::from("a b.yml")));
+        assert_eq!(args.addresses, [loopback(1), loopback(8000)]);
+        assert_eq!(
+            cli.try_parse_args::<[&str; 0]>([]).map(|a| a.web_config),
+            Ok(None)
+        );
+        assert_eq!(
+            cli.try_parse_args(["--web-config"]).map(|a| a.web_config),
+            Err(Stop::Usage(UsageError::MissingValue(WEB_CONFIG)))
+        );
+        assert_eq!(
+            usage(&["--web-config", "x"]),
+            UsageError::UnknownFlag("--web-config".to_owned()),
+            "a program without the flag refuses it"
+        );
+        match cli.try_parse_args(["--web-config", "a", "--web-config", "b"]) {
+            Err(Stop::Usage(error)) => {
+                assert_eq!(error.to_string(), "--web-config is given more than once");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            UsageError::MissingValue(WEB_CONFIG).to_string(),
+            "--web-config needs a file, such as --web-config web.yml"
+        );
+        assert!(
+            cli.usage()
+                .ends_with("[--metrics-addr ADDR] [--web-config FILE]"),
+            "{}",
+            cli.usage()
+        );
+        assert!(cli.help().contains(
+            "  --web-config FILE    exporter-toolkit web configuration file of the metrics server\n                       (HTTPS, basic auth) [default: none, plain HTTP]\n"
+        ), "{}", cli.help());
+    }
+
+    #[test]
     fn a_program_without_flags_takes_only_help() {
         let bare: Cli<0> = Cli {
             name: "exposition",
@@ -377,6 +514,7 @@ Exit status: 0 on success, 1 on a failure (its causes one per line),
             about: "Prints.",
             flags: [],
             environment: &[],
+            web_config: false,
         };
         assert_eq!(bare.try_parse::<[&str; 0]>([]), Ok([]));
         assert_eq!(bare.usage(), "Usage: exposition");

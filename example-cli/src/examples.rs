@@ -25,9 +25,11 @@ pub const fn quickstart(package: &'static str) -> Cli<2> {
         package,
         about: "An app whose GET / answers \"hello\", timed by the histogram req_time_seconds,
 with its errors counted (try any other path) and the requests in flight tracked,
-and a metrics server exposing them at /metrics. Ctrl-C stops both.",
+and a metrics server exposing them at /metrics (over HTTPS, with basic auth, as
+a --web-config file says). Ctrl-C stops both.",
         flags: [APP_ADDR, METRICS_ADDR],
         environment: &[],
+        web_config: true,
     }
 }
 
@@ -41,6 +43,7 @@ work_done, while the metrics server serves /metrics from its own thread; then it
 stops both.",
         flags: [METRICS_ADDR],
         environment: &[],
+        web_config: false,
     }
 }
 
@@ -53,6 +56,7 @@ pub const fn hyper(package: &'static str) -> Cli<1> {
 and keeps its other routes. Ctrl-C stops it.",
         flags: [APP_ADDR],
         environment: &[],
+        web_config: false,
     }
 }
 
@@ -65,6 +69,7 @@ pub const fn axum(package: &'static str) -> Cli<1> {
 /metrics. Ctrl-C stops it.",
         flags: [APP_ADDR],
         environment: &[],
+        web_config: false,
     }
 }
 
@@ -87,6 +92,7 @@ then stops it.",
                 "the ACL token, when the agent's ACLs are on",
             ),
         ],
+        web_config: false,
     }
 }
 
@@ -99,5 +105,6 @@ pub const fn exposition(package: &'static str) -> Cli<0> {
 Prometheus text format 0.0.4, then in OpenMetrics 1.0; no server.",
         flags: [],
         environment: &[],
+        web_config: false,
     }
 }

@@ -27,6 +27,7 @@
 //!     about: "Serves nothing, for the documentation.",
 //!     flags: [METRICS_ADDR],
 //!     environment: &[],
+//!     web_config: false,
 //! };
 //!
 //! fn run(metrics_addr: std::net::SocketAddr) -> Result<(), Box<dyn std::error::Error>> {
@@ -55,7 +56,7 @@ mod flag;
 mod report;
 mod trace;
 
-pub use cli::{Cli, Stop, USAGE, UsageError};
+pub use cli::{Args, Cli, Stop, USAGE, UsageError, WEB_CONFIG};
 pub use flag::{Flag, ListenError, loopback};
 pub use report::{render, report};
 pub use trace::TraceId;

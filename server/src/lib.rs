@@ -36,8 +36,40 @@
 //! (`torchlight::AsyncCollector`) on `R`, each under its timeout; coalesced scrapes
 //! share one run. A collector that fails, panics or times out is skipped and counted
 //! (`torchlight_async_collector_failures_total`); the scrape is answered all the same.
+//!
+//! # HTTPS and authentication
+//!
+//! With the feature `tls`, [`Options::tls`] given a [`TlsConfig`] (PEM files, with the
+//! client-certificate modes of exporter-toolkit, or a ready `rustls::ServerConfig`)
+//! serves HTTPS: one handshake path for every runtime, within each connection's header
+//! deadline; the URLs and the [`ServerInfo`](torchlight::discovery::ServerInfo) given
+//! to service discovery say `https`. [`TlsConfig::reload`] reads rotated certificate
+//! files. With `basic-auth`, [`Options::basic_auth`] given [`BasicAuthUsers`] answers
+//! every request without valid credentials 401 (the core's `Route::authorize`
+//! decides), checking bcrypt on the blocking pool. With `web-config`, [`WebConfig`]
+//! reads both from exporter-toolkit's web configuration file. The embeddable
+//! [`MetricsService`] has neither: the app that embeds it owns its transport.
+//!
+//! ```no_run
+//! # #[cfg(feature = "tls")]
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use torchlight_server::{Options, TlsConfig, start_in_thread};
+//! use torchlight_smol::Smol;
+//!
+//! let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
+//! let server = start_in_thread::<Smol>(Options::new().tls(Arc::new(tls)))?;
+//! assert!(server.url().starts_with("https://"));
+//! # Ok(())
+//! # }
+//! # #[cfg(not(feature = "tls"))]
+//! # fn main() {}
+//! ```
 #![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(feature = "basic-auth")]
+mod basic_auth;
 mod coalesce;
 mod collectors;
 pub mod runtime;
@@ -45,11 +77,27 @@ mod server;
 mod service;
 mod slots;
 mod thread;
+#[cfg(feature = "tls")]
+mod tls;
 mod transport;
+#[cfg(feature = "web-config")]
+mod web_config;
 
+#[cfg(feature = "basic-auth")]
+#[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
+pub use basic_auth::{BasicAuthError, BasicAuthUsers};
 pub use runtime::Runtime;
 pub use server::{MetricsServer, start};
 pub use service::MetricsService;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_in_thread};
 pub use torchlight::exposure::{Limits, Options, StartError};
 pub use transport::ConsulTransport;
+#[cfg(feature = "web-config")]
+#[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
+pub use web_config::{WebConfig, WebConfigError};
+#[cfg(feature = "tls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+pub use {
+    rustls,
+    tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
+};

@@ -8,12 +8,13 @@
 //!
 //! Connections are accepted as soon as they arrive and admitted by the slot table
 //! (`slots.rs`), which evicts the oldest idle connection when every slot is taken;
-//! encoding requests go through the flight table (`coalesce.rs`). A TLS acceptor
-//! would wrap the stream in [`connection`] before hyper sees it, and an
-//! authentication check would sit in [`Connection::call`] before routing.
+//! encoding requests go through the flight table (`coalesce.rs`). With TLS
+//! (feature `tls`), [`connection`] runs the handshake (`tls.rs`) before hyper sees the
+//! stream, within the connection's header deadline.
 
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
+use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,15 +24,20 @@ use bytes::Bytes;
 use futures_lite::FutureExt as _;
 use futures_lite::future;
 use http_body_util::Full;
+use hyper::header::AUTHORIZATION;
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
 use torchlight::discovery::{DiscoveryError, Registration, ServerInfo, ServiceDiscovery};
-use torchlight::exposure::{Limits, Options, ServedRegistry, StartError};
+use torchlight::exposure::{
+    Authenticate, Credentials, Limits, Options, Route, ServedRegistry, StartError,
+};
 
 use crate::coalesce::Flights;
 use crate::runtime::{Runtime, sleep};
 use crate::service::{Answer, route};
 use crate::slots::{Evicted, Slot, Slots};
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 use crate::transport::ConsulTransport;
 
 /// How long the accept loop pauses after a failed `accept` (out of file descriptors),
@@ -49,16 +55,18 @@ macro_rules! started_accessors {
             self.info.bound_address()
         }
 
-        /// `http://host:port/` for the bound address (IPv6 in brackets): the cheap page.
+        /// `http://host:port/` for the bound address (IPv6 in brackets), `https://`
+        /// when the server serves TLS: the cheap page.
         #[must_use]
         pub fn url(&self) -> String {
-            format!("http://{}/", self.local_addr())
+            format!("{}://{}/", self.info.scheme(), self.local_addr())
         }
 
-        /// `http://host:port/metrics` for the bound address: what to scrape.
+        /// `http://host:port/metrics` (or `https://`) for the bound address: what to
+        /// scrape.
         #[must_use]
         pub fn metrics_url(&self) -> String {
-            format!("http://{}/metrics", self.local_addr())
+            format!("{}metrics", self.url())
         }
 
         /// The advertised host given in [`Options::advertised_address`](torchlight::exposure::Options::advertised_address), if any.
@@ -116,15 +124,18 @@ pub(crate) use started_accessors;
 ///
 /// [`StartError::Bind`] when the address cannot be bound (the message names it);
 /// [`StartError::Register`] when the service discovery fails, after which the port is
-/// already released.
+/// already released; [`StartError::Tls`] when [`Options::tls`] holds something other
+/// than a `TlsConfig` or this crate was built without the `tls` feature.
 pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, StartError> {
+    // Checked before binding: a TLS mistake must not leave a plain-HTTP port open.
+    let tls = tls_of(&options)?;
     let address = options.socket_address();
     let bind_error = |source| StartError::Bind { address, source };
     let listener = TcpListener::bind(address).map_err(bind_error)?;
     let local_addr = listener.local_addr().map_err(bind_error)?;
     listener.set_nonblocking(true).map_err(bind_error)?;
     let listener = R::listen(listener).map_err(bind_error)?;
-    let mut info = ServerInfo::new(local_addr);
+    let mut info = ServerInfo::new(local_addr).with_https(tls.is_some());
     if let Some(host) = options.get_advertised_address() {
         info = info.with_advertised_address(host);
     }
@@ -155,8 +166,12 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     let task = R::spawn(async move {
         let result = run::<R>(
             listener,
-            options.get_registry().clone(),
-            options.get_limits(),
+            Served {
+                registry: options.get_registry().clone(),
+                limits: options.get_limits(),
+                users: options.get_basic_auth().cloned(),
+                tls,
+            },
             Stop(stop),
             registration,
         )
@@ -170,6 +185,39 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
         task: Some(task),
         outcome: Some(outcome),
     })
+}
+
+/// The TLS settings of `options`, if any, as this server can use them.
+#[cfg(feature = "tls")]
+fn tls_of(options: &Options) -> Result<Option<TlsConfig>, StartError> {
+    options
+        .get_tls()
+        .map(|tls| {
+            tls.as_any()
+                .downcast_ref::<TlsConfig>()
+                .cloned()
+                .ok_or_else(|| StartError::Tls {
+                    source: format!(
+                        "{tls:?} is not a torchlight_server::TlsConfig, the only TLS settings \
+                         the server can use"
+                    )
+                    .into(),
+                })
+        })
+        .transpose()
+}
+
+/// Without the `tls` feature, TLS settings are an error rather than silently ignored.
+#[cfg(not(feature = "tls"))]
+fn tls_of(options: &Options) -> Result<Option<std::convert::Infallible>, StartError> {
+    match options.get_tls() {
+        Some(_) => Err(StartError::Tls {
+            source: "the server was built without its `tls` feature (enable the adapter's \
+                     `tls` feature)"
+                .into(),
+        }),
+        None => Ok(None),
+    }
 }
 
 /// A running metrics server on runtime `R`. Dropping it stops the server (in the
@@ -252,8 +300,7 @@ impl Stop {
 /// stops accepting and drains.
 async fn run<R: Runtime>(
     listener: R::Listener,
-    registry: ServedRegistry,
-    limits: Limits,
+    served: Served,
     stop: Stop,
     registration: Option<Registration>,
 ) -> Result<(), DiscoveryError> {
@@ -268,17 +315,33 @@ async fn run<R: Runtime>(
         result
     };
     let ((), result) = future::zip(
-        serve::<R>(listener, registry, limits, Stop(serving_stopped)),
+        serve::<R>(listener, served, Stop(serving_stopped)),
         withdraw,
     )
     .await;
     result
 }
 
+/// What a server serves, and how.
+struct Served {
+    registry: ServedRegistry,
+    limits: Limits,
+    /// Basic authentication when set.
+    users: Option<Arc<dyn Authenticate>>,
+    /// HTTPS when set.
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
+    #[cfg(not(feature = "tls"))]
+    tls: Option<std::convert::Infallible>,
+}
+
 /// What every connection of one server shares.
 struct Shared {
     registry: ServedRegistry,
     limits: Limits,
+    users: Option<Arc<dyn Authenticate>>,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
     flights: Arc<Flights>,
     /// Shutdown (graceful), then abort (after the grace).
     stop: Stop,
@@ -288,18 +351,24 @@ struct Shared {
 }
 
 /// The accept loop, then the drain.
-async fn serve<R: Runtime>(
-    listener: R::Listener,
-    registry: ServedRegistry,
-    limits: Limits,
-    stop: Stop,
-) {
+async fn serve<R: Runtime>(listener: R::Listener, served: Served, stop: Stop) {
+    let Served {
+        registry,
+        limits,
+        users,
+        tls,
+    } = served;
+    #[cfg(not(feature = "tls"))]
+    let _: Option<std::convert::Infallible> = tls;
     let slots = Slots::new(limits.max_connections());
     let (in_flight, drained) = async_channel::bounded::<()>(1);
     let (abort, aborted) = async_channel::bounded::<()>(1);
     let shared = Arc::new(Shared {
         registry,
         limits,
+        users,
+        #[cfg(feature = "tls")]
+        tls,
         flights: Arc::default(),
         stop: stop.clone(),
         abort: Stop(aborted),
@@ -360,17 +429,57 @@ async fn drain<R: Runtime>(drained: Receiver<()>, abort: Sender<()>, grace: Dura
 }
 
 /// Serves one connection until the client leaves, a limit or an eviction closes it,
-/// or shutdown.
+/// or shutdown; with TLS, after the handshake.
 async fn connection<R: Runtime>(
     stream: R::Stream,
     slot: Slot,
     evicted: Evicted,
     shared: Arc<Shared>,
 ) {
+    let header_read_timeout = shared.limits.header_read_timeout();
+    #[cfg(feature = "tls")]
+    if let Some(tls) = &shared.tls {
+        let connected = std::time::Instant::now();
+        let handshake = async { tls.accept(stream).await.ok() }
+            .or(async {
+                sleep::<R>(header_read_timeout).await;
+                None
+            })
+            .or(async {
+                evicted.wait().await;
+                None
+            })
+            .or(async {
+                shared.stop.wait().await;
+                None
+            })
+            .await;
+        // A failed, stalled, evicted or interrupted handshake closes this connection
+        // only. The head must still arrive within the deadline counted from `connected`.
+        let left = header_read_timeout.saturating_sub(connected.elapsed());
+        if let Some(stream) = handshake.filter(|_| !left.is_zero()) {
+            http::<R, _>(stream, left, slot, evicted, Arc::clone(&shared)).await;
+        }
+        return;
+    }
+    http::<R, _>(stream, header_read_timeout, slot, evicted, shared).await;
+}
+
+/// Runs hyper's HTTP/1.1 on `stream`, the head of each request due within
+/// `header_read_timeout`.
+async fn http<R: Runtime, S>(
+    stream: S,
+    header_read_timeout: Duration,
+    slot: Slot,
+    evicted: Evicted,
+    shared: Arc<Shared>,
+) where
+    S: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+{
     let mut builder = http1::Builder::new();
     builder
         .timer(R::timer())
-        .header_read_timeout(shared.limits.header_read_timeout())
+        .header_read_timeout(header_read_timeout)
         .max_header_size(shared.limits.max_header_bytes())
         .keep_alive(true);
     let service = Connection::<R> {
@@ -423,8 +532,16 @@ impl<R: Runtime, B> hyper::service::Service<Request<B>> for Connection<R> {
     fn call(&self, request: Request<B>) -> Self::Future {
         let busy = self.slot.busy();
         let route = route(&request);
+        let credentials = self.shared.users.as_ref().and_then(|_| {
+            let authorization = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
+            Credentials::parse(authorization)
+        });
         let shared = Arc::clone(&self.shared);
         Box::pin(async move {
+            let route = match &shared.users {
+                Some(users) => authorize::<R>(route, credentials, Arc::clone(users)).await,
+                None => route,
+            };
             let answer = if route.encodes() {
                 let registry = shared.registry.clone();
                 shared.flights.answer::<R>(route, registry).await
@@ -435,4 +552,21 @@ impl<R: Runtime, B> hyper::service::Service<Request<B>> for Connection<R> {
             Ok(answer.to_hyper())
         })
     }
+}
+
+/// `route.authorize(…)` on the blocking pool (bcrypt is slow on purpose); a check
+/// that panics refuses the request.
+async fn authorize<R: Runtime>(
+    route: Route,
+    credentials: Option<Credentials>,
+    users: Arc<dyn Authenticate>,
+) -> Route {
+    R::unblock(move || {
+        // Nothing is shared with the check but what it reads; the route is `Copy`.
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            route.authorize(credentials.as_ref(), &*users)
+        }))
+        .unwrap_or_else(|_| route.authorize(None, &*users))
+    })
+    .await
 }

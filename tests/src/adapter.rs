@@ -37,6 +37,11 @@ pub struct Config {
     pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
     /// The Consul agent to register with (`Options::consul`), if any.
     pub consul: Option<ConsulAgent>,
+    /// HTTPS (`Options::tls`) when set: the same type in every adapter (re-exported
+    /// from `torchlight-server`).
+    pub tls: Option<torchlight_tokio::TlsConfig>,
+    /// Basic authentication (`Options::basic_auth`) when set.
+    pub basic_auth: Option<Arc<dyn torchlight::exposure::Authenticate>>,
 }
 
 impl fmt::Debug for Config {
@@ -48,6 +53,8 @@ impl fmt::Debug for Config {
             .field("advertised_address", &self.advertised_address)
             .field("service_discovery", &self.service_discovery.is_some())
             .field("consul", &self.consul)
+            .field("tls", &self.tls)
+            .field("basic_auth", &self.basic_auth)
             .finish_non_exhaustive()
     }
 }
@@ -64,6 +71,8 @@ impl Config {
             advertised_address: None,
             service_discovery: None,
             consul: None,
+            tls: None,
+            basic_auth: None,
         }
     }
 }
@@ -115,6 +124,40 @@ pub trait Server: Send {
     fn drop_handle(&mut self);
 }
 
+/// A fresh registry holding one counter `name` (help `cnt`, like the Python tests) at
+/// `value`: tests run in parallel, so none shares the global registry.
+///
+/// # Panics
+///
+/// When `name` is not a valid metric name.
+#[must_use]
+pub fn registry_with(name: &str, value: u64) -> &'static Registry {
+    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
+    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    let metric: &'static torchlight::Metric<torchlight::Counter> = Box::leak(Box::new(
+        torchlight::Metric::new(name, "cnt", torchlight::Counter::new()),
+    ));
+    metric.inc_by(value);
+    registry.register(metric).expect("a valid counter");
+    registry
+}
+
+/// Runs `test` against a server started from `config()`, once with
+/// `start_http_server` and once with `start_http_server_in_thread`, closing each.
+///
+/// # Panics
+///
+/// When a server does not start.
+pub fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut dyn Server)) {
+    let mut server = A::start(config()).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
+    test(&mut *server);
+    server.close();
+    let mut threaded = A::start_in_thread(config())
+        .unwrap_or_else(|error| panic!("{} (threaded): {error}", A::NAME));
+    test(&mut *threaded);
+    threaded.close();
+}
+
 /// An adapter crate, as a user would drive it.
 pub trait Adapter {
     /// The crate's name.
@@ -155,6 +198,12 @@ macro_rules! options {
         }
         if let Some(agent) = config.consul {
             options = options.consul(agent);
+        }
+        if let Some(tls) = config.tls {
+            options = options.tls(Arc::new(tls));
+        }
+        if let Some(users) = config.basic_auth {
+            options = options.basic_auth(users);
         }
         options
     }};

@@ -212,6 +212,8 @@ pub struct Check {
     pub timeout: Option<Duration>,
     /// `DeregisterCriticalServiceAfter`, parsed.
     pub deregister_critical_after: Option<Duration>,
+    /// `TLSSkipVerify` (`tls_skip_verify`), false when absent.
+    pub tls_skip_verify: bool,
 }
 
 #[derive(Default)]
@@ -921,6 +923,16 @@ fn decode_check(object: &Map<String, Value>) -> Result<(Check, CheckKind), Inval
         "deregister_critical_service_after",
     )?;
     let status = string_field(object, "Status", None)?;
+    let tls_skip_verify = match field(object, "TLSSkipVerify", Some("tls_skip_verify")) {
+        None | Some(Value::Null) => false,
+        Some(Value::Bool(skip)) => *skip,
+        Some(other) => {
+            return Err(decode_failed(format!(
+                "json: cannot unmarshal {} into Go struct field .TLSSkipVerify of type bool",
+                json_type(other)
+            )));
+        }
+    };
     let interval_based = !http.is_empty()
         || !tcp.is_empty()
         || !udp.is_empty()
@@ -933,6 +945,7 @@ fn decode_check(object: &Map<String, Value>) -> Result<(Check, CheckKind), Inval
             interval,
             timeout,
             deregister_critical_after,
+            tls_skip_verify,
         },
         CheckKind {
             interval_based,

@@ -11,6 +11,7 @@
 //!   `torchlight-async-std`, so `tests/exposure_server.rs` runs one suite on all three.
 //! - [`client`]: the independent HTTP client (ureq, no proxies) and raw-socket helpers
 //!   for requests no well-behaved client sends.
+//! - [`tls`]: certificates generated at test time and an HTTPS client (rustls).
 #![forbid(unsafe_code)]
 
 pub mod adapter;
@@ -19,7 +20,29 @@ pub mod consul;
 pub mod fixtures;
 pub mod prometheus;
 pub mod proxy;
+pub mod tls;
 pub mod validate;
 
 pub use consul::ConsulDouble;
 pub use validate::{Exemplar, Family, Sample, openmetrics_parse, promtool_check, text_parse};
+
+/// Generates, for each generic test `name::<A: Adapter>()` listed, one `#[test]` per
+/// adapter: `tokio::name`, `smol::name` and `async_std::name`.
+#[macro_export]
+macro_rules! per_adapter_suite {
+    ($($test:ident),* $(,)?) => {
+        $crate::per_adapter_suite!(@module tokio, $crate::adapter::Tokio, [$($test),*]);
+        $crate::per_adapter_suite!(@module smol, $crate::adapter::Smol, [$($test),*]);
+        $crate::per_adapter_suite!(@module async_std, $crate::adapter::AsyncStd, [$($test),*]);
+    };
+    (@module $module:ident, $adapter:ty, [$($test:ident),*]) => {
+        mod $module {
+            $(
+                #[test]
+                fn $test() {
+                    super::$test::<$adapter>();
+                }
+            )*
+        }
+    };
+}

@@ -30,6 +30,9 @@ pub struct Job {
     pub targets: Vec<String>,
     /// An `http_sd_configs` endpoint to discover targets from instead (1 s refresh).
     pub http_sd: Option<String>,
+    /// More of the job's settings, as YAML lines at the job's indentation (`scheme:
+    /// https`, `tls_config:`, `basic_auth:`).
+    pub settings: Vec<String>,
 }
 
 impl Job {
@@ -39,7 +42,15 @@ impl Job {
             name: name.to_owned(),
             targets: targets.into_iter().map(|addr| addr.to_string()).collect(),
             http_sd: None,
+            settings: Vec::new(),
         }
+    }
+
+    /// Adds `yaml` (lines indented relative to the job's keys) to the job's settings.
+    #[must_use]
+    pub fn with(mut self, yaml: &str) -> Self {
+        self.settings.extend(yaml.lines().map(str::to_owned));
+        self
     }
 
     /// A job whose targets come from an `http_sd_configs` endpoint.
@@ -48,6 +59,7 @@ impl Job {
             name: name.to_owned(),
             targets: Vec::new(),
             http_sd: Some(url.to_owned()),
+            settings: Vec::new(),
         }
     }
 }
@@ -70,12 +82,15 @@ impl Prometheus {
     /// If the binary is missing (with how to install it) or the server does not become
     /// ready within 30 s (with its log).
     pub fn start(jobs: &[Job], flags: &[&str]) -> Self {
-        let folder = temporary_folder();
+        let folder = temporary_folder("prometheus");
         let mut config = String::from(
             "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n",
         );
         for job in jobs {
             let _ = writeln!(config, "  - job_name: {:?}", job.name);
+            for line in &job.settings {
+                let _ = writeln!(config, "    {line}");
+            }
             if let Some(url) = &job.http_sd {
                 let _ = writeln!(
                     config,
@@ -285,14 +300,14 @@ fn free_port() -> u16 {
         .expect("bind an ephemeral port on 127.0.0.1")
 }
 
-/// A new, empty folder under the system's temporary folder.
-fn temporary_folder() -> PathBuf {
+/// A new, empty folder under the system's temporary folder, named for `kind`.
+pub(crate) fn temporary_folder(kind: &str) -> PathBuf {
     static SEQUENCE: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.subsec_nanos());
     let folder = std::env::temp_dir().join(format!(
-        "torchlight-prometheus-{}-{}-{nanos}",
+        "torchlight-{kind}-{}-{}-{nanos}",
         std::process::id(),
         SEQUENCE.fetch_add(1, Ordering::Relaxed)
     ));

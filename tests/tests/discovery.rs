@@ -5,7 +5,7 @@
 //! `Options::consul` on each adapter (its runtime's sockets and timer), against the Consul agent double (no real agent
 //! can be installed here; see `torchlight_tests::consul`).
 //!
-//! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
+//! Each test is a generic function over [`Adapter`]; `per_adapter_suite!` at the bottom generates
 //! `tokio::name`, `smol::name` and `async_std::name` tests from it.
 #![forbid(unsafe_code)]
 
@@ -19,7 +19,7 @@ use torchlight::discovery::{
     DiscoveryError, DiscoveryFuture, Registration, ServerInfo, ServiceDiscovery,
 };
 use torchlight::{Counter, Metric, Registry};
-use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, StartFailure, Tokio};
+use torchlight_tests::adapter::{Adapter, Config, Server, StartFailure};
 use torchlight_tests::client::get;
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault, Gate};
 
@@ -597,28 +597,51 @@ fn consul_dropping_the_handle_deregisters<A: Adapter>() {
     )));
 }
 
-macro_rules! per_adapter {
-    ($module:ident, $adapter:ty, [$($test:ident),*]) => {
-        mod $module {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test::<$adapter>();
-                }
-            )*
-        }
+/// An HTTPS server registers an `https://` check, with `TLSSkipVerify` when the
+/// health check asks for it (a certificate the agent cannot verify), in both modes;
+/// the check URL answers over TLS.
+fn consul_https_server_registers_an_https_check<A: Adapter>() {
+    let pki = torchlight_tests::tls::Pki::new();
+    let double = ConsulDouble::start().expect("double");
+    let config = || {
+        let check = torchlight::consul::HealthCheck::new().with_tls_skip_verify(true);
+        let mut config = config_with_consul(
+            agent_for(&double)
+                .with_name("tls-metrics")
+                .with_health_check(check),
+        );
+        config.tls = Some(pki.server_tls());
+        config
     };
+    for threaded in [false, true] {
+        let mut server = if threaded {
+            A::start_in_thread(config()).unwrap_or_else(|error| panic!("{error}"))
+        } else {
+            start::<A>(config())
+        };
+        let port = server.local_addr().port();
+        let requests = double.requests();
+        assert_eq!(
+            requests.last().expect("a registration").body_text(),
+            format!(
+                r#"{{"Name":"tls-metrics","ID":"tls-metrics","Tags":null,"Address":"127.0.0.1","Port":{port},"Check":{{"HTTP":"https://127.0.0.1:{port}/","Interval":"10s","TLSSkipVerify":true}}}}"#
+            )
+        );
+        let check = double.services()["tls-metrics"]
+            .check
+            .clone()
+            .expect("a check");
+        assert_eq!(check.http, format!("https://127.0.0.1:{port}/"));
+        assert!(check.tls_skip_verify);
+        assert_eq!(check.http, server.url());
+        let reply = torchlight_tests::tls::https_get(server.local_addr(), &pki.client(), "/", "");
+        assert_eq!(reply.status, 200);
+        server.close();
+        assert!(double.services().is_empty());
+    }
 }
 
-macro_rules! suite {
-    ($($test:ident),* $(,)?) => {
-        per_adapter!(tokio, super::Tokio, [$($test),*]);
-        per_adapter!(smol, super::Smol, [$($test),*]);
-        per_adapter!(async_std, super::AsyncStd, [$($test),*]);
-    };
-}
-
-suite!(
+torchlight_tests::per_adapter_suite!(
     python_20_with_service_discovery,
     python_21_in_thread_with_service_discovery,
     custom_discovery_error_aborts_the_start,
@@ -633,4 +656,5 @@ suite!(
     consul_unknown_service_on_close_counts_as_gone,
     consul_serves_while_deregistering,
     consul_dropping_the_handle_deregisters,
+    consul_https_server_registers_an_https_check,
 );

@@ -179,6 +179,9 @@ fn check_package(package: &str, expected: &[(&str, &[&str])]) {
         if name == "threaded" {
             threaded_runs_to_the_end(program);
         }
+        if name == "quickstart" {
+            web_config_errors(program);
+        }
     }
 }
 
@@ -192,7 +195,10 @@ fn help(program: &Path, package: &str, name: &str, flags: &[&str]) {
         "{name} --help starts with its purpose: {}",
         help.stdout
     );
-    let synopsis: String = flags.iter().map(|flag| format!(" [{flag} ADDR]")).collect();
+    let mut synopsis: String = flags.iter().map(|flag| format!(" [{flag} ADDR]")).collect();
+    if name == "quickstart" {
+        synopsis.push_str(" [--web-config FILE]");
+    }
     assert!(
         help.stdout
             .contains(&format!("\nUsage: {name}{synopsis}\n")),
@@ -344,6 +350,52 @@ fn refused_registration(program: &Path) {
         failed.stderr
     );
     assert_eq!(lines.len(), 2, "{}", failed.stderr);
+}
+
+/// `quickstart --web-config FILE` with a file that cannot be read, or that sets a key
+/// torchlight does not know: exit 1 before anything listens, naming the file and the
+/// key.
+fn web_config_errors(program: &Path) {
+    let folder = std::env::temp_dir().join(format!("torchlight-web-config-{}", std::process::id()));
+    std::fs::create_dir_all(&folder).expect("a temporary folder");
+    let missing = folder.join("missing.yml");
+    let unknown = folder.join("unknown.yml");
+    std::fs::write(&unknown, "tls_server_config:\n  cert_fil: cert.pem\n").expect("write");
+    for (file, reason) in [
+        (&missing, "cannot be read".to_owned()),
+        (
+            &unknown,
+            "has an unknown key `tls_server_config.cert_fil`".to_owned(),
+        ),
+    ] {
+        let file = file.to_str().expect("a UTF-8 path");
+        let failed = run(
+            program,
+            &[
+                "--metrics-addr",
+                "127.0.0.1:0",
+                "--app-addr",
+                "127.0.0.1:0",
+                "--web-config",
+                file,
+            ],
+            &[],
+        );
+        assert_eq!(
+            failed.code,
+            Some(1),
+            "quickstart --web-config {file}: {failed:?}"
+        );
+        assert!(
+            failed
+                .stderr
+                .starts_with(&format!("error: web configuration file {file} {reason}")),
+            "{}",
+            failed.stderr
+        );
+        assert_eq!(failed.stdout, "", "nothing started");
+    }
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 /// `threaded` on a free port: it serves, works its 3 seconds and ends with status 0 (the

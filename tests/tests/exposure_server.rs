@@ -1,7 +1,7 @@
 //! One suite, run against every adapter: Python `prometheus_async`'s `TestWeb` cases
 //! 17–22 and every HTTP rule of the exposure server.
 //!
-//! Each test is a generic function over [`Adapter`]; `suite!` at the bottom generates
+//! Each test is a generic function over [`Adapter`]; `per_adapter_suite!` at the bottom generates
 //! `tokio::name`, `smol::name` and `async_std::name` tests from it.
 #![forbid(unsafe_code)]
 
@@ -13,7 +13,9 @@ use std::time::{Duration, Instant};
 
 use torchlight::exposure::{Limits, PAGE};
 use torchlight::{Counter, Format, Metric, Registry};
-use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, Tokio, embed_axum};
+use torchlight_tests::adapter::{
+    Adapter, Config, Server, embed_axum, in_both_modes, registry_with,
+};
 use torchlight_tests::client::{self, Reply, connect, get, parse, raw, read_to_close, request};
 
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -29,18 +31,6 @@ const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=
 /// Python's `test_server_stats_openmetrics` header.
 const PYTHON_OPEN_METRICS: &str =
     "application/openmetrics-text; version=0.0.1,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
-
-/// A fresh registry holding one counter `name` (help `cnt`, like the Python tests)
-/// at `value`: tests run in parallel, so none shares the global registry.
-fn registry_with(name: &str, value: u64) -> &'static Registry {
-    let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
-    let name: &'static str = Box::leak(name.to_owned().into_boxed_str());
-    let metric: &'static Metric<Counter> =
-        Box::leak(Box::new(Metric::new(name, "cnt", Counter::new())));
-    metric.inc_by(value);
-    registry.register(metric).expect("a valid counter");
-    registry
-}
 
 fn start<A: Adapter>(config: Config) -> Box<dyn Server> {
     A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME))
@@ -716,18 +706,6 @@ fn request_bodies_are_ignored<A: Adapter>() {
 
 // --- Slow clients, failing collectors, coalescing (in both modes) --------------------
 
-/// Runs `test` against a server started from `config()`, once with `start_http_server`
-/// and once with `start_http_server_in_thread`.
-fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut dyn Server)) {
-    let mut server = start::<A>(config());
-    test(&mut *server);
-    server.close();
-    let mut threaded = A::start_in_thread(config())
-        .unwrap_or_else(|error| panic!("{} (threaded): {error}", A::NAME));
-    test(&mut *threaded);
-    threaded.close();
-}
-
 /// A scrape of `address` on a fresh connection, with how long the answer took.
 fn timed_scrape(address: SocketAddr) -> (Reply, Duration) {
     let started = Instant::now();
@@ -942,28 +920,7 @@ fn axum_handler_serves_where_mounted() {
     app.close();
 }
 
-macro_rules! per_adapter {
-    ($module:ident, $adapter:ty, [$($test:ident),*]) => {
-        mod $module {
-            $(
-                #[test]
-                fn $test() {
-                    super::$test::<$adapter>();
-                }
-            )*
-        }
-    };
-}
-
-macro_rules! suite {
-    ($($test:ident),* $(,)?) => {
-        per_adapter!(tokio, super::Tokio, [$($test),*]);
-        per_adapter!(smol, super::Smol, [$($test),*]);
-        per_adapter!(async_std, super::AsyncStd, [$($test),*]);
-    };
-}
-
-suite!(
+torchlight_tests::per_adapter_suite!(
     python_17_text_without_accept,
     python_18_open_metrics,
     python_19_cheap_page,

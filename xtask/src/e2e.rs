@@ -12,10 +12,11 @@ pub(crate) const USAGE: &str = "\
   e2e [TEST FILTER]...
       install what the end-to-end tests need (Debian's prometheus, the validators
       venv), then run them: a real Prometheus scrapes every adapter (default and
-      native-histograms) and discovers them through the Consul agent double.";
+      native-histograms), discovers them through the Consul agent double, and
+      scrapes them over HTTPS (CA, client certificate, basic auth).";
 
 /// The integration tests of `torchlight-tests` that start a real Prometheus.
-const TESTS: [&str; 2] = ["e2e_prometheus", "e2e_discovery"];
+const TESTS: [&str; 3] = ["e2e_prometheus", "e2e_discovery", "e2e_https"];
 
 /// Installs what is missing, then runs the end-to-end tests, passing `filters` to the
 /// test harness.

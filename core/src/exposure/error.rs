@@ -1,5 +1,6 @@
 //! Why a server could not start: [`StartError`].
 
+use std::boxed::Box;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -28,6 +29,12 @@ pub enum StartError {
         /// What the discovery said; its message names the agent and quotes its answer.
         source: DiscoveryError,
     },
+    /// The TLS settings given with [`Options::tls`](super::Options::tls) cannot be used:
+    /// not a `torchlight_server::TlsConfig`, or a server built without TLS support.
+    Tls {
+        /// What is wrong with them.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// The server's thread or its runtime could not be started (threaded mode only).
     Thread {
         /// What the OS said.
@@ -48,6 +55,7 @@ impl fmt::Display for StartError {
                 "the metrics server on {address} was stopped because registering it \
                  failed: {source}"
             ),
+            Self::Tls { source } => write!(f, "cannot serve HTTPS: {source}"),
             Self::Thread { source } => write!(
                 f,
                 "cannot start the metrics server thread: {source}; the process may be out of \
@@ -62,6 +70,7 @@ impl std::error::Error for StartError {
         match self {
             Self::Bind { source, .. } | Self::Thread { source } => Some(source),
             Self::Register { source, .. } => Some(source),
+            Self::Tls { source } => Some(&**source),
         }
     }
 }

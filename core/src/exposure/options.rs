@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::string::String;
 use std::sync::Arc;
 
-use super::Limits;
+use super::{Authenticate, Limits, Tls};
 use crate::consul::ConsulAgent;
 use crate::discovery::ServiceDiscovery;
 use crate::registry::Registry;
@@ -36,6 +36,8 @@ pub struct Options {
     advertised_address: Option<String>,
     discovery: Discovery,
     limits: Limits,
+    tls: Option<Arc<dyn Tls>>,
+    users: Option<Arc<dyn Authenticate>>,
 }
 
 /// Whom the server announces itself to.
@@ -60,6 +62,8 @@ impl Options {
             advertised_address: None,
             discovery: Discovery::None,
             limits: Limits::DEFAULT,
+            tls: None,
+            users: None,
         }
     }
 
@@ -144,6 +148,27 @@ impl Options {
         self
     }
 
+    /// Serves HTTPS instead of plain HTTP: every connection is encrypted with `tls`
+    /// (a `torchlight_server::TlsConfig`, feature `tls`; see [`Tls`]). The server's URL
+    /// and the [`ServerInfo`](crate::discovery::ServerInfo) it gives service discovery
+    /// then use `https`.
+    #[must_use]
+    pub fn tls(mut self, tls: Arc<dyn Tls>) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Requires HTTP basic authentication on every request (`/metrics`, the page at
+    /// `/`, any path): a request without credentials `users` accepts is answered 401
+    /// with `WWW-Authenticate` (see [`Route::authorize`](super::Route::authorize)).
+    /// `torchlight_server::BasicAuthUsers` (feature `basic-auth`) checks bcrypt
+    /// hashes. Without [`tls`](Self::tls) the password crosses the network in clear.
+    #[must_use]
+    pub fn basic_auth(mut self, users: Arc<dyn Authenticate>) -> Self {
+        self.users = Some(users);
+        self
+    }
+
     /// The socket address to bind: [`get_address`](Self::get_address) and
     /// [`get_port`](Self::get_port) together.
     #[must_use]
@@ -204,6 +229,18 @@ impl Options {
     pub fn get_limits(&self) -> Limits {
         self.limits
     }
+
+    /// What [`basic_auth`](Self::basic_auth) set: `None` lets every request in.
+    #[must_use]
+    pub fn get_basic_auth(&self) -> Option<&Arc<dyn Authenticate>> {
+        self.users.as_ref()
+    }
+
+    /// What [`tls`](Self::tls) set: `None` serves plain HTTP.
+    #[must_use]
+    pub fn get_tls(&self) -> Option<&Arc<dyn Tls>> {
+        self.tls.as_ref()
+    }
 }
 
 impl fmt::Debug for Options {
@@ -222,6 +259,8 @@ impl fmt::Debug for Options {
                 },
             )
             .field("limits", &self.limits)
+            .field("tls", &self.tls)
+            .field("basic_auth", &self.users)
             .finish_non_exhaustive()
     }
 }

@@ -43,10 +43,12 @@ enum Layout {
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 11] = [
+const CASES: [(&str, Layout); 13] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
+    // Native (exponential) histogram observe: torchlight against prometheus-client.
+    ("case3_native_histogram", Layout::Timing),
     ("case4_labelled", Layout::Timing),
     ("case5_future", Layout::Overhead),
     ("case6_encode", Layout::Encode),
@@ -58,6 +60,8 @@ const CASES: [(&str, Layout); 11] = [
     ("case10_burst", Layout::Burst),
     // One scrape of the process metrics alone (`torchlight::process`).
     ("case11_process", Layout::Timing),
+    // The same server and load over HTTP and HTTPS (rows by variant, no peer).
+    ("case12_tls", Layout::Http),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.

@@ -1,0 +1,327 @@
+//! exporter-toolkit's web configuration file (feature `web-config`): [`WebConfig`].
+//!
+//! The file Go exporters and Prometheus itself read with `--web.config.file`
+//! (<https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md>),
+//! parsed with `yaml-rust2`. Supported:
+//!
+//! - `tls_server_config`: `cert_file`, `key_file`, `client_auth_type` (all five
+//!   modes), `client_ca_file`; relative paths are relative to the file's folder, as
+//!   in exporter-toolkit.
+//! - `basic_auth_users`: user names and bcrypt hashes.
+//! - `http_server_config.http2`: read and ignored; the server speaks HTTP/1.1, which
+//!   every Prometheus negotiates.
+//!
+//! Recognised but not supported, and therefore an error naming the key (rather than
+//! a setting silently not applied): the inline `cert`, `key` and `client_ca`,
+//! `client_allowed_sans`, `min_version`, `max_version`, `cipher_suites`,
+//! `prefer_server_cipher_suites`, `curve_preferences`, `http_server_config.headers`
+//! and `rate_limit`. Any other key is an error too, as exporter-toolkit's strict
+//! parsing makes it.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use torchlight::exposure::Options;
+use yaml_rust2::{Yaml, YamlLoader};
+
+use crate::basic_auth::BasicAuthUsers;
+use crate::tls::{ClientAuth, TlsConfig, TlsFiles};
+
+/// Keys exporter-toolkit knows that this server does not implement.
+const UNSUPPORTED: &[&str] = &[
+    "tls_server_config.cert",
+    "tls_server_config.key",
+    "tls_server_config.client_ca",
+    "tls_server_config.client_allowed_sans",
+    "tls_server_config.min_version",
+    "tls_server_config.max_version",
+    "tls_server_config.cipher_suites",
+    "tls_server_config.prefer_server_cipher_suites",
+    "tls_server_config.curve_preferences",
+    "http_server_config.headers",
+    "rate_limit",
+];
+
+/// The settings of a web configuration file: TLS and basic authentication.
+///
+/// ```no_run
+/// use torchlight_server::{Options, WebConfig};
+///
+/// let web = WebConfig::from_file("web.yml")?;
+/// let options = web.apply(Options::new());
+/// # Ok::<(), torchlight_server::WebConfigError>(())
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct WebConfig {
+    tls: Option<TlsConfig>,
+    users: Option<BasicAuthUsers>,
+}
+
+impl WebConfig {
+    /// Reads and checks the file at `path`, and the certificate files it names.
+    ///
+    /// # Errors
+    ///
+    /// The file cannot be read or is not YAML, a key is unknown or not supported, a
+    /// value has the wrong type, a certificate file is unusable, or a hash is not
+    /// bcrypt. The message names the file and the key.
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, WebConfigError> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|error| WebConfigError::new(path, format!("cannot be read: {error}")))?;
+        let folder = path.parent().unwrap_or_else(|| Path::new(""));
+        Self::from_yaml(&text, folder).map_err(|mut error| {
+            error.path = path.to_owned();
+            error
+        })
+    }
+
+    /// Parses `text`, resolving relative file names against `folder`.
+    ///
+    /// # Errors
+    ///
+    /// As [`from_file`](Self::from_file).
+    pub fn from_yaml(text: &str, folder: &Path) -> Result<Self, WebConfigError> {
+        let fail = |message: String| WebConfigError::new(Path::new("<yaml>"), message);
+        let documents = YamlLoader::load_from_str(text)
+            .map_err(|error| fail(format!("is not valid YAML: {error}")))?;
+        let mut config = Self::default();
+        let root = match documents.as_slice() {
+            [] | [Yaml::Null] => return Ok(config),
+            [Yaml::Hash(root)] => root,
+            [_] => return Err(fail("must be a mapping of settings".to_owned())),
+            _ => return Err(fail("must hold one YAML document".to_owned())),
+        };
+        for (key, value) in root {
+            match key_name(key, "").map_err(&fail)? {
+                "tls_server_config" => config.tls = tls(value, folder).map_err(&fail)?,
+                "basic_auth_users" => config.users = users(value).map_err(&fail)?,
+                "http_server_config" => http_server(value).map_err(&fail)?,
+                other => return Err(fail(unknown(other))),
+            }
+        }
+        Ok(config)
+    }
+
+    /// The TLS settings, if the file has `tls_server_config`.
+    #[must_use]
+    pub fn tls(&self) -> Option<&TlsConfig> {
+        self.tls.as_ref()
+    }
+
+    /// The users, if the file has non-empty `basic_auth_users`.
+    #[must_use]
+    pub fn basic_auth_users(&self) -> Option<&BasicAuthUsers> {
+        self.users.as_ref()
+    }
+
+    /// `options` with this file's TLS settings and users (what the file does not set
+    /// is left as it was). Keep this `WebConfig` to [`reload`](TlsConfig::reload) the
+    /// certificates: the server shares its settings.
+    #[must_use]
+    pub fn apply(&self, mut options: Options) -> Options {
+        if let Some(tls) = &self.tls {
+            options = options.tls(Arc::new(tls.clone()));
+        }
+        if let Some(users) = &self.users {
+            options = options.basic_auth(Arc::new(users.clone()));
+        }
+        options
+    }
+}
+
+/// A key's name (`prefix.key` in messages).
+fn key_name<'a>(key: &'a Yaml, prefix: &str) -> Result<&'a str, String> {
+    key.as_str()
+        .ok_or_else(|| format!("has a key that is not a string under `{prefix}`: {key:?}"))
+}
+
+fn unknown(key: &str) -> String {
+    if UNSUPPORTED.contains(&key) {
+        format!("sets `{key}`, which exporter-toolkit knows but torchlight does not support")
+    } else {
+        format!("has an unknown key `{key}`")
+    }
+}
+
+/// A string value, or `Ok(None)` for null.
+fn string<'a>(value: &'a Yaml, key: &str) -> Result<Option<&'a str>, String> {
+    match value {
+        Yaml::Null => Ok(None),
+        Yaml::String(text) => Ok(Some(text.as_str())),
+        _ => Err(format!("`{key}` must be a string")),
+    }
+}
+
+fn tls(value: &Yaml, folder: &Path) -> Result<Option<TlsConfig>, String> {
+    let section = match value {
+        Yaml::Null => return Ok(None),
+        Yaml::Hash(section) => section,
+        _ => return Err("`tls_server_config` must be a mapping".to_owned()),
+    };
+    let (mut cert, mut key, mut ca) = (None, None, None);
+    let mut mode = ClientAuth::NoClientCert;
+    for (name, value) in section {
+        let name = key_name(name, "tls_server_config")?;
+        let full = format!("tls_server_config.{name}");
+        let path =
+            |value: &Yaml| string(value, &full).map(|text| text.map(|text| folder.join(text)));
+        match name {
+            "cert_file" => cert = path(value)?,
+            "key_file" => key = path(value)?,
+            "client_ca_file" => ca = path(value)?,
+            "client_auth_type" => {
+                if let Some(text) = string(value, &full)? {
+                    mode = ClientAuth::from_name(text).ok_or_else(|| {
+                        let names: Vec<_> = ClientAuth::ALL.iter().map(|m| m.name()).collect();
+                        format!("`{full}` is {text:?}, not one of {}", names.join(", "))
+                    })?;
+                }
+            }
+            _ => return Err(unknown(&full)),
+        }
+    }
+    let (Some(cert), Some(key)) = (cert, key) else {
+        return Err("`tls_server_config` needs both `cert_file` and `key_file`".to_owned());
+    };
+    let mut files = TlsFiles::new(cert, key).client_auth(mode);
+    if let Some(ca) = ca {
+        files = files.client_ca_file(ca);
+    }
+    TlsConfig::from_files(files)
+        .map(Some)
+        .map_err(|error| format!("`tls_server_config`: {error}"))
+}
+
+fn users(value: &Yaml) -> Result<Option<BasicAuthUsers>, String> {
+    let section = match value {
+        Yaml::Null => return Ok(None),
+        Yaml::Hash(section) => section,
+        _ => return Err("`basic_auth_users` must be a mapping of users to hashes".to_owned()),
+    };
+    let mut users = BasicAuthUsers::new();
+    for (name, hash) in section {
+        let name = key_name(name, "basic_auth_users")?;
+        let key = format!("basic_auth_users.{name}");
+        let hash = string(hash, &key)?.ok_or_else(|| format!("`{key}` has no hash"))?;
+        users = users
+            .with_user(name, hash)
+            .map_err(|error| format!("`{key}`: {error}"))?;
+    }
+    Ok((!users.is_empty()).then_some(users))
+}
+
+fn http_server(value: &Yaml) -> Result<(), String> {
+    let section = match value {
+        Yaml::Null => return Ok(()),
+        Yaml::Hash(section) => section,
+        _ => return Err("`http_server_config` must be a mapping".to_owned()),
+    };
+    for (name, value) in section {
+        let name = key_name(name, "http_server_config")?;
+        match (name, value) {
+            ("http2", Yaml::Boolean(_) | Yaml::Null) => {}
+            ("http2", _) => return Err("`http_server_config.http2` must be a boolean".to_owned()),
+            _ => return Err(unknown(&format!("http_server_config.{name}"))),
+        }
+    }
+    Ok(())
+}
+
+/// Why a web configuration file cannot be used: the file and what is wrong.
+#[derive(Debug)]
+pub struct WebConfigError {
+    path: PathBuf,
+    message: String,
+}
+
+impl WebConfigError {
+    fn new(path: &Path, message: String) -> Self {
+        Self {
+            path: path.to_owned(),
+            message,
+        }
+    }
+}
+
+impl fmt::Display for WebConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "web configuration file {} {}",
+            self.path.display(),
+            self.message
+        )
+    }
+}
+
+impl std::error::Error for WebConfigError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error(yaml: &str) -> String {
+        WebConfig::from_yaml(yaml, Path::new("/nowhere"))
+            .expect_err(yaml)
+            .to_string()
+    }
+
+    #[test]
+    fn empty_files_and_sections_configure_nothing() {
+        for yaml in [
+            "",
+            "# nothing\n",
+            "tls_server_config:\nbasic_auth_users:\n",
+            "{}",
+        ] {
+            let config = WebConfig::from_yaml(yaml, Path::new(".")).expect(yaml);
+            assert!(config.tls().is_none() && config.basic_auth_users().is_none());
+        }
+    }
+
+    #[test]
+    fn unknown_and_unsupported_keys_are_named() {
+        assert!(error("tls_server_confg: {}\n").contains("unknown key `tls_server_confg`"));
+        assert!(
+            error("tls_server_config:\n  cert_file: a\n  min_version: TLS13\n")
+                .contains("`tls_server_config.min_version`, which exporter-toolkit knows")
+        );
+        assert!(error("rate_limit:\n  burst: 3\n").contains("`rate_limit`"));
+        assert!(
+            error("http_server_config:\n  headers: {}\n").contains("http_server_config.headers")
+        );
+        assert!(error("http_server_config:\n  http2: yes please\n").contains("boolean"));
+    }
+
+    #[test]
+    fn values_are_checked() {
+        assert!(error("- a\n").contains("mapping"));
+        assert!(error("tls_server_config:\n  key_file: k\n").contains("both"));
+        assert!(
+            error(
+                "tls_server_config:\n  cert_file: c\n  key_file: k\n  client_auth_type: Always\n"
+            )
+            .contains("\"Always\", not one of NoClientCert")
+        );
+        assert!(error("basic_auth_users:\n  prom: plain\n").contains("basic_auth_users.prom"));
+        assert!(error("basic_auth_users:\n  prom:\n").contains("has no hash"));
+        assert!(error("tls_server_config: [1]\n").contains("must be a mapping"));
+        // A missing certificate names the file, resolved against the folder.
+        assert!(
+            error("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n")
+                .contains("/nowhere/c.pem")
+        );
+    }
+
+    #[test]
+    fn users_are_read() {
+        let yaml = "basic_auth_users:\n  prom: $2y$04$wa6ZY/wdMFdZq8zbfMityOvn8jwEXVRaS0EKyXXlVfFpKLCiPqMOS\n";
+        let config = WebConfig::from_yaml(yaml, Path::new(".")).expect("users");
+        let users = config.basic_auth_users().expect("one user");
+        assert!(torchlight::exposure::Authenticate::verify(
+            users, "prom", "secret"
+        ));
+    }
+}
