@@ -389,9 +389,13 @@ fn encode(merged: &Merged<'_>, case: &str) -> String {
                 (Some(ns), Some(bytes)) => format!("{:.0}", bytes / ns * 1e3),
                 _ => "—".to_owned(),
             };
-            let label = match variant.strip_prefix("text_") {
-                Some(rest) => format!("{library}, {}", rest.replace('_', " ")),
-                None => library.to_owned(),
+            // `text` is the plain row; `text_family` reads "family", `protobuf` itself.
+            let label = match variant {
+                "text" => library.to_owned(),
+                other => format!(
+                    "{library}, {}",
+                    other.strip_prefix("text_").unwrap_or(other).replace('_', " ")
+                ),
             };
             let _ = writeln!(
                 body,
