@@ -845,7 +845,10 @@ fn check_metadata(prometheus: &Prometheus, protobuf: bool) -> Result<(), String>
         }
     }
     for family in Reading::ALL {
+        // OpenMetrics names a counter's family without `_total`; protobuf's
+        // `MetricFamily` is named as its samples are.
         let (name, type_) = match family.name().strip_suffix("_total") {
+            Some(_) if protobuf => (family.name(), "counter"),
             Some(counter) => (counter, "counter"),
             None => (family.name(), "gauge"),
         };

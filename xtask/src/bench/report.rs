@@ -394,7 +394,10 @@ fn encode(merged: &Merged<'_>, case: &str) -> String {
                 "text" => library.to_owned(),
                 other => format!(
                     "{library}, {}",
-                    other.strip_prefix("text_").unwrap_or(other).replace('_', " ")
+                    other
+                        .strip_prefix("text_")
+                        .unwrap_or(other)
+                        .replace('_', " ")
                 ),
             };
             let _ = writeln!(
