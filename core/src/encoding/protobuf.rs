@@ -296,13 +296,22 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         }
         self.double(2, exemplar.value())?;
         if let Some(unix) = exemplar.timestamp() {
-            let seconds = unix.floor();
-            // Whole seconds and nanoseconds of a Unix time in milliseconds: both fit.
+            // Whole seconds (rounded down, without `f64::floor`, which needs std) and
+            // nanoseconds of a Unix time in milliseconds: both fit.
             #[allow(clippy::cast_possible_truncation)]
-            let (seconds, nanos) = (
-                seconds as i64,
-                (((unix - seconds) * 1e9).round() as i64).clamp(0, 999_999_999),
-            );
+            let (seconds, nanos) = {
+                let mut seconds = unix as i64;
+                #[allow(clippy::cast_precision_loss)]
+                if seconds as f64 > unix {
+                    seconds -= 1;
+                }
+                #[allow(clippy::cast_precision_loss)]
+                let fraction = unix - seconds as f64;
+                (
+                    seconds,
+                    ((fraction * 1e9 + 0.5) as i64).clamp(0, 999_999_999),
+                )
+            };
             let time = self.open(Some(3))?;
             if seconds != 0 {
                 self.sint_plain(1, seconds)?;
