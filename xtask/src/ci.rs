@@ -278,7 +278,25 @@ fn doc(_: &mut Context) -> Result<(), Failure> {
 /// `--allow-dirty` so the step also runs on a working tree with uncommitted changes.
 fn package(_: &mut Context) -> Result<(), Failure> {
     let crates = published_crates()?;
-    let mut args = vec!["package", "--allow-dirty"];
+    forget_unpacked(&crates);
+    // Verification builds in a folder of its own, where every `torchlight*` artifact is
+    // one of ours built from the temporary registry: cargo keys a registry crate's
+    // build by name and version, not content, so those are removed before each run
+    // (the crates.io dependencies stay built).
+    let verify = workspace::root().join("target").join("package-verify");
+    for folder in [".fingerprint", "deps", "build"] {
+        if let Ok(entries) = std::fs::read_dir(verify.join("debug").join(folder)) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.starts_with("torchlight") || name.starts_with("libtorchlight") {
+                    let path = entry.path();
+                    let _ = std::fs::remove_dir_all(&path).or_else(|_| std::fs::remove_file(&path));
+                }
+            }
+        }
+    }
+    let verify = verify.to_string_lossy().into_owned();
+    let mut args = vec!["package", "--allow-dirty", "--target-dir", verify.as_str()];
     for name in &crates {
         args.extend(["-p", name.as_str()]);
     }
@@ -288,6 +306,46 @@ fn package(_: &mut Context) -> Result<(), Failure> {
          a path dependency without a version, a dev-dependency cycle through a versioned \
          workspace dependency)",
     )
+}
+
+/// Removes the sources cargo unpacked from the temporary local registry of an earlier
+/// `cargo package` run (`$CARGO_HOME/registry/src/-<hash>/<crate>-<version>`, one folder
+/// per registry path): cargo reuses an unpacked folder of the same name and version
+/// without comparing checksums, so verifying a crate would otherwise build against a
+/// sibling crate as it was packaged last time (seen when a new item of the core was
+/// missing for the server's verification). Registries from crates.io
+/// (`index.crates.io-…`) are left alone; a folder that cannot be removed only means the
+/// verification may use it, which the build then reports.
+fn forget_unpacked(crates: &[String]) {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|home| Path::new(&home).join(".cargo")));
+    let Some(sources) = home.map(|home| home.join("registry").join("src")) else {
+        return;
+    };
+    let Ok(registries) = std::fs::read_dir(&sources) else {
+        return;
+    };
+    for registry in registries.flatten() {
+        // Local registries are named by their hash alone (`-<hash>`).
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        let Ok(unpacked) = std::fs::read_dir(registry.path()) else {
+            continue;
+        };
+        for folder in unpacked.flatten() {
+            let name = folder.file_name().to_string_lossy().into_owned();
+            let ours = crates.iter().any(|krate| {
+                name.strip_prefix(krate.as_str())
+                    .and_then(|rest| rest.strip_prefix('-'))
+                    .is_some_and(|version| version.starts_with(|c: char| c.is_ascii_digit()))
+            });
+            if ours {
+                let _ = std::fs::remove_dir_all(folder.path());
+            }
+        }
+    }
 }
 
 /// The workspace members without `publish = false`, by package name, from the
