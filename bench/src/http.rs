@@ -587,7 +587,7 @@ pub fn load_target(
                     if began >= until {
                         break;
                     }
-                    let response = client.send(GZIP_REQUEST)?;
+                    let response = client.get()?;
                     if response.status != 200 || response.body.is_empty() {
                         return Err(invalid(&format!("status {}", response.status)));
                     }
