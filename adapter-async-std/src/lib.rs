@@ -96,7 +96,7 @@
 //!
 //! # Blocking
 //!
-//! Encoding (about 15–25 ms for 100 000 series in a release build) runs on
+//! Encoding (about 2 ms for 100 000 series of text in a release build, plus gzip) runs on
 //! async-std's blocking pool (`async_std::task::spawn_blocking`), never on its
 //! executor threads.
 #![forbid(unsafe_code)]

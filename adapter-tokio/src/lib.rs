@@ -130,8 +130,8 @@
 //! # Blocking
 //!
 //! Encoding is CPU work proportional to the number of series: 100 000 series take
-//! about 15–25 ms in a release build (2.2 MB of text; gzip level 1 brings it to
-//! 0.45 MB in about the same time again), measured on a shared 2-core machine. It runs on tokio's blocking pool
+//! about 2 ms in a release build (3.1 MB of text; `BENCHMARKS.md` case 6), and gzip
+//! level 1 adds more than that again, measured on a shared 2-core machine. It runs on tokio's blocking pool
 //! ([`tokio::task::spawn_blocking`]), never on the async workers, so other tasks and
 //! scrapes keep running while a large registry is encoded.
 //!
