@@ -376,7 +376,11 @@ impl<const N: usize> Histogram<N> {
     /// observation that completed before this call, and nothing half-recorded.
     ///
     /// Waits for observations already in flight in the shard it reads (parked with
-    /// `std`, spinning without); concurrent calls are serialised.
+    /// `std`, spinning without); concurrent calls are serialised. So never call it where
+    /// it may have interrupted an observation of the same histogram on the same core
+    /// (an interrupt or signal handler): that observation cannot finish until the
+    /// handler returns, and the snapshot would wait for it forever. Observe anywhere;
+    /// snapshot and encode from ordinary code.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot<N> {
         let [cold, hot] = self.split.snapshot();
