@@ -15,8 +15,8 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
+use torchlight_async_std::consul::ConsulAgent;
 use torchlight_async_std::{Options, start_http_server};
 use torchlight_example_cli::examples::{self, DISCOVERED_METRICS_ADDR};
 use torchlight_example_cli::report;
@@ -30,7 +30,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         .with_name("torchlight-example")
         .with_tags(["torchlight", "async-std"]);
     let agent = consul.agent_address()?;
-    let options = Options::from(metrics_addr).consul(consul);
+    let options = Options::from(metrics_addr).with_consul(consul);
     let mut server = start_http_server(options)
         .await
         .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;

@@ -42,11 +42,15 @@ fn run(app_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let service = service_fn(move |request: Request<Incoming>| async move {
-                if request.uri().path() == "/metrics" {
-                    metrics.call(request).await
-                } else {
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"my app"))))
+            let metrics = metrics.clone();
+            let service = service_fn(move |request: Request<Incoming>| {
+                let metrics = metrics.clone();
+                async move {
+                    if request.uri().path() == "/metrics" {
+                        metrics.call(request).await
+                    } else {
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"my app"))))
+                    }
                 }
             });
             async_std::task::spawn(

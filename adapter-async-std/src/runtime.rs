@@ -4,35 +4,41 @@ use std::future::Future;
 use std::io;
 use std::net::TcpListener as StdTcpListener;
 
+use async_std::net::{TcpListener, TcpStream};
+use smol_hyper::rt::{FuturesIo, SmolTimer};
 use torchlight_server::Runtime;
-use torchlight_smol::Smol;
 
-/// async-std's executor (`async_std::task::spawn`, `spawn_blocking`, `block_on`) with
-/// `async-io`'s sockets and timer, the reactor async-std runs on: those are
-/// [`Smol`]'s, so they are borrowed from it rather than written again.
+/// async-std: its sockets (through smol-hyper's `FuturesIo`), executor
+/// (`async_std::task::spawn`), blocking pool (`spawn_blocking`) and `block_on` for the
+/// threaded mode, and `async-io`'s timer (`SmolTimer`), the reactor async-std itself
+/// runs on.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct AsyncStd;
 
 impl Runtime for AsyncStd {
-    type Listener = <Smol as Runtime>::Listener;
-    type Stream = <Smol as Runtime>::Stream;
-    type Timer = <Smol as Runtime>::Timer;
+    type Listener = TcpListener;
+    type Stream = FuturesIo<TcpStream>;
+    type Timer = SmolTimer;
     type Task = async_std::task::JoinHandle<()>;
 
-    fn listen(listener: StdTcpListener) -> io::Result<Self::Listener> {
-        Smol::listen(listener)
+    fn listen(listener: StdTcpListener) -> io::Result<TcpListener> {
+        Ok(TcpListener::from(listener))
     }
 
-    fn accept(listener: &Self::Listener) -> impl Future<Output = io::Result<Self::Stream>> + Send {
-        Smol::accept(listener)
+    async fn accept(listener: &TcpListener) -> io::Result<Self::Stream> {
+        let (stream, _peer) = listener.accept().await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
     }
 
-    fn connect(authority: &str) -> impl Future<Output = io::Result<Self::Stream>> + Send {
-        Smol::connect(authority)
+    async fn connect(authority: &str) -> io::Result<Self::Stream> {
+        let stream = TcpStream::connect(authority).await?;
+        stream.set_nodelay(true)?;
+        Ok(FuturesIo::new(stream))
     }
 
-    fn timer() -> Self::Timer {
-        Smol::timer()
+    fn timer() -> SmolTimer {
+        SmolTimer::new()
     }
 
     fn spawn(future: impl Future<Output = ()> + Send + 'static) -> Self::Task {

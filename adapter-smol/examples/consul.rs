@@ -15,10 +15,10 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, DISCOVERED_METRICS_ADDR};
 use torchlight_example_cli::report;
+use torchlight_smol::consul::ConsulAgent;
 use torchlight_smol::{Options, start_http_server};
 
 static STARTS: Metric<Counter> = Metric::new("starts", "times the example started", Counter::new());
@@ -30,7 +30,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         .with_name("torchlight-example")
         .with_tags(["torchlight", "smol"]);
     let agent = consul.agent_address()?;
-    let options = Options::from(metrics_addr).consul(consul);
+    let options = Options::from(metrics_addr).with_consul(consul);
     let mut server = start_http_server(options)
         .await
         .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;

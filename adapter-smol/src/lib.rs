@@ -2,7 +2,7 @@
 //! programs without a runtime, and an embeddable hyper service.
 //!
 //! The protocol (routing, content negotiation, gzip) is the core's
-//! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
+//! [`exposure`]; this crate binds, accepts, spawns and moves bytes with
 //! hyper 1 over `async-io` (through `smol-hyper`): the server is `torchlight-server`'s,
 //! run on [`Smol`]. `torchlight-tokio` and `torchlight-async-std` offer the same API.
 //!
@@ -16,7 +16,7 @@
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     smol::block_on(async {
 //!         REGISTRY.register(&JOBS)?;
-//!         let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+//!         let mut server = start_http_server(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
 //!         println!("metrics at {}", server.metrics_url());
 //!         JOBS.inc();
 //!         server.close().await?;
@@ -38,7 +38,7 @@
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this
 //! crate's runtime (one call; no transport to pick);
 //! [`Options::service_discovery`] takes any other
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! [`ServiceDiscovery`](torchlight_smol::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
 //! port is released). `close` deregisters while still serving, then stops; every
 //! request is bounded by the agent's request timeout. Dropping the handle deregisters
@@ -46,15 +46,15 @@
 //!
 //! ```no_run
 //! use std::net::Ipv4Addr;
-//! use torchlight::consul::ConsulAgent;
+//! use torchlight_smol::consul::ConsulAgent;
 //! use torchlight_smol::{Options, start_http_server};
 //!
 //! fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     smol::block_on(async {
 //!         // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!         let options = Options::new()
-//!             .address(Ipv4Addr::LOCALHOST)
-//!             .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!             .with_address(Ipv4Addr::LOCALHOST)
+//!             .with_consul(ConsulAgent::new().with_name("billing-metrics"));
 //!         let mut server = start_http_server(options).await?; // registers
 //!         assert!(server.is_registered());
 //!         server.close().await?; // deregisters, then stops
@@ -89,7 +89,7 @@
 //!
 //! smol::block_on(async {
 //!     let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
-//!     let mut server = start_http_server(Options::new().tls(Arc::new(tls.clone()))).await?;
+//!     let mut server = start_http_server(Options::new().with_tls(tls.clone())).await?;
 //!     assert!(server.url().starts_with("https://"));
 //!     tls.reload()?; // after the certificate rotated
 //!     server.close().await?;
@@ -111,20 +111,31 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod clock;
 mod runtime;
 mod server;
 
-pub use clock::RuntimeClock;
 pub use runtime::Smol;
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
-#[cfg(feature = "basic-auth")]
-#[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
-pub use torchlight_server::{BasicAuthError, BasicAuthUsers};
-#[cfg(feature = "tls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub use torchlight_server::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
-pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
-#[cfg(feature = "web-config")]
-#[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
-pub use torchlight_server::{WebConfig, WebConfigError};
+/// The clock `async-io`'s timers (and so smol's) run on: [`std::time::Instant`], the
+/// core's `StdClock` under the name every adapter gives its runtime's clock, so code
+/// written against one adapter's `RuntimeClock` moves to another unchanged.
+///
+/// ```
+/// use torchlight::{Histogram, Instrument};
+/// use torchlight_smol::RuntimeClock;
+///
+/// static LATENCY: Histogram = Histogram::new();
+///
+/// smol::block_on(async {
+///     async { smol::Timer::after(std::time::Duration::from_millis(1)).await }
+///         .time_with(&LATENCY, RuntimeClock)
+///         .await;
+/// });
+/// assert_eq!(LATENCY.snapshot().count(), 1);
+/// assert!(LATENCY.snapshot().sum() >= 0.001);
+/// ```
+pub use torchlight::StdClock as RuntimeClock;
+/// The names every adapter shares: `Options`, `Limits`, `StartError`, the threaded
+/// handle, `consul`, `discovery`, `exposure` and, with their features, TLS, basic
+/// authentication and the web configuration file.
+pub use torchlight_server::api::*;

@@ -18,7 +18,7 @@ pub type MetricsServer = torchlight_server::MetricsServer<Smol>;
 /// use std::net::Ipv4Addr;
 /// use torchlight_smol::{Options, start_http_server};
 ///
-/// let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+/// let mut server = start_http_server(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
 /// println!("scrape {}", server.metrics_url());
 /// server.close().await?;
 /// # Ok(()) }) }
@@ -46,7 +46,7 @@ pub async fn start_http_server(options: Options) -> Result<MetricsServer, StartE
 /// use std::net::Ipv4Addr;
 /// use torchlight_smol::{Options, start_http_server_in_thread};
 ///
-/// let mut server = start_http_server_in_thread(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// let mut server = start_http_server_in_thread(Options::new().with_address(Ipv4Addr::LOCALHOST))?;
 /// println!("scrape {}", server.metrics_url());
 /// server.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -2,7 +2,7 @@
 //! programs without a runtime, and an embeddable hyper service (and axum handler).
 //!
 //! The protocol (routing, content negotiation, gzip) is the core's
-//! [`torchlight::exposure`]; this crate binds, accepts, spawns and moves bytes with
+//! [`exposure`]; this crate binds, accepts, spawns and moves bytes with
 //! hyper 1. `torchlight-smol` and `torchlight-async-std` offer the same API.
 //!
 //! ```
@@ -42,7 +42,7 @@
 //!         QUEUED.set(queue_length().await?);
 //!         Ok::<(), std::io::Error>(())
 //!     }))?;
-//!     let mut server = start_http_server(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+//!     let mut server = start_http_server(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
 //!     println!("metrics at {}", server.metrics_url());
 //!
 //!     // Timed from the first poll to completion (or drop), errors counted, and
@@ -65,7 +65,7 @@
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this
 //! crate's runtime (one call; no transport to pick);
 //! [`Options::service_discovery`] takes any other
-//! [`ServiceDiscovery`](torchlight::discovery::ServiceDiscovery). The server registers
+//! [`ServiceDiscovery`](torchlight_tokio::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
 //! port is released). `close` deregisters while still serving, then stops; every
 //! request is bounded by the agent's request timeout. Dropping the handle deregisters
@@ -73,15 +73,15 @@
 //!
 //! ```no_run
 //! use std::net::Ipv4Addr;
-//! use torchlight::consul::ConsulAgent;
+//! use torchlight_tokio::consul::ConsulAgent;
 //! use torchlight_tokio::{Options, start_http_server};
 //!
 //! #[tokio::main(flavor = "current_thread")]
 //! async fn main() -> Result<(), Box<dyn std::error::Error>> {
 //!     // The agent at CONSUL_HTTP_ADDR (default 127.0.0.1:8500).
 //!     let options = Options::new()
-//!         .address(Ipv4Addr::LOCALHOST)
-//!         .consul(ConsulAgent::new().with_name("billing-metrics"));
+//!         .with_address(Ipv4Addr::LOCALHOST)
+//!         .with_consul(ConsulAgent::new().with_name("billing-metrics"));
 //!     let mut server = start_http_server(options).await?; // registers
 //!     assert!(server.is_registered());
 //!     server.close().await?; // deregisters, then stops
@@ -115,7 +115,7 @@
 //!
 //! tokio::runtime::Runtime::new()?.block_on(async {
 //!     let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
-//!     let mut server = start_http_server(Options::new().tls(Arc::new(tls.clone()))).await?;
+//!     let mut server = start_http_server(Options::new().with_tls(tls.clone())).await?;
 //!     assert!(server.url().starts_with("https://"));
 //!     tls.reload()?; // after the certificate rotated
 //!     server.close().await?;
@@ -163,13 +163,7 @@ pub use clock::RuntimeClock;
 pub use runtime::Tokio;
 pub use runtime_metrics::{RuntimeMetric, register_runtime_metrics};
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
-#[cfg(feature = "basic-auth")]
-#[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
-pub use torchlight_server::{BasicAuthError, BasicAuthUsers};
-#[cfg(feature = "tls")]
-#[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
-pub use torchlight_server::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
-pub use torchlight_server::{Limits, Options, StartError, THREAD_NAME, ThreadedMetricsServer};
-#[cfg(feature = "web-config")]
-#[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
-pub use torchlight_server::{WebConfig, WebConfigError};
+/// The names every adapter shares: `Options`, `Limits`, `StartError`, the threaded
+/// handle, `consul`, `discovery`, `exposure` and, with their features, TLS, basic
+/// authentication and the web configuration file.
+pub use torchlight_server::api::*;

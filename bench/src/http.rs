@@ -199,11 +199,11 @@ fn torchlight_server(
         Labels::CompileTime => scrape::torchlight_registry(series),
     };
     let mut options = torchlight_tokio::Options::new()
-        .address(Ipv4Addr::LOCALHOST)
-        .port(0)
-        .registry(registry);
+        .with_address(Ipv4Addr::LOCALHOST)
+        .with_port(0)
+        .with_registry(registry);
     if let Some(tls) = tls {
-        options = options.tls(Arc::new(tls));
+        options = options.with_tls(tls);
     }
     runtime
         .block_on(torchlight_tokio::start_http_server(options))

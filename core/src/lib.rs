@@ -15,8 +15,9 @@
 //!   fixed buffer ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for
 //!   byte as Go's `expfmt` does; [`Registry::encode`] writes the text formats into any
 //!   [`core::fmt::Write`].
-//! - Serving over HTTP (`std`): [`exposure`] turns a request head into a response;
-//!   the adapter crates only move the bytes.
+//! - Serving over HTTP is not the core's: `torchlight-server` (through the adapter
+//!   crates `torchlight-tokio`, `torchlight-smol`, `torchlight-async-std`) serves a
+//!   registry at `/metrics`, so a library that only instruments compiles no HTTP code.
 //! - Exemplars (a recent observation's trace id beside a bucket or a counter, in
 //!   OpenMetrics): [`ExemplarHistogram`] and [`ExemplarCounter`], separate types so the
 //!   plain metrics pay nothing for them; the wrappers take a label source with
@@ -55,7 +56,7 @@
 //!
 //! | feature | enables | costs |
 //! |---|---|---|
-//! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 110 B retained for a counter child with two short values, plus 24 B in the sorted list a scrape caches), and a scrape after children changed rebuilds that list (one allocation) and a scrape of owned metrics copies their handles into a `Vec` |
+//! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`); `process` (the process metrics); `AsyncCollector` | links `std`; a family allocates twice per new child, its handle and its packed key (about 110 B retained for a counter child with two short values, plus 24 B in the sorted list a scrape caches), and a scrape after children changed rebuilds that list (one allocation) and a scrape of owned metrics copies their handles into a `Vec` |
 //! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
@@ -79,9 +80,13 @@
 //! call [`Registry::encode_to`] with a `Vec<u8>` kept between scrapes instead of
 //! [`Registry::encode`] with a `String`.
 //!
-//! `std` also enables [`discovery`] (the runtime-neutral `ServiceDiscovery` trait) and
-//! [`consul`] (the sans-IO Consul agent protocol and a blocking transport), at no
-//! dependency cost.
+//! # Moved out of the core
+//!
+//! The exposure server's pieces that lived here under `std` moved to
+//! `torchlight-server` (re-exported by every adapter): `exposure::{Options, Limits,
+//! StartError, Request, Route, Response, Credentials}`, the content negotiation,
+//! `discovery` and `consul`. The core now links no compression code; `CHANGELOG.md`
+//! lists each new path.
 #![no_std]
 #![deny(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -96,15 +101,9 @@ mod callback;
 #[cfg(not(loom))]
 mod clock;
 mod collect;
-#[cfg(all(feature = "std", not(loom)))]
-pub mod consul;
 mod counter;
-#[cfg(all(feature = "std", not(loom)))]
-pub mod discovery;
 mod encoding;
 mod exemplar;
-#[cfg(all(feature = "std", not(loom)))]
-pub mod exposure;
 #[cfg(all(feature = "std", not(loom)))]
 mod family;
 mod gauge;

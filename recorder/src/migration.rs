@@ -18,7 +18,7 @@
 //!     .buckets(&[0.01, 0.1, 1.0])?
 //!     .global_label("service", "checkout")
 //!     .install()?;
-//! // torchlight_tokio::start_http_server(Options::new().port(9000)).await?;
+//! // torchlight_tokio::start_http_server(Options::new().with_port(9000)).await?;
 //! # Ok(()) }
 //! ```
 //!

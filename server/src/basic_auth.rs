@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr as _;
 
-use torchlight::exposure::Authenticate;
+use crate::exposure::Authenticate;
 
 /// Users and their bcrypt password hashes (`$2a$`, `$2b$`, `$2x$` or `$2y$`, as
 /// `htpasswd -nBC 10 user` writes them).
@@ -24,7 +24,7 @@ use torchlight::exposure::Authenticate;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use torchlight::exposure::Authenticate as _;
+/// use torchlight_server::exposure::Authenticate as _;
 /// use torchlight_server::{BasicAuthUsers, Options};
 ///
 /// // A cost-4 hash of `secret` (fast for the example; use 10 or more).
@@ -32,7 +32,7 @@ use torchlight::exposure::Authenticate;
 ///     .with_user("prom", "$2y$04$wa6ZY/wdMFdZq8zbfMityOvn8jwEXVRaS0EKyXXlVfFpKLCiPqMOS")?;
 /// assert!(users.verify("prom", "secret"));
 /// assert!(!users.verify("prom", "guess"));
-/// let options = Options::new().basic_auth(Arc::new(users));
+/// let options = Options::new().with_basic_auth(users);
 /// # Ok::<(), torchlight_server::BasicAuthError>(())
 /// ```
 #[derive(Clone, Default)]

@@ -1,13 +1,16 @@
 //! The Prometheus `/metrics` server of torchlight's adapters, written once for every
 //! async runtime.
 //!
-//! This crate holds the whole behaviour of the exposure server: start (bind, register
-//! with service discovery, serve), the per-client [`Limits`], shutdown (deregister
-//! while still serving, stop accepting, drain), the threaded mode, the hyper glue to
-//! the core's sans-IO exposure protocol (`torchlight::exposure`), error answers, the
-//! coalescing of concurrent scrapes and the Consul exchange. It is generic over a
-//! [`Runtime`], the seam an adapter implements with its runtime's sockets, timer,
-//! spawning and blocking pool.
+//! This crate holds the whole behaviour of the exposure server and its settings: the
+//! [`Options`], start (bind, register with service discovery, serve), the per-client
+//! [`Limits`], shutdown (deregister while still serving, stop accepting, drain), the
+//! threaded mode, the sans-IO HTTP protocol ([`exposure`]: route, authorize, encode,
+//! answer), the sharing of concurrent scrapes, the embeddable [`MetricsService`],
+//! HTTPS and basic authentication, and service discovery ([`discovery`], [`consul`]).
+//! It is generic over a [`Runtime`], the seam an adapter implements with its runtime's
+//! sockets, timer, spawning and blocking pool. The core (`torchlight`) holds the
+//! metrics and the formats; this crate is what serving them over HTTP adds (hyper,
+//! gzip), so a library that only instruments never compiles it.
 //!
 //! Applications use an adapter (`torchlight-tokio`, `torchlight-smol`,
 //! `torchlight-async-std`), which names these items for its runtime
@@ -39,26 +42,26 @@
 //!
 //! # HTTPS and authentication
 //!
-//! With the feature `tls`, [`Options::tls`] given a [`TlsConfig`] (PEM files, with the
+//! With the feature `tls`, [`Options::with_tls`] given a [`TlsConfig`] (PEM files, with the
 //! client-certificate modes of exporter-toolkit, or a ready `rustls::ServerConfig`)
 //! serves HTTPS: one handshake path for every runtime, within each connection's header
-//! deadline; the URLs and the [`ServerInfo`](torchlight::discovery::ServerInfo) given
+//! deadline; the URLs and the [`ServerInfo`](crate::discovery::ServerInfo) given
 //! to service discovery say `https`. [`TlsConfig::reload`] reads rotated certificate
-//! files. With `basic-auth`, [`Options::basic_auth`] given [`BasicAuthUsers`] answers
-//! every request without valid credentials 401 (the core's `Route::authorize`
+//! files. With `basic-auth`, [`Options::with_basic_auth`] given [`BasicAuthUsers`]
+//! answers every request without valid credentials 401 ([`exposure::Route::authorize`]
 //! decides), checking bcrypt on the blocking pool. With `web-config`, [`WebConfig`]
 //! reads both from exporter-toolkit's web configuration file. The embeddable
-//! [`MetricsService`] has neither: the app that embeds it owns its transport.
+//! [`MetricsService`] takes basic authentication too; TLS is the embedding app's, as
+//! its listener is.
 //!
 //! ```no_run
 //! # #[cfg(feature = "tls")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use std::sync::Arc;
 //! use torchlight_server::{Options, TlsConfig, start_in_thread};
 //! use torchlight_smol::Smol;
 //!
 //! let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
-//! let server = start_in_thread::<Smol>(Options::new().tls(Arc::new(tls)))?;
+//! let server = start_in_thread::<Smol>(Options::new().with_tls(tls))?;
 //! assert!(server.url().starts_with("https://"));
 //! # Ok(())
 //! # }
@@ -70,8 +73,12 @@
 
 #[cfg(feature = "basic-auth")]
 mod basic_auth;
-mod coalesce;
-mod collectors;
+pub mod consul;
+pub mod discovery;
+mod error;
+pub mod exposure;
+mod limits;
+mod options;
 pub mod runtime;
 mod server;
 mod service;
@@ -79,19 +86,19 @@ mod slots;
 mod thread;
 #[cfg(feature = "tls")]
 mod tls;
-mod transport;
 #[cfg(feature = "web-config")]
 mod web_config;
 
 #[cfg(feature = "basic-auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
 pub use basic_auth::{BasicAuthError, BasicAuthUsers};
+pub use error::StartError;
+pub use limits::Limits;
+pub use options::{Options, ServedRegistry};
 pub use runtime::Runtime;
 pub use server::{MetricsServer, start};
 pub use service::MetricsService;
 pub use thread::{THREAD_NAME, ThreadedMetricsServer, start_in_thread};
-pub use torchlight::exposure::{Limits, Options, StartError};
-pub use transport::ConsulTransport;
 #[cfg(feature = "web-config")]
 #[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
 pub use web_config::{WebConfig, WebConfigError};
@@ -101,3 +108,24 @@ pub use {
     rustls,
     tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
 };
+
+/// The names every adapter re-exports as they are (`pub use torchlight_server::api::*;`),
+/// so the three adapters' shared API is this one list; each adapter adds only its
+/// runtime's names (`start_http_server`, `MetricsServer`, `MetricsService`, its
+/// `Runtime` type and `RuntimeClock`).
+#[doc(hidden)]
+pub mod api {
+    #[cfg(feature = "basic-auth")]
+    pub use crate::basic_auth::{BasicAuthError, BasicAuthUsers};
+    #[cfg(feature = "web-config")]
+    pub use crate::web_config::{WebConfig, WebConfigError};
+    pub use crate::{
+        Limits, Options, ServedRegistry, StartError, THREAD_NAME, ThreadedMetricsServer, consul,
+        discovery, exposure,
+    };
+    #[cfg(feature = "tls")]
+    pub use crate::{
+        rustls,
+        tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
+    };
+}

@@ -8,13 +8,12 @@
 //!
 //! Connections are accepted as soon as they arrive and admitted by the slot table
 //! (`slots.rs`), which evicts the oldest idle connection when every slot is taken;
-//! encoding requests go through the flight table (`coalesce.rs`). With TLS
+//! each request is answered by the one request path (`service.rs`). With TLS
 //! (feature `tls`), [`connection`] runs the handshake (`tls.rs`) before hyper sees the
 //! stream, within the connection's header deadline.
 
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::{Pin, pin};
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,21 +23,19 @@ use bytes::Bytes;
 use futures_lite::FutureExt as _;
 use futures_lite::future;
 use http_body_util::Full;
-use hyper::header::AUTHORIZATION;
 use hyper::server::conn::http1;
 use hyper::{Request, Response};
-use torchlight::discovery::{DiscoveryError, Registration, ServerInfo, ServiceDiscovery};
-use torchlight::exposure::{
-    Authenticate, Credentials, Limits, Options, Route, ServedRegistry, StartError,
-};
 
-use crate::coalesce::Flights;
+use crate::consul::ConsulTransport;
+use crate::discovery::{DiscoveryError, Registration, ServerInfo, ServiceDiscovery};
+use crate::error::StartError;
+use crate::limits::Limits;
+use crate::options::Options;
 use crate::runtime::{Runtime, sleep};
-use crate::service::{Answer, route};
+use crate::service::Exposure;
 use crate::slots::{Evicted, Slot, Slots};
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
-use crate::transport::ConsulTransport;
 
 /// How long the accept loop pauses after a failed `accept` (out of file descriptors),
 /// so it frees the CPU instead of spinning; tokio's and Go's `net/http` back off
@@ -69,7 +66,7 @@ macro_rules! started_accessors {
             format!("{}metrics", self.url())
         }
 
-        /// The advertised host given in [`Options::advertised_address`](torchlight::exposure::Options::advertised_address), if any.
+        /// The advertised host given in [`Options::advertised_address`](crate::Options::with_advertised_address), if any.
         #[must_use]
         pub fn advertised_address(&self) -> Option<&str> {
             self.info.advertised_address()
@@ -83,7 +80,7 @@ macro_rules! started_accessors {
         }
 
         /// Whether a service discovery registered this server at start: `false` without
-        /// [`Options::service_discovery`](torchlight::exposure::Options::service_discovery) or when the discovery declined (`Ok(None)`).
+        /// [`Options::with_service_discovery`](crate::Options::with_service_discovery) or when the discovery declined (`Ok(None)`).
         /// Closing does not change it (as in Python's `prometheus_async`).
         #[must_use]
         pub fn is_registered(&self) -> bool {
@@ -103,7 +100,7 @@ pub(crate) use started_accessors;
 /// use torchlight_smol::Smol;
 ///
 /// smol::block_on(async {
-///     let mut server = start::<Smol>(Options::new().address(Ipv4Addr::LOCALHOST)).await?;
+///     let mut server = start::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
 ///     println!("scrape {}", server.metrics_url());
 ///     server.close().await?;
 ///     Ok::<(), Box<dyn std::error::Error>>(())
@@ -124,11 +121,12 @@ pub(crate) use started_accessors;
 ///
 /// [`StartError::Bind`] when the address cannot be bound (the message names it);
 /// [`StartError::Register`] when the service discovery fails, after which the port is
-/// already released; [`StartError::Tls`] when [`Options::tls`] holds something other
-/// than a `TlsConfig` or this crate was built without the `tls` feature.
+/// already released.
 pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, StartError> {
-    // Checked before binding: a TLS mistake must not leave a plain-HTTP port open.
-    let tls = tls_of(&options)?;
+    #[cfg(feature = "tls")]
+    let tls = options.tls().cloned();
+    #[cfg(not(feature = "tls"))]
+    let tls: Option<std::convert::Infallible> = None;
     let address = options.socket_address();
     let bind_error = |source| StartError::Bind { address, source };
     let listener = TcpListener::bind(address).map_err(bind_error)?;
@@ -136,16 +134,16 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
     listener.set_nonblocking(true).map_err(bind_error)?;
     let listener = R::listen(listener).map_err(bind_error)?;
     let mut info = ServerInfo::new(local_addr).with_https(tls.is_some());
-    if let Some(host) = options.get_advertised_address() {
+    if let Some(host) = options.advertised_address() {
         info = info.with_advertised_address(host);
     }
     // Consul given as an agent speaks over this runtime's sockets and timer.
     let consul = options
-        .get_consul()
+        .consul()
         .map(|agent| agent.clone().discovery(ConsulTransport::<R>::new()));
     let discovery: Option<&dyn ServiceDiscovery> = match &consul {
         Some(consul) => Some(consul),
-        None => options.get_service_discovery(),
+        None => options.service_discovery(),
     };
     let registration = match discovery {
         // On failure `listener` is dropped on the way out: the port is released.
@@ -167,9 +165,8 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
         let result = run::<R>(
             listener,
             Served {
-                registry: options.get_registry().clone(),
-                limits: options.get_limits(),
-                users: options.get_basic_auth().cloned(),
+                exposure: Exposure::new(options.registry().clone(), options.basic_auth().cloned()),
+                limits: options.limits(),
                 tls,
             },
             Stop(stop),
@@ -185,39 +182,6 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
         task: Some(task),
         outcome: Some(outcome),
     })
-}
-
-/// The TLS settings of `options`, if any, as this server can use them.
-#[cfg(feature = "tls")]
-fn tls_of(options: &Options) -> Result<Option<TlsConfig>, StartError> {
-    options
-        .get_tls()
-        .map(|tls| {
-            tls.as_any()
-                .downcast_ref::<TlsConfig>()
-                .cloned()
-                .ok_or_else(|| StartError::Tls {
-                    source: format!(
-                        "{tls:?} is not a torchlight_server::TlsConfig, the only TLS settings \
-                         the server can use"
-                    )
-                    .into(),
-                })
-        })
-        .transpose()
-}
-
-/// Without the `tls` feature, TLS settings are an error rather than silently ignored.
-#[cfg(not(feature = "tls"))]
-fn tls_of(options: &Options) -> Result<Option<std::convert::Infallible>, StartError> {
-    match options.get_tls() {
-        Some(_) => Err(StartError::Tls {
-            source: "the server was built without its `tls` feature (enable the adapter's \
-                     `tls` feature)"
-                .into(),
-        }),
-        None => Ok(None),
-    }
 }
 
 /// A running metrics server on runtime `R`. Dropping it stops the server (in the
@@ -324,10 +288,8 @@ async fn run<R: Runtime>(
 
 /// What a server serves, and how.
 struct Served {
-    registry: ServedRegistry,
+    exposure: Exposure,
     limits: Limits,
-    /// Basic authentication when set.
-    users: Option<Arc<dyn Authenticate>>,
     /// HTTPS when set.
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
@@ -337,12 +299,10 @@ struct Served {
 
 /// What every connection of one server shares.
 struct Shared {
-    registry: ServedRegistry,
+    exposure: Exposure,
     limits: Limits,
-    users: Option<Arc<dyn Authenticate>>,
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
-    flights: Arc<Flights>,
     /// Shutdown (graceful), then abort (after the grace).
     stop: Stop,
     abort: Stop,
@@ -353,9 +313,8 @@ struct Shared {
 /// The accept loop, then the drain.
 async fn serve<R: Runtime>(listener: R::Listener, served: Served, stop: Stop) {
     let Served {
-        registry,
+        exposure,
         limits,
-        users,
         tls,
     } = served;
     #[cfg(not(feature = "tls"))]
@@ -364,12 +323,10 @@ async fn serve<R: Runtime>(listener: R::Listener, served: Served, stop: Stop) {
     let (in_flight, drained) = async_channel::bounded::<()>(1);
     let (abort, aborted) = async_channel::bounded::<()>(1);
     let shared = Arc::new(Shared {
-        registry,
+        exposure,
         limits,
-        users,
         #[cfg(feature = "tls")]
         tls,
-        flights: Arc::default(),
         stop: stop.clone(),
         abort: Stop(aborted),
         _in_flight: in_flight,
@@ -515,8 +472,8 @@ async fn http<R: Runtime, S>(
     }
 }
 
-/// The service of one connection: marks its slot busy during each request and answers
-/// encoding requests through the server's shared flights.
+/// The service of one connection: the one request path (`service.rs`), with the
+/// connection's slot marked busy while a request is answered.
 struct Connection<R> {
     slot: Arc<Slot>,
     shared: Arc<Shared>,
@@ -531,42 +488,14 @@ impl<R: Runtime, B> hyper::service::Service<Request<B>> for Connection<R> {
 
     fn call(&self, request: Request<B>) -> Self::Future {
         let busy = self.slot.busy();
-        let route = route(&request);
-        let credentials = self.shared.users.as_ref().and_then(|_| {
-            let authorization = request.headers().get(AUTHORIZATION)?.to_str().ok()?;
-            Credentials::parse(authorization)
-        });
         let shared = Arc::clone(&self.shared);
+        let head = shared
+            .exposure
+            .head(request.method(), request.uri().path(), request.headers());
         Box::pin(async move {
-            let route = match &shared.users {
-                Some(users) => authorize::<R>(route, credentials, Arc::clone(users)).await,
-                None => route,
-            };
-            let answer = if route.encodes() {
-                let registry = shared.registry.clone();
-                shared.flights.answer::<R>(route, registry).await
-            } else {
-                Answer::from(route.respond(&shared.registry))
-            };
+            let response = shared.exposure.answer::<R>(head).await;
             drop(busy);
-            Ok(answer.to_hyper())
+            Ok(response.to_hyper())
         })
     }
-}
-
-/// `route.authorize(…)` on the blocking pool (bcrypt is slow on purpose); a check
-/// that panics refuses the request.
-async fn authorize<R: Runtime>(
-    route: Route,
-    credentials: Option<Credentials>,
-    users: Arc<dyn Authenticate>,
-) -> Route {
-    R::unblock(move || {
-        // Nothing is shared with the check but what it reads; the route is `Copy`.
-        panic::catch_unwind(AssertUnwindSafe(|| {
-            route.authorize(credentials.as_ref(), &*users)
-        }))
-        .unwrap_or_else(|_| route.authorize(None, &*users))
-    })
-    .await
 }

@@ -1,125 +1,84 @@
-//! The hyper glue: [`MetricsService`], a hyper `Service` answering with the core's
-//! sans-IO exposure protocol, and the conversions every answer goes through.
+//! The one request path, and the embeddable [`MetricsService`] built on it.
 //!
-//! HTTP semantics are decided only by `torchlight::exposure` (`Request::route`,
-//! `Route::respond`, `Response::internal_server_error`); this module moves a hyper
-//! request head into it and its `Response` back out.
+//! Every request the server answers (in both modes) and every request an app hands to
+//! a `MetricsService` goes through [`Exposure::answer`]: route → authorize → (shared)
+//! encode → answer, each step in its file of `exposure/`. The server adds only what a
+//! server owns around it (connection slots, limits, TLS, shutdown).
 
 use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Full;
-use hyper::header::{ACCEPT, ACCEPT_ENCODING, CONTENT_LENGTH, HeaderMap, HeaderName, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
-use torchlight::Registry;
-use torchlight::exposure::{self, Route};
+use hyper::header::{ACCEPT, ACCEPT_ENCODING, AUTHORIZATION, HeaderMap, HeaderName};
+use hyper::{Method, Request, Response};
 
+use crate::exposure::encode::Flights;
+use crate::exposure::{self, Authenticate, Credentials, Route, Target, authorize};
+use crate::options::ServedRegistry;
 use crate::runtime::Runtime;
 
-/// A hyper [`Service`](hyper::service::Service) serving a registry's metrics at
-/// `/metrics` (and the small page at `/`), with the server's routing, negotiation,
-/// compression and error answers. The request body is never read.
-///
-/// Encoding runs on `R`'s blocking pool, so a large registry does not stall the
-/// runtime; a collector that panics gives a 500, like one that returns an error. The
-/// registry's asynchronous collectors run first, on `R`, under their timeouts.
-/// Each call encodes on its own (the server, unlike this embeddable service, shares
-/// one encoding between concurrent scrapes).
-///
-/// Each adapter names it with its runtime: `torchlight_tokio::MetricsService` and so
-/// on, whose docs show it embedded in an app.
-pub struct MetricsService<R> {
-    registry: &'static Registry,
-    runtime: PhantomData<fn() -> R>,
+/// What answering needs, shared by every connection of a server or every clone of a
+/// service: the registry, the basic-auth check, and the encodings in flight.
+pub(crate) struct Exposure {
+    registry: ServedRegistry,
+    /// Basic authentication when set.
+    users: Option<Arc<dyn Authenticate>>,
+    flights: Arc<Flights>,
 }
 
-impl<R: Runtime> MetricsService<R> {
-    /// A service for `registry`.
-    #[must_use]
-    pub const fn new(registry: &'static Registry) -> Self {
+/// A request head as the exposure protocol reads it.
+pub(crate) struct Head {
+    route: Route,
+    /// Read only where basic authentication is required.
+    credentials: Option<Credentials>,
+}
+
+impl Exposure {
+    pub(crate) fn new(registry: ServedRegistry, users: Option<Arc<dyn Authenticate>>) -> Self {
         Self {
             registry,
-            runtime: PhantomData,
+            users,
+            flights: Arc::default(),
         }
     }
 
-    /// Answers a request given by its head's parts (`path` without the query is
-    /// enough), for frameworks that hand those out rather than a hyper `Request`
-    /// (axum's extractors). The head is read at once; the future owns what it needs.
-    pub fn respond_to(
-        &self,
-        method: &Method,
-        path: &str,
-        headers: &HeaderMap,
-    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + 'static {
-        respond::<R>(route_head(method, path, headers), self.registry)
+    /// Step 1: routes a request head given in parts (`path` without the query is
+    /// enough) and reads its credentials where they are needed.
+    pub(crate) fn head(&self, method: &Method, path: &str, headers: &HeaderMap) -> Head {
+        let accept = joined(headers, &ACCEPT);
+        let accept_encoding = joined(headers, &ACCEPT_ENCODING);
+        let route = exposure::Request::new(method.as_str(), path)
+            .with_accept(accept.as_deref())
+            .with_accept_encoding(accept_encoding.as_deref())
+            .route();
+        let credentials = self.users.as_ref().and_then(|_| {
+            let authorization = headers.get(AUTHORIZATION)?.to_str().ok()?;
+            Credentials::parse(authorization)
+        });
+        Head { route, credentials }
     }
-}
 
-impl<R> Clone for MetricsService<R> {
-    fn clone(&self) -> Self {
-        *self
+    /// Steps 2 to 4: authorizes (on the blocking pool), encodes (shared with concurrent
+    /// requests for the same format), answers.
+    pub(crate) async fn answer<R: Runtime>(&self, head: Head) -> exposure::Response {
+        let Head { route, credentials } = head;
+        let route = match &self.users {
+            Some(users) => authorize::<R>(route, credentials, Arc::clone(users)).await,
+            None => route,
+        };
+        let encoded = match route.target() {
+            Target::Exposition { format, gzip } => {
+                self.flights.encode::<R>(&self.registry, format, gzip).await
+            }
+            _ => None,
+        };
+        route.answer(encoded)
     }
-}
-
-impl<R> Copy for MetricsService<R> {}
-
-impl<R> fmt::Debug for MetricsService<R> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("MetricsService")
-            .field("registry", &self.registry)
-            .finish()
-    }
-}
-
-impl<R: Runtime, B> hyper::service::Service<Request<B>> for MetricsService<R> {
-    type Response = Response<Full<Bytes>>;
-    type Error = Infallible;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
-
-    fn call(&self, request: Request<B>) -> Self::Future {
-        let route = route(&request);
-        let registry = self.registry;
-        Box::pin(async move { Ok(respond::<R>(route, registry).await) })
-    }
-}
-
-/// Routes a hyper request with the core's exposure protocol.
-pub(crate) fn route<B>(request: &Request<B>) -> Route {
-    route_head(request.method(), request.uri().path(), request.headers())
-}
-
-/// Routes a request head given in parts.
-fn route_head(method: &Method, path: &str, headers: &HeaderMap) -> Route {
-    let accept = joined(headers, &ACCEPT);
-    let accept_encoding = joined(headers, &ACCEPT_ENCODING);
-    exposure::Request::new(method.as_str(), path)
-        .with_accept(accept.as_deref())
-        .with_accept_encoding(accept_encoding.as_deref())
-        .route()
-}
-
-/// Answers `route`, encoding on `R`'s blocking pool when it encodes.
-async fn respond<R: Runtime>(route: Route, registry: &'static Registry) -> Response<Full<Bytes>> {
-    if !route.encodes() {
-        return Answer::from(route.respond(registry)).to_hyper();
-    }
-    crate::collectors::collect::<R>(registry).await;
-    R::unblock(move || answer(route, registry)).await.to_hyper()
-}
-
-/// `route.respond(registry)`, with a panicking collector answered as a failing one.
-pub(crate) fn answer(route: Route, registry: &Registry) -> Answer {
-    // A panic leaves nothing half-updated that this thread reads afterwards: the
-    // registry is only read, and the response is discarded.
-    let response = panic::catch_unwind(AssertUnwindSafe(|| route.respond(registry)))
-        .unwrap_or_else(|_| exposure::Response::internal_server_error(route));
-    Answer::from(response)
 }
 
 /// All values of header `name`, joined with `,` as RFC 9110 §5.3 allows.
@@ -133,41 +92,97 @@ fn joined(headers: &HeaderMap, name: &HeaderName) -> Option<String> {
     Some(joined)
 }
 
-/// An exposure response ready to be sent any number of times: the body is shared.
-#[derive(Clone, Debug)]
-pub(crate) struct Answer {
-    status: StatusCode,
-    headers: Vec<(&'static str, &'static str)>,
-    body: Bytes,
-    content_length: usize,
+/// A hyper [`Service`](hyper::service::Service) serving a registry's metrics at
+/// `/metrics` (and the small page at `/`) exactly as the server does: the same
+/// routing, negotiation, compression, error answers and basic authentication, and
+/// concurrent scrapes of one format sharing one encoding. The request body is never
+/// read.
+///
+/// Encoding runs on `R`'s blocking pool, so a large registry does not stall the
+/// runtime; a collector that panics gives a 500, like one that returns an error. The
+/// registry's asynchronous collectors run first, on `R`, under their timeouts.
+/// Cloning is cheap, and clones share their encodings in flight.
+///
+/// What the service does not do is what the app that embeds it owns: the listener,
+/// TLS, connection limits and shutdown.
+///
+/// Each adapter names it with its runtime: `torchlight_tokio::MetricsService` and so
+/// on, whose docs show it embedded in an app.
+pub struct MetricsService<R> {
+    exposure: Arc<Exposure>,
+    runtime: PhantomData<fn() -> R>,
 }
 
-impl From<exposure::Response> for Answer {
-    fn from(response: exposure::Response) -> Self {
+impl<R: Runtime> MetricsService<R> {
+    /// A service for `registry`: a `&'static Registry` (such as
+    /// [`REGISTRY`](torchlight::REGISTRY)) or an `Arc<Registry>`, as
+    /// [`Options::with_registry`](crate::Options::with_registry) takes.
+    #[must_use]
+    pub fn new(registry: impl Into<ServedRegistry>) -> Self {
         Self {
-            status: StatusCode::from_u16(response.status())
-                .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
-            headers: response.headers().to_vec(),
-            content_length: response.content_length(),
-            body: Bytes::from(response.into_body()),
+            exposure: Arc::new(Exposure::new(registry.into(), None)),
+            runtime: PhantomData,
+        }
+    }
+
+    /// Requires HTTP basic authentication on every request, as
+    /// [`Options::with_basic_auth`](crate::Options::with_basic_auth) does for the
+    /// server.
+    #[must_use]
+    pub fn with_basic_auth(self, users: impl Authenticate + 'static) -> Self {
+        let registry = self.exposure.registry.clone();
+        Self {
+            exposure: Arc::new(Exposure::new(registry, Some(Arc::new(users)))),
+            runtime: PhantomData,
+        }
+    }
+
+    /// The registry it serves.
+    #[must_use]
+    pub fn registry(&self) -> &ServedRegistry {
+        &self.exposure.registry
+    }
+
+    /// Answers a request given by its head's parts (`path` without the query is
+    /// enough), for frameworks that hand those out rather than a hyper `Request`
+    /// (axum's extractors). The head is read at once; the future owns what it needs.
+    pub fn respond_to(
+        &self,
+        method: &Method,
+        path: &str,
+        headers: &HeaderMap,
+    ) -> impl Future<Output = Response<Full<Bytes>>> + Send + use<R> {
+        let head = self.exposure.head(method, path, headers);
+        let exposure = Arc::clone(&self.exposure);
+        async move { exposure.answer::<R>(head).await.to_hyper() }
+    }
+}
+
+impl<R> Clone for MetricsService<R> {
+    fn clone(&self) -> Self {
+        Self {
+            exposure: Arc::clone(&self.exposure),
+            runtime: PhantomData,
         }
     }
 }
 
-impl Answer {
-    /// The hyper response (the body is shared, not copied).
-    pub(crate) fn to_hyper(&self) -> Response<Full<Bytes>> {
-        let mut response = Response::new(Full::new(self.body.clone()));
-        *response.status_mut() = self.status;
-        let headers = response.headers_mut();
-        for &(name, value) in &self.headers {
-            // The core's header names are lowercase tokens and its values visible ASCII.
-            headers.insert(
-                HeaderName::from_static(name),
-                HeaderValue::from_static(value),
-            );
-        }
-        headers.insert(CONTENT_LENGTH, HeaderValue::from(self.content_length));
-        response
+impl<R> fmt::Debug for MetricsService<R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MetricsService")
+            .field("registry", &self.exposure.registry)
+            .field("basic_auth", &self.exposure.users.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: Runtime, B> hyper::service::Service<Request<B>> for MetricsService<R> {
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Infallible>> + Send>>;
+
+    fn call(&self, request: Request<B>) -> Self::Future {
+        let response = self.respond_to(request.method(), request.uri().path(), request.headers());
+        Box::pin(async move { Ok(response.await) })
     }
 }

@@ -6,12 +6,12 @@ use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle, Thread};
 
-use async_channel::Sender;
-use torchlight::discovery::{DiscoveryError, ServerInfo};
-use torchlight::exposure::{Options, StartError};
-
+use crate::discovery::{DiscoveryError, ServerInfo};
+use crate::error::StartError;
+use crate::options::Options;
 use crate::runtime::Runtime;
 use crate::server;
+use async_channel::Sender;
 
 /// The name of the thread the threaded server runs on.
 pub const THREAD_NAME: &str = "torchlight-metrics";
@@ -26,7 +26,7 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 /// use torchlight_server::{Options, THREAD_NAME, start_in_thread};
 /// use torchlight_smol::Smol;
 ///
-/// let mut server = start_in_thread::<Smol>(Options::new().address(Ipv4Addr::LOCALHOST))?;
+/// let mut server = start_in_thread::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST))?;
 /// assert_eq!(server.thread().and_then(|thread| thread.name()), Some(THREAD_NAME));
 /// server.close()?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())

@@ -7,7 +7,7 @@
 //! crate is involved, so the tokio, smol and async-std adapters and the threaded mode
 //! all run this code.
 //!
-//! The handshake counts against [`Limits::header_read_timeout`](torchlight::exposure::Limits::header_read_timeout):
+//! The handshake counts against [`Limits::header_read_timeout`](crate::Limits::header_read_timeout):
 //! a connection must finish its handshake *and* send its request head within that
 //! time from when it connected. A connection in its handshake is idle for the slot
 //! table (it can be evicted), and a failed handshake (plain HTTP, garbage, a stalled
@@ -18,7 +18,6 @@
 //!
 //! [`Runtime::Stream`]: crate::Runtime::Stream
 
-use std::any::Any;
 use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -55,7 +54,7 @@ use rustls::{
 /// use torchlight_server::{Options, TlsConfig};
 ///
 /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
-/// let options = Options::new().tls(Arc::new(tls.clone()));
+/// let options = Options::new().with_tls(tls.clone());
 /// // … start the server with `options`; when the files change:
 /// tls.reload()?;
 /// # Ok::<(), torchlight_server::TlsError>(())
@@ -160,12 +159,6 @@ impl TlsConfig {
             .accept(Io(stream))
             .await?;
         Ok(Io(stream))
-    }
-}
-
-impl torchlight::exposure::Tls for TlsConfig {
-    fn as_any(&self) -> &dyn Any {
-        self
     }
 }
 

@@ -20,12 +20,10 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use torchlight::exposure::Options;
 use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::basic_auth::BasicAuthUsers;
+use crate::options::Options;
 use crate::tls::{ClientAuth, TlsConfig, TlsFiles};
 
 /// Keys exporter-toolkit knows that this server does not implement.
@@ -122,10 +120,10 @@ impl WebConfig {
     #[must_use]
     pub fn apply(&self, mut options: Options) -> Options {
         if let Some(tls) = &self.tls {
-            options = options.tls(Arc::new(tls.clone()));
+            options = options.with_tls(tls.clone());
         }
         if let Some(users) = &self.users {
-            options = options.basic_auth(Arc::new(users.clone()));
+            options = options.with_basic_auth(users.clone());
         }
         options
     }
@@ -320,7 +318,7 @@ mod tests {
         let yaml = "basic_auth_users:\n  prom: $2y$04$wa6ZY/wdMFdZq8zbfMityOvn8jwEXVRaS0EKyXXlVfFpKLCiPqMOS\n";
         let config = WebConfig::from_yaml(yaml, Path::new(".")).expect("users");
         let users = config.basic_auth_users().expect("one user");
-        assert!(torchlight::exposure::Authenticate::verify(
+        assert!(crate::exposure::Authenticate::verify(
             users, "prom", "secret"
         ));
     }

@@ -16,9 +16,9 @@ use hyper::server::conn::http1;
 use hyper::service::{Service as _, service_fn};
 use hyper::{Request, Response};
 use torchlight::Registry;
-use torchlight::consul::ConsulAgent;
-use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
-use torchlight::exposure::{Limits, ServedRegistry};
+use torchlight_server::consul::ConsulAgent;
+use torchlight_server::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
+use torchlight_server::{Limits, ServedRegistry};
 
 /// What a test asks of a server, whatever the adapter.
 #[derive(Clone)]
@@ -41,7 +41,7 @@ pub struct Config {
     /// from `torchlight-server`).
     pub tls: Option<torchlight_tokio::TlsConfig>,
     /// Basic authentication (`Options::basic_auth`) when set.
-    pub basic_auth: Option<Arc<dyn torchlight::exposure::Authenticate>>,
+    pub basic_auth: Option<Arc<dyn torchlight_server::exposure::Authenticate>>,
 }
 
 impl fmt::Debug for Config {
@@ -186,24 +186,24 @@ macro_rules! options {
     ($krate:ident, $config:expr) => {{
         let config: Config = $config;
         let mut options = $krate::Options::new()
-            .address(config.address)
-            .port(config.port)
-            .registry(config.registry)
-            .limits(config.limits);
+            .with_address(config.address)
+            .with_port(config.port)
+            .with_registry(config.registry)
+            .with_limits(config.limits);
         if let Some(host) = config.advertised_address {
-            options = options.advertised_address(host);
+            options = options.with_advertised_address(host);
         }
         if let Some(discovery) = config.service_discovery {
-            options = options.service_discovery(discovery);
+            options = options.with_service_discovery(discovery);
         }
         if let Some(agent) = config.consul {
-            options = options.consul(agent);
+            options = options.with_consul(agent);
         }
         if let Some(tls) = config.tls {
-            options = options.tls(Arc::new(tls));
+            options = options.with_tls(tls);
         }
         if let Some(users) = config.basic_auth {
-            options = options.basic_auth(users);
+            options = options.with_basic_auth(users);
         }
         options
     }};
@@ -359,11 +359,15 @@ impl Adapter for Tokio {
         let app = runtime.spawn(async move {
             let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
             while let Ok((stream, _)) = listener.accept().await {
-                let service = service_fn(move |request: Request<Incoming>| async move {
-                    if request.uri().path() == "/metrics" {
-                        metrics.call(request).await
-                    } else {
-                        Ok::<_, Infallible>(hello())
+                let metrics = metrics.clone();
+                let service = service_fn(move |request: Request<Incoming>| {
+                    let metrics = metrics.clone();
+                    async move {
+                        if request.uri().path() == "/metrics" {
+                            metrics.call(request).await
+                        } else {
+                            Ok::<_, Infallible>(hello())
+                        }
                     }
                 });
                 let io = hyper_util::rt::TokioIo::new(stream);
@@ -511,11 +515,15 @@ macro_rules! async_io_adapter {
                 let metrics = $krate::MetricsService::new(registry);
                 let app = $spawn(async move {
                     while let Ok((stream, _)) = listener.accept().await {
-                        let service = service_fn(move |request: Request<Incoming>| async move {
-                            if request.uri().path() == "/metrics" {
-                                metrics.call(request).await
-                            } else {
-                                Ok::<_, Infallible>(hello())
+                        let metrics = metrics.clone();
+                        let service = service_fn(move |request: Request<Incoming>| {
+                            let metrics = metrics.clone();
+                            async move {
+                                if request.uri().path() == "/metrics" {
+                                    metrics.call(request).await
+                                } else {
+                                    Ok::<_, Infallible>(hello())
+                                }
                             }
                         });
                         let io = smol_hyper::rt::FuturesIo::new(stream);

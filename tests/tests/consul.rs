@@ -10,8 +10,8 @@ use std::net::{SocketAddr, TcpListener};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use torchlight::consul::{ConsulAgent, StdTransport, Transport};
-use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
+use torchlight_server::consul::{ConsulAgent, StdTransport, Transport};
+use torchlight_server::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
 
 /// `StdTransport` finishes its work in the first poll, so a no-op waker suffices.
@@ -175,7 +175,9 @@ fn case_25_a_refused_registration_is_an_error() {
     // The double's own validation produces the same path, quoted verbatim.
     double.clear_faults();
     let zero = agent_for(&double)
-        .with_health_check(torchlight::consul::HealthCheck::new().with_interval(Duration::ZERO))
+        .with_health_check(
+            torchlight_server::consul::HealthCheck::new().with_interval(Duration::ZERO),
+        )
         .discovery(StdTransport);
     let error = block_on(zero.register(&server)).expect_err("refused");
     assert!(

@@ -14,11 +14,11 @@ use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use torchlight::consul::ConsulAgent;
-use torchlight::discovery::{
+use torchlight::{Counter, Metric, Registry};
+use torchlight_server::consul::ConsulAgent;
+use torchlight_server::discovery::{
     DiscoveryError, DiscoveryFuture, Registration, ServerInfo, ServiceDiscovery,
 };
-use torchlight::{Counter, Metric, Registry};
 use torchlight_tests::adapter::{Adapter, Config, Server, StartFailure};
 use torchlight_tests::client::get;
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault, Gate};
@@ -604,7 +604,7 @@ fn consul_https_server_registers_an_https_check<A: Adapter>() {
     let pki = torchlight_tests::tls::Pki::new();
     let double = ConsulDouble::start().expect("double");
     let config = || {
-        let check = torchlight::consul::HealthCheck::new().with_tls_skip_verify(true);
+        let check = torchlight_server::consul::HealthCheck::new().with_tls_skip_verify(true);
         let mut config = config_with_consul(
             agent_for(&double)
                 .with_name("tls-metrics")

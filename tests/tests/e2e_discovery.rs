@@ -12,8 +12,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde_json::Value;
-use torchlight::consul::ConsulAgent;
 use torchlight::{Counter, Metric, Registry};
+use torchlight_server::consul::ConsulAgent;
 use torchlight_tests::ConsulDouble;
 use torchlight_tests::adapter::{Adapter, AsyncStd, Config, Server, Smol, Tokio};
 use torchlight_tests::prometheus::{Job, Prometheus};

@@ -16,7 +16,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use torchlight::Registry;
-use torchlight::exposure::{Limits, PAGE};
+use torchlight_server::Limits;
+use torchlight_server::exposure::PAGE;
 use torchlight_tests::adapter::{Adapter, Config, in_both_modes, registry_with};
 use torchlight_tests::client::{Reply, connect, parse, read_to_close};
 use torchlight_tests::tls::{Pki, https, https_get};
@@ -372,7 +373,7 @@ const PROM_SECRET_AUTH: &str = "Authorization: Basic cHJvbTpzZWNyZXQ=\r\n"; // p
 const PROM_WRONG_AUTH: &str = "Authorization: Basic cHJvbTpzZWNyZXU=\r\n"; // prom:secreu
 const EVE_SECRET_AUTH: &str = "Authorization: Basic ZXZlOnNlY3JldA==\r\n"; // eve:secret
 
-fn users() -> Arc<dyn torchlight::exposure::Authenticate> {
+fn users() -> Arc<dyn torchlight_server::exposure::Authenticate> {
     Arc::new(
         torchlight_tokio::BasicAuthUsers::new()
             .with_user("prom", PROM_SECRET)
@@ -466,7 +467,7 @@ fn web_config_file_sets_tls_client_certificates_and_users<A: Adapter>() {
     config.tls = web.tls().cloned();
     config.basic_auth = web
         .basic_auth_users()
-        .map(|users| Arc::new(users.clone()) as Arc<dyn torchlight::exposure::Authenticate>);
+        .map(|users| Arc::new(users.clone()) as Arc<dyn torchlight_server::exposure::Authenticate>);
     let mut server = A::start(config).unwrap_or_else(|error| panic!("{error}"));
     let address = server.local_addr();
     let client = pki.client_with_certificate();
@@ -527,28 +528,6 @@ fn unreadable_files_are_errors_naming_them() {
         error.to_string().contains("cannot be used together"),
         "{error}"
     );
-}
-
-/// TLS settings of another type are a start error, not a plain-HTTP server.
-#[test]
-fn foreign_tls_settings_are_a_start_error() {
-    #[derive(Debug)]
-    struct Homemade;
-    impl torchlight::exposure::Tls for Homemade {
-        fn as_any(&self) -> &dyn std::any::Any {
-            self
-        }
-    }
-    let options = torchlight_smol::Options::new()
-        .address(std::net::Ipv4Addr::LOCALHOST)
-        .tls(Arc::new(Homemade));
-    let error =
-        ::smol::block_on(torchlight_smol::start_http_server(options)).expect_err("a foreign Tls");
-    assert!(
-        matches!(error, torchlight_smol::StartError::Tls { .. }),
-        "{error}"
-    );
-    assert!(error.to_string().contains("Homemade"), "{error}");
 }
 
 torchlight_tests::per_adapter_suite!(

@@ -11,8 +11,9 @@ use std::sync::PoisonError;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use torchlight::exposure::{Limits, PAGE};
 use torchlight::{Counter, Format, Metric, Registry};
+use torchlight_server::Limits;
+use torchlight_server::exposure::PAGE;
 use torchlight_tests::adapter::{
     Adapter, Config, Server, embed_axum, in_both_modes, registry_with,
 };

@@ -1,5 +1,5 @@
-//! The Consul agent protocol over any [`Runtime`]'s sockets and timer:
-//! [`ConsulTransport`].
+//! The agent protocol over any [`Runtime`]'s sockets and timer: [`ConsulTransport`],
+//! what a server uses to register itself on the runtime it runs on.
 
 use std::fmt;
 use std::future::poll_fn;
@@ -8,14 +8,14 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::time::Duration;
 
+use super::{ExchangeError, ExchangeFuture, Request, Response, Transport};
 use futures_lite::FutureExt as _;
 use hyper::rt::{Read, ReadBuf, Write};
-use torchlight::consul::{ExchangeError, ExchangeFuture, Request, Response, Transport};
 
 use crate::runtime::{Runtime, sleep};
 
 /// A [`Transport`] over `R`'s TCP sockets, bounded by `R`'s timer: what
-/// [`torchlight::consul::ConsulAgent::discovery`] needs on that runtime. Each adapter
+/// [`ConsulAgent::discovery`](super::ConsulAgent::discovery) needs on that runtime. Each adapter
 /// names it `ConsulTransport` for its runtime.
 ///
 /// The whole exchange (name resolution, connection, request, answer) takes at most the

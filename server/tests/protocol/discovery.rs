@@ -1,13 +1,12 @@
 //! The service-discovery trait from a user's side: a custom implementation, held as
 //! `Arc<dyn ServiceDiscovery>` the way servers hold it, driven by a tiny `block_on`.
-#![cfg(feature = "std")]
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
-use torchlight::discovery::{
+use torchlight_server::discovery::{
     DiscoveryError, DiscoveryFuture, Registration, ServerInfo, ServiceDiscovery,
 };
 

@@ -1,32 +1,53 @@
-//! What to serve and where: [`Options`] for every adapter's `start_http_server`.
+//! What to serve and where: [`Options`] for every adapter's `start_http_server`, and
+//! [`ServedRegistry`], the registry a server or service serves.
+//!
+//! Settings are typed values: TLS is a [`TlsConfig`](crate::TlsConfig) (feature `tls`),
+//! basic authentication anything that implements [`Authenticate`], so settings the
+//! server cannot use do not compile.
 
-use core::ops::Deref;
-use std::boxed::Box;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::string::String;
+use std::ops::Deref;
 use std::sync::Arc;
 
-use super::{Authenticate, Limits, Tls};
+use torchlight::Registry;
+
 use crate::consul::ConsulAgent;
 use crate::discovery::ServiceDiscovery;
-use crate::registry::Registry;
+use crate::exposure::Authenticate;
+use crate::limits::Limits;
+#[cfg(feature = "tls")]
+use crate::tls::TlsConfig;
 
 /// Where and what a metrics server serves.
 ///
 /// The defaults follow Python's `prometheus_async`: every IPv4 interface, an ephemeral
-/// port chosen by the OS, and the process-wide [`REGISTRY`](crate::REGISTRY), no service
-/// discovery.
+/// port chosen by the OS, and the process-wide [`REGISTRY`](torchlight::REGISTRY), no
+/// service discovery.
+///
+/// Each setting is set with `with_x` and read with `x`, as every settings type of
+/// torchlight's crates does.
 ///
 /// ```
 /// use std::net::Ipv6Addr;
-/// use torchlight::exposure::Options;
+/// use torchlight_server::{Limits, Options};
 ///
-/// let options = Options::new().address(Ipv6Addr::LOCALHOST).port(0);
+/// let options = Options::new().with_address(Ipv6Addr::LOCALHOST).with_port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
-/// // Each setter has a getter of the same name with `get_`.
-/// assert_eq!(options.get_address(), Ipv6Addr::LOCALHOST);
-/// assert_eq!(options.get_limits(), torchlight::exposure::Limits::DEFAULT);
+/// assert_eq!(options.address(), Ipv6Addr::LOCALHOST);
+/// assert_eq!(options.limits(), Limits::DEFAULT);
+/// ```
+///
+/// TLS settings are a `TlsConfig`; anything else is a compile error, not a refusal at
+/// start:
+///
+/// ```compile_fail
+/// use std::sync::Arc;
+/// use torchlight_server::Options;
+///
+/// #[derive(Debug)]
+/// struct MyTls;
+/// let options = Options::new().with_tls(Arc::new(MyTls)); // error: expected `TlsConfig`
 /// ```
 #[derive(Clone)]
 pub struct Options {
@@ -36,7 +57,8 @@ pub struct Options {
     advertised_address: Option<String>,
     discovery: Discovery,
     limits: Limits,
-    tls: Option<Arc<dyn Tls>>,
+    #[cfg(feature = "tls")]
+    tls: Option<TlsConfig>,
     users: Option<Arc<dyn Authenticate>>,
 }
 
@@ -58,10 +80,11 @@ impl Options {
         Self {
             address: IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             port: 0,
-            registry: ServedRegistry::from(&crate::REGISTRY),
+            registry: ServedRegistry::from(&torchlight::REGISTRY),
             advertised_address: None,
             discovery: Discovery::None,
             limits: Limits::DEFAULT,
+            #[cfg(feature = "tls")]
             tls: None,
             users: None,
         }
@@ -69,7 +92,7 @@ impl Options {
 
     /// The address to listen on (`127.0.0.1`, `::1`, `0.0.0.0`, …).
     #[must_use]
-    pub fn address(mut self, address: impl Into<IpAddr>) -> Self {
+    pub fn with_address(mut self, address: impl Into<IpAddr>) -> Self {
         self.address = address.into();
         self
     }
@@ -77,25 +100,25 @@ impl Options {
     /// The port to listen on; 0 lets the OS choose a free one (read it back with
     /// `MetricsServer::local_addr`).
     #[must_use]
-    pub fn port(mut self, port: u16) -> Self {
+    pub fn with_port(mut self, port: u16) -> Self {
         self.port = port;
         self
     }
 
-    /// The registry to serve instead of [`REGISTRY`](crate::REGISTRY): a
+    /// The registry to serve instead of [`REGISTRY`](torchlight::REGISTRY): a
     /// `&'static Registry` or an `Arc<Registry>` the program shares with the server.
     ///
     /// ```
     /// use std::sync::Arc;
     /// use torchlight::Registry;
-    /// use torchlight::exposure::Options;
+    /// use torchlight_server::Options;
     ///
     /// let registry = Arc::new(Registry::new());
-    /// let options = Options::new().registry(Arc::clone(&registry));
-    /// assert!(std::ptr::eq(&**options.get_registry(), &*registry));
+    /// let options = Options::new().with_registry(Arc::clone(&registry));
+    /// assert!(std::ptr::eq(&**options.registry(), &*registry));
     /// ```
     #[must_use]
-    pub fn registry(mut self, registry: impl Into<ServedRegistry>) -> Self {
+    pub fn with_registry(mut self, registry: impl Into<ServedRegistry>) -> Self {
         self.registry = registry.into();
         self
     }
@@ -104,20 +127,20 @@ impl Options {
     /// address is not it (`0.0.0.0`, a container address behind NAT). Service
     /// discovery announces this address.
     #[must_use]
-    pub fn advertised_address(mut self, host: impl Into<String>) -> Self {
+    pub fn with_advertised_address(mut self, host: impl Into<String>) -> Self {
         self.advertised_address = Some(host.into());
         self
     }
 
     /// Announces the server to `discovery` once it listens, and withdraws it on close.
-    /// For Consul, [`consul`](Self::consul) is shorter. Replaces an earlier
-    /// `service_discovery` or `consul`.
+    /// For Consul, [`with_consul`](Self::with_consul) is shorter. Replaces an earlier
+    /// `with_service_discovery` or `with_consul`.
     ///
     /// A failed registration makes the start fail with `StartError::Register`. A server
-    /// bound to `0.0.0.0` or `::` needs an [advertised address](Self::advertised_address)
+    /// bound to `0.0.0.0` or `::` needs an [advertised address](Self::with_advertised_address)
     /// to register.
     #[must_use]
-    pub fn service_discovery(mut self, discovery: Arc<dyn ServiceDiscovery>) -> Self {
+    pub fn with_service_discovery(mut self, discovery: Arc<dyn ServiceDiscovery>) -> Self {
         self.discovery = Discovery::Custom(discovery);
         self
     }
@@ -125,120 +148,123 @@ impl Options {
     /// Registers the server with the Consul agent `agent` describes once it listens,
     /// and deregisters it on close, talking to the agent over the runtime the server
     /// starts on (no transport to choose, so none from another runtime can be passed).
-    /// Replaces an earlier `service_discovery` or `consul`.
+    /// Replaces an earlier `with_service_discovery` or `with_consul`.
     ///
     /// ```
-    /// use torchlight::consul::ConsulAgent;
-    /// use torchlight::exposure::Options;
+    /// use torchlight_server::consul::ConsulAgent;
+    /// use torchlight_server::Options;
     ///
     /// let agent = ConsulAgent::new().with_name("billing-metrics");
-    /// let options = Options::new().advertised_address("billing.internal").consul(agent);
-    /// assert_eq!(options.get_consul().map(ConsulAgent::name), Some("billing-metrics"));
+    /// let options = Options::new()
+    ///     .with_advertised_address("billing.internal")
+    ///     .with_consul(agent);
+    /// assert_eq!(options.consul().map(ConsulAgent::name), Some("billing-metrics"));
     /// ```
     #[must_use]
-    pub fn consul(mut self, agent: ConsulAgent) -> Self {
+    pub fn with_consul(mut self, agent: ConsulAgent) -> Self {
         self.discovery = Discovery::Consul(Box::new(agent));
         self
     }
 
     /// Resource limits per client (timeouts, header size, connection count).
     #[must_use]
-    pub fn limits(mut self, limits: Limits) -> Self {
+    pub fn with_limits(mut self, limits: Limits) -> Self {
         self.limits = limits;
         self
     }
 
     /// Serves HTTPS instead of plain HTTP: every connection is encrypted with `tls`
-    /// (a `torchlight_server::TlsConfig`, feature `tls`; see [`Tls`]). The server's URL
+    /// (PEM files or a ready `rustls::ServerConfig`). The server's URL
     /// and the [`ServerInfo`](crate::discovery::ServerInfo) it gives service discovery
     /// then use `https`.
     #[must_use]
-    pub fn tls(mut self, tls: Arc<dyn Tls>) -> Self {
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn with_tls(mut self, tls: TlsConfig) -> Self {
         self.tls = Some(tls);
         self
     }
 
     /// Requires HTTP basic authentication on every request (`/metrics`, the page at
     /// `/`, any path): a request without credentials `users` accepts is answered 401
-    /// with `WWW-Authenticate` (see [`Route::authorize`](super::Route::authorize)).
-    /// `torchlight_server::BasicAuthUsers` (feature `basic-auth`) checks bcrypt
-    /// hashes. Without [`tls`](Self::tls) the password crosses the network in clear.
+    /// with `WWW-Authenticate` (see [`Route::authorize`](crate::exposure::Route::authorize)).
+    /// `BasicAuthUsers` (feature `basic-auth`) checks bcrypt hashes, or bring your own
+    /// [`Authenticate`]. Without [`with_tls`](Self::with_tls) the password crosses the network in clear.
     #[must_use]
-    pub fn basic_auth(mut self, users: Arc<dyn Authenticate>) -> Self {
-        self.users = Some(users);
+    pub fn with_basic_auth(mut self, users: impl Authenticate + 'static) -> Self {
+        self.users = Some(Arc::new(users));
         self
     }
 
-    /// The socket address to bind: [`get_address`](Self::get_address) and
-    /// [`get_port`](Self::get_port) together.
+    /// The socket address to bind: [`address`](Self::address) and
+    /// [`port`](Self::port) together.
     #[must_use]
     pub fn socket_address(&self) -> SocketAddr {
         SocketAddr::new(self.address, self.port)
     }
 
-    // The getters mirror the setters, with `get_` because each setter owns the plain
-    // name (as `std::process::Command::current_dir` / `get_current_dir`).
-
-    /// What [`address`](Self::address) set.
+    /// What [`with_address`](Self::with_address) set.
     #[must_use]
-    pub fn get_address(&self) -> IpAddr {
+    pub fn address(&self) -> IpAddr {
         self.address
     }
 
-    /// What [`port`](Self::port) set.
+    /// What [`with_port`](Self::with_port) set.
     #[must_use]
-    pub fn get_port(&self) -> u16 {
+    pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// What [`registry`](Self::registry) set: the registry to serve.
+    /// What [`with_registry`](Self::with_registry) set: the registry to serve.
     #[must_use]
-    pub fn get_registry(&self) -> &ServedRegistry {
+    pub fn registry(&self) -> &ServedRegistry {
         &self.registry
     }
 
-    /// What [`advertised_address`](Self::advertised_address) set: the host to register
+    /// What [`with_advertised_address`](Self::with_advertised_address) set: the host to register
     /// with service discovery instead of the bound address.
     #[must_use]
-    pub fn get_advertised_address(&self) -> Option<&str> {
+    pub fn advertised_address(&self) -> Option<&str> {
         self.advertised_address.as_deref()
     }
 
-    /// What [`service_discovery`](Self::service_discovery) set, unless
-    /// [`consul`](Self::consul) replaced it.
+    /// What [`with_service_discovery`](Self::with_service_discovery) set, unless
+    /// [`with_consul`](Self::with_consul) replaced it.
     #[must_use]
-    pub fn get_service_discovery(&self) -> Option<&dyn ServiceDiscovery> {
+    pub fn service_discovery(&self) -> Option<&dyn ServiceDiscovery> {
         match &self.discovery {
             Discovery::Custom(discovery) => Some(&**discovery),
             Discovery::None | Discovery::Consul(_) => None,
         }
     }
 
-    /// What [`consul`](Self::consul) set, unless
-    /// [`service_discovery`](Self::service_discovery) replaced it.
+    /// What [`with_consul`](Self::with_consul) set, unless
+    /// [`with_service_discovery`](Self::with_service_discovery) replaced it.
     #[must_use]
-    pub fn get_consul(&self) -> Option<&ConsulAgent> {
+    pub fn consul(&self) -> Option<&ConsulAgent> {
         match &self.discovery {
             Discovery::Consul(agent) => Some(agent),
             Discovery::None | Discovery::Custom(_) => None,
         }
     }
 
-    /// What [`limits`](Self::limits) set: the per-client limits.
+    /// What [`with_limits`](Self::with_limits) set: the per-client limits.
     #[must_use]
-    pub fn get_limits(&self) -> Limits {
+    pub fn limits(&self) -> Limits {
         self.limits
     }
 
-    /// What [`basic_auth`](Self::basic_auth) set: `None` lets every request in.
+    /// What [`with_basic_auth`](Self::with_basic_auth) set: `None` lets every request in.
     #[must_use]
-    pub fn get_basic_auth(&self) -> Option<&Arc<dyn Authenticate>> {
+    pub fn basic_auth(&self) -> Option<&Arc<dyn Authenticate>> {
         self.users.as_ref()
     }
 
-    /// What [`tls`](Self::tls) set: `None` serves plain HTTP.
+    /// What [`with_tls`](Self::with_tls) set: `None` serves plain HTTP.
     #[must_use]
-    pub fn get_tls(&self) -> Option<&Arc<dyn Tls>> {
+    #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
+    pub fn tls(&self) -> Option<&TlsConfig> {
         self.tls.as_ref()
     }
 }
@@ -259,9 +285,21 @@ impl fmt::Debug for Options {
                 },
             )
             .field("limits", &self.limits)
-            .field("tls", &self.tls)
+            .field("tls", &self.tls_debug())
             .field("basic_auth", &self.users)
             .finish_non_exhaustive()
+    }
+}
+
+impl Options {
+    #[cfg(feature = "tls")]
+    fn tls_debug(&self) -> &dyn fmt::Debug {
+        &self.tls
+    }
+
+    #[cfg(not(feature = "tls"))]
+    fn tls_debug(&self) -> &dyn fmt::Debug {
+        &None::<()>
     }
 }
 
@@ -273,12 +311,14 @@ impl Default for Options {
 
 impl From<SocketAddr> for Options {
     fn from(address: SocketAddr) -> Self {
-        Self::new().address(address.ip()).port(address.port())
+        Self::new()
+            .with_address(address.ip())
+            .with_port(address.port())
     }
 }
 
 /// The registry a server serves: a `&'static Registry` (such as
-/// [`REGISTRY`](crate::REGISTRY)) or an `Arc<Registry>` shared with the program. It
+/// [`REGISTRY`](torchlight::REGISTRY)) or an `Arc<Registry>` shared with the program. It
 /// dereferences to the [`Registry`]; cloning it is cheap.
 #[derive(Clone)]
 pub struct ServedRegistry(Served);

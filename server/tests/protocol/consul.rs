@@ -1,6 +1,5 @@
 //! The Consul agent protocol as data: golden request bytes, response judging, and the
 //! registration lifecycle over a scripted in-memory transport.
-#![cfg(feature = "std")]
 
 use std::collections::VecDeque;
 use std::future::Future;
@@ -9,11 +8,11 @@ use std::sync::Mutex;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use torchlight::consul::{
+use torchlight_server::consul::{
     AgentAddress, ConsulAgent, ExchangeError, ExchangeFuture, HealthCheck, Request, Response,
     ResponseError, Transport,
 };
-use torchlight::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
+use torchlight_server::discovery::{DiscoveryError, ServerInfo, ServiceDiscovery};
 
 fn block_on<F: Future>(future: F) -> F::Output {
     let mut future = std::pin::pin!(future);
@@ -340,7 +339,7 @@ impl Transport for Scripted {
     }
 }
 
-fn sent(discovery: &torchlight::consul::ConsulDiscovery<Scripted>) -> Vec<String> {
+fn sent(discovery: &torchlight_server::consul::ConsulDiscovery<Scripted>) -> Vec<String> {
     discovery
         .transport()
         .sent

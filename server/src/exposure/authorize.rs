@@ -1,22 +1,25 @@
-//! HTTP basic authentication (RFC 7617), sans I/O: [`Credentials`] read from an
-//! `Authorization` header, the [`Authenticate`] check a server is given, and
-//! [`Route::authorize`](super::Route::authorize), which turns a request without
-//! valid credentials into a 401 with a `WWW-Authenticate` challenge.
+//! Step 2 of a request: HTTP basic authentication (RFC 7617). [`Credentials`] read
+//! from an `Authorization` header, the [`Authenticate`] check a server is given, and
+//! [`Route::authorize`], which turns a request without valid credentials into a 401
+//! with a `WWW-Authenticate` challenge; the server runs the check on its blocking pool.
 //!
 //! Both routes (`/` and `/metrics`) and every other path are protected alike, as
 //! exporter-toolkit protects its whole handler
 //! (<https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md>).
 
 use std::fmt;
-use std::string::String;
-use std::vec::Vec;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+
+use super::route::{Route, Target};
+use crate::runtime::Runtime;
 
 /// The value of `WWW-Authenticate` on a 401 (RFC 7617 §2: the realm is required,
 /// and `charset` says user names and passwords are read as UTF-8).
 pub const CHALLENGE: &str = r#"Basic realm="metrics", charset="UTF-8""#;
 
 /// Checks a user name and password: what a server with basic authentication is given
-/// (`torchlight_server::BasicAuthUsers` checks bcrypt hashes, as exporter-toolkit's
+/// (`BasicAuthUsers` (feature `basic-auth`) checks bcrypt hashes, as exporter-toolkit's
 /// `basic_auth_users`).
 ///
 /// Implementations should take the same time whether the user exists or not, and
@@ -24,6 +27,14 @@ pub const CHALLENGE: &str = r#"Basic realm="metrics", charset="UTF-8""#;
 pub trait Authenticate: Send + Sync + fmt::Debug {
     /// Whether `password` is `user`'s.
     fn verify(&self, user: &str, password: &str) -> bool;
+}
+
+/// A shared check is a check: `Arc<dyn Authenticate>` and `Arc<BasicAuthUsers>` can be
+/// given where one is taken.
+impl<A: Authenticate + ?Sized> Authenticate for Arc<A> {
+    fn verify(&self, user: &str, password: &str) -> bool {
+        (**self).verify(user, password)
+    }
 }
 
 /// A user name and password sent with the `Basic` scheme.
@@ -40,7 +51,7 @@ impl Credentials {
     /// UTF-8, or no `:`.
     ///
     /// ```
-    /// use torchlight::exposure::Credentials;
+    /// use torchlight_server::exposure::Credentials;
     ///
     /// let credentials = Credentials::parse("Basic cHJvbTpzZWNyZXQ=").expect("valid");
     /// assert_eq!((credentials.user(), credentials.password()), ("prom", "secret"));
@@ -79,6 +90,61 @@ impl fmt::Debug for Credentials {
             .field("user", &self.user)
             .finish_non_exhaustive()
     }
+}
+
+impl Route {
+    /// This route if `credentials` are valid for `users`, otherwise a 401 asking for
+    /// them: where a server requires basic authentication, every request goes through
+    /// here before it is answered, whatever its path or method. `users.verify` may be
+    /// slow (bcrypt), so call this where blocking is allowed.
+    ///
+    /// ```
+    /// use torchlight_server::exposure::{Authenticate, CHALLENGE, Credentials, Request, Target};
+    ///
+    /// #[derive(Debug)]
+    /// struct Only(&'static str, &'static str);
+    /// impl Authenticate for Only {
+    ///     fn verify(&self, user: &str, password: &str) -> bool {
+    ///         (user, password) == (self.0, self.1)
+    ///     }
+    /// }
+    ///
+    /// let users = Only("prom", "secret");
+    /// let route = Request::new("GET", "/metrics").route();
+    /// let given = Credentials::parse("Basic cHJvbTpzZWNyZXQ="); // prom:secret
+    /// assert_eq!(route.authorize(given.as_ref(), &users), route);
+    /// let refused = route.authorize(None, &users);
+    /// assert_eq!(refused.target(), Target::Unauthorized);
+    /// let response = refused.respond(&torchlight::REGISTRY);
+    /// assert_eq!((response.status(), response.header("www-authenticate")), (401, Some(CHALLENGE)));
+    /// ```
+    #[must_use]
+    pub fn authorize(self, credentials: Option<&Credentials>, users: &dyn Authenticate) -> Self {
+        match credentials {
+            Some(credentials) if users.verify(credentials.user(), credentials.password()) => self,
+            _ => Self {
+                target: Target::Unauthorized,
+                head: self.head,
+            },
+        }
+    }
+}
+
+/// `route.authorize(…)` on `R`'s blocking pool (bcrypt is slow on purpose); a check
+/// that panics refuses the request.
+pub(crate) async fn authorize<R: Runtime>(
+    route: Route,
+    credentials: Option<Credentials>,
+    users: Arc<dyn Authenticate>,
+) -> Route {
+    R::unblock(move || {
+        // Nothing is shared with the check but what it reads; the route is `Copy`.
+        panic::catch_unwind(AssertUnwindSafe(|| {
+            route.authorize(credentials.as_ref(), &*users)
+        }))
+        .unwrap_or_else(|_| route.authorize(None, &*users))
+    })
+    .await
 }
 
 /// Decodes standard, padded base64 (RFC 4648 §4); `None` on any other character, a

@@ -1,10 +1,9 @@
 //! The exposure protocol's public behaviour: routing, negotiation, gzip, HEAD.
-#![cfg(feature = "std")]
 
 use std::io::Read;
 
-use torchlight::exposure::{Request, Target, accepts_gzip, negotiate};
 use torchlight::{Counter, Format, Metric, Registry};
+use torchlight_server::exposure::{Request, Target, accepts_gzip, negotiate};
 
 /// Prometheus 2.42's default `Accept` (captured on the wire; reference §0.2).
 const PROMETHEUS_2: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";

@@ -2,7 +2,7 @@
 //! ([`negotiate`]) and whether `Accept-Encoding` allows gzip ([`accepts_gzip`]),
 //! parsed as RFC 9110 §12 says (q-values, parameters, quoted values, case rules).
 
-use crate::encoding::Format;
+use torchlight::Format;
 
 /// The exposition format to serve for an `Accept` header value.
 ///
@@ -215,6 +215,8 @@ impl<'a> MediaRange<'a> {
                     && self.encoding == Some("delimited");
                 return named.then_some(3);
             }
+            // A format this server does not know how to ask for is never chosen.
+            _ => return None,
         };
         if self.kind == "*" {
             return Some(0);

@@ -1,6 +1,5 @@
 //! Why a server could not start: [`StartError`].
 
-use std::boxed::Box;
 use std::fmt;
 use std::io;
 use std::net::SocketAddr;
@@ -29,12 +28,6 @@ pub enum StartError {
         /// What the discovery said; its message names the agent and quotes its answer.
         source: DiscoveryError,
     },
-    /// The TLS settings given with [`Options::tls`](super::Options::tls) cannot be used:
-    /// not a `torchlight_server::TlsConfig`, or a server built without TLS support.
-    Tls {
-        /// What is wrong with them.
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
     /// The server's thread or its runtime could not be started (threaded mode only).
     Thread {
         /// What the OS said.
@@ -55,7 +48,6 @@ impl fmt::Display for StartError {
                 "the metrics server on {address} was stopped because registering it \
                  failed: {source}"
             ),
-            Self::Tls { source } => write!(f, "cannot serve HTTPS: {source}"),
             Self::Thread { source } => write!(
                 f,
                 "cannot start the metrics server thread: {source}; the process may be out of \
@@ -70,7 +62,6 @@ impl std::error::Error for StartError {
         match self {
             Self::Bind { source, .. } | Self::Thread { source } => Some(source),
             Self::Register { source, .. } => Some(source),
-            Self::Tls { source } => Some(&**source),
         }
     }
 }
