@@ -78,12 +78,9 @@ fn the_adapters_export_the_same_names() {
         }
     }
     let (_, names) = shared.expect("three adapters");
-    for name in [
-        "MetricsServer",
-        "start_http_server",
-        "Options",
-        "RuntimeClock",
-    ] {
+    // `*`: `torchlight_server::api`, the one list of shared names (`Options`, `consul`, …),
+    // whose items the compiler checks on every adapter below.
+    for name in ["MetricsServer", "start_http_server", "*", "RuntimeClock"] {
         assert!(names.contains(name), "{name} missing from {names:?}");
     }
 }
@@ -113,6 +110,10 @@ macro_rules! same_traits {
         debug_send_sync::<$krate::MetricsService>();
         let _: fn(&$krate::MetricsService) -> $krate::MetricsService = Clone::clone;
         debug_send_sync::<$krate::Options>();
+        debug_send_sync::<$krate::ServedRegistry>();
+        debug_send_sync::<$krate::consul::ConsulAgent>();
+        error::<$krate::discovery::DiscoveryError>();
+        debug_send_sync::<$krate::exposure::Response>();
         copy_debug_default::<$krate::Limits>();
         error::<$krate::StartError>();
         let _: &str = $krate::THREAD_NAME;
