@@ -30,8 +30,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::sample::{EncodeLabels, Encoder};
 use crate::split::{self, Split};
 use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed};

@@ -51,8 +51,7 @@ mod bounds;
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::histogram::Buckets;
 use crate::sample::{self, EncodeLabels, Encoder, NativeBuckets};
 use crate::split::{self, Split};

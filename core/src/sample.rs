@@ -39,9 +39,11 @@
 //! full buffer) and the registry reports it as an
 //! [`EncodeError`](crate::encoding::EncodeError).
 
+pub(crate) mod exemplar;
+
 use core::fmt;
 
-use crate::exemplar::Exemplar;
+pub use exemplar::{Exemplar, ExemplarError, ExemplarLabels};
 
 /// What every exposition format implements to receive a family's series: the visitor
 /// behind [`Encoder`]. Each method reports one whole series.
