@@ -57,7 +57,7 @@
 //! that exemplar out (the next scrape shows the new one) rather than wait. Nobody ever
 //! waits, and every access to the words happens under the bit, so a scrape never pairs
 //! one observation's labels with another's value. `core/tests/loom.rs` model-checks it;
-//! `core/tests/exemplar_stress.rs` stress-tests it.
+//! `core/tests/stress/exemplar.rs` stress-tests it.
 //!
 //! Sampling: by default every observation with an exemplar replaces the slot's
 //! exemplar (as client_golang and `prometheus-client` do for classic buckets), unless

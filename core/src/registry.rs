@@ -14,7 +14,7 @@
 //! reaches has its entry written (the entry is written before the `Release` store of
 //! the link to the node; readers load links with `Acquire`). `core/tests/loom.rs`
 //! model-checks a scrape racing two registrations, with the entry in loom's cell so a
-//! weakened ordering is a reported race; `core/tests/registry_stress.rs` stress-tests
+//! weakened ordering is a reported race; `core/tests/stress/registry.rs` stress-tests
 //! it with hundreds of registrations.
 #![allow(unsafe_code)]
 
