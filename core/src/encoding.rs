@@ -1,8 +1,11 @@
-//! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written as bytes into a
-//! [`ByteSink`] (a growable `Vec<u8>` with `std`, a caller's fixed buffer through
-//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`]; and the
-//! Prometheus protobuf format (`encoding/protobuf.rs`, whose header says how it writes
-//! lengths), into a sink that keeps what it wrote.
+//! The exposition formats: the Prometheus text format 0.0.4 and OpenMetrics 1.0
+//! (`encoding/text.rs`), written as bytes into a [`ByteSink`] (a growable `Vec<u8>` with
+//! `std`, a caller's fixed buffer through [`SliceSink`] without) or, for convenience,
+//! into any [`core::fmt::Write`]; and the Prometheus protobuf format
+//! (`encoding/protobuf.rs`, whose header says how it writes lengths), into a sink that
+//! keeps what it wrote. This file holds what the formats share: [`Format`], the family
+//! header (`FamilyHead`) and the two steps the registry calls (`encode_family`, one
+//! `match` on the format, and `encode_end`), [`EncodeError`], the sinks and the chunk.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -20,8 +23,8 @@
 //!
 //! A metric describes its series to an [`Encoder`](crate::Encoder) through
 //! [`Collect`](crate::Collect), in the format-neutral sample model of `sample.rs`; the
-//! format's encoder (`encoding/text.rs`) owns every formatting rule, so a metric type
-//! cannot get one wrong.
+//! format's encoder (`encoding/text.rs` or `encoding/protobuf.rs`) owns every
+//! formatting rule, so a metric type cannot get one wrong.
 //!
 //! # Writing bytes
 //!

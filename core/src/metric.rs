@@ -1,4 +1,5 @@
-//! What a registry holds: a metric with its name, help and unit ([`Metric`]).
+//! What a registry holds: a metric with its name, help and unit ([`Metric`]), and the
+//! link (`Node`) through which a registry lists it; the list itself is `registry.rs`.
 
 use core::fmt;
 use core::ops::Deref;
