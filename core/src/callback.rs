@@ -7,8 +7,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::sample::{EncodeLabels, Encoder};
 
 /// A gauge whose value a function returns at each scrape: a queue's length, a cache's

@@ -1,11 +1,11 @@
 //! The traits through which any metric type reports its samples: [`Collect`] (a whole
-//! family) and [`Series`] (one series, given its labels). Each metric type implements
+//! family) and [`Series`] (one series, given its labels), and the vocabulary they share,
+//! [`MetricType`]. Each metric type implements
 //! them next to its definition; the samples go to the format-neutral
 //! [`Encoder`] of `sample.rs`.
 
 use core::fmt;
 
-use crate::encoding::MetricType;
 use crate::sample::{EncodeLabels, Encoder};
 
 /// Reports a metric family's samples to an [`Encoder`], whatever the exposition format.
@@ -53,5 +53,51 @@ impl<S: Series> Collect for S {
 
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
         self.encode_series(&(), encoder)
+    }
+}
+
+/// The kind of a metric family, as written on its `# TYPE` line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MetricType {
+    /// Monotonic; samples `<name>_total`.
+    Counter,
+    /// Goes up and down; one sample per series.
+    Gauge,
+    /// Cumulative buckets; samples `_bucket{le=…}`, `_sum`, `_count`.
+    Histogram,
+    /// Count and sum (and optional quantiles); samples `{quantile=…}`, `_sum`, `_count`.
+    Summary,
+    /// Constant `1` carrying labels; sample `<name>_info`. A gauge in text 0.0.4.
+    Info,
+    /// One series per state, exactly one of them `1`. Gauges in text 0.0.4.
+    StateSet,
+    /// Anything else: `untyped` in text 0.0.4, `unknown` in OpenMetrics.
+    Unknown,
+}
+
+impl MetricType {
+    /// The suffix a family name carries on its samples and, in text 0.0.4, on its
+    /// metadata lines (`_total` for counters, `_info` for infos).
+    #[must_use]
+    pub const fn family_suffix(self) -> &'static str {
+        match self {
+            Self::Counter => "_total",
+            Self::Info => "_info",
+            _ => "",
+        }
+    }
+
+    /// Every suffix this type appends to its family name on some sample; two families
+    /// clash when one's name plus one of these equals the other's.
+    #[must_use]
+    pub const fn sample_suffixes(self) -> &'static [&'static str] {
+        match self {
+            Self::Counter => &["_total", "_created"],
+            Self::Histogram => &["_bucket", "_sum", "_count", "_created"],
+            Self::Summary => &["", "_sum", "_count", "_created"],
+            Self::Info => &["_info"],
+            Self::Gauge | Self::StateSet | Self::Unknown => &[""],
+        }
     }
 }

@@ -1,8 +1,11 @@
-//! The Prometheus text format 0.0.4 and OpenMetrics 1.0, written as bytes into a
-//! [`ByteSink`] (a growable `Vec<u8>` with `std`, a caller's fixed buffer through
-//! [`SliceSink`] without) or, for convenience, into any [`core::fmt::Write`]; and the
-//! Prometheus protobuf format (`encoding/protobuf.rs`, whose header says how it writes
-//! lengths), into a sink that keeps what it wrote.
+//! The exposition formats: the Prometheus text format 0.0.4 and OpenMetrics 1.0
+//! (`encoding/text.rs`), written as bytes into a [`ByteSink`] (a growable `Vec<u8>` with
+//! `std`, a caller's fixed buffer through [`SliceSink`] without) or, for convenience,
+//! into any [`core::fmt::Write`]; and the Prometheus protobuf format
+//! (`encoding/protobuf.rs`, whose header says how it writes lengths), into a sink that
+//! keeps what it wrote. This file holds what the formats share: [`Format`], the family
+//! header (`FamilyHead`) and the two steps the registry calls (`encode_family`, one
+//! `match` on the format, and `encode_end`), [`EncodeError`], the sinks and the chunk.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -20,8 +23,8 @@
 //!
 //! A metric describes its series to an [`Encoder`](crate::Encoder) through
 //! [`Collect`](crate::Collect), in the format-neutral sample model of `sample.rs`; the
-//! format's encoder (`encoding/text.rs`) owns every formatting rule, so a metric type
-//! cannot get one wrong.
+//! format's encoder (`encoding/text.rs` or `encoding/protobuf.rs`) owns every
+//! formatting rule, so a metric type cannot get one wrong.
 //!
 //! # Writing bytes
 //!
@@ -43,7 +46,17 @@ mod text;
 
 use core::fmt;
 
-pub(crate) use text::{FamilyHead, write_eof};
+use crate::collect::MetricType;
+
+/// A family's metadata, as every format's family header needs it (text's
+/// `# HELP`, `# TYPE` and `# UNIT` lines, protobuf's `MetricFamily` fields).
+pub(crate) struct FamilyHead<'a> {
+    /// The family name, without any type suffix.
+    pub(crate) name: &'a str,
+    pub(crate) metric_type: MetricType,
+    pub(crate) help: &'a str,
+    pub(crate) unit: Option<&'a str>,
+}
 
 /// Writes one family in `format`: its metadata, then the series `collect` reports.
 ///
@@ -59,6 +72,21 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     match format {
         Format::Protobuf => protobuf::encode_family(out, family, collect),
         Format::Text | Format::OpenMetrics => text::encode_family(out, format, family, collect),
+    }
+}
+
+/// Ends an exposition: the OpenMetrics terminator; nothing for the other formats.
+///
+/// # Errors
+///
+/// The sink's.
+pub(crate) fn encode_end<B: ByteSink + ?Sized>(
+    out: &mut B,
+    format: Format,
+) -> Result<(), EncodeError> {
+    match format {
+        Format::OpenMetrics => out.write(b"# EOF\n"),
+        Format::Text | Format::Protobuf => Ok(()),
     }
 }
 
@@ -98,26 +126,8 @@ impl Format {
     }
 }
 
-/// The kind of a metric family, as written on its `# TYPE` line.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum MetricType {
-    /// Monotonic; samples `<name>_total`.
-    Counter,
-    /// Goes up and down; one sample per series.
-    Gauge,
-    /// Cumulative buckets; samples `_bucket{le=…}`, `_sum`, `_count`.
-    Histogram,
-    /// Count and sum (and optional quantiles); samples `{quantile=…}`, `_sum`, `_count`.
-    Summary,
-    /// Constant `1` carrying labels; sample `<name>_info`. A gauge in text 0.0.4.
-    Info,
-    /// One series per state, exactly one of them `1`. Gauges in text 0.0.4.
-    StateSet,
-    /// Anything else: `untyped` in text 0.0.4, `unknown` in OpenMetrics.
-    Unknown,
-}
-
+/// The format-dependent part of [`MetricType`] lives with the formats, so the
+/// metric vocabulary in `collect.rs` names no format.
 impl MetricType {
     /// The `# TYPE` keyword in `format`; for [`Format::Protobuf`], the name (lowercase)
     /// of the `io.prometheus.client.MetricType` the family is sent as, which is text
@@ -134,30 +144,6 @@ impl MetricType {
             (Self::StateSet, Format::OpenMetrics) => "stateset",
             (Self::Unknown, Format::Text | Format::Protobuf) => "untyped",
             (Self::Unknown, Format::OpenMetrics) => "unknown",
-        }
-    }
-
-    /// The suffix a family name carries on its samples and, in text 0.0.4, on its
-    /// metadata lines (`_total` for counters, `_info` for infos).
-    #[must_use]
-    pub const fn family_suffix(self) -> &'static str {
-        match self {
-            Self::Counter => "_total",
-            Self::Info => "_info",
-            _ => "",
-        }
-    }
-
-    /// Every suffix this type appends to its family name on some sample; two families
-    /// clash when one's name plus one of these equals the other's.
-    #[must_use]
-    pub const fn sample_suffixes(self) -> &'static [&'static str] {
-        match self {
-            Self::Counter => &["_total", "_created"],
-            Self::Histogram => &["_bucket", "_sum", "_count", "_created"],
-            Self::Summary => &["", "_sum", "_count", "_created"],
-            Self::Info => &["_info"],
-            Self::Gauge | Self::StateSet | Self::Unknown => &[""],
         }
     }
 }

@@ -17,8 +17,7 @@ use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, RwLock};
 
-use crate::collect::{Collect, Series};
-use crate::encoding::MetricType;
+use crate::collect::{Collect, MetricType, Series};
 use crate::name::is_label_name;
 use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
 use crate::sync::{AtomicU64, AtomicUsize, Ordering};

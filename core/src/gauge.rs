@@ -3,8 +3,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::{AtomicI64, AtomicU64, Ordering, add_f64, const_fn};
 

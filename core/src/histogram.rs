@@ -19,7 +19,7 @@
 //! the sum of exactly the observations it counts, it includes every observation that
 //! completed before it started, and a later snapshot includes everything an earlier
 //! one did. `core/tests/loom.rs` model-checks this (including the parking path);
-//! `core/tests/histogram_stress.rs` stress-tests it.
+//! `core/tests/stress/histogram.rs` stress-tests it.
 //!
 //! Cost: an observation is three atomic read-modify-writes (the sum's is a
 //! compare-and-swap loop), all on one shard and usually one cache line; besides
@@ -30,8 +30,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::sample::{EncodeLabels, Encoder};
 use crate::split::{self, Split};
 use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed};

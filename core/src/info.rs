@@ -3,8 +3,7 @@
 
 use core::fmt;
 
-use crate::collect::Collect;
-use crate::encoding::MetricType;
+use crate::collect::{Collect, MetricType};
 use crate::name::is_label_name;
 use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
 

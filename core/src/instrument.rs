@@ -15,9 +15,15 @@ mod track_in_progress;
 use core::future::Future;
 use core::mem;
 
-use crate::{
-    Clock, Counter, FloatCounter, FloatGauge, Gauge, Histogram, Metric, NativeHistogram, Summary,
-};
+use crate::clock::Clock;
+use crate::counter::{Counter, FloatCounter};
+use crate::exemplar::{ExemplarCounter, ExemplarHistogram};
+use crate::gauge::{FloatGauge, Gauge};
+use crate::histogram::Histogram;
+use crate::metric::Metric;
+use crate::native::NativeHistogram;
+use crate::sample::{EncodeLabels, ExemplarError};
+use crate::summary::Summary;
 
 pub use count_errors::{AllErrors, CountErrors, ErrorFilter, caused_by};
 pub use exemplar::{IncExemplar, ObserveExemplar, WithExemplar};
@@ -53,145 +59,114 @@ pub trait IncDec: Inc {
     fn dec(&self);
 }
 
-impl<const N: usize> Observe for Histogram<N> {
-    #[inline]
-    fn observe(&self, value: f64) {
-        Histogram::observe(self, value);
-    }
+/// Implements a capability for metric types by calling their inherent method of the
+/// same name (`value` is passed on for `Observe`); generic parameters go in brackets
+/// first.
+macro_rules! capability {
+    ($($([$($gen:tt)*])? $trait:ident :: $method:ident $(($value:ident))? for $metric:ty;)*) => {$(
+        impl$(<$($gen)*>)? $trait for $metric {
+            #[inline]
+            fn $method(&self $(, $value: f64)?) {
+                <$metric>::$method(self $(, $value)?);
+            }
+        }
+    )*};
 }
 
-impl<const N: usize, const C: usize> Observe for NativeHistogram<N, C> {
-    #[inline]
-    fn observe(&self, value: f64) {
-        NativeHistogram::observe(self, value);
-    }
-}
-
-impl Observe for Summary {
-    #[inline]
-    fn observe(&self, value: f64) {
-        Summary::observe(self, value);
-    }
+capability! {
+    [const N: usize] Observe::observe(value) for Histogram<N>;
+    [const N: usize, const C: usize] Observe::observe(value) for NativeHistogram<N, C>;
+    Observe::observe(value) for Summary;
+    [const N: usize] Observe::observe(value) for ExemplarHistogram<N>;
+    Inc::inc for Counter;
+    Inc::inc for FloatCounter;
+    Inc::inc for ExemplarCounter;
+    Inc::inc for Gauge;
+    IncDec::dec for Gauge;
+    Inc::inc for FloatGauge;
+    IncDec::dec for FloatGauge;
 }
 
 impl Observe for FloatCounter {
+    /// Adds the seconds up: a "busy seconds" total.
     #[inline]
     fn observe(&self, value: f64) {
         self.inc_by(value);
     }
 }
 
-impl Inc for Counter {
+impl<const N: usize> ObserveExemplar for ExemplarHistogram<N> {
     #[inline]
-    fn inc(&self) {
-        Counter::inc(self);
+    fn observe_with_exemplar(
+        &self,
+        value: f64,
+        labels: &dyn EncodeLabels,
+    ) -> Result<(), ExemplarError> {
+        ExemplarHistogram::observe_with_exemplar(self, value, labels)
     }
 }
 
-impl Inc for FloatCounter {
+impl IncExemplar for ExemplarCounter {
     #[inline]
-    fn inc(&self) {
-        FloatCounter::inc(self);
+    fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+        ExemplarCounter::inc_with_exemplar(self, labels)
     }
 }
 
-impl Inc for Gauge {
-    #[inline]
-    fn inc(&self) {
-        Gauge::inc(self);
-    }
+/// Forwards every capability (with and without exemplars) through a wrapper that
+/// derefs to the metric: `Metric<M>`, `&T` and, with `std`, `Arc<T>`. The one place
+/// a wrapper gains the capabilities, so a new capability is forwarded everywhere at
+/// once. (A blanket impl over `Deref` would overlap the metrics' own impls.)
+macro_rules! forward {
+    ($(impl<$param:ident $(: ?$sized:ident)?> for $wrapper:ty;)*) => {$(
+        impl<$param: Observe $(+ ?$sized)?> Observe for $wrapper {
+            #[inline]
+            fn observe(&self, value: f64) {
+                (**self).observe(value);
+            }
+        }
+
+        impl<$param: Inc $(+ ?$sized)?> Inc for $wrapper {
+            #[inline]
+            fn inc(&self) {
+                (**self).inc();
+            }
+        }
+
+        impl<$param: IncDec $(+ ?$sized)?> IncDec for $wrapper {
+            #[inline]
+            fn dec(&self) {
+                (**self).dec();
+            }
+        }
+
+        impl<$param: ObserveExemplar $(+ ?$sized)?> ObserveExemplar for $wrapper {
+            #[inline]
+            fn observe_with_exemplar(
+                &self,
+                value: f64,
+                labels: &dyn EncodeLabels,
+            ) -> Result<(), ExemplarError> {
+                (**self).observe_with_exemplar(value, labels)
+            }
+        }
+
+        impl<$param: IncExemplar $(+ ?$sized)?> IncExemplar for $wrapper {
+            #[inline]
+            fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+                (**self).inc_with_exemplar(labels)
+            }
+        }
+    )*};
 }
 
-impl IncDec for Gauge {
-    #[inline]
-    fn dec(&self) {
-        Gauge::dec(self);
-    }
+forward! {
+    impl<M> for Metric<M>;
+    impl<T: ?Sized> for &T;
 }
-
-impl Inc for FloatGauge {
-    #[inline]
-    fn inc(&self) {
-        FloatGauge::inc(self);
-    }
-}
-
-impl IncDec for FloatGauge {
-    #[inline]
-    fn dec(&self) {
-        FloatGauge::dec(self);
-    }
-}
-
-impl<M: Observe> Observe for Metric<M> {
-    #[inline]
-    fn observe(&self, value: f64) {
-        self.inner().observe(value);
-    }
-}
-
-impl<M: Inc> Inc for Metric<M> {
-    #[inline]
-    fn inc(&self) {
-        self.inner().inc();
-    }
-}
-
-impl<M: IncDec> IncDec for Metric<M> {
-    #[inline]
-    fn dec(&self) {
-        self.inner().dec();
-    }
-}
-
-impl<T: Observe + ?Sized> Observe for &T {
-    #[inline]
-    fn observe(&self, value: f64) {
-        (**self).observe(value);
-    }
-}
-
-impl<T: Inc + ?Sized> Inc for &T {
-    #[inline]
-    fn inc(&self) {
-        (**self).inc();
-    }
-}
-
-impl<T: IncDec + ?Sized> IncDec for &T {
-    #[inline]
-    fn dec(&self) {
-        (**self).dec();
-    }
-}
-
-/// `Arc`-owned metrics, so a spawned (`'static`) future can own its metric.
 #[cfg(feature = "std")]
-mod shared {
-    use std::sync::Arc;
-
-    use super::{Inc, IncDec, Observe};
-
-    impl<T: Observe + ?Sized> Observe for Arc<T> {
-        #[inline]
-        fn observe(&self, value: f64) {
-            (**self).observe(value);
-        }
-    }
-
-    impl<T: Inc + ?Sized> Inc for Arc<T> {
-        #[inline]
-        fn inc(&self) {
-            (**self).inc();
-        }
-    }
-
-    impl<T: IncDec + ?Sized> IncDec for Arc<T> {
-        #[inline]
-        fn dec(&self) {
-            (**self).dec();
-        }
-    }
+forward! {
+    impl<T: ?Sized> for std::sync::Arc<T>;
 }
 
 /// Instruments any future: times it, counts its errors, tracks it while in progress.
@@ -284,7 +259,7 @@ mod shared {
 /// Bring it into scope with `use torchlight::Instrument` (or
 /// `use torchlight::Instrument as _` next to `tracing::Instrument`).
 pub trait Instrument: Future + Sized {
-    /// Observes, in seconds read from [`StdClock`](crate::StdClock), how long this future
+    /// Observes, in seconds read from [`StdClock`](crate::clock::StdClock), how long this future
     /// runs from its first poll until it completes or is dropped.
     ///
     /// ```
@@ -297,8 +272,8 @@ pub trait Instrument: Future + Sized {
     /// assert_eq!(REQ_TIME.snapshot().count(), 1);
     /// ```
     #[cfg(feature = "std")]
-    fn time<M: Observe>(self, metric: M) -> Timed<Self, M, crate::StdClock> {
-        Timed::new(self, metric, crate::StdClock)
+    fn time<M: Observe>(self, metric: M) -> Timed<Self, M, crate::clock::StdClock> {
+        Timed::new(self, metric, crate::clock::StdClock)
     }
 
     /// Like `time` (with `std`), with time read from `clock`: a [`ManualClock`]

@@ -10,8 +10,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::collect::{Collect, Series};
-use crate::encoding::MetricType;
+use crate::collect::{Collect, MetricType, Series};
 use crate::sample::{EncodeLabels, Encoder};
 
 /// One label's possible values, as a fieldless enum (or `bool`).

@@ -130,10 +130,10 @@ pub use callback::{CounterFn, GaugeFn};
 pub use clock::StdClock;
 #[cfg(not(loom))]
 pub use clock::{Clock, ManualClock};
-pub use collect::{Collect, Series};
+pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
-pub use encoding::{ByteSink, EncodeError, Format, MetricType, SliceSink};
-pub use exemplar::{Exemplar, ExemplarCounter, ExemplarError, ExemplarHistogram, ExemplarLabels};
+pub use encoding::{ByteSink, EncodeError, Format, SliceSink};
+pub use exemplar::{ExemplarCounter, ExemplarHistogram};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
@@ -170,7 +170,7 @@ pub use registry::REGISTRY;
 #[cfg(all(feature = "std", not(loom)))]
 pub use registry::{AsyncCollector, CollectorError};
 pub use registry::{RegisterError, Registry};
-pub use sample::{EncodeLabels, Encoder, LabelEncoder};
+pub use sample::{EncodeLabels, Encoder, Exemplar, ExemplarError, ExemplarLabels, LabelEncoder};
 #[cfg(not(loom))]
 pub use state_set::StateSet;
 pub use summary::Summary;

@@ -1,12 +1,12 @@
-//! What a registry holds: a metric with its name, help and unit ([`Metric`]).
+//! What a registry holds: a metric with its name, help and unit ([`Metric`]), and the
+//! link (`Node`) through which a registry lists it; the list itself is `registry.rs`.
 
 use core::fmt;
 use core::ops::Deref;
+use core::ptr;
 
-use crate::collect::Collect;
-use crate::encoding::MetricType;
-use crate::registry::Node;
-use crate::sync::const_fn;
+use crate::collect::{Collect, MetricType};
+use crate::sync::{AtomicBool, AtomicPtr, UnsafeCell, const_fn};
 
 /// A metric's name, help text and unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -143,5 +143,31 @@ impl<M: Collect> Entry for Metric<M> {
 
     fn collector(&self) -> &dyn Collect {
         &self.metric
+    }
+}
+
+/// The link a [`Metric`] carries so a registry can list it without allocating. The
+/// registry (`registry.rs`) keeps the invariants below, and there it is made `Sync`.
+pub(crate) struct Node {
+    /// Invariant: `true` once the node has been claimed by a registration; never reset
+    /// after the node is published.
+    pub(crate) claimed: AtomicBool,
+    /// Invariant: written exactly once, by the registration that claimed the node,
+    /// before the node is published (a `Release` store of a pointer to it); read only
+    /// through published nodes.
+    pub(crate) entry: UnsafeCell<Option<&'static dyn Entry>>,
+    /// The next node, or null. Invariant: a non-null value is a `&'static Node`.
+    pub(crate) next: AtomicPtr<Node>,
+}
+
+impl Node {
+    const_fn! {
+        pub(crate) const fn new() -> Self {
+            Self {
+                claimed: AtomicBool::new(false),
+                entry: UnsafeCell::new(None),
+                next: AtomicPtr::new(ptr::null_mut()),
+            }
+        }
     }
 }

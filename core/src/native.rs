@@ -40,7 +40,7 @@
 //! [`NativeSnapshot`] is therefore never torn: its buckets, zero bucket and NaN count
 //! add up to its count, its classic buckets end at its count, and its sum is the sum
 //! of exactly those observations. `core/tests/loom.rs` model-checks it and
-//! `core/tests/histogram_stress.rs` stress-tests it.
+//! `core/tests/stress/histogram.rs` stress-tests it.
 //!
 //! Cost: an observation is the classic histogram's three read-modify-writes (four with
 //! classic buckets) plus one acquire load of the key table (more when keys collide),
@@ -51,8 +51,7 @@ mod bounds;
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::histogram::Buckets;
 use crate::sample::{self, EncodeLabels, Encoder, NativeBuckets};
 use crate::split::{self, Split};

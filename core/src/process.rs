@@ -44,8 +44,7 @@ use core::fmt;
 use std::io::Read as _;
 use std::sync::{Arc, OnceLock};
 
-use crate::collect::Collect;
-use crate::encoding::MetricType;
+use crate::collect::{Collect, MetricType};
 use crate::metric::Metric;
 use crate::registry::{RegisterError, Registry};
 use crate::sample::Encoder;

@@ -14,7 +14,7 @@
 //! reaches has its entry written (the entry is written before the `Release` store of
 //! the link to the node; readers load links with `Acquire`). `core/tests/loom.rs`
 //! model-checks a scrape racing two registrations, with the entry in loom's cell so a
-//! weakened ordering is a reported race; `core/tests/registry_stress.rs` stress-tests
+//! weakened ordering is a reported race; `core/tests/stress/registry.rs` stress-tests
 //! it with hundreds of registrations.
 #![allow(unsafe_code)]
 
@@ -29,57 +29,33 @@ pub use collectors::{AsyncCollector, CollectorError};
 use core::fmt;
 use core::ptr;
 
-use crate::collect::Collect;
+use crate::collect::{Collect, MetricType};
 use crate::encoding::{
-    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, MetricType,
-    encode_family as write_family, write_eof,
+    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, encode_end, encode_family,
 };
-use crate::metric::{Entry, Metadata, Metric};
+use crate::metric::{Entry, Metadata, Metric, Node};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
-use crate::sync::{AtomicBool, AtomicPtr, Ordering, SpinLock, UnsafeCell, const_fn};
+use crate::sync::{AtomicPtr, Ordering, SpinLock, const_fn};
 
 /// The process-wide default registry, like Python's `prometheus_client.REGISTRY`: the
 /// adapters serve it unless told otherwise.
 #[cfg(not(loom))]
 pub static REGISTRY: Registry = Registry::new();
 
-/// The link a [`Metric`] carries so a registry can list it without allocating.
-pub(crate) struct Node {
-    /// Invariant: `true` once the node has been claimed by a registration; never reset
-    /// after the node is published.
-    claimed: AtomicBool,
-    /// Invariant: written exactly once, by the registration that claimed the node,
-    /// before the node is published (a `Release` store of a pointer to it); read only
-    /// through published nodes.
-    entry: UnsafeCell<Option<&'static dyn Entry>>,
-    /// The next node, or null. Invariant: a non-null value is a `&'static Node`.
-    next: AtomicPtr<Node>,
-}
-
-// SAFETY: `entry` is the only field that is not `Sync` by itself. It is written once,
+// SAFETY: `Node` (in `metric.rs`) is `Sync` here, beside the protocol that makes it
+// sound: `entry` is the only field that is not `Sync` by itself. It is written once,
 // before publication, by the one thread that won `claimed` (so no other thread can
 // reach it yet), and only read after an `Acquire` load of a link that published it.
 unsafe impl Sync for Node {}
 
-impl Node {
-    const_fn! {
-        pub(crate) const fn new() -> Self {
-            Self {
-                claimed: AtomicBool::new(false),
-                entry: UnsafeCell::new(None),
-                next: AtomicPtr::new(ptr::null_mut()),
-            }
-        }
-    }
-
-    fn entry(&self) -> Option<&'static dyn Entry> {
-        self.entry.with(|entry| {
-            // SAFETY: callers reach `self` only through an `Acquire` load of a published
-            // link, which happens after the single write of `entry` (see its invariant),
-            // and nothing writes it again.
-            unsafe { *entry }
-        })
-    }
+/// The entry of a node reached through a published link.
+fn entry_of(node: &Node) -> Option<&'static dyn Entry> {
+    node.entry.with(|entry| {
+        // SAFETY: callers reach `node` only through an `Acquire` load of a published
+        // link, which happens after the single write of `entry` (see its invariant),
+        // and nothing writes it again.
+        unsafe { *entry }
+    })
 }
 
 /// Follows a link loaded with `Acquire`.
@@ -145,12 +121,24 @@ impl Registry {
     ///
     /// [`RegisterError`] says which rule was broken; nothing is registered then.
     pub fn register<M: Collect>(&self, metric: &'static Metric<M>) -> Result<(), RegisterError> {
+        self.register_with(metric, || self.link(metric))
+    }
+
+    /// The registration step static and owned metrics share: validate, take `writers`,
+    /// claim the node, check for clashes (giving the claim back on an error), then,
+    /// still under `writers`, `publish` the metric.
+    fn register_with<M: Collect>(
+        &self,
+        metric: &Metric<M>,
+        publish: impl FnOnce(),
+    ) -> Result<(), RegisterError> {
         let metric_type = metric.inner().metric_type();
         validate(metric.metadata(), metric_type, metric.inner().label_names())?;
 
         let _writers = self.writers.lock();
-        // ORDERING: Relaxed: `claimed` only arbitrates between registrations; the entry
-        // it guards is published by the Release store of the link below.
+        // ORDERING: Relaxed: `claimed` only arbitrates between registrations, which
+        // are serialised by `writers` or, across registries, by this swap alone; the
+        // entry it guards is published by the Release store of the link in `link`.
         if metric.node.claimed.swap(true, Ordering::Relaxed) {
             return Err(RegisterError::AlreadyRegistered {
                 name: metric.metadata().name(),
@@ -160,7 +148,12 @@ impl Registry {
             metric.node.claimed.store(false, Ordering::Relaxed);
             return Err(error);
         }
+        publish();
+        Ok(())
+    }
 
+    /// Appends a claimed static metric to the list; the caller holds `writers`.
+    fn link<M: Collect>(&self, metric: &'static Metric<M>) {
         let entry: &'static dyn Entry = metric;
         metric.node.entry.with_mut(|slot| {
             // SAFETY: this registration won `claimed` above, and the node is not yet
@@ -178,7 +171,6 @@ impl Registry {
             None => self.head.store(node, Ordering::Release),
         }
         self.tail.store(node, Ordering::Relaxed);
-        Ok(())
     }
 
     fn check_clashes(&self, new: &Metadata, new_type: MetricType) -> Result<(), RegisterError> {
@@ -200,7 +192,7 @@ impl Registry {
             let node = follow(link)?;
             // ORDERING: Acquire, as for `head` above.
             link = node.next.load(Ordering::Acquire);
-            node.entry()
+            entry_of(node)
         })
     }
 
@@ -269,7 +261,7 @@ impl Registry {
         let mut chunked = Chunked::new(out);
         self.write_families(&mut chunked, format)?;
         if eof {
-            write_eof(&mut chunked, format)?;
+            encode_end(&mut chunked, format)?;
         }
         chunked.flush()
     }
@@ -280,13 +272,13 @@ impl Registry {
         format: Format,
     ) -> Result<(), EncodeError> {
         for entry in self.entries() {
-            encode_family(out, format, entry.metadata(), entry.collector())?;
+            encode_entry(out, format, entry)?;
         }
         // Handles copied out first: no lock is held while the writer runs. Nothing is
         // allocated when no owned metric is registered.
         #[cfg(feature = "std")]
         for entry in self.owned.snapshot() {
-            encode_family(out, format, entry.metadata(), entry.collector())?;
+            encode_entry(out, format, &*entry)?;
         }
         Ok(())
     }
@@ -357,13 +349,14 @@ impl fmt::Debug for Registry {
     }
 }
 
-/// Writes one family: its metadata lines, then its samples.
-fn encode_family<B: ByteSink + ?Sized>(
+/// Writes one registered family: its metadata lines, then its samples.
+fn encode_entry<B: ByteSink + ?Sized>(
     out: &mut Chunked<'_, B>,
     format: Format,
-    metadata: &Metadata,
-    collector: &dyn Collect,
+    entry: &dyn Entry,
 ) -> Result<(), EncodeError> {
+    let collector = entry.collector();
+    let metadata = entry.metadata();
     let metric_type = collector.metric_type();
     let head = FamilyHead {
         name: metadata.family(metric_type),
@@ -371,11 +364,11 @@ fn encode_family<B: ByteSink + ?Sized>(
         help: metadata.help(),
         unit: metadata.unit(),
     };
-    write_family(out, format, &head, |encoder| collector.encode(encoder))
+    encode_family(out, format, &head, |encoder| collector.encode(encoder))
 }
 
 /// Checks a family's metadata and label names against the exposition rules.
-pub(crate) fn validate(
+fn validate(
     metadata: &Metadata,
     metric_type: MetricType,
     label_names: &[&'static str],

@@ -6,15 +6,16 @@
 //! value, a histogram's bounds and cumulative counts, a summary's count and sum, an
 //! info's labels, a state set's states, each with the labels that identify the series
 //! (an [`EncodeLabels`], which reports `(name, value)` pairs to a [`LabelEncoder`]). The
-//! family itself (name, help, unit, [`MetricType`](crate::MetricType)) is reported by the registry before
+//! family itself (name, help, unit, [`MetricType`](crate::collect::MetricType)) is reported by the registry before
 //! the series, so a metric cannot get it wrong.
 //!
 //! # Shape: a visitor behind one dynamic call per series
 //!
 //! `Encoder` is a thin handle on a crate-private visitor trait (`Samples`) that each
-//! exposition format implements: today the text encoder of `encoding/text.rs`, which
-//! writes Prometheus text 0.0.4 and OpenMetrics 1.0 into a byte buffer; a protobuf
-//! encoder is one more implementation. The choice, over the alternatives:
+//! exposition format implements: the text encoder of `encoding/text.rs` (Prometheus
+//! text 0.0.4 and OpenMetrics 1.0) and the protobuf encoder of `encoding/protobuf.rs`
+//! (delimited `MetricFamily` messages), each writing into a byte buffer. The choice,
+//! over the alternatives:
 //!
 //! - a *generic* encoder (`fn encode<E: Encode>(&self, e: &mut E)`) would make
 //!   [`Collect`](crate::collect::Collect) impossible to use as a trait object, and the
@@ -30,7 +31,9 @@
 //! be added without breaking a user's `Collect`. Exemplars came that way: a counter's
 //! and a histogram's buckets' ride with their series (`Encoder::counter_with_exemplar`,
 //! `Encoder::histogram_with_exemplars`), and a format without them (text 0.0.4) leaves
-//! them out. The protobuf encoder (`encoding/protobuf.rs`) is the second implementation.
+//! them out. An exemplar is a value of the sample model ([`Exemplar`], in
+//! `sample/exemplar.rs`), so the formats write it without naming the metrics that keep
+//! one.
 //! A native histogram reports itself as a classic histogram series whose `Buckets` also
 //! carry a `Native` part (schema, zero bucket, and its populated buckets through
 //! `NativeBuckets`): protobuf writes both, the text formats the classic buckets only.
@@ -39,9 +42,11 @@
 //! full buffer) and the registry reports it as an
 //! [`EncodeError`](crate::encoding::EncodeError).
 
+pub(crate) mod exemplar;
+
 use core::fmt;
 
-use crate::exemplar::Exemplar;
+pub use exemplar::{Exemplar, ExemplarError, ExemplarLabels};
 
 /// What every exposition format implements to receive a family's series: the visitor
 /// behind [`Encoder`]. Each method reports one whole series.

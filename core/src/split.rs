@@ -27,7 +27,7 @@
 //! observations it counts, includes every observation that completed before it
 //! started, and a later snapshot includes everything an earlier one did.
 //! `core/tests/loom.rs` model-checks this for both histograms (including the parking
-//! path); `core/tests/histogram_stress.rs` stress-tests it.
+//! path); `core/tests/stress/histogram.rs` stress-tests it.
 
 use crate::sync::{AtomicBool, AtomicU64, Ordering, SpinLock, Waiter, backoff, const_fn, fence};
 

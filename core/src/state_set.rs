@@ -4,8 +4,7 @@
 use core::fmt;
 use core::marker::PhantomData;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::info::str_eq;
 use crate::labelled::LabelValue;
 use crate::sample::{EncodeLabels, Encoder};

@@ -16,8 +16,7 @@
 
 use core::fmt;
 
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use crate::collect::{MetricType, Series};
 use crate::histogram::{Buckets, Histogram, Snapshot};
 use crate::sample::{EncodeLabels, Encoder};
 use crate::sync::const_fn;

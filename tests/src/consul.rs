@@ -3,10 +3,11 @@
 //!
 //! **Why a double.** No real Consul agent can be installed on the machines these tests
 //! run on: Debian bookworm has no `consul` candidate (`apt-cache policy consul`:
-//! "Candidate: (none)"), and PyPI and npm only carry clients and wrappers, not the agent
-//! (the project's research notes, `reference/exposition-and-integration.md` §3.4). So
-//! this double reproduces what the registration path depends on, following §3.5 of those
-//! notes and Consul's `agent/agent_endpoint.go` / `structs/check_type.go`:
+//! "Candidate: (none)"), and PyPI and npm only carry clients and wrappers, not the agent.
+//! So this double reproduces what the registration path depends on, following Consul's
+//! agent HTTP API documentation ("Service - Agent HTTP API",
+//! <https://developer.hashicorp.com/consul/api-docs/agent/service>) and its source,
+//! `agent/agent_endpoint.go` / `structs/check_type.go`:
 //!
 //! | request | answer |
 //! |---|---|

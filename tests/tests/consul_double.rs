@@ -1,4 +1,5 @@
-//! The Consul agent double answers as Consul does (reference §3.5): these tests speak raw
+//! The Consul agent double answers as Consul does (Consul's "Service - Agent HTTP API"
+//! and `agent/agent_endpoint.go`, as `tests/src/consul.rs` lists): these tests speak raw
 //! HTTP/1.1 to it, independently of the client code under test elsewhere.
 #![forbid(unsafe_code)]
 

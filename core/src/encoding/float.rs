@@ -6,7 +6,7 @@
 //! an exponent that always has a sign and at least two digits (`1e+06`, `1.5e-07`).
 //! OpenMetrics additionally needs a `.` or an `e` in every float, so it appends `.0` to
 //! integral values (`1.0`, `100000.0`), as `expfmt/openmetrics_create.go`'s
-//! `writeOpenMetricsFloat` does; `core/tests/exposition.rs` holds the golden table.
+//! `writeOpenMetricsFloat` does; `core/tests/api/exposition.rs` holds the golden table.
 //!
 //! Rust's `{:e}` already yields the shortest round-trip digits, so this module only
 //! re-lays them out; no allocation, a 32-byte stack buffer.

@@ -39,11 +39,11 @@
 
 use core::fmt::{self, Write};
 
-use super::{ByteSink, Chunked, EncodeError, FamilyHead, MetricType};
-use crate::exemplar::Exemplar;
+use super::{ByteSink, Chunked, EncodeError, FamilyHead};
+use crate::collect::MetricType;
 use crate::sample::{
-    Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Native, NativeBuckets, Number,
-    Quantiles, Samples,
+    Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Native, NativeBuckets,
+    Number, Quantiles, Samples,
 };
 
 /// Wire types (protobuf encoding guide, "Message Structure").

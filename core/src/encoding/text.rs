@@ -9,20 +9,10 @@ use core::fmt::{self, Write};
 
 use super::escape::{escape, needs_escaping};
 use super::float::{StackBuf, write_f64};
-use super::{ByteSink, Chunked, EncodeError, Format, MetricType};
-use crate::exemplar::Exemplar;
+use super::{ByteSink, Chunked, EncodeError, FamilyHead, Format};
 use crate::sample::{
-    Buckets, EncodeLabels, Encoder, LabelEncoder, LabelSink, Number, Quantiles, Samples,
+    Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Number, Quantiles, Samples,
 };
-
-/// A family's metadata, as its `# HELP`, `# TYPE` and `# UNIT` lines need it.
-pub(crate) struct FamilyHead<'a> {
-    /// The family name, without any type suffix.
-    pub(crate) name: &'a str,
-    pub(crate) metric_type: MetricType,
-    pub(crate) help: &'a str,
-    pub(crate) unit: Option<&'a str>,
-}
 
 /// Writes one family: its metadata lines, then the series `collect` reports.
 ///
@@ -48,21 +38,6 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
         (Ok(()), None) => Ok(()),
         (_, Some(error)) => Err(error),
         (Err(fmt::Error), None) => Err(EncodeError::Collect),
-    }
-}
-
-/// Writes the OpenMetrics terminator.
-///
-/// # Errors
-///
-/// The sink's.
-pub(crate) fn write_eof<B: ByteSink + ?Sized>(
-    out: &mut B,
-    format: Format,
-) -> Result<(), EncodeError> {
-    match format {
-        Format::OpenMetrics => out.write(b"# EOF\n"),
-        Format::Text | Format::Protobuf => Ok(()),
     }
 }
 
@@ -438,6 +413,7 @@ mod tests {
     use std::string::String;
 
     use super::*;
+    use crate::collect::MetricType;
     use crate::encoding::SliceSink;
 
     /// The whole exposition of one unlabelled gauge family reporting `report`.

@@ -5,11 +5,10 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Exemplar, ExemplarError, Slot, prepare};
-use crate::collect::Series;
+use super::{Slot, prepare};
+use crate::collect::{MetricType, Series};
 use crate::counter::Counter;
-use crate::encoding::MetricType;
-use crate::sample::{EncodeLabels, Encoder, Number};
+use crate::sample::{EncodeLabels, Encoder, Exemplar, ExemplarError, Number};
 use crate::sync::const_fn;
 
 /// A [`Counter`] that keeps the exemplar of the latest increment that came with one.

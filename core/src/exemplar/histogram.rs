@@ -5,11 +5,10 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Exemplar, ExemplarError, Slot, prepare, slots};
-use crate::collect::Series;
-use crate::encoding::MetricType;
+use super::{Slot, prepare, slots};
+use crate::collect::{MetricType, Series};
 use crate::histogram::{Buckets, DEFAULT_BUCKETS, Histogram, Snapshot};
-use crate::sample::{EncodeLabels, Encoder};
+use crate::sample::{EncodeLabels, Encoder, Exemplar, ExemplarError};
 use crate::sync::const_fn;
 
 /// A [`Histogram`] that keeps, per bucket (`+Inf` included), the exemplar of the latest

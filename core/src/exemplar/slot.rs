@@ -4,7 +4,8 @@
 
 use core::fmt;
 
-use super::{CAPACITY, Exemplar};
+use crate::sample::Exemplar;
+use crate::sample::exemplar::CAPACITY;
 use crate::sync::{AtomicU64, Ordering, const_fn, zeroed};
 
 /// Words of packed labels a slot holds.
@@ -67,9 +68,9 @@ impl Slot {
         // ORDERING: Relaxed, all of them: the slot is ours; the Release store below
         // publishes them.
         self.value
-            .store(exemplar.value.to_bits(), Ordering::Relaxed);
+            .store(exemplar.value().to_bits(), Ordering::Relaxed);
         self.timestamp.store(
-            exemplar.timestamp.unwrap_or(0.0).to_bits(),
+            exemplar.timestamp().unwrap_or(0.0).to_bits(),
             Ordering::Relaxed,
         );
         self.len.store(packed.len() as u64, Ordering::Relaxed);
@@ -78,7 +79,7 @@ impl Slot {
             le[..bytes.len()].copy_from_slice(bytes);
             word.store(u64::from_le_bytes(le), Ordering::Relaxed);
         }
-        let stamped = if exemplar.timestamp.is_some() {
+        let stamped = if exemplar.timestamp().is_some() {
             STAMPED
         } else {
             0
@@ -140,12 +141,7 @@ impl Slot {
             let le = word.load(Ordering::Relaxed).to_le_bytes();
             bytes.copy_from_slice(&le[..bytes.len()]);
         }
-        Exemplar {
-            packed,
-            len,
-            value,
-            timestamp: stamped.then_some(timestamp),
-        }
+        Exemplar::from_packed(packed, len, value, stamped.then_some(timestamp))
     }
 }
 

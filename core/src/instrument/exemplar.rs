@@ -6,14 +6,13 @@
 use core::fmt;
 
 use super::{Inc, Observe};
-use crate::exemplar::{ExemplarCounter, ExemplarError, ExemplarHistogram};
-use crate::metric::Metric;
-use crate::sample::EncodeLabels;
+use crate::sample::{EncodeLabels, ExemplarError};
 
 /// Something that records a value with an exemplar: what [`Timed::exemplar`](super::Timed::exemplar)
 /// needs.
 ///
-/// Implemented by [`ExemplarHistogram`], by [`Metric`]s of it, and by references to
+/// Implemented by [`ExemplarHistogram`](crate::ExemplarHistogram), by
+/// [`Metric`](crate::Metric)s of it, and by references to
 /// (and, with `std`, `Arc`s of) any implementor.
 pub trait ObserveExemplar: Observe {
     /// Records `value` with `labels` as its exemplar.
@@ -32,7 +31,8 @@ pub trait ObserveExemplar: Observe {
 /// Something that counts by one with an exemplar: what
 /// [`CountErrors::exemplar`](super::CountErrors::exemplar) needs.
 ///
-/// Implemented by [`ExemplarCounter`], by [`Metric`]s of it, and by references to
+/// Implemented by [`ExemplarCounter`](crate::ExemplarCounter), by
+/// [`Metric`](crate::Metric)s of it, and by references to
 /// (and, with `std`, `Arc`s of) any implementor.
 pub trait IncExemplar: Inc {
     /// Adds one with `labels` as the exemplar.
@@ -42,71 +42,6 @@ pub trait IncExemplar: Inc {
     /// [`ExemplarError`] when the labels break an OpenMetrics rule; the count was made
     /// anyway.
     fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError>;
-}
-
-impl<const N: usize> ObserveExemplar for ExemplarHistogram<N> {
-    #[inline]
-    fn observe_with_exemplar(
-        &self,
-        value: f64,
-        labels: &dyn EncodeLabels,
-    ) -> Result<(), ExemplarError> {
-        ExemplarHistogram::observe_with_exemplar(self, value, labels)
-    }
-}
-
-impl<const N: usize> Observe for ExemplarHistogram<N> {
-    #[inline]
-    fn observe(&self, value: f64) {
-        ExemplarHistogram::observe(self, value);
-    }
-}
-
-impl IncExemplar for ExemplarCounter {
-    #[inline]
-    fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-        ExemplarCounter::inc_with_exemplar(self, labels)
-    }
-}
-
-impl Inc for ExemplarCounter {
-    #[inline]
-    fn inc(&self) {
-        ExemplarCounter::inc(self);
-    }
-}
-
-/// Forwards the exemplar capabilities through a wrapper that derefs to the metric:
-/// `Metric<M>`, `&T` and (with `std`) `Arc<T>`.
-macro_rules! forward {
-    ($(impl<$param:ident $(: ?$sized:ident)?> for $wrapper:ty;)*) => {$(
-        impl<$param: ObserveExemplar $(+ ?$sized)?> ObserveExemplar for $wrapper {
-            #[inline]
-            fn observe_with_exemplar(
-                &self,
-                value: f64,
-                labels: &dyn EncodeLabels,
-            ) -> Result<(), ExemplarError> {
-                (**self).observe_with_exemplar(value, labels)
-            }
-        }
-
-        impl<$param: IncExemplar $(+ ?$sized)?> IncExemplar for $wrapper {
-            #[inline]
-            fn inc_with_exemplar(&self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-                (**self).inc_with_exemplar(labels)
-            }
-        }
-    )*};
-}
-
-forward! {
-    impl<M> for Metric<M>;
-    impl<T: ?Sized> for &T;
-}
-#[cfg(feature = "std")]
-forward! {
-    impl<T: ?Sized> for std::sync::Arc<T>;
 }
 
 /// A metric whose every observation (or count) carries, as its exemplar, the labels

@@ -8,7 +8,7 @@ use core::task::{Context, Poll};
 use pin_project_lite::pin_project;
 
 use super::{Observe, ObserveExemplar, Phase, UnwindGuard, Unwound, WithExemplar, disarm};
-use crate::Clock;
+use crate::clock::Clock;
 use crate::sample::EncodeLabels;
 
 pin_project! {

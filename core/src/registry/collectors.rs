@@ -27,9 +27,8 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::vec::Vec;
 
 use super::Registry;
-use crate::collect::Collect;
+use crate::collect::{Collect, MetricType};
 use crate::counter::Counter;
-use crate::encoding::MetricType;
 use crate::metric::Metric;
 use crate::registry::RegisterError;
 use crate::sample::Encoder;

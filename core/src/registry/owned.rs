@@ -3,10 +3,9 @@
 use std::sync::{Arc, PoisonError, RwLock};
 use std::vec::Vec;
 
-use super::{Registry, validate};
+use super::{RegisterError, Registry};
 use crate::collect::Collect;
 use crate::metric::{Entry, Metric};
-use crate::registry::RegisterError;
 use crate::sync::Ordering;
 
 type Handle = Arc<dyn Entry + Send + Sync>;
@@ -69,28 +68,14 @@ impl Registry {
     where
         M: Collect + Send + Sync + 'static,
     {
-        let metric_type = metric.inner().metric_type();
-        validate(metric.metadata(), metric_type, metric.inner().label_names())?;
-
-        let _writers = self.writers.lock();
-        // ORDERING: Relaxed: `claimed` only arbitrates between registrations, which
-        // are serialised by `writers` or, across registries, by this swap alone.
-        if metric.node.claimed.swap(true, Ordering::Relaxed) {
-            return Err(RegisterError::AlreadyRegistered {
-                name: metric.metadata().name(),
-            });
-        }
-        if let Err(error) = self.check_clashes(metric.metadata(), metric_type) {
-            metric.node.claimed.store(false, Ordering::Relaxed);
-            return Err(error);
-        }
-        let handle: Handle = metric;
-        self.owned
-            .entries
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(handle);
-        Ok(())
+        let handle: Handle = Arc::<Metric<M>>::clone(&metric);
+        self.register_with(&metric, || {
+            self.owned
+                .entries
+                .write()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(handle);
+        })
     }
 
     /// Registers each of `metrics` with [`register_owned`](Self::register_owned), all or

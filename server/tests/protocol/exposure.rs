@@ -5,7 +5,8 @@ use std::io::Read;
 use torchlight::{Counter, Format, Metric, Registry};
 use torchlight_server::exposure::{Request, Target, accepts_gzip, negotiate};
 
-/// Prometheus 2.42's default `Accept` (captured on the wire; reference §0.2).
+/// Prometheus 2.42's default `Accept` (captured on the wire; `scrapeAcceptHeader` in its
+/// `scrape/scrape.go`).
 const PROMETHEUS_2: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 /// Prometheus 2.42 with `--enable-feature=native-histograms`: protobuf first.
 const PROMETHEUS_2_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";

@@ -2,12 +2,10 @@
 //! client_model's `metrics.proto` and the protobuf encoding guide
 //! (<https://protobuf.dev/programming-guides/encoding/>), and a decode of the bytes with
 //! an independent implementation (`prost`, with the hand-written mirrors of
-//! `client_model/mod.rs`) comparing every field with what was recorded.
+//! `client_model.rs`) comparing every field with what was recorded.
 #![cfg(all(feature = "std", not(loom)))]
 
-mod client_model;
-
-use client_model::{self as pb, decode_all};
+use crate::client_model::{self as pb, decode_all};
 use torchlight::{
     Buckets, Collect, Counter, EncodeError, Encoder, FloatGauge, Format, Histogram, Info, Metric,
     MetricType, Registry, SliceSink, StateSet, Summary,

@@ -2,82 +2,11 @@
 //! read path allocates nothing, creating a child allocates a bounded amount, a scrape
 //! allocates at most once (nothing when the children did not change), and the memory
 //! per child is measured (run with `--nocapture` to see the numbers).
-//!
-//! This file opts into `unsafe` for exactly one thing, implementing `GlobalAlloc` by
-//! forwarding to the system allocator; the counts are per thread, so tests running in
-//! parallel do not disturb each other.
 #![cfg(feature = "std")]
-#![allow(unsafe_code)]
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 
 use torchlight::{Counter, Family, Format, Histogram, Metric, Registry};
 
-struct Counting;
-
-thread_local! {
-    /// Allocation calls made by this thread.
-    static CALLS: Cell<u64> = const { Cell::new(0) };
-    /// Bytes this thread allocated minus bytes it freed.
-    static LIVE: Cell<i64> = const { Cell::new(0) };
-}
-
-fn track(calls: u64, bytes: i64) {
-    // `try_with`: during thread teardown the cells may be gone; skip counting then.
-    let _ = CALLS.try_with(|c| c.set(c.get() + calls));
-    let _ = LIVE.try_with(|l| l.set(l.get() + bytes));
-}
-
-fn size(layout: Layout) -> i64 {
-    i64::try_from(layout.size()).unwrap_or(i64::MAX)
-}
-
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees carry over; the bookkeeping touches only `const`-initialised
-// thread-locals without destructors, which never allocate.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        track(1, size(layout));
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        track(0, -size(layout));
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        track(1, size(layout));
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        track(
-            1,
-            i64::try_from(new_size).unwrap_or(i64::MAX) - size(layout),
-        );
-        // SAFETY: forwarded unchanged (see the impl).
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static ALLOCATOR: Counting = Counting;
-
-/// `(allocation calls, net bytes)` made by this thread while running `f`.
-fn measure<T>(f: impl FnOnce() -> T) -> (T, u64, i64) {
-    let (calls, live) = (CALLS.with(Cell::get), LIVE.with(Cell::get));
-    let out = f();
-    (
-        out,
-        CALLS.with(Cell::get) - calls,
-        LIVE.with(Cell::get) - live,
-    )
-}
+use crate::measure;
 
 #[test]
 fn looking_up_an_existing_child_does_not_allocate() {

@@ -4,7 +4,6 @@
 //! `Instrument::time` reads `torchlight::StdClock` (`std::time::Instant`); every other
 //! wrapper test uses a `ManualClock` for exact durations, so this is where the real
 //! clock is checked to be monotonic and to measure real time.
-#![forbid(unsafe_code)]
 // `StdClock` and `time` need `std`; the runtimes are not built under loom.
 #![cfg(all(feature = "std", not(loom)))]
 

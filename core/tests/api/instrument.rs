@@ -7,11 +7,9 @@
 //! one second, as the Python suite's `patch_timer` fixture makes every `perf_counter`
 //! delta exactly 1. Cases 1, 7 and 14 are about decorators and live with the attribute
 //! macros in `core/macros/tests/attributes.rs`.
-#![forbid(unsafe_code)]
-// The wrappers and runtimes are not built under loom (see `core/Cargo.toml`).
-#![cfg(not(loom))]
-
-mod support;
+// `StdClock` needs `std`; the wrappers and runtimes are not built under loom (see
+// `core/Cargo.toml`).
+#![cfg(all(feature = "std", not(loom)))]
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
@@ -19,7 +17,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::Poll;
 use std::time::Duration;
 
-use support::{
+use crate::support::{
     AsyncStd, Executor, FakeCounter, FakeGauge, FakeObserver, Gate, HandRolled, Smol,
     TokioCurrentThread, TokioMultiThread, YieldOnce, poll_once,
 };

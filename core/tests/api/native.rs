@@ -5,14 +5,12 @@
 //! protobuf exposition of them (golden bytes, and `prost` decoding every field).
 #![cfg(all(feature = "std", not(loom)))]
 
-mod client_model;
-mod support;
-
 use std::pin::pin;
 use std::task::Poll;
 use std::time::Duration;
 
-use client_model::{self as pb, decode_all};
+use crate::client_model::{self as pb, decode_all};
+use crate::support;
 use torchlight::{
     Buckets, DEFAULT_ZERO_THRESHOLD, Format, Instrument, ManualClock, Metric, NativeHistogram,
     Registry, schema_for,

@@ -1,14 +1,9 @@
-//! Wrapping and driving instrumented futures allocates nothing.
-//!
-//! A counting global allocator in its own test binary (so it slows no other test)
-//! counts the allocations made on the measuring thread while futures are wrapped,
-//! polled to completion, cancelled and unwrapped.
-#![deny(unsafe_code)]
+//! Wrapping and driving instrumented futures allocates nothing: the allocations made
+//! on the measuring thread while futures are wrapped, polled to completion, cancelled
+//! and unwrapped are counted.
 // The wrappers are not built under loom (see `core/src/lib.rs`).
-#![cfg(not(loom))]
+#![cfg(all(feature = "std", not(loom)))]
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::future::Future;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, Waker};
@@ -16,65 +11,7 @@ use std::time::Duration;
 
 use torchlight::{Counter, Gauge, Histogram, Instrument, ManualClock, Metric};
 
-struct Counting;
-
-thread_local! {
-    /// Whether allocations on this thread are counted (the test harness's own threads
-    /// allocate concurrently; they are not what is measured).
-    static MEASURING: Cell<bool> = const { Cell::new(false) };
-    /// Allocations counted on this thread: per thread, so that the two tests of this
-    /// binary, running in parallel, cannot add to each other's count.
-    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
-}
-
-fn note_allocation() {
-    if MEASURING.with(Cell::get) {
-        // `try_with`: during thread teardown the slot may be gone; such calls are not ours.
-        let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-    }
-}
-
-// A global allocator must implement the unsafe `GlobalAlloc` trait; this one only
-// forwards to `System` and counts.
-#[allow(unsafe_code)]
-// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so
-// `System`'s guarantees are this allocator's; counting touches no allocated memory.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note_allocation();
-        // SAFETY: forwarded unchanged; the caller upholds `realloc`'s contract.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; the caller upholds `dealloc`'s contract.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-/// Allocations made on this thread while `f` runs.
-fn allocations_during(f: impl FnOnce()) -> u64 {
-    ALLOCATIONS.with(|count| count.set(0));
-    MEASURING.with(|m| m.set(true));
-    f();
-    MEASURING.with(|m| m.set(false));
-    ALLOCATIONS.with(Cell::get)
-}
+use crate::allocations_during;
 
 /// Pending `n` times (waking itself), then ready.
 struct PendingFor(u32);

@@ -1,54 +1,12 @@
 //! The core's hot paths never touch the heap: a counting global allocator watches
 //! thousands of updates and a full encode into a pre-sized buffer.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use torchlight::{
     Buckets, Counter, ExemplarCounter, ExemplarHistogram, FloatCounter, FloatGauge, Format, Gauge,
     Histogram, Labelled, Metric, NativeHistogram, Registry, SliceSink,
 };
 
-struct Counting;
-
-thread_local! {
-    /// Allocator calls made by this thread: the test harness's other threads allocate
-    /// too (output capture, timing), and must not count against the code under test.
-    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
-}
-
-fn count() {
-    // `try_with`: during thread teardown the slot may be gone; such calls are not ours.
-    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
-}
-
-fn allocations() -> usize {
-    ALLOCATIONS.with(Cell::get)
-}
-
-// SAFETY: forwards to the system allocator unchanged; only counts calls.
-#[allow(unsafe_code)]
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.alloc(layout) }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as ours.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        // SAFETY: same contract as ours.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
+use crate::allocations;
 
 torchlight::label_value! { enum Method { Get = "GET", Post = "POST" } }
 torchlight::label_value! { enum Code { Ok = "200", NotFound = "404", Error = "500" } }
