@@ -1,5 +1,4 @@
-//! What to serve and where: [`Options`] for every adapter's `start_http_server`, and
-//! [`ServedRegistry`], the registry a server or service serves.
+//! What to serve and where: [`Options`] for every adapter's `start_http_server`.
 //!
 //! Settings are typed values: TLS is a [`TlsConfig`](crate::TlsConfig) (feature `tls`),
 //! basic authentication anything that implements [`Authenticate`], so settings the
@@ -7,15 +6,13 @@
 
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::ops::Deref;
 use std::sync::Arc;
-
-use torchlight::Registry;
 
 use crate::consul::ConsulAgent;
 use crate::discovery::ServiceDiscovery;
 use crate::exposure::Authenticate;
 use crate::limits::Limits;
+use crate::registry::ServedRegistry;
 #[cfg(feature = "tls")]
 use crate::tls::TlsConfig;
 
@@ -314,50 +311,5 @@ impl From<SocketAddr> for Options {
         Self::new()
             .with_address(address.ip())
             .with_port(address.port())
-    }
-}
-
-/// The registry a server serves: a `&'static Registry` (such as
-/// [`REGISTRY`](torchlight::REGISTRY)) or an `Arc<Registry>` shared with the program. It
-/// dereferences to the [`Registry`]; cloning it is cheap.
-#[derive(Clone)]
-pub struct ServedRegistry(Served);
-
-#[derive(Clone)]
-enum Served {
-    Static(&'static Registry),
-    Shared(Arc<Registry>),
-}
-
-impl Deref for ServedRegistry {
-    type Target = Registry;
-
-    fn deref(&self) -> &Registry {
-        match &self.0 {
-            Served::Static(registry) => registry,
-            Served::Shared(registry) => registry,
-        }
-    }
-}
-
-impl From<&'static Registry> for ServedRegistry {
-    fn from(registry: &'static Registry) -> Self {
-        Self(Served::Static(registry))
-    }
-}
-
-impl From<Arc<Registry>> for ServedRegistry {
-    fn from(registry: Arc<Registry>) -> Self {
-        Self(Served::Shared(registry))
-    }
-}
-
-impl fmt::Debug for ServedRegistry {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let kind = match self.0 {
-            Served::Static(_) => "static",
-            Served::Shared(_) => "shared",
-        };
-        f.debug_tuple("ServedRegistry").field(&kind).finish()
     }
 }

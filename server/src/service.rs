@@ -19,7 +19,7 @@ use hyper::{Method, Request, Response};
 
 use crate::exposure::encode::Flights;
 use crate::exposure::{self, Authenticate, Credentials, Route, Target, authorize};
-use crate::options::ServedRegistry;
+use crate::registry::ServedRegistry;
 use crate::runtime::Runtime;
 
 /// What answering needs, shared by every connection of a server or every clone of a

@@ -2,14 +2,13 @@
 //! requests and judges the answers.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::Duration;
 
 use super::json::{go_duration, json_string, percent_encode};
 use super::{
-    ADDR_ENV, AgentAddress, BODY_QUOTE_LIMIT, ConsulDiscovery, DEFAULT_AGENT, DEFAULT_NAME,
-    DEFAULT_REQUEST_TIMEOUT, DEREGISTRATION, ExchangeError, HealthCheck, REGISTRATION, Request,
-    Response, TOKEN_ENV, Transport, USER_AGENT,
+    ADDR_ENV, AgentAddress, BODY_QUOTE_LIMIT, DEFAULT_AGENT, DEFAULT_NAME, DEFAULT_REQUEST_TIMEOUT,
+    DEREGISTRATION, ExchangeError, HealthCheck, REGISTRATION, Request, Response, TOKEN_ENV,
+    USER_AGENT,
 };
 use crate::discovery::{DiscoveryError, ServerInfo};
 
@@ -294,13 +293,6 @@ impl ConsulAgent {
     /// [`DiscoveryError::Rejected`] naming the agent and quoting status and body.
     pub fn check_deregister_response(&self, response: &Response) -> Result<(), DiscoveryError> {
         self.judge(response, DEREGISTRATION, true)
-    }
-
-    /// A [`ServiceDiscovery`] that sends this agent's requests over `transport`.
-    pub fn discovery<T: Transport>(self, transport: T) -> ConsulDiscovery<T> {
-        ConsulDiscovery {
-            inner: Arc::new((self, transport)),
-        }
     }
 
     fn judge(

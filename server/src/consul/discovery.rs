@@ -5,6 +5,15 @@ use std::sync::Arc;
 use super::{ConsulAgent, DEREGISTRATION, REGISTRATION, Transport};
 use crate::discovery::{DiscoveryFuture, Registration, ServerInfo, ServiceDiscovery};
 
+impl ConsulAgent {
+    /// A [`ServiceDiscovery`] that sends this agent's requests over `transport`.
+    pub fn discovery<T: Transport>(self, transport: T) -> ConsulDiscovery<T> {
+        ConsulDiscovery {
+            inner: Arc::new((self, transport)),
+        }
+    }
+}
+
 /// [`ConsulAgent`] as a [`ServiceDiscovery`], sending its requests over a [`Transport`].
 ///
 /// ```no_run
@@ -32,7 +41,7 @@ use crate::discovery::{DiscoveryFuture, Registration, ServerInfo, ServiceDiscove
 /// ```
 #[derive(Debug)]
 pub struct ConsulDiscovery<T> {
-    pub(super) inner: Arc<(ConsulAgent, T)>,
+    inner: Arc<(ConsulAgent, T)>,
 }
 
 impl<T> Clone for ConsulDiscovery<T> {

@@ -27,7 +27,7 @@ use flate2::Compression;
 use flate2::write::GzEncoder;
 use torchlight::{Format, Registry};
 
-use crate::options::ServedRegistry;
+use crate::registry::ServedRegistry;
 use crate::runtime::{Runtime, sleep};
 
 /// An encoded exposition, or `None` when a collector failed or panicked.
