@@ -1,5 +1,5 @@
 //! Expositions that exercise every metric type, label families and tricky label
-//! values, in both formats: golden-tested in `tests/tests/fixtures.rs` and meant to be
+//! values, in both formats: golden-tested in `tests/tests/suite/fixtures.rs` and meant to be
 //! fed to the reference parsers (promtool for text 0.0.4, `prometheus_client`'s strict
 //! OpenMetrics parser).
 

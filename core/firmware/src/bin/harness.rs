@@ -234,7 +234,7 @@ fn golden_registry() -> Result<&'static Registry, torchlight::RegisterError> {
 }
 
 /// The golden registry in the text format 0.0.4, as Go's `expfmt` writes these families.
-/// `tests/tests/firmware.rs` checks these bytes with `promtool` and `prometheus_client`'s
+/// `tests/tests/suite/firmware.rs` checks these bytes with `promtool` and `prometheus_client`'s
 /// parser, and the values they hold.
 const GOLDEN_TEXT: &str = include_str!("../../golden/text-0.0.4.txt");
 

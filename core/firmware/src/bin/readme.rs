@@ -1,5 +1,5 @@
 //! The README's "On a microcontroller" example, verbatim from the `#![no_std]` line on
-//! (`tests/tests/readme.rs` keeps the two identical); `cargo xtask firmware` builds and
+//! (`tests/tests/suite/readme.rs` keeps the two identical); `cargo xtask firmware` builds and
 //! runs it on both boards. Semihosting stands in for the UART.
 
 #![forbid(unsafe_code)]

@@ -71,7 +71,7 @@ fn serve<A: Adapter>() -> (Box<dyn Server>, BTreeSet<Stored>) {
         expected.insert((
             job.to_owned(),
             "e2e_ex_latency_seconds_bucket".to_owned(),
-            crate::le(le),
+            self::le(le),
             trace,
             value.to_string(),
         ));
