@@ -7,7 +7,9 @@
 //! - Python `prometheus_client`'s other types: [`Summary`] (count and sum), [`Info`]
 //!   (constant labels) and [`StateSet`] (its `Enum`).
 //! - Labels known at compile time: [`label_value!`], [`label_set!`] and [`Labelled`].
-//!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
+//!   Labels known only at run time (`std`): `Family` (a `static` like any metric,
+//!   its label count in its type) and `DynFamily` (label names chosen at run time),
+//!   with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
 //! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4,
@@ -136,7 +138,7 @@ pub use counter::{Counter, FloatCounter};
 pub use encoding::{ByteSink, EncodeError, Format, MetricType, SliceSink};
 pub use exemplar::{Exemplar, ExemplarCounter, ExemplarError, ExemplarHistogram, ExemplarLabels};
 #[cfg(all(feature = "std", not(loom)))]
-pub use family::{Family, LabelCountError, LabelNamesError};
+pub use family::{DynFamily, Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
 pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot};
 pub use info::{Info, InfoError};
