@@ -147,8 +147,8 @@ pub use instrument::{
     AllErrors, CountErrors, ErrorFilter, Inc, IncDec, IncExemplar, Instrument, Observe,
     ObserveExemplar, Timed, TrackInProgress, WithExemplar, caused_by,
 };
-/// Attribute macros for `async fn`: the Rust form of `prometheus_async`'s decorators.
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use torchlight_macros::{count_errors, timed, track_in_progress};
 
 /// Support for the code `torchlight-macros` generates; not a public API.
@@ -163,6 +163,40 @@ pub mod __private {
     pub fn output<T, F: Future<Output = T>>(future: F) -> F {
         future
     }
+
+    /// The clock `#[timed(METRIC)]` reads without a `clock = …` option.
+    pub use crate::__timed_default_clock as default_clock;
+}
+
+/// The clock `#[timed(METRIC)]` reads without a `clock = …` option: `StdClock`. The
+/// proc macro cannot see torchlight's features, so it names this macro, which each
+/// build of torchlight defines for itself.
+#[cfg(all(feature = "macros", feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __timed_default_clock {
+    ($($metric:tt)*) => {
+        $crate::StdClock
+    };
+}
+
+/// Without `std` there is no `StdClock`: `#[timed(METRIC)]` must name its clock, and
+/// says so (with the metric as written) rather than failing on the missing type.
+#[cfg(all(feature = "macros", not(feature = "std")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __timed_default_clock {
+    ($($metric:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "`#[timed]` needs a clock: torchlight is built without its `std` feature, so ",
+            "there is no `StdClock` to read; name one with the `clock` option, e.g. ",
+            "`#[timed(",
+            ::core::stringify!($($metric)*),
+            ", clock = &CLOCK)]` with `static CLOCK: ManualClock = ManualClock::new();` ",
+            "or any `torchlight::Clock` (an executor's timer, a tick counter), ",
+            "or enable torchlight's `std` feature"
+        ))
+    };
 }
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};

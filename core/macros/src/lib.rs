@@ -245,7 +245,13 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
     let inner = typed_async_block(&function.sig.output, body.to_token_stream());
     let wrapped = match kind {
         Kind::Timed => match option("clock") {
-            None => quote!(::torchlight::Instrument::time(#inner, #metric)),
+            // `StdClock`, or, where torchlight is built without `std`, an error that
+            // asks for the `clock` option: only torchlight knows its features.
+            None => quote!(::torchlight::Instrument::time_with(
+                #inner,
+                #metric,
+                ::torchlight::__private::default_clock!(#expression),
+            )),
             Some(clock) => quote!(::torchlight::Instrument::time_with(#inner, #metric, #clock)),
         },
         Kind::CountErrors => {
