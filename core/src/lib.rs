@@ -58,7 +58,7 @@
 //! | feature | enables | costs |
 //! |---|---|---|
 //! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`) ; [`exposure`], the sans-IO HTTP exposure protocol (routing, content negotiation, gzip) | links `std` and `flate2` (pure-Rust `miniz_oxide` backend); a family allocates twice per new child, its handle and its packed key (about 110 B retained for a counter child with two short values, plus 24 B in the sorted list a scrape caches), and a scrape after children changed rebuilds that list (one allocation) and a scrape of owned metrics copies their handles into a `Vec` |
-//! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
+//! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`; without `std`, `#[timed]` needs its `clock = …` option) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
 //! and `Arc`-owned metrics, and `macros` costs nothing at run time: the attributes expand
