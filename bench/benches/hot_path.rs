@@ -608,11 +608,8 @@ mod case4_labelled {
 
         static FLOOR: AtomicU64 = AtomicU64::new(0);
 
-        static TORCHLIGHT: LazyLock<torchlight::Family<torchlight::Counter>> =
-            LazyLock::new(|| {
-                torchlight::Family::new(&["kind", "route"], torchlight::Counter::new)
-                    .expect("valid label names")
-            });
+        static TORCHLIGHT: torchlight::Family<torchlight::Counter, 2> =
+            torchlight::Family::new(["kind", "route"], torchlight::Counter::new);
 
         static PROMETHEUS: LazyLock<prometheus::IntCounterVec> = LazyLock::new(|| {
             prometheus::IntCounterVec::new(
@@ -685,12 +682,9 @@ mod case4_labelled {
         /// read-modify-writes on the child's reference count).
         #[divan::bench(threads = THREADS)]
         fn torchlight(bencher: Bencher<'_, '_>) {
-            let family = &*TORCHLIGHT;
+            let family = &TORCHLIGHT;
             bencher.with_inputs(string_labels).bench_values(|labels| {
-                black_box(family)
-                    .get_or_create(&labels)
-                    .expect("two values for two labels")
-                    .inc();
+                black_box(family).get_or_create(labels).inc();
             });
         }
 

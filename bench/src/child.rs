@@ -40,24 +40,20 @@ pub fn build(library: Library) -> Option<Box<dyn Children>> {
 /// overflow child (its default limit is 2000; the peers have no limit).
 const TORCHLIGHT_LIMIT: usize = 1 << 20;
 
-/// torchlight: `Family<Counter>::get_or_create` with the borrowed value.
+/// torchlight: `Family<Counter, 1>::get_or_create` with the borrowed value.
 #[derive(Debug)]
-pub struct Torchlight(torchlight::Family<torchlight::Counter>);
+pub struct Torchlight(torchlight::Family<torchlight::Counter, 1>);
 
 impl Children for Torchlight {
     fn new() -> Self {
         Self(
-            torchlight::Family::new(&["user"], torchlight::Counter::new)
-                .expect("the bench family is valid")
+            torchlight::Family::new(["user"], torchlight::Counter::new)
                 .with_limit(TORCHLIGHT_LIMIT),
         )
     }
 
     fn insert(&self, user: &str) {
-        self.0
-            .get_or_create(&[user])
-            .expect("one value for one label")
-            .inc();
+        self.0.get_or_create([user]).inc();
     }
 }
 
@@ -174,7 +170,7 @@ mod tests {
             family.insert(label);
         }
         assert_eq!(family.0.len(), 3_000, "no value went to the overflow child");
-        let child = family.0.get(&["user-002999"]).unwrap().unwrap();
+        let child = family.0.get(["user-002999"]).unwrap();
         assert_eq!(child.get(), 1);
     }
 }

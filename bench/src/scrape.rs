@@ -209,7 +209,7 @@ impl Scrape for TorchlightProtobuf {
     }
 }
 
-/// A registry holding one torchlight `Family<Counter>` with `series` children, each
+/// A registry holding one torchlight `Family<Counter, 1>` with `series` children, each
 /// incremented once (leaked: the server needs a `&'static Registry`).
 ///
 /// # Panics
@@ -217,20 +217,15 @@ impl Scrape for TorchlightProtobuf {
 /// Never for the bench's family (its names are valid and it is registered once).
 #[must_use]
 pub fn torchlight_family_registry(series: usize) -> &'static Registry {
-    let family = Family::new(&["kind"], Counter::new)
-        .expect("the bench family is valid")
-        .with_limit(series);
-    let metric: &'static Metric<Family<Counter>> =
+    let family = Family::new(["kind"], Counter::new).with_limit(series);
+    let metric: &'static Metric<Family<Counter, 1>> =
         Box::leak(Box::new(Metric::new(FAMILY, HELP, family)));
     let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
     registry
         .register(metric)
         .expect("the bench family is registered once");
     for label in &series_labels()[..series] {
-        metric
-            .get_or_create(&[label.as_str()])
-            .expect("one value for one label")
-            .inc();
+        metric.get_or_create([label.as_str()]).inc();
     }
     registry
 }

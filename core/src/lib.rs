@@ -7,7 +7,9 @@
 //! - Python `prometheus_client`'s other types: [`Summary`] (count and sum), [`Info`]
 //!   (constant labels) and [`StateSet`] (its `Enum`).
 //! - Labels known at compile time: [`label_value!`], [`label_set!`] and [`Labelled`].
-//!   Labels known only at run time (`std`): `Family`, with a cardinality limit.
+//!   Labels known only at run time (`std`): `Family` (a `static` like any metric,
+//!   its label count in its type) and `DynFamily` (label names chosen at run time),
+//!   with a cardinality limit.
 //! - Names and registration: [`Metric`] names a metric; a [`Registry`] (or the
 //!   process-wide [`REGISTRY`]) gathers them without allocating.
 //! - Exposition: [`Registry::encode_to`] writes the Prometheus text format 0.0.4,
@@ -57,7 +59,7 @@
 //! | feature | enables | costs |
 //! |---|---|---|
 //! | `std` (default) | run-time conveniences: a histogram collection parks its thread (instead of spinning) while it waits for observations in flight; `Family` (labels with run-time values, a sharded `RwLock<HashMap>` of `Arc` children, bounded by a cardinality limit); `Registry::register_owned` / `unregister` (metrics owned by `Arc`); `process` (the process metrics); `AsyncCollector` | links `std`; a family allocates twice per new child, its handle and its packed key (about 110 B retained for a counter child with two short values, plus 24 B in the sorted list a scrape caches), and a scrape after children changed rebuilds that list (one allocation) and a scrape of owned metrics copies their handles into a `Vec` |
-//! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
+//! | `macros` | the attribute macros `#[timed]`, `#[count_errors]` and `#[track_in_progress]` for `async fn` (crate `torchlight-macros`; without `std`, `#[timed]` needs its `clock = …` option) | builds a proc-macro crate with `syn` (`full`), `quote` and `proc-macro2`: a few seconds of compile time, nothing at run time |
 //!
 //! For the future wrappers, `std` adds `StdClock`, `Instrument::time` (which reads it)
 //! and `Arc`-owned metrics, and `macros` costs nothing at run time: the attributes expand
@@ -135,7 +137,7 @@ pub use counter::{Counter, FloatCounter};
 pub use encoding::{ByteSink, EncodeError, Format, SliceSink};
 pub use exemplar::{ExemplarCounter, ExemplarHistogram};
 #[cfg(all(feature = "std", not(loom)))]
-pub use family::{Family, LabelCountError, LabelNamesError};
+pub use family::{DynFamily, Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};
 pub use histogram::{Buckets, BucketsError, DEFAULT_BUCKETS, Histogram, Snapshot};
 pub use info::{Info, InfoError};
@@ -144,8 +146,8 @@ pub use instrument::{
     AllErrors, CountErrors, ErrorFilter, Inc, IncDec, IncExemplar, Instrument, Observe,
     ObserveExemplar, Timed, TrackInProgress, WithExemplar, caused_by,
 };
-/// Attribute macros for `async fn`: the Rust form of `prometheus_async`'s decorators.
 #[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use torchlight_macros::{count_errors, timed, track_in_progress};
 
 /// Support for the code `torchlight-macros` generates; not a public API.
@@ -160,6 +162,40 @@ pub mod __private {
     pub fn output<T, F: Future<Output = T>>(future: F) -> F {
         future
     }
+
+    /// The clock `#[timed(METRIC)]` reads without a `clock = …` option.
+    pub use crate::__timed_default_clock as default_clock;
+}
+
+/// The clock `#[timed(METRIC)]` reads without a `clock = …` option: `StdClock`. The
+/// proc macro cannot see torchlight's features, so it names this macro, which each
+/// build of torchlight defines for itself.
+#[cfg(all(feature = "macros", feature = "std"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __timed_default_clock {
+    ($($metric:tt)*) => {
+        $crate::StdClock
+    };
+}
+
+/// Without `std` there is no `StdClock`: `#[timed(METRIC)]` must name its clock, and
+/// says so (with the metric as written) rather than failing on the missing type.
+#[cfg(all(feature = "macros", not(feature = "std")))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __timed_default_clock {
+    ($($metric:tt)*) => {
+        ::core::compile_error!(::core::concat!(
+            "`#[timed]` needs a clock: torchlight is built without its `std` feature, so ",
+            "there is no `StdClock` to read; name one with the `clock` option, e.g. ",
+            "`#[timed(",
+            ::core::stringify!($($metric)*),
+            ", clock = &CLOCK)]` with `static CLOCK: ManualClock = ManualClock::new();` ",
+            "or any `torchlight::Clock` (an executor's timer, a tick counter), ",
+            "or enable torchlight's `std` feature"
+        ))
+    };
 }
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};

@@ -367,6 +367,10 @@ fn encode_entry<B: ByteSink + ?Sized>(
     encode_family(out, format, &head, |encoder| collector.encode(encoder))
 }
 
+/// The label a run-time family writes on its overflow series (`Family::OVERFLOW_LABEL`,
+/// as the OpenTelemetry SDK writes it), reserved here for every metric.
+pub(crate) const OVERFLOW_LABEL: &str = "otel_metric_overflow";
+
 /// Checks a family's metadata and label names against the exposition rules.
 fn validate(
     metadata: &Metadata,
@@ -405,7 +409,9 @@ fn validate(
         if !is_label_name(label) {
             return Err(RegisterError::InvalidLabelName { name, label });
         }
-        if reserved.contains(label) {
+        // A family writes `otel_metric_overflow` on its overflow series; the registry
+        // cannot tell a family from other collectors, so no metric may use it.
+        if reserved.contains(label) || *label == OVERFLOW_LABEL {
             return Err(RegisterError::ReservedLabelName { name, label });
         }
         if label_names[..i].contains(label) {
@@ -433,8 +439,9 @@ pub enum RegisterError {
         /// The rejected label name.
         label: &'static str,
     },
-    /// A label name the metric type uses itself (`le` on histograms, `quantile` on
-    /// summaries, the family name on state sets).
+    /// A label name the exposition writes itself: `le` on histograms, `quantile` on
+    /// summaries, the family name on state sets, `otel_metric_overflow` (on a label
+    /// family's overflow series) on any metric.
     ReservedLabelName {
         /// The metric.
         name: &'static str,
@@ -482,6 +489,11 @@ impl fmt::Display for RegisterError {
                 f,
                 "metric {name:?} has invalid label name {label:?}: use letters, digits and '_', \
                  not starting with a digit or \"__\""
+            ),
+            Self::ReservedLabelName { name, label } if *label == OVERFLOW_LABEL => write!(
+                f,
+                "metric {name:?} cannot use label name {label:?}: a label family writes it on \
+                 its overflow series; pick another name"
             ),
             Self::ReservedLabelName { name, label } => write!(
                 f,

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use torchlight::{DEFAULT_BUCKETS, Family, Registry};
+use torchlight::{DEFAULT_BUCKETS, DynFamily, Registry};
 
 use crate::child::{CounterChild, Layout};
 use crate::error::{BuildError, InstallError, RecordError};
@@ -46,7 +46,7 @@ impl Builder {
     /// A recorder for `registry` (usually [`torchlight::REGISTRY`], the one the
     /// adapters serve by default) with torchlight's defaults: histograms with
     /// [`DEFAULT_BUCKETS`] (Python `prometheus_client`'s), no global labels, each
-    /// family limited to [`Family::DEFAULT_LIMIT`] children, errors written to
+    /// family limited to [`DynFamily::DEFAULT_LIMIT`] children, errors written to
     /// standard error.
     #[must_use]
     pub fn new(registry: &'static Registry) -> Self {
@@ -54,7 +54,7 @@ impl Builder {
             registry,
             buckets: Buckets::default(),
             globals: Vec::new(),
-            limit: Family::<CounterChild>::DEFAULT_LIMIT,
+            limit: DynFamily::<CounterChild>::DEFAULT_LIMIT,
             report: Box::new(|error| std::eprintln!("torchlight-metrics: {error}")),
         }
     }
@@ -123,7 +123,7 @@ impl Builder {
         self
     }
 
-    /// The most children each family holds (see [`Family::with_limit`]); past it, new
+    /// The most children each family holds (see [`DynFamily::with_limit`]); past it, new
     /// combinations of label values share the family's overflow series
     /// `{otel_metric_overflow="true"}`, so totals stay right and memory bounded.
     #[must_use]

@@ -1,8 +1,9 @@
 //! One exposed family per metric name: [`LabelSets`], the torchlight
-//! [`Family`]s recorded under that name, one per set of label keys.
+//! [`DynFamily`]s recorded under that name, one per set of label keys.
 //!
-//! The facade lets every call site pass any labels; torchlight's `Family` has fixed
-//! label names. So a name holds one `Family` per *set* of label keys (matched as a
+//! The facade lets every call site pass any labels; a torchlight family has fixed
+//! label names. So a name holds one [`DynFamily`] (the family whose names are chosen at
+//! run time) per *set* of label keys (matched as a
 //! set: `a, b` and `b, a` are the same family, labelled in the order first seen), at
 //! most [`MAX_LABEL_SETS`] of them, each bounded by the builder's cardinality limit.
 //! All of them are exposed as one family (one `# HELP` / `# TYPE`), in the order the
@@ -12,14 +13,14 @@ use core::fmt;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use metrics::Label;
-use torchlight::{Collect, Encoder, Family, MetricType, Series};
+use torchlight::{Collect, DynFamily, Encoder, MetricType, Series};
 
 use crate::error::RecordError;
 use crate::names;
 
 /// The most sets of label keys one metric name can be recorded with.
 ///
-/// Each set is a [`Family`] of its own (its label names are leaked once, as `'static`
+/// Each set is a [`DynFamily`] of its own (its label names are leaked once, as `'static`
 /// names), so the bound keeps a program that builds label *keys* from data from
 /// growing memory without limit. 16 is far more than a metric normally has (one).
 pub const MAX_LABEL_SETS: usize = 16;
@@ -59,7 +60,7 @@ struct LabelSet<M> {
     /// family's first label names are theirs.
     globals: Box<[String]>,
     /// `None` when the label names were refused (and reported).
-    family: Option<Family<M, Box<dyn Fn() -> M + Send + Sync>>>,
+    family: Option<DynFamily<M, Box<dyn Fn() -> M + Send + Sync>>>,
 }
 
 impl<M: Series + Send + Sync + 'static> LabelSets<M> {
@@ -133,15 +134,13 @@ impl<M: Series + Send + Sync + 'static> LabelSets<M> {
             .collect();
         // The family keeps its label names for the life of the program, as `'static`
         // names; this leaks them once per set, bounded by `MAX_LABEL_SETS` per name.
-        let leaked: &'static [&'static str] = Box::leak(
-            label_names
-                .iter()
-                .map(|name| &*Box::leak(name.clone().into_boxed_str()))
-                .collect(),
-        );
+        let leaked: Vec<&'static str> = label_names
+            .iter()
+            .map(|name| &*Box::leak(name.clone().into_boxed_str()))
+            .collect();
         let make = Arc::clone(&self.make);
         let make: Box<dyn Fn() -> M + Send + Sync> = Box::new(move || make());
-        let (family, refusal) = match Family::with_constructor(leaked, make) {
+        let (family, refusal) = match DynFamily::with_constructor(leaked, make) {
             Ok(family) => (Some(family.with_limit(settings.limit)), None),
             Err(source) => (
                 None,

@@ -29,7 +29,7 @@
 //! - **Names** are sanitised as `metrics-exporter-prometheus` does ([`names`]); label
 //!   values are escaped, never rewritten.
 //! - **Labels** of any keys: each set of label keys of a name is a torchlight
-//!   [`Family`](torchlight::Family) (at most [`MAX_LABEL_SETS`] per name), bounded by
+//!   [`DynFamily`](torchlight::DynFamily) (at most [`MAX_LABEL_SETS`] per name), bounded by
 //!   the family's cardinality limit ([`Builder::limit`]).
 //! - **Descriptions and units** from `describe_*!` become `# HELP` and (OpenMetrics,
 //!   when the name ends in `_<unit>`) `# UNIT`.

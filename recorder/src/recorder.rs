@@ -11,7 +11,7 @@
 //!    sanitise to the same name share one entry;
 //! 2. the set of label keys in that name's [`LabelSets`] (a read lock, a comparison of
 //!    a few keys);
-//! 3. the child in that set's torchlight [`Family`](torchlight::Family) (its lookup:
+//! 3. the child in that set's torchlight [`DynFamily`](torchlight::DynFamily) (its lookup:
 //!    one hash, one shard's read lock, no allocation for an existing child).
 //!
 //! The handle is the family's own `Arc` child, so the recording itself is the

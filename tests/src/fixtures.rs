@@ -61,9 +61,7 @@ pub fn registry() -> Registry {
     let requests = Arc::new(Metric::new(
         "http_requests",
         "Requests served.",
-        Family::new(&["method", "path"], Counter::new)
-            .expect("valid fixture")
-            .with_limit(4),
+        Family::new(["method", "path"], Counter::new).with_limit(4),
     ));
     for (method, path, n) in [
         ("GET", "/", 3),
@@ -74,36 +72,29 @@ pub fn registry() -> Registry {
         ("PUT", "/x", 5),
         ("DELETE", "/y", 1),
     ] {
-        requests
-            .get_or_create(&[method, path])
-            .expect("two values")
-            .inc_by(n);
+        requests.get_or_create([method, path]).inc_by(n);
     }
     registry.register_owned(requests).expect("valid fixture");
 
     let queue = Arc::new(Metric::new(
         "queue_depth",
         "Items waiting.",
-        Family::new(&["queue"], Gauge::new).expect("valid fixture"),
+        Family::new(["queue"], Gauge::new),
     ));
-    queue.get_or_create(&["b"]).expect("one value").set(-2);
-    queue.get_or_create(&["a"]).expect("one value").set(7);
+    queue.get_or_create(["b"]).set(-2);
+    queue.get_or_create(["a"]).set(7);
     registry.register_owned(queue).expect("valid fixture");
 
     let latency = Arc::new(
         Metric::new(
             "http_latency_seconds",
             "Time to serve.",
-            Family::new(&["path"], || Histogram::with_buckets(&LATENCY_BUCKETS))
-                .expect("valid fixture"),
+            Family::new(["path"], || Histogram::with_buckets(&LATENCY_BUCKETS)),
         )
         .with_unit("seconds"),
     );
     for (path, value) in [("/", 0.05), ("/", 0.5), ("/", 5.0), ("/health", 0.001)] {
-        latency
-            .get_or_create(&[path])
-            .expect("one value")
-            .observe(value);
+        latency.get_or_create([path]).observe(value);
     }
     registry.register_owned(latency).expect("valid fixture");
 

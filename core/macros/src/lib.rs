@@ -33,28 +33,11 @@
 //! assert_eq!(IN_FLIGHT.get(), 0);
 //! ```
 //!
-//! # Arguments
-//!
-//! The first argument is an expression naming the metric; the macro borrows it
-//! (`&REQ_TIME`), so a `static`, a labelled child (`REQ_TIME.get(Labels { .. })`) or
-//! anything implementing `Observe` / `Inc` / `IncDec` works. It is evaluated once per
-//! call, when the call's future is first polled and before the body runs, so it may use
-//! the arguments (`#[timed(REQ_TIME.get(Labels { method }))] async fn handle(method:
-//! Method)`). Options follow as `name = expression`:
-//!
-//! - `#[timed(METRIC, clock = CLOCK)]`: read time from `CLOCK` (any `torchlight::Clock`,
-//!   passed by value: write `&CLOCK` for a `static` `ManualClock`) instead of
-//!   `StdClock`; required without the `std` feature.
-//! - `#[count_errors(METRIC, filter = |e| ...)]`: count only the errors the closure
-//!   accepts (`Instrument::count_errors_if`).
-//! - `#[count_errors(METRIC, cancellation = true)]`: count a cancellation (the future
-//!   dropped before it finished) as an error too (`CountErrors::count_cancellation`);
-//!   combines with `filter`.
-//! - `#[timed(METRIC, exemplar = || LABELS)]` and `#[count_errors(METRIC, exemplar = ||
-//!   LABELS)]`: record, with each observation or count, the labels the closure returns
-//!   when the call ends (usually the current trace id) as its exemplar
-//!   (`Timed::exemplar`, `CountErrors::exemplar`); the metric must keep exemplars
-//!   (`ExemplarHistogram`, `ExemplarCounter`).
+//! Each attribute's page ([`timed`], [`count_errors`], [`track_in_progress`]) says what
+//! it does, what the metric argument may be, and shows each of its options (`clock`,
+//! `filter`, `cancellation`, `exemplar`) in an example; torchlight's documentation
+//! shows the same pages (`torchlight::timed` and so on). Without torchlight's `std`
+//! feature, `#[timed]` needs `clock = …`.
 //!
 //! # Stacking
 //!
@@ -74,11 +57,88 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, ReturnType, Token, Type};
 
-/// Times an `async fn`: observes, in seconds, how long each call's future runs from its
-/// first poll until it completes, fails, or is dropped (`Instrument::time`).
+/// Times an `async fn`: observes, in seconds, how long each call's future runs from
+/// its first poll until it completes, fails, or is dropped: the body wrapped in
+/// `Instrument::time` (or `Instrument::time_with` and a clock), Python
+/// `prometheus_async`'s `@time`.
 ///
-/// `#[timed(METRIC)]` or `#[timed(METRIC, clock = CLOCK)]`; see the
-/// [crate documentation](crate).
+/// ```
+/// use torchlight::{Histogram, Metric};
+///
+/// static REQ_TIME: Metric<Histogram> =
+///     Metric::new("req_time_seconds", "Time spent in requests.", Histogram::new());
+///
+/// #[torchlight::timed(REQ_TIME)]
+/// async fn lookup(id: u32) -> String {
+///     format!("user {id}")
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// assert_eq!(block_on(lookup(7)), "user 7");
+/// assert_eq!(REQ_TIME.snapshot().count(), 1);
+/// ```
+///
+/// # The metric
+///
+/// The first argument is an expression naming the metric; the attribute borrows it
+/// (`&METRIC`), so a `static`, a labelled child (`METRIC.get(Labels { .. })`, a
+/// family's `METRIC.get_or_create([..])`) or anything implementing `Observe` works. It
+/// is evaluated once per call, when the call's future is first polled and before the
+/// body runs, so it may use the arguments:
+/// `#[timed(BY_METHOD.get_or_create([method]))] async fn handle(method: &str)`.
+///
+/// The signature, documentation and other attributes stay as written; the attributes
+/// stack (the one nearest the `fn` is the outermost wrapper). Without torchlight's
+/// `std` feature, `#[timed]` needs `clock = …`; the others need nothing more.
+///
+/// # Options
+///
+/// ## `clock = CLOCK`
+///
+/// Reads time from `CLOCK`, any `torchlight::Clock` passed by value (write `&CLOCK`
+/// for a `static`), instead of `StdClock`: a `ManualClock` in tests, an adapter's
+/// runtime clock (tokio's, so paused time works), a tick counter on a microcontroller.
+/// **Required without torchlight's `std` feature**, where there is no `StdClock`;
+/// leaving it out there is a compile error that asks for it.
+///
+/// ```
+/// use std::time::Duration;
+/// use torchlight::{Histogram, ManualClock, Metric};
+///
+/// static REQ_TIME: Metric<Histogram> =
+///     Metric::new("req_time_seconds", "Time spent in requests.", Histogram::new());
+/// static CLOCK: ManualClock = ManualClock::new();
+///
+/// #[torchlight::timed(REQ_TIME, clock = &CLOCK)]
+/// async fn lookup() {
+///     CLOCK.advance(Duration::from_millis(300));
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// block_on(lookup());
+/// assert_eq!(REQ_TIME.snapshot().sum(), 0.3);
+/// ```
+///
+/// ## `exemplar = || LABELS`
+///
+/// Records with each observation, as its exemplar, the labels the closure returns
+/// when the call ends (usually the current trace id; `Timed::exemplar`). The metric
+/// must keep exemplars: `ExemplarHistogram`. Exemplars are written in OpenMetrics.
+///
+/// ```
+/// use torchlight::{ExemplarHistogram, Metric};
+///
+/// static REQ_TIME: Metric<ExemplarHistogram> =
+///     Metric::new("req_time_seconds", "Time spent in requests.", ExemplarHistogram::new());
+///
+/// #[torchlight::timed(REQ_TIME, exemplar = || [("trace_id", trace_id)])]
+/// async fn lookup(trace_id: &str) {}
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// block_on(lookup("4bf92f35"));
+/// let exemplar = (0..15).find_map(|bucket| REQ_TIME.exemplar(bucket)).expect("one exemplar");
+/// assert_eq!(exemplar.labels().next(), Some(("trace_id", "4bf92f35")));
+/// ```
 #[proc_macro_attribute]
 pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Timed, args.into(), item.into())
@@ -86,12 +146,113 @@ pub fn timed(args: TokenStream, item: TokenStream) -> TokenStream {
         .into()
 }
 
-/// Counts an `async fn`'s errors: increments the counter for each `Err` it returns (or
-/// each one `filter` accepts) and for each panic in its body (`Instrument::count_errors`).
+/// Counts an `async fn`'s errors: increments the counter once for each `Err` it
+/// returns and once for each panic out of its body: the body wrapped in
+/// `Instrument::count_errors`, Python `prometheus_async`'s `@count_exceptions`.
 ///
-/// `#[count_errors(METRIC)]`, with `filter = |e| ...` to count only some errors and
-/// `cancellation = true` to count a call dropped before it finished; see the
-/// [crate documentation](crate).
+/// ```
+/// use torchlight::{Counter, Metric};
+///
+/// static ERRORS: Metric<Counter> = Metric::new("req_errors", "Failed requests.", Counter::new());
+///
+/// #[torchlight::count_errors(ERRORS)]
+/// async fn lookup(id: u32) -> Result<String, String> {
+///     if id == 0 {
+///         return Err("no such user".into());
+///     }
+///     Ok(format!("user {id}"))
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// assert!(block_on(lookup(7)).is_ok());
+/// assert!(block_on(lookup(0)).is_err());
+/// assert_eq!(ERRORS.get(), 1);
+/// ```
+///
+/// # The metric
+///
+/// The first argument is an expression naming the metric; the attribute borrows it
+/// (`&METRIC`), so a `static`, a labelled child (`METRIC.get(Labels { .. })`, a
+/// family's `METRIC.get_or_create([..])`) or anything implementing `Inc` works. It
+/// is evaluated once per call, when the call's future is first polled and before the
+/// body runs, so it may use the arguments:
+/// `#[count_errors(BY_METHOD.get_or_create([method]))] async fn handle(method: &str)`.
+///
+/// The signature, documentation and other attributes stay as written; the attributes
+/// stack (the one nearest the `fn` is the outermost wrapper). Without torchlight's
+/// `std` feature, `#[timed]` needs `clock = …`; the others need nothing more.
+///
+/// # Options
+///
+/// ## `filter = |error| …`
+///
+/// Counts only the errors the closure accepts (`Instrument::count_errors_if`); a
+/// panic is always counted.
+///
+/// ```
+/// use torchlight::{Counter, Metric};
+///
+/// static TIMEOUTS: Metric<Counter> = Metric::new("timeouts", "Timed-out calls.", Counter::new());
+///
+/// #[torchlight::count_errors(TIMEOUTS, filter = |error: &String| error.contains("timeout"))]
+/// async fn call(outcome: &str) -> Result<(), String> {
+///     Err(outcome.to_owned())
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// block_on(call("timeout")).unwrap_err();
+/// block_on(call("refused")).unwrap_err();
+/// assert_eq!(TIMEOUTS.get(), 1);
+/// ```
+///
+/// ## `cancellation = true`
+///
+/// Also counts a cancellation: the call's future dropped after its first poll and
+/// before it finished (`CountErrors::count_cancellation`). Combines with `filter`.
+///
+/// ```
+/// use std::future::Future;
+/// use std::pin::pin;
+/// use std::task::{Context, Waker};
+/// use torchlight::{Counter, Metric};
+///
+/// static ABANDONED: Metric<Counter> = Metric::new("abandoned", "Calls not finished.", Counter::new());
+///
+/// #[torchlight::count_errors(ABANDONED, cancellation = true)]
+/// async fn call() -> Result<(), ()> {
+///     std::future::pending::<()>().await;
+///     Ok(())
+/// }
+///
+/// {
+///     let mut future = pin!(call());
+///     let _ = future.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+/// } // dropped unfinished
+/// assert_eq!(ABANDONED.get(), 1);
+/// ```
+///
+/// ## `exemplar = || LABELS`
+///
+/// Records with each count, as its exemplar, the labels the closure returns when the
+/// call ends (`CountErrors::exemplar`). The metric must keep exemplars:
+/// `ExemplarCounter`.
+///
+/// ```
+/// use torchlight::{ExemplarCounter, Metric};
+///
+/// static ERRORS: Metric<ExemplarCounter> =
+///     Metric::new("req_errors", "Failed requests.", ExemplarCounter::new());
+///
+/// #[torchlight::count_errors(ERRORS, exemplar = || [("trace_id", trace_id)])]
+/// async fn call(trace_id: &str) -> Result<(), ()> {
+///     Err(())
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// block_on(call("4bf92f35")).unwrap_err();
+/// let exemplar = ERRORS.exemplar().expect("the failure's exemplar");
+/// assert_eq!(exemplar.labels().next(), Some(("trace_id", "4bf92f35")));
+/// ```
 #[proc_macro_attribute]
 pub fn count_errors(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::CountErrors, args.into(), item.into())
@@ -101,9 +262,40 @@ pub fn count_errors(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Tracks an `async fn`'s calls in progress: increments the gauge when a call's future
 /// is first polled and decrements it exactly once when it completes, fails, or is
-/// dropped (`Instrument::track_in_progress`).
+/// dropped: the body wrapped in `Instrument::track_in_progress`, Python
+/// `prometheus_async`'s `@track_inprogress`.
 ///
-/// `#[track_in_progress(METRIC)]`; see the [crate documentation](crate).
+/// ```
+/// use torchlight::{Gauge, Metric};
+///
+/// static IN_FLIGHT: Metric<Gauge> = Metric::new("in_flight", "Requests in flight.", Gauge::new());
+///
+/// #[torchlight::track_in_progress(IN_FLIGHT)]
+/// async fn lookup() -> i64 {
+///     IN_FLIGHT.get()
+/// }
+///
+/// # fn block_on<F: core::future::Future>(f: F) -> F::Output { let mut f = core::pin::pin!(f); let mut cx = core::task::Context::from_waker(core::task::Waker::noop()); loop { if let core::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) { return v; } } }
+/// assert_eq!(block_on(lookup()), 1, "counted while it runs");
+/// assert_eq!(IN_FLIGHT.get(), 0);
+/// ```
+///
+/// # The metric
+///
+/// The first argument is an expression naming the metric; the attribute borrows it
+/// (`&METRIC`), so a `static`, a labelled child (`METRIC.get(Labels { .. })`, a
+/// family's `METRIC.get_or_create([..])`) or anything implementing `IncDec` works. It
+/// is evaluated once per call, when the call's future is first polled and before the
+/// body runs, so it may use the arguments:
+/// `#[track_in_progress(BY_METHOD.get_or_create([method]))] async fn handle(method: &str)`.
+///
+/// The signature, documentation and other attributes stay as written; the attributes
+/// stack (the one nearest the `fn` is the outermost wrapper). Without torchlight's
+/// `std` feature, `#[timed]` needs `clock = …`; the others need nothing more.
+///
+/// # Options
+///
+/// None.
 #[proc_macro_attribute]
 pub fn track_in_progress(args: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::TrackInProgress, args.into(), item.into())
@@ -245,7 +437,13 @@ fn expand(kind: Kind, args: TokenStream2, item: TokenStream2) -> syn::Result<Tok
     let inner = typed_async_block(&function.sig.output, body.to_token_stream());
     let wrapped = match kind {
         Kind::Timed => match option("clock") {
-            None => quote!(::torchlight::Instrument::time(#inner, #metric)),
+            // `StdClock`, or, where torchlight is built without `std`, an error that
+            // asks for the `clock` option: only torchlight knows its features.
+            None => quote!(::torchlight::Instrument::time_with(
+                #inner,
+                #metric,
+                ::torchlight::__private::default_clock!(#expression),
+            )),
             Some(clock) => quote!(::torchlight::Instrument::time_with(#inner, #metric, #clock)),
         },
         Kind::CountErrors => {

@@ -33,20 +33,18 @@ pub(super) struct Sorted<M> {
 }
 
 struct Cache<M> {
-    /// The generation `children` was built at; `None` before the first scrape.
-    generation: Option<u64>,
-    /// Invariant: when `generation` equals the family's, every child of the family,
-    /// once, sorted by [`Key::cmp_values`].
-    children: Children<M>,
+    /// The list and the generation it was built at; `None` before the first scrape.
+    /// Invariant: when that generation equals the family's, the list holds every child
+    /// of the family, once, sorted by [`Key::cmp_values`].
+    built: Option<(u64, Children<M>)>,
 }
 
 impl<M> Sorted<M> {
-    pub(super) fn new() -> Self {
+    /// An empty cache; `const` so that a family can be a `static`, and allocating
+    /// nothing before the first scrape.
+    pub(super) const fn new() -> Self {
         Self {
-            cache: Mutex::new(Cache {
-                generation: None,
-                children: Arc::new([]),
-            }),
+            cache: Mutex::new(Cache { built: None }),
         }
     }
 
@@ -62,8 +60,8 @@ impl<M> Sorted<M> {
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         let maps: [_; SHARDS] = core::array::from_fn(|index| read(&shards[index]));
         let now = generation();
-        if cache.generation == Some(now) {
-            return Arc::clone(&cache.children);
+        if let Some((_, children)) = cache.built.as_ref().filter(|(built, _)| *built == now) {
+            return Arc::clone(children);
         }
         let count = maps
             .iter()
@@ -86,8 +84,7 @@ impl<M> Sorted<M> {
                 _ => core::cmp::Ordering::Equal,
             });
         }
-        let stale = core::mem::replace(&mut cache.children, Arc::clone(&fresh));
-        cache.generation = Some(now);
+        let stale = cache.built.replace((now, Arc::clone(&fresh)));
         drop(cache);
         // Children removed since the last scrape may drop here, with no lock held.
         drop(stale);

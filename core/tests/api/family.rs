@@ -6,8 +6,8 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 
 use torchlight::{
-    Buckets, Collect, Counter, Family, Format, Gauge, Histogram, LabelCountError, LabelNamesError,
-    Metric, RegisterError, Registry, Summary,
+    Buckets, Collect, Counter, DynFamily, Family, Format, Gauge, Histogram, LabelCountError,
+    LabelNamesError, Metric, RegisterError, Registry, Summary,
 };
 
 fn encode<M: Collect + Send + Sync + 'static>(metric: Metric<M>, format: Format) -> String {
@@ -22,47 +22,44 @@ fn encode<M: Collect + Send + Sync + 'static>(metric: Metric<M>, format: Format)
     out
 }
 
-fn counters(names: &'static [&'static str]) -> Family<Counter> {
-    Family::new(names, Counter::new).expect("valid label names")
+fn counters<const N: usize>(names: [&'static str; N]) -> Family<Counter, N> {
+    Family::new(names, Counter::new)
 }
 
 #[test]
 fn get_or_create_returns_the_same_child() {
-    let family = counters(&["method", "path"]);
+    let family = counters(["method", "path"]);
     assert!(family.is_empty());
-    let a = family.get_or_create(&["GET", "/"]).unwrap();
+    let a = family.get_or_create(["GET", "/"]);
     a.inc();
-    let b = family.get_or_create(&["GET", "/"]).unwrap();
+    let b = family.get_or_create(["GET", "/"]);
     assert!(Arc::ptr_eq(&a, &b));
     assert_eq!(b.get(), 1);
     assert_eq!(family.len(), 1);
-    assert_eq!(family.get(&["GET", "/"]).unwrap().map(|c| c.get()), Some(1));
-    assert!(family.get(&["GET", "/x"]).unwrap().is_none());
+    assert_eq!(family.get(["GET", "/"]).map(|c| c.get()), Some(1));
+    assert!(family.get(["GET", "/x"]).is_none());
     // Owned values work as well as literals.
     let path = String::from("/");
     assert!(Arc::ptr_eq(
-        &family.get_or_create(&["GET", path.as_str()]).unwrap(),
+        &family.get_or_create(["GET", path.as_str()]),
         &a
     ));
 }
 
 #[test]
 fn children_are_keyed_by_full_values_not_their_concatenation() {
-    let family = counters(&["a", "b"]);
-    family.get_or_create(&["ab", "c"]).unwrap().inc();
-    family.get_or_create(&["a", "bc"]).unwrap().inc_by(2);
-    family.get_or_create(&["", "abc"]).unwrap().inc_by(3);
-    family.get_or_create(&["abc", ""]).unwrap().inc_by(4);
+    let family = counters(["a", "b"]);
+    family.get_or_create(["ab", "c"]).inc();
+    family.get_or_create(["a", "bc"]).inc_by(2);
+    family.get_or_create(["", "abc"]).inc_by(3);
+    family.get_or_create(["abc", ""]).inc_by(4);
     assert_eq!(family.len(), 4);
-    assert_eq!(family.get(&["ab", "c"]).unwrap().unwrap().get(), 1);
-    assert_eq!(family.get(&["a", "bc"]).unwrap().unwrap().get(), 2);
-    assert_eq!(family.get(&["", "abc"]).unwrap().unwrap().get(), 3);
-    assert_eq!(family.get(&["abc", ""]).unwrap().unwrap().get(), 4);
+    assert_eq!(family.get(["ab", "c"]).unwrap().get(), 1);
+    assert_eq!(family.get(["a", "bc"]).unwrap().get(), 2);
+    assert_eq!(family.get(["", "abc"]).unwrap().get(), 3);
+    assert_eq!(family.get(["abc", ""]).unwrap().get(), 4);
     // Values that look like the packed key's length prefix are plain values.
-    family
-        .get_or_create(&["0000000000000001a", "b"])
-        .unwrap()
-        .inc();
+    family.get_or_create(["0000000000000001a", "b"]).inc();
     assert_eq!(family.len(), 5);
     assert_eq!(
         encode(Metric::new("k", "", family), Format::Text),
@@ -76,8 +73,8 @@ fn children_are_keyed_by_full_values_not_their_concatenation() {
 }
 
 #[test]
-fn wrong_number_of_values_is_an_error() {
-    let family = counters(&["method", "path"]);
+fn a_dynamic_family_checks_the_number_of_values() {
+    let family = DynFamily::new(vec!["method", "path"], Counter::new).expect("valid label names");
     let short = LabelCountError {
         expected: 2,
         got: 1,
@@ -97,11 +94,22 @@ fn wrong_number_of_values_is_an_error() {
         short.to_string(),
         "expected 2 label values (one per label name, in order), got 1"
     );
+    // The right number works as `Family`'s lookups do.
+    let child = family.get_or_create(&["GET", "/"]).expect("two values");
+    child.inc();
+    assert!(Arc::ptr_eq(
+        &family
+            .get(&["GET", "/"])
+            .expect("two values")
+            .expect("created"),
+        &child
+    ));
+    assert_eq!(family.label_names(), ["method", "path"]);
 }
 
 #[test]
-fn label_names_are_checked_at_construction() {
-    let err = |names: &'static [&'static str]| Family::new(names, Counter::new).unwrap_err();
+fn a_dynamic_family_checks_its_label_names_when_built() {
+    let err = |names: &[&'static str]| DynFamily::new(names, Counter::new).unwrap_err();
     assert_eq!(
         err(&["ok", "1bad"]),
         LabelNamesError::Invalid { label: "1bad" }
@@ -122,24 +130,78 @@ fn label_names_are_checked_at_construction() {
         }
     );
     assert_eq!(
-        Family::new(&["le"], Histogram::new).unwrap_err(),
+        DynFamily::new(["le"], Histogram::new).unwrap_err(),
         LabelNamesError::Reserved { label: "le" }
     );
     assert_eq!(
-        Family::new(&["quantile"], Summary::new).unwrap_err(),
+        DynFamily::new(["quantile"], Summary::new).unwrap_err(),
         LabelNamesError::Reserved { label: "quantile" }
     );
     // `le` is only reserved for histograms.
-    assert!(Family::new(&["le"], Gauge::new).is_ok());
-    assert!(Family::new(&[], Counter::new).is_ok());
+    assert!(DynFamily::new(["le"], Gauge::new).is_ok());
+    assert!(DynFamily::new([], Counter::new).is_ok());
     assert!(err(&["a", "a"]).to_string().contains("twice"));
+}
+
+/// A `Family`'s names are written in the source and checked, like a metric's name,
+/// when it is registered: the same rules, as a `RegisterError`.
+#[test]
+fn label_names_are_checked_at_registration() {
+    fn refusal<M, const N: usize>(family: Family<M, N>) -> RegisterError
+    where
+        M: torchlight::Series + Send + Sync + 'static,
+    {
+        Registry::new()
+            .register_owned(Arc::new(Metric::new("m", "", family)))
+            .unwrap_err()
+    }
+    let invalid = |label| RegisterError::InvalidLabelName { name: "m", label };
+    assert_eq!(refusal(counters(["ok", "1bad"])), invalid("1bad"));
+    assert_eq!(refusal(counters(["__name__"])), invalid("__name__"));
+    assert_eq!(refusal(counters(["a-b"])), invalid("a-b"));
+    assert_eq!(
+        refusal(counters(["a", "b", "a"])),
+        RegisterError::DuplicateLabelName {
+            name: "m",
+            label: "a"
+        }
+    );
+    let reserved = |label| RegisterError::ReservedLabelName { name: "m", label };
+    let overflow = refusal(counters(["otel_metric_overflow"]));
+    assert_eq!(overflow, reserved("otel_metric_overflow"));
+    assert_eq!(
+        overflow.to_string(),
+        "metric \"m\" cannot use label name \"otel_metric_overflow\": a label family writes \
+         it on its overflow series; pick another name"
+    );
+    assert_eq!(refusal(Family::new(["le"], Histogram::new)), reserved("le"));
+    assert_eq!(
+        refusal(Family::new(["quantile"], Summary::new)),
+        reserved("quantile")
+    );
+    // `le` is only reserved for histograms.
+    let registry = Registry::new();
+    let gauges = Arc::new(Metric::new("g", "", Family::new(["le"], Gauge::new)));
+    assert!(registry.register_owned(gauges).is_ok());
+    let none = Arc::new(Metric::new("n", "", counters([])));
+    assert!(registry.register_owned(none).is_ok());
+    // A static family is refused the same way.
+    static BAD: Metric<Family<Counter, 1>> =
+        Metric::new("bad", "", Family::new(["a-b"], Counter::new));
+    assert_eq!(
+        registry.register(&BAD),
+        Err(RegisterError::InvalidLabelName {
+            name: "bad",
+            label: "a-b"
+        })
+    );
 }
 
 #[test]
 fn a_family_without_labels_has_one_child() {
-    let family = counters(&[]);
-    family.get_or_create(&[]).unwrap().inc();
-    family.get_or_create(&[]).unwrap().inc();
+    let family = counters([]);
+    family.get_or_create([]).inc();
+    family.get_or_create([]).inc();
     assert_eq!(family.len(), 1);
     assert_eq!(
         encode(Metric::new("once", "", family), Format::OpenMetrics),
@@ -149,16 +211,16 @@ fn a_family_without_labels_has_one_child() {
 
 #[test]
 fn removed_children_stay_usable_and_are_not_exposed() {
-    let family = Arc::new(Metric::new("jobs", "", counters(&["queue"])));
+    let family = Arc::new(Metric::new("jobs", "", counters(["queue"])));
     let registry = Registry::new();
     registry.register_owned(Arc::clone(&family)).unwrap();
-    let kept = family.get_or_create(&["a"]).unwrap();
-    let removed = family.get_or_create(&["b"]).unwrap();
+    let kept = family.get_or_create(["a"]);
+    let removed = family.get_or_create(["b"]);
     removed.inc();
 
-    let taken = family.remove(&["b"]).unwrap().unwrap();
+    let taken = family.remove(["b"]).unwrap();
     assert!(Arc::ptr_eq(&taken, &removed));
-    assert!(family.remove(&["b"]).unwrap().is_none(), "already gone");
+    assert!(family.remove(["b"]).is_none(), "already gone");
     drop(taken);
     removed.inc(); // still valid after removal
     assert_eq!(removed.get(), 2);
@@ -172,7 +234,7 @@ fn removed_children_stay_usable_and_are_not_exposed() {
     );
 
     // Asking again creates a fresh child at zero.
-    let again = family.get_or_create(&["b"]).unwrap();
+    let again = family.get_or_create(["b"]);
     assert!(!Arc::ptr_eq(&again, &removed));
     assert_eq!(again.get(), 0);
 
@@ -188,22 +250,19 @@ fn removed_children_stay_usable_and_are_not_exposed() {
 
 #[test]
 fn overflow_series_takes_combinations_beyond_the_limit() {
-    let family = counters(&["user"]).with_limit(2);
+    let family = counters(["user"]).with_limit(2);
     assert_eq!(family.limit(), 2);
-    family.get_or_create(&["b"]).unwrap().inc();
-    family.get_or_create(&["a"]).unwrap().inc();
-    let overflow = family.get_or_create(&["c"]).unwrap();
+    family.get_or_create(["b"]).inc();
+    family.get_or_create(["a"]).inc();
+    let overflow = family.get_or_create(["c"]);
     overflow.inc();
     // Every refused combination shares the one overflow child.
-    assert!(Arc::ptr_eq(
-        &overflow,
-        &family.get_or_create(&["d"]).unwrap()
-    ));
-    family.get_or_create(&["d"]).unwrap().inc_by(5);
+    assert!(Arc::ptr_eq(&overflow, &family.get_or_create(["d"])));
+    family.get_or_create(["d"]).inc_by(5);
     // Existing children are still found when the family is full.
-    family.get_or_create(&["a"]).unwrap().inc();
+    family.get_or_create(["a"]).inc();
     assert_eq!(family.len(), 2);
-    assert!(family.get(&["c"]).unwrap().is_none());
+    assert!(family.get(["c"]).is_none());
     let family = Arc::new(Metric::new("logins", "Logins.", family));
     let registry = Registry::new();
     registry.register_owned(Arc::clone(&family)).unwrap();
@@ -220,15 +279,15 @@ fn overflow_series_takes_combinations_beyond_the_limit() {
     );
 
     // Removing a child makes room again.
-    family.remove(&["b"]).unwrap();
-    let c = family.get_or_create(&["c"]).unwrap();
+    family.remove(["b"]);
+    let c = family.get_or_create(["c"]);
     assert!(!Arc::ptr_eq(&c, &overflow));
     assert_eq!(family.len(), 2);
 
     // A zero limit sends everything to the overflow child.
-    let none = counters(&["x"]).with_limit(0);
-    none.get_or_create(&["1"]).unwrap().inc();
-    none.get_or_create(&["2"]).unwrap().inc();
+    let none = counters(["x"]).with_limit(0);
+    none.get_or_create(["1"]).inc();
+    none.get_or_create(["2"]).inc();
     assert!(none.is_empty());
     assert_eq!(
         encode(Metric::new("none", "", none), Format::Text),
@@ -238,7 +297,7 @@ fn overflow_series_takes_combinations_beyond_the_limit() {
 
 #[test]
 fn label_values_are_escaped_and_any_unicode_is_kept() {
-    let family = Family::new(&["value"], Gauge::new).unwrap();
+    let family = Family::new(["value"], Gauge::new);
     let values = [
         "plain",
         "quote\"d",
@@ -250,10 +309,7 @@ fn label_values_are_escaped_and_any_unicode_is_kept() {
         "",
     ];
     for (i, value) in values.iter().enumerate() {
-        family
-            .get_or_create(&[value])
-            .unwrap()
-            .set(i64::try_from(i).unwrap());
+        family.get_or_create([value]).set(i64::try_from(i).unwrap());
     }
     let expected_om = "# TYPE v gauge\n\
         v{value=\"\"} 7.0\n\
@@ -274,9 +330,9 @@ fn label_values_are_escaped_and_any_unicode_is_kept() {
 #[test]
 fn histogram_and_summary_families_golden() {
     static BUCKETS: Buckets<2> = Buckets::new([0.5, 1.0]);
-    let latency = Family::new(&["route"], || Histogram::with_buckets(&BUCKETS)).unwrap();
-    latency.get_or_create(&["/b"]).unwrap().observe(0.7);
-    latency.get_or_create(&["/a"]).unwrap().observe(2.0);
+    let latency = Family::new(["route"], || Histogram::with_buckets(&BUCKETS));
+    latency.get_or_create(["/b"]).observe(0.7);
+    latency.get_or_create(["/a"]).observe(2.0);
     assert_eq!(
         encode(
             Metric::new("latency_seconds", "Latency.", latency).with_unit("seconds"),
@@ -298,8 +354,8 @@ fn histogram_and_summary_families_golden() {
          # EOF\n"
     );
 
-    let sizes = Family::new(&["kind"], Summary::new).unwrap();
-    sizes.get_or_create(&["img"]).unwrap().observe(1024.0);
+    let sizes = Family::new(["kind"], Summary::new);
+    sizes.get_or_create(["img"]).observe(1024.0);
     assert_eq!(
         encode(Metric::new("size_bytes", "", sizes), Format::Text),
         "# TYPE size_bytes summary\n\
@@ -310,12 +366,12 @@ fn histogram_and_summary_families_golden() {
 
 #[test]
 fn exposition_is_sorted_by_label_values() {
-    let family = counters(&["a", "b"]);
+    let family = counters(["a", "b"]);
     // Insert in an order unrelated to the sorted one, over many shards.
     for i in (0..200).rev() {
         let a = format!("{}", i % 7);
         let b = format!("{i:03}");
-        family.get_or_create(&[&a, &b]).unwrap().inc();
+        family.get_or_create([&a, &b]).inc();
     }
     let text = encode(Metric::new("s", "", family), Format::Text);
     let lines: Vec<&str> = text.lines().skip(1).collect();
@@ -329,7 +385,7 @@ fn exposition_is_sorted_by_label_values() {
 #[test]
 fn registration_checks_the_family() {
     let registry = Registry::new();
-    let bad_name = Arc::new(Metric::new("bad-name", "", counters(&["a"])));
+    let bad_name = Arc::new(Metric::new("bad-name", "", counters(["a"])));
     assert_eq!(
         registry.register_owned(bad_name),
         Err(RegisterError::InvalidName { name: "bad-name" })
@@ -338,7 +394,7 @@ fn registration_checks_the_family() {
     let states = Arc::new(Metric::new(
         "up",
         "",
-        Family::new(&["up"], torchlight::StateSet::<bool>::new).unwrap(),
+        Family::new(["up"], torchlight::StateSet::<bool>::new),
     ));
     assert_eq!(
         registry.register_owned(states),
@@ -355,7 +411,7 @@ fn registration_checks_the_family() {
 fn racing_creation_makes_one_child_and_loses_nothing() {
     const THREADS: usize = 8;
     const ROUNDS: u64 = 2_000;
-    let family = counters(&["key"]);
+    let family = counters(["key"]);
     let barrier = Barrier::new(THREADS);
     let handles: Vec<Vec<Arc<Counter>>> = thread::scope(|scope| {
         let workers: Vec<_> = (0..THREADS)
@@ -365,7 +421,7 @@ fn racing_creation_makes_one_child_and_loses_nothing() {
                     let mut seen = Vec::new();
                     for round in 0..ROUNDS {
                         let key = format!("k{}", round % 16);
-                        let child = family.get_or_create(&[&key]).unwrap();
+                        let child = family.get_or_create([&key]);
                         child.inc();
                         if round < 16 {
                             seen.push(child);
@@ -380,7 +436,7 @@ fn racing_creation_makes_one_child_and_loses_nothing() {
     assert_eq!(family.len(), 16);
     let mut total = 0;
     for k in 0..16 {
-        let child = family.get(&[&format!("k{k}")]).unwrap().unwrap();
+        let child = family.get([&format!("k{k}")]).unwrap();
         // Every thread got the very same child for this key.
         for seen in &handles {
             assert!(Arc::ptr_eq(&seen[k], &child));
@@ -397,7 +453,7 @@ fn limit_holds_under_concurrent_creation() {
     const THREADS: usize = 8;
     const PER_THREAD: usize = 500;
     const LIMIT: usize = 100;
-    let family = counters(&["id"]).with_limit(LIMIT);
+    let family = counters(["id"]).with_limit(LIMIT);
     let barrier = Barrier::new(THREADS);
     thread::scope(|scope| {
         for t in 0..THREADS {
@@ -406,7 +462,7 @@ fn limit_holds_under_concurrent_creation() {
                 barrier.wait();
                 for i in 0..PER_THREAD {
                     let id = format!("{t}-{i}");
-                    family.get_or_create(&[&id]).unwrap().inc();
+                    family.get_or_create([&id]).inc();
                     assert!(family.len() <= LIMIT);
                 }
             });
@@ -435,7 +491,7 @@ fn limit_holds_under_concurrent_creation() {
 /// series shown twice, and a handle stays usable whatever happens to its entry.
 #[test]
 fn removal_and_scrapes_race_safely() {
-    let family = Arc::new(Metric::new("churn", "", counters(&["k"]).with_limit(8)));
+    let family = Arc::new(Metric::new("churn", "", counters(["k"]).with_limit(8)));
     let registry = Registry::new();
     registry.register_owned(Arc::clone(&family)).unwrap();
     thread::scope(|scope| {
@@ -444,9 +500,9 @@ fn removal_and_scrapes_race_safely() {
             scope.spawn(move || {
                 for i in 0..3_000 {
                     let key = format!("{}", (i + t) % 12);
-                    let child = family.get_or_create(&[&key]).unwrap();
+                    let child = family.get_or_create([&key]);
                     if i % 3 == 0 {
-                        family.remove(&[&key]).unwrap();
+                        family.remove([&key]);
                     }
                     child.inc();
                     if i % 500 == 0 {
@@ -483,14 +539,14 @@ fn removal_and_scrapes_race_safely() {
 fn racing_for_the_last_slot_never_overflows_the_same_child() {
     const THREADS: usize = 4;
     for _ in 0..200 {
-        let family = counters(&["k"]).with_limit(1);
+        let family = counters(["k"]).with_limit(1);
         let barrier = Barrier::new(THREADS);
         let children: Vec<Arc<Counter>> = thread::scope(|scope| {
             let workers: Vec<_> = (0..THREADS)
                 .map(|_| {
                     scope.spawn(|| {
                         barrier.wait();
-                        family.get_or_create(&["only"]).unwrap()
+                        family.get_or_create(["only"])
                     })
                 })
                 .collect();
@@ -508,11 +564,11 @@ fn racing_for_the_last_slot_never_overflows_the_same_child() {
 /// lock guard escapes a call (prometheus/client_rust#231).
 #[test]
 fn two_lookups_in_one_expression() {
-    let family = counters(&["k"]);
-    family.get_or_create(&["a"]).unwrap().inc();
-    let sum = family.get_or_create(&["a"]).unwrap().get()
-        + family.get_or_create(&["b"]).unwrap().get()
-        + u64::from(family.remove(&["a"]).unwrap().is_some());
+    let family = counters(["k"]);
+    family.get_or_create(["a"]).inc();
+    let sum = family.get_or_create(["a"]).get()
+        + family.get_or_create(["b"]).get()
+        + u64::from(family.remove(["a"]).is_some());
     assert_eq!(sum, 2);
 }
 
@@ -565,12 +621,12 @@ proptest::proptest! {
     /// text differently gives a different child.
     #[test]
     fn any_values_round_trip_and_stay_distinct(a in "\\PC*|[\"\\\\\n]{0,3}", b in "\\PC*|[\"\\\\\n]{0,3}") {
-        let family = counters(&["a", "b"]);
-        family.get_or_create(&[&a, &b]).unwrap().inc();
+        let family = counters(["a", "b"]);
+        family.get_or_create([&a, &b]).inc();
         let joined = format!("{a}{b}");
         let split = joined.len().min(1);
         if joined.is_char_boundary(split) && (&joined[..split], &joined[split..]) != (a.as_str(), b.as_str()) {
-            family.get_or_create(&[&joined[..split], &joined[split..]]).unwrap().inc_by(2);
+            family.get_or_create([&joined[..split], &joined[split..]]).inc_by(2);
         }
         let text = encode(Metric::new("p", "", family), Format::OpenMetrics);
         let line = text.lines().find(|l| l.ends_with(" 1.0")).unwrap();

@@ -101,7 +101,7 @@ fn owned_and_static_families_cannot_clash() {
     let family = Arc::new(Metric::new(
         "requests",
         "",
-        Family::new(&["path"], Counter::new).unwrap(),
+        Family::new(["path"], Counter::new),
     ));
     assert_eq!(
         registry.register_owned(family),

@@ -208,13 +208,13 @@ struct Workload {
     received: Arc<Metric<FloatCounter>>,
     queue: Arc<Metric<Gauge>>,
     temperature: Arc<Metric<FloatGauge>>,
-    extreme: Arc<Metric<Family<FloatGauge>>>,
+    extreme: Arc<Metric<Family<FloatGauge, 1>>>,
     in_flight: Arc<Metric<Gauge>>,
     latency: Arc<Metric<Histogram<9>>>,
     handler: Arc<Metric<Histogram>>,
     failures: Arc<Metric<Counter>>,
     errors: Arc<Metric<Labelled<KindLabels, Counter, 2>>>,
-    paths: Arc<Metric<Family<Counter>>>,
+    paths: Arc<Metric<Family<Counter, 2>>>,
     rpc: Arc<Metric<Summary>>,
     job: Arc<Metric<StateSet<JobState>>>,
     native: Arc<Metric<NativeHistogram>>,
@@ -275,7 +275,7 @@ impl Workload {
                 Metric::new(
                     "e2e_extreme",
                     "Floats at the edges.",
-                    Family::new(&["case"], FloatGauge::new).expect("valid label names"),
+                    Family::new(["case"], FloatGauge::new),
                 ),
             ),
             in_flight: register(
@@ -317,7 +317,7 @@ impl Workload {
                 Metric::new(
                     "e2e_http_requests",
                     "Requests by path.",
-                    Family::new(&["method", "path"], Counter::new).expect("valid label names"),
+                    Family::new(["method", "path"], Counter::new),
                 ),
             ),
             rpc: register(
@@ -362,21 +362,14 @@ impl Workload {
         self.queue.set(-42 * i64::from(k));
         self.temperature.set(-12.5e-3 * scale);
         for (case, value) in EXTREMES {
-            self.extreme
-                .get_or_create(&[case])
-                .expect("one value")
-                .set(value);
+            self.extreme.get_or_create([case]).set(value);
         }
         for (i, path) in (1..).zip(HOSTILE) {
             self.paths
-                .get_or_create(&["GET", path])
-                .expect("two values")
+                .get_or_create(["GET", path])
                 .inc_by(i * u64::from(k));
         }
-        self.paths
-            .get_or_create(&["PO\"ST\n✓", "/"])
-            .expect("two values")
-            .inc();
+        self.paths.get_or_create(["PO\"ST\n✓", "/"]).inc();
         for value in [0.25, 0.5, 2.0] {
             self.rpc.observe(value * scale);
         }
@@ -497,12 +490,7 @@ impl Workload {
         samples.insert("e2e_queue_depth", &[], self.queue.get() as f64);
         samples.insert("e2e_temperature_celsius", &[], self.temperature.get());
         for (case, _) in EXTREMES {
-            let value = self
-                .extreme
-                .get(&[case])
-                .expect("one value")
-                .expect("created")
-                .get();
+            let value = self.extreme.get([case]).expect("created").get();
             samples.insert("e2e_extreme", &[("case", case)], value);
         }
         samples.insert("e2e_in_flight", &[], self.in_flight.get() as f64);
@@ -522,12 +510,7 @@ impl Workload {
             .map(|path| ("GET", *path))
             .chain([("PO\"ST\n✓", "/")])
         {
-            let count = self
-                .paths
-                .get(&[method, path])
-                .expect("two values")
-                .expect("created")
-                .get();
+            let count = self.paths.get([method, path]).expect("created").get();
             samples.insert(
                 "e2e_http_requests_total",
                 &[("method", method), ("path", path)],

@@ -231,7 +231,7 @@ fn family_and_labelled_children_carry_exemplars() {
     let by_path = leak(Metric::new(
         "by_path",
         "",
-        Family::new(&["path"], || ExemplarHistogram::with_buckets(&BOUNDS)).unwrap(),
+        Family::new(["path"], || ExemplarHistogram::with_buckets(&BOUNDS)),
     ));
     let by_method = leak(Metric::new(
         "by_method",
@@ -241,8 +241,7 @@ fn family_and_labelled_children_carry_exemplars() {
     registry.register(by_path).unwrap();
     registry.register(by_method).unwrap();
     by_path
-        .get_or_create(&["/a"])
-        .unwrap()
+        .get_or_create(["/a"])
         .observe_exemplar(&exemplar(&[("trace_id", "t1")], 0.05, None));
     by_method
         .get(Route {
