@@ -12,6 +12,8 @@
 //!   for the three adapters' copies of it.
 //! - [`TraceId`]: a generated trace id for each request the examples serve, where a
 //!   real application would take its tracer's, so their exemplars link to something.
+//! - [`quickstart`]: the quickstarts' instrumented application, the same on every
+//!   runtime.
 //! - [`report`]: a runtime failure is printed as its `Display` chain, one `source` per
 //!   line, and the exit status is 1.
 //!
@@ -53,6 +55,7 @@
 mod cli;
 pub mod examples;
 mod flag;
+pub mod quickstart;
 mod report;
 mod trace;
 
