@@ -38,7 +38,7 @@
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this
 //! crate's runtime (one call; no transport to pick);
 //! [`Options::service_discovery`] takes any other
-//! [`ServiceDiscovery`](torchlight_async_std::discovery::ServiceDiscovery). The server registers
+//! [`ServiceDiscovery`](crate::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
 //! port is released). `close` deregisters while still serving, then stops; every
 //! request is bounded by the agent's request timeout. Dropping the handle deregisters

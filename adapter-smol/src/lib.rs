@@ -1,10 +1,10 @@
 //! Prometheus `/metrics` for [torchlight] on smol: an HTTP server, a threaded mode for
 //! programs without a runtime, and an embeddable hyper service.
 //!
-//! The protocol (routing, content negotiation, gzip) is the core's
-//! [`exposure`]; this crate binds, accepts, spawns and moves bytes with
-//! hyper 1 over `async-io` (through `smol-hyper`): the server is `torchlight-server`'s,
-//! run on [`Smol`]. `torchlight-tokio` and `torchlight-async-std` offer the same API.
+//! The server is `torchlight-server`'s, written once for every runtime (routing,
+//! negotiation, gzip, limits, TLS: its [`exposure`] module and its settings), run on
+//! [`Smol`]: `async-io`'s sockets and timer, through `smol-hyper`, and smol's executor.
+//! `torchlight-tokio` and `torchlight-async-std` offer the same API.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -38,7 +38,7 @@
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this
 //! crate's runtime (one call; no transport to pick);
 //! [`Options::service_discovery`] takes any other
-//! [`ServiceDiscovery`](torchlight_smol::discovery::ServiceDiscovery). The server registers
+//! [`ServiceDiscovery`](crate::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
 //! port is released). `close` deregisters while still serving, then stops; every
 //! request is bounded by the agent's request timeout. Dropping the handle deregisters

@@ -1,9 +1,9 @@
 //! Prometheus `/metrics` for [torchlight] on tokio: an HTTP server, a threaded mode for
 //! programs without a runtime, and an embeddable hyper service (and axum handler).
 //!
-//! The protocol (routing, content negotiation, gzip) is the core's
-//! [`exposure`]; this crate binds, accepts, spawns and moves bytes with
-//! hyper 1. `torchlight-smol` and `torchlight-async-std` offer the same API.
+//! The server is `torchlight-server`'s, written once for every runtime (routing,
+//! negotiation, gzip, limits, TLS: its [`exposure`] module and its settings), run on
+//! [`Tokio`]. `torchlight-smol` and `torchlight-async-std` offer the same API.
 //!
 //! ```
 //! use std::net::Ipv4Addr;
@@ -65,7 +65,7 @@
 //! [`Options::consul`] registers the server with a Consul agent, spoken to over this
 //! crate's runtime (one call; no transport to pick);
 //! [`Options::service_discovery`] takes any other
-//! [`ServiceDiscovery`](torchlight_tokio::discovery::ServiceDiscovery). The server registers
+//! [`ServiceDiscovery`](crate::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
 //! port is released). `close` deregisters while still serving, then stops; every
 //! request is bounded by the agent's request timeout. Dropping the handle deregisters
