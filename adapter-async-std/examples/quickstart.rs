@@ -27,10 +27,9 @@ use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
 use smol_hyper::rt::FuturesIo;
 use torchlight::{AsyncCollector, ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
-use torchlight_async_std::{Options, RuntimeClock, start_http_server};
+use torchlight_async_std::{Options, RuntimeClock, WebConfig, start_http_server};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
 use torchlight_example_cli::{TraceId, report};
-use torchlight_server::WebConfig;
 
 static REQ_TIME: Metric<ExemplarHistogram> = Metric::new(
     "req_time_seconds",
@@ -102,7 +101,7 @@ fn run(
     })?;
 
     async_std::task::block_on(async {
-        let mut metrics = start_http_server(options)
+        let metrics = start_http_server(options)
             .await
             .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
         let app = TcpListener::bind(app_addr)
@@ -128,9 +127,9 @@ fn run(
                 async_std::task::spawn(connection);
             }
         });
-        let _ = interrupted.recv().await;
+        // Until Ctrl-C; then the metrics server closes, and the app with it.
+        metrics.serve_until(interrupted.recv()).await?;
         serving.cancel().await;
-        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

@@ -29,8 +29,7 @@ use smol_hyper::rt::FuturesIo;
 use torchlight::{AsyncCollector, ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
 use torchlight_example_cli::{TraceId, report};
-use torchlight_server::WebConfig;
-use torchlight_smol::{Options, RuntimeClock, start_http_server};
+use torchlight_smol::{Options, RuntimeClock, WebConfig, start_http_server};
 
 static REQ_TIME: Metric<ExemplarHistogram> = Metric::new(
     "req_time_seconds",
@@ -102,7 +101,7 @@ fn run(
     })?;
 
     smol::block_on(async {
-        let mut metrics = start_http_server(options)
+        let metrics = start_http_server(options)
             .await
             .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
         let app = Async::<TcpListener>::bind(app_addr)
@@ -127,9 +126,9 @@ fn run(
                 smol::spawn(connection).detach();
             }
         });
-        let _ = interrupted.recv().await;
+        // Until Ctrl-C; then the metrics server closes, and the app with it.
+        metrics.serve_until(interrupted.recv()).await?;
         drop(serving);
-        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

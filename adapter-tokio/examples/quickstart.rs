@@ -28,8 +28,7 @@ use hyper_util::rt::TokioIo;
 use torchlight::{AsyncCollector, ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
 use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
 use torchlight_example_cli::{TraceId, report};
-use torchlight_server::WebConfig;
-use torchlight_tokio::{Options, RuntimeClock, start_http_server};
+use torchlight_tokio::{Options, RuntimeClock, WebConfig, start_http_server};
 
 static REQ_TIME: Metric<ExemplarHistogram> = Metric::new(
     "req_time_seconds",
@@ -97,7 +96,7 @@ async fn run(
         options = WebConfig::from_file(file)?.apply(options);
     }
 
-    let mut metrics = start_http_server(options)
+    let metrics = start_http_server(options)
         .await
         .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     let app = tokio::net::TcpListener::bind(app_addr)
@@ -113,16 +112,19 @@ async fn run(
     }))?;
     println!("metrics: {}", metrics.metrics_url());
 
-    loop {
-        tokio::select! {
-            accepted = app.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle)));
-            }
-            _ = tokio::signal::ctrl_c() => break,
+    let serving = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = app.accept().await else {
+                continue;
+            };
+            let connection =
+                http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(handle));
+            tokio::spawn(connection);
         }
-    }
-    metrics.close().await?;
+    });
+    // Until Ctrl-C; then the metrics server closes, and the app with it.
+    metrics.serve_until(tokio::signal::ctrl_c()).await?;
+    serving.abort();
     println!("stopped");
     Ok(())
 }
