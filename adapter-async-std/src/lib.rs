@@ -139,6 +139,21 @@
 //! Encoding (about 2 ms for 100 000 series of text in a release build, plus gzip) runs on
 //! async-std's blocking pool (`async_std::task::spawn_blocking`), never on its
 //! executor threads.
+//!
+//! # Features
+//!
+//! | feature | enables | costs |
+//! |---|---|---|
+//! | `tls` | HTTPS: `Options::with_tls` with `TlsConfig` | rustls (`ring`), futures-rustls |
+//! | `basic-auth` | `Options::with_basic_auth` with `BasicAuthUsers` | bcrypt |
+//! | `web-config` | `WebConfig`, exporter-toolkit's web configuration file | `tls`, `basic-auth`, yaml-rust2 |
+//!
+//! Each item a feature enables says so on its page (on docs.rs, or with
+//! `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc --all-features`); a plain
+//! `cargo doc` leaves them out, `cargo doc --all-features` shows them.
+//!
+// Without the feature, links to what it enables point to the table above.
+#![cfg_attr(not(feature = "tls"), doc = "[`Options::with_tls`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

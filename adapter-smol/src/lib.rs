@@ -141,6 +141,21 @@
 //! level 1 adds more than that again, measured on a shared 2-core machine. It runs on smol's blocking pool
 //! ([`smol::unblock`]), never on the executor's threads, so other tasks and scrapes
 //! keep running while a large registry is encoded.
+//!
+//! # Features
+//!
+//! | feature | enables | costs |
+//! |---|---|---|
+//! | `tls` | HTTPS: `Options::with_tls` with `TlsConfig` | rustls (`ring`), futures-rustls |
+//! | `basic-auth` | `Options::with_basic_auth` with `BasicAuthUsers` | bcrypt |
+//! | `web-config` | `WebConfig`, exporter-toolkit's web configuration file | `tls`, `basic-auth`, yaml-rust2 |
+//!
+//! Each item a feature enables says so on its page (on docs.rs, or with
+//! `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc --all-features`); a plain
+//! `cargo doc` leaves them out, `cargo doc --all-features` shows them.
+//!
+// Without the feature, links to what it enables point to the table above.
+#![cfg_attr(not(feature = "tls"), doc = "[`Options::with_tls`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 

@@ -5,13 +5,13 @@
 //! timeout) and turns them into the exact [`Request`]s of Consul's agent HTTP API
 //! (`PUT /v1/agent/service/register`, `PUT /v1/agent/service/deregister/:id`), then judges
 //! the agent's [`Response`]. A [`Transport`] moves the bytes; [`ConsulDiscovery`] combines
-//! both into a [`ServiceDiscovery`]. Adapters only implement [`Transport`] on their
+//! both into a [`ServiceDiscovery`](crate::discovery::ServiceDiscovery). Adapters only implement [`Transport`] on their
 //! runtime; [`StdTransport`] is a blocking one.
 //!
 //! ```
 //! use std::net::SocketAddr;
-//! use torchlight_server::consul::ConsulAgent;
-//! use torchlight_server::discovery::ServerInfo;
+//! use torchlight_smol::consul::ConsulAgent;
+//! use torchlight_smol::discovery::ServerInfo;
 //!
 //! let agent = ConsulAgent::with_environment(|_| None) // `new()` reads CONSUL_HTTP_*
 //!     .with_name("billing-metrics")

@@ -16,7 +16,7 @@
 //!
 //! | request | response |
 //! |---|---|
-//! | `GET`/`HEAD /metrics` | 200, the exposition in the negotiated [`Format`], gzip if asked for |
+//! | `GET`/`HEAD /metrics` | 200, the exposition in the negotiated [`Format`](torchlight::Format), gzip if asked for |
 //! | `GET`/`HEAD /` | 200, `text/html`: a link to `/metrics` (the cheap health-check target) |
 //! | another method on those paths | 405 with `Allow: GET, HEAD` |
 //! | any other path | 404 |
@@ -31,7 +31,7 @@
 //! blocking pool.
 //!
 //! ```
-//! use torchlight_server::exposure::Request;
+//! use torchlight_smol::exposure::Request;
 //! use torchlight::{Counter, Metric, Registry};
 //!
 //! static HITS: Metric<Counter> = Metric::new("hits", "Hits.", Counter::new());

@@ -57,8 +57,8 @@
 //! ```no_run
 //! # #[cfg(feature = "tls")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use torchlight_server::{Options, TlsConfig, start_in_thread};
-//! use torchlight_smol::Smol;
+//! use torchlight_server::start_in_thread;
+//! use torchlight_smol::{Options, Smol, TlsConfig};
 //!
 //! let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
 //! let server = start_in_thread::<Smol>(Options::new().with_tls(tls))?;
@@ -68,6 +68,27 @@
 //! # #[cfg(not(feature = "tls"))]
 //! # fn main() {}
 //! ```
+//!
+//! # Features
+//!
+//! | feature | enables | costs |
+//! |---|---|---|
+//! | `tls` | HTTPS: `Options::with_tls` with `TlsConfig`, `TlsConfig::reload` | rustls (`ring`), futures-rustls |
+//! | `basic-auth` | `Options::with_basic_auth` with `BasicAuthUsers` | bcrypt |
+//! | `web-config` | `WebConfig`, exporter-toolkit's web configuration file | `tls`, `basic-auth`, yaml-rust2 |
+//!
+//! Each item a feature enables says so on its page (on docs.rs, or with
+//! `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc --all-features`); a plain
+//! `cargo doc` leaves them out, `cargo doc --all-features` shows them.
+//!
+// Without the feature, links to what it enables point to the table above.
+#![cfg_attr(
+    not(feature = "tls"),
+    doc = "[`Options::with_tls`]: #features\n[`TlsConfig`]: #features\n\
+           [`TlsConfig::reload`]: #features"
+)]
+#![cfg_attr(not(feature = "basic-auth"), doc = "[`BasicAuthUsers`]: #features")]
+#![cfg_attr(not(feature = "web-config"), doc = "[`WebConfig`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -117,15 +138,19 @@ pub use {
 /// `Runtime` type and `RuntimeClock`).
 #[doc(hidden)]
 pub mod api {
+    // `doc(cfg)` here too: the adapters' pages of these names come from this list.
     #[cfg(feature = "basic-auth")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
     pub use crate::basic_auth::{BasicAuthError, BasicAuthUsers};
     #[cfg(feature = "web-config")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
     pub use crate::web_config::{WebConfig, WebConfigError};
     pub use crate::{
         Limits, Options, ServedRegistry, StartError, THREAD_NAME, ThreadedMetricsServer, consul,
         discovery, exposure,
     };
     #[cfg(feature = "tls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub use crate::{
         rustls,
         tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},

@@ -97,8 +97,8 @@ pub(crate) use started_accessors;
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use torchlight_server::{Options, start};
-/// use torchlight_smol::Smol;
+/// use torchlight_server::start;
+/// use torchlight_smol::{Options, Smol};
 ///
 /// smol::block_on(async {
 ///     let mut server = start::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;

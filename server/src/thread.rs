@@ -23,8 +23,8 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use torchlight_server::{Options, THREAD_NAME, start_in_thread};
-/// use torchlight_smol::Smol;
+/// use torchlight_server::start_in_thread;
+/// use torchlight_smol::{Options, Smol, THREAD_NAME};
 ///
 /// let mut server = start_in_thread::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST))?;
 /// assert_eq!(server.thread().and_then(|thread| thread.name()), Some(THREAD_NAME));

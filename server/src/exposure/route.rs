@@ -84,7 +84,7 @@ pub enum Target {
     /// A method other than `GET` or `HEAD` on an existing path: 405.
     MethodNotAllowed,
     /// Missing or wrong credentials where basic authentication is required: 401 with
-    /// `WWW-Authenticate: `[`CHALLENGE`] (see [`Route::authorize`]).
+    /// `WWW-Authenticate: `[`CHALLENGE`](super::CHALLENGE) (see [`Route::authorize`]).
     Unauthorized,
 }
 
