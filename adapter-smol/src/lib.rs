@@ -187,3 +187,11 @@ pub use torchlight::StdClock as RuntimeClock;
 /// handle, `consul`, `discovery`, `exposure` and, with their features, TLS, basic
 /// authentication and the web configuration file.
 pub use torchlight_server::api::*;
+// The same names again under this crate's features: rustdoc labels an item with the
+// `cfg` of the re-export that names it, and a glob's items come unlabelled.
+#[cfg(feature = "basic-auth")]
+pub use torchlight_server::api::{BasicAuthError, BasicAuthUsers};
+#[cfg(feature = "tls")]
+pub use torchlight_server::api::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
+#[cfg(feature = "web-config")]
+pub use torchlight_server::api::{WebConfig, WebConfigError};

@@ -135,22 +135,21 @@ pub use {
 /// The names every adapter re-exports as they are (`pub use torchlight_server::api::*;`),
 /// so the three adapters' shared API is this one list; each adapter adds only its
 /// runtime's names (`start_http_server`, `MetricsServer`, `MetricsService`, its
-/// `Runtime` type and `RuntimeClock`).
+/// `Runtime` type and `RuntimeClock`), and names the feature-gated ones again under
+/// its own features, so that rustdoc labels their pages with the feature (the items
+/// of a glob from another crate come unlabelled). `tests/tests/suite/adapter_api.rs`
+/// checks the three adapters agree.
 #[doc(hidden)]
 pub mod api {
-    // `doc(cfg)` here too: the adapters' pages of these names come from this list.
     #[cfg(feature = "basic-auth")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
     pub use crate::basic_auth::{BasicAuthError, BasicAuthUsers};
     #[cfg(feature = "web-config")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "web-config")))]
     pub use crate::web_config::{WebConfig, WebConfigError};
     pub use crate::{
         Limits, Options, ServedRegistry, StartError, THREAD_NAME, ThreadedMetricsServer, consul,
         discovery, exposure,
     };
     #[cfg(feature = "tls")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
     pub use crate::{
         rustls,
         tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
