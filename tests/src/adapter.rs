@@ -36,12 +36,12 @@ pub struct Config {
     pub advertised_address: Option<String>,
     /// The service discovery to register with, if any.
     pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
-    /// The Consul agent to register with (`Options::consul`), if any.
+    /// The Consul agent to register with (`Options::with_consul`), if any.
     pub consul: Option<ConsulAgent>,
-    /// HTTPS (`Options::tls`) when set: the same type in every adapter (re-exported
+    /// HTTPS (`Options::with_tls`) when set: the same type in every adapter (re-exported
     /// from `torchlight-server`).
     pub tls: Option<torchlight_tokio::TlsConfig>,
-    /// Basic authentication (`Options::basic_auth`) when set.
+    /// Basic authentication (`Options::with_basic_auth`) when set.
     pub basic_auth: Option<Arc<dyn torchlight_server::exposure::Authenticate>>,
 }
 
