@@ -46,7 +46,7 @@ fn run(
     })?;
 
     async_std::task::block_on(async {
-        let mut metrics = start_http_server(options)
+        let metrics = start_http_server(options)
             .await
             .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
         let app = TcpListener::bind(app_addr)
@@ -72,9 +72,9 @@ fn run(
                 async_std::task::spawn(connection);
             }
         });
-        let _ = interrupted.recv().await;
+        // Until Ctrl-C; then the metrics server closes, and the app with it.
+        metrics.serve_until(interrupted.recv()).await?;
         serving.cancel().await;
-        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

@@ -31,7 +31,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         .with_tags(["torchlight", "smol"]);
     let agent = consul.agent_address()?;
     let options = Options::from(metrics_addr).with_consul(consul);
-    let mut server = start_http_server(options)
+    let server = start_http_server(options)
         .await
         .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;
     println!(
@@ -43,8 +43,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
     ctrlc::set_handler(move || {
         let _ = interrupt.try_send(());
     })?;
-    let _ = interrupted.recv().await;
-    server.close().await?;
+    server.serve_until(interrupted.recv()).await?;
     println!("deregistered and stopped");
     Ok(())
 }

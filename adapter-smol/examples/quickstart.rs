@@ -46,7 +46,7 @@ fn run(
     })?;
 
     smol::block_on(async {
-        let mut metrics = start_http_server(options)
+        let metrics = start_http_server(options)
             .await
             .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
         let app = Async::<TcpListener>::bind(app_addr)
@@ -71,9 +71,9 @@ fn run(
                 smol::spawn(connection).detach();
             }
         });
-        let _ = interrupted.recv().await;
+        // Until Ctrl-C; then the metrics server closes, and the app with it.
+        metrics.serve_until(interrupted.recv()).await?;
         drop(serving);
-        metrics.close().await?;
         println!("stopped");
         Ok(())
     })

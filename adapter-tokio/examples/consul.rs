@@ -31,7 +31,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         .with_tags(["torchlight", "tokio"]);
     let agent = consul.agent_address()?;
     let options = Options::from(metrics_addr).with_consul(consul);
-    let mut server = start_http_server(options)
+    let server = start_http_server(options)
         .await
         .map_err(|error| DISCOVERED_METRICS_ADDR.blame(metrics_addr, error))?;
     println!(
@@ -39,8 +39,7 @@ async fn run(metrics_addr: SocketAddr) -> Result<(), Box<dyn Error>> {
         server.metrics_url()
     );
     println!("Ctrl-C deregisters and stops");
-    tokio::signal::ctrl_c().await?;
-    server.close().await?;
+    server.serve_until(tokio::signal::ctrl_c()).await?;
     println!("deregistered and stopped");
     Ok(())
 }

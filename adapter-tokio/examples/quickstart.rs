@@ -41,7 +41,7 @@ async fn run(
 ) -> Result<(), Box<dyn Error>> {
     let options = quickstart::setup(metrics_addr, web_config)?;
 
-    let mut metrics = start_http_server(options)
+    let metrics = start_http_server(options)
         .await
         .map_err(|error| METRICS_ADDR.blame(metrics_addr, error))?;
     let app = tokio::net::TcpListener::bind(app_addr)
@@ -57,16 +57,19 @@ async fn run(
     }))?;
     println!("metrics: {}", metrics.metrics_url());
 
-    loop {
-        tokio::select! {
-            accepted = app.accept() => {
-                let Ok((stream, _)) = accepted else { continue };
-                tokio::spawn(http1::Builder::new().serve_connection(TokioIo::new(stream), service_fn(quickstart::handle)));
-            }
-            _ = tokio::signal::ctrl_c() => break,
+    let serving = tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = app.accept().await else {
+                continue;
+            };
+            let connection = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service_fn(quickstart::handle));
+            tokio::spawn(connection);
         }
-    }
-    metrics.close().await?;
+    });
+    // Until Ctrl-C; then the metrics server closes, and the app with it.
+    metrics.serve_until(tokio::signal::ctrl_c()).await?;
+    serving.abort();
     println!("stopped");
     Ok(())
 }

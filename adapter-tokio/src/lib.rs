@@ -62,14 +62,14 @@
 //!
 //! # Service discovery
 //!
-//! [`Options::consul`] registers the server with a Consul agent, spoken to over this
-//! crate's runtime (one call; no transport to pick);
-//! [`Options::service_discovery`] takes any other
+//! [`Options::with_consul`] registers the server with a Consul agent, spoken to over
+//! this crate's runtime (one call; no transport to pick);
+//! [`Options::with_service_discovery`] takes any other
 //! [`ServiceDiscovery`](crate::discovery::ServiceDiscovery). The server registers
 //! once its socket listens, and a failed registration is [`StartError::Register`] (the
-//! port is released). `close` deregisters while still serving, then stops; every
-//! request is bounded by the agent's request timeout. Dropping the handle deregisters
-//! in the background, best effort.
+//! port is released). `close` (or `serve_until`'s signal) deregisters while still
+//! serving, then stops; every request is bounded by the agent's request timeout.
+//! Dropping the handle deregisters in the background, best effort.
 //!
 //! ```no_run
 //! use std::net::Ipv4Addr;
@@ -89,19 +89,46 @@
 //! }
 //! ```
 //!
+//! # How long the server runs
+//!
+//! The server runs while its handle lives: dropping [`MetricsServer`] stops it (the
+//! type is `#[must_use]`). A `main` that only serves ends with
+//! `server.serve_until(signal).await?`, which serves until the future `signal`
+//! completes, then deregisters and stops as `close` does (tokio's
+//! `tokio::signal::ctrl_c()` is such a future), or with `serve_forever()`; `detach()`
+//! lets it run without a handle until the process exits.
+//! The threaded handle has the same three, blocking.
+//!
+//! ```no_run
+//! use torchlight_tokio::{Options, start_http_server};
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let server = start_http_server(Options::new().with_port(9000)).await?;
+//!     // … the program's own tasks …
+//!     server.serve_until(tokio::signal::ctrl_c()).await?; // deregisters, then stops
+//!     Ok(())
+//! }
+//! ```
+//!
+//! (`tokio::signal` needs tokio's `signal` feature.)
+//!
 //! # HTTP behaviour
 //!
-//! `GET`/`HEAD /metrics` serve the exposition (OpenMetrics 1.0 when the `Accept` header
-//! prefers it, text 0.0.4 otherwise; gzip when `Accept-Encoding` allows it), `/` a
-//! small HTML page, other methods 405, other paths 404. HTTP/1.1 with keep-alive; the
-//! limits in [`Limits`] bound what one client can hold.
+//! `GET`/`HEAD /metrics` serve the exposition in the format the `Accept` header
+//! prefers: OpenMetrics 1.0, the protobuf exposition (delimited `MetricFamily`
+//! messages, with native histograms; what Prometheus asks for with
+//! `--enable-feature=native-histograms`) or, by default, text 0.0.4; gzip when
+//! `Accept-Encoding` allows it. `/` answers a small HTML page, other methods 405,
+//! other paths 404. HTTP/1.1 with keep-alive; the limits in [`Limits`] bound what one
+//! client can hold.
 //!
 //! # HTTPS and authentication
 //!
-//! Feature `tls`: [`Options::tls`] with a `TlsConfig` serves HTTPS (rustls, `ring`),
+//! Feature `tls`: [`Options::with_tls`] with a `TlsConfig` serves HTTPS (rustls, `ring`),
 //! with exporter-toolkit's client-certificate modes (`TlsFiles`, `ClientAuth`) and
 //! certificate reload (`TlsConfig::reload`); `url()` and the `ServerInfo` given to
-//! service discovery say `https`. Feature `basic-auth`: [`Options::basic_auth`] with
+//! service discovery say `https`. Feature `basic-auth`: [`Options::with_basic_auth`] with
 //! `BasicAuthUsers` (bcrypt) answers requests without valid credentials 401. Feature
 //! `web-config`: `WebConfig` reads both from exporter-toolkit's web configuration file.
 //! The handshake counts against [`Limits::header_read_timeout`], and the slow-client
@@ -146,9 +173,16 @@
 //! | feature | enables | costs |
 //! |---|---|---|
 //! | `axum` | `axum::metrics`, a handler for your own axum app | axum, tower |
-//! | `tls` | HTTPS: `Options::tls` with `TlsConfig` | rustls (`ring`), futures-rustls |
-//! | `basic-auth` | `Options::basic_auth` with `BasicAuthUsers` | bcrypt |
+//! | `tls` | HTTPS: `Options::with_tls` with `TlsConfig` | rustls (`ring`), futures-rustls |
+//! | `basic-auth` | `Options::with_basic_auth` with `BasicAuthUsers` | bcrypt |
 //! | `web-config` | `WebConfig`, exporter-toolkit's web configuration file | `tls`, `basic-auth`, yaml-rust2 |
+//!
+//! Each item a feature enables says so on its page (on docs.rs, or with
+//! `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc --all-features`); a plain
+//! `cargo doc` leaves them out, `cargo doc --all-features` shows them.
+//!
+// Without the feature, links to what it enables point to the table above.
+#![cfg_attr(not(feature = "tls"), doc = "[`Options::with_tls`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -167,3 +201,11 @@ pub use server::{MetricsServer, MetricsService, start_http_server, start_http_se
 /// handle, `consul`, `discovery`, `exposure` and, with their features, TLS, basic
 /// authentication and the web configuration file.
 pub use torchlight_server::api::*;
+// The same names again under this crate's features: rustdoc labels an item with the
+// `cfg` of the re-export that names it, and a glob's items come unlabelled.
+#[cfg(feature = "basic-auth")]
+pub use torchlight_server::api::{BasicAuthError, BasicAuthUsers};
+#[cfg(feature = "tls")]
+pub use torchlight_server::api::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
+#[cfg(feature = "web-config")]
+pub use torchlight_server::api::{WebConfig, WebConfigError};

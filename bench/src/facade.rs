@@ -50,9 +50,9 @@ impl Facade for Torchlight {
         // recorder needs a `'static` registry.
         let registry: &'static Registry = Box::leak(Box::new(Registry::new()));
         let recorder = Builder::new(registry)
-            .buckets(&BUCKETS)
-            .expect("the shared buckets are valid")
-            .build();
+            .with_buckets(&BUCKETS)
+            .build()
+            .expect("the shared buckets are valid");
         Self {
             recorder,
             registry,

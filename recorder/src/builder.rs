@@ -1,10 +1,12 @@
-//! [`Builder`]: the recorder's options, checked as they are given.
+//! [`Builder`]: the recorder's options, set with `with_*` and checked by
+//! [`Builder::build`].
 
 use std::fmt;
 
-use torchlight::{DEFAULT_BUCKETS, DynFamily, Registry};
+use torchlight::{DynFamily, Registry};
 
-use crate::child::{CounterChild, Layout};
+use crate::buckets::{Buckets, Matcher, Spec};
+use crate::child::CounterChild;
 use crate::error::{BuildError, InstallError, RecordError};
 use crate::label_sets::Settings;
 use crate::names;
@@ -13,6 +15,10 @@ use crate::recorder::TorchlightRecorder;
 /// Options of a [`TorchlightRecorder`]: histogram buckets per metric name, prefix or
 /// suffix, global labels, the cardinality limit and where errors are reported.
 ///
+/// Every option is a `with_*` method that returns the builder, so they chain; what
+/// can be wrong with them (bucket bounds) is checked once, by [`build`](Self::build)
+/// or [`install`](Self::install).
+///
 /// ```
 /// use torchlight::{Format, Registry};
 /// use torchlight_metrics::Builder;
@@ -20,11 +26,11 @@ use crate::recorder::TorchlightRecorder;
 /// static REGISTRY: Registry = Registry::new();
 ///
 /// let recorder = Builder::new(&REGISTRY)
-///     .buckets(&[0.01, 0.1, 1.0])?
-///     .buckets_for_prefix("db_", &[0.001, 0.01])?
-///     .global_label("service", "checkout")
-///     .limit(500)
-///     .build();
+///     .with_buckets(&[0.01, 0.1, 1.0])
+///     .with_buckets_for_prefix("db_", &[0.001, 0.01])
+///     .with_global_label("service", "checkout")
+///     .with_limit(500)
+///     .build()?;
 /// metrics::with_local_recorder(&recorder, || {
 ///     metrics::histogram!("db_query_seconds").record(0.005);
 /// });
@@ -36,7 +42,8 @@ use crate::recorder::TorchlightRecorder;
 /// ```
 pub struct Builder {
     registry: &'static Registry,
-    buckets: Buckets,
+    /// In the order given; checked by `build`.
+    buckets: Vec<Spec>,
     globals: Vec<(String, String)>,
     limit: usize,
     report: Box<dyn Fn(&RecordError) + Send + Sync>,
@@ -45,78 +52,70 @@ pub struct Builder {
 impl Builder {
     /// A recorder for `registry` (usually [`torchlight::REGISTRY`], the one the
     /// adapters serve by default) with torchlight's defaults: histograms with
-    /// [`DEFAULT_BUCKETS`] (Python `prometheus_client`'s), no global labels, each
-    /// family limited to [`DynFamily::DEFAULT_LIMIT`] children, errors written to
-    /// standard error.
+    /// [`DEFAULT_BUCKETS`](torchlight::DEFAULT_BUCKETS) (Python `prometheus_client`'s),
+    /// no global labels, each family limited to [`DynFamily::DEFAULT_LIMIT`] children,
+    /// errors written to standard error.
     #[must_use]
     pub fn new(registry: &'static Registry) -> Self {
         Self {
             registry,
-            buckets: Buckets::default(),
+            buckets: Vec::new(),
             globals: Vec::new(),
             limit: DynFamily::<CounterChild>::DEFAULT_LIMIT,
             report: Box::new(|error| std::eprintln!("torchlight-metrics: {error}")),
         }
     }
 
-    /// The bucket bounds of every histogram no `buckets_for_*` option matches.
-    ///
-    /// # Errors
-    ///
-    /// [`BuildError::Buckets`] if `bounds` is empty, longer than
-    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly increasing.
-    pub fn buckets(mut self, bounds: &[f64]) -> Result<Self, BuildError> {
-        self.buckets.default = Layout::new(bounds).map_err(|e| BuildError::buckets("", &e))?;
-        Ok(self)
+    /// The bucket bounds of every histogram no `with_buckets_for_*` option matches; a
+    /// later call replaces them. [`build`](Self::build) checks them.
+    #[must_use]
+    pub fn with_buckets(self, bounds: &[f64]) -> Self {
+        self.with_spec(Matcher::Default, "", bounds)
     }
 
     /// The bucket bounds of the histogram named `name` (sanitised, as recorded names
-    /// are). Takes precedence over prefixes and suffixes.
-    ///
-    /// # Errors
-    ///
-    /// As [`buckets`](Self::buckets).
-    pub fn buckets_for_name(mut self, name: &str, bounds: &[f64]) -> Result<Self, BuildError> {
-        let layout = Layout::new(bounds).map_err(|e| BuildError::buckets(name, &e))?;
-        self.buckets
-            .names
-            .push((names::metric_name(name).into_owned(), layout));
-        Ok(self)
+    /// are). Takes precedence over prefixes and suffixes; the last one given for a name
+    /// wins. [`build`](Self::build) checks them.
+    #[must_use]
+    pub fn with_buckets_for_name(self, name: &str, bounds: &[f64]) -> Self {
+        self.with_spec(Matcher::Name, name, bounds)
     }
 
     /// The bucket bounds of histograms whose name starts with `prefix`; the longest
-    /// matching prefix wins, and a prefix wins over a suffix.
-    ///
-    /// # Errors
-    ///
-    /// As [`buckets`](Self::buckets).
-    pub fn buckets_for_prefix(mut self, prefix: &str, bounds: &[f64]) -> Result<Self, BuildError> {
-        let layout = Layout::new(bounds).map_err(|e| BuildError::buckets(prefix, &e))?;
-        self.buckets
-            .prefixes
-            .push((names::metric_name(prefix).into_owned(), layout));
-        Ok(self)
+    /// matching prefix wins, and a prefix wins over a suffix. [`build`](Self::build)
+    /// checks them.
+    #[must_use]
+    pub fn with_buckets_for_prefix(self, prefix: &str, bounds: &[f64]) -> Self {
+        self.with_spec(Matcher::Prefix, prefix, bounds)
     }
 
     /// The bucket bounds of histograms whose name ends with `suffix`; the longest
-    /// matching suffix wins.
-    ///
-    /// # Errors
-    ///
-    /// As [`buckets`](Self::buckets).
-    pub fn buckets_for_suffix(mut self, suffix: &str, bounds: &[f64]) -> Result<Self, BuildError> {
-        let layout = Layout::new(bounds).map_err(|e| BuildError::buckets(suffix, &e))?;
-        self.buckets
-            .suffixes
-            .push((names::metric_name(suffix).into_owned(), layout));
-        Ok(self)
+    /// matching suffix wins. [`build`](Self::build) checks them.
+    #[must_use]
+    pub fn with_buckets_for_suffix(self, suffix: &str, bounds: &[f64]) -> Self {
+        self.with_spec(Matcher::Suffix, suffix, bounds)
+    }
+
+    fn with_spec(mut self, matcher: Matcher, pattern: &str, bounds: &[f64]) -> Self {
+        self.buckets.push(Spec {
+            matcher,
+            pattern: pattern.to_owned(),
+            bounds: bounds.to_vec(),
+        });
+        self
     }
 
     /// Adds the label `name="value"` to every series this recorder records, before
     /// the recorded labels; a recorded label of the same name takes precedence. A
     /// second call with the same name replaces the value.
+    ///
+    /// Only the series recorded through the `metrics` facade carry it: native
+    /// torchlight metrics registered in the same registry are not this recorder's and
+    /// keep exactly the labels they were defined with. For a label on every series of
+    /// a process (`service`, `zone`), Prometheus' target labels (relabelling, or
+    /// `labels` in the scrape configuration) cover both kinds.
     #[must_use]
-    pub fn global_label(mut self, name: &str, value: &str) -> Self {
+    pub fn with_global_label(mut self, name: &str, value: &str) -> Self {
         let name = names::label_name(name).into_owned();
         self.globals.retain(|(known, _)| *known != name);
         self.globals.push((name, value.to_owned()));
@@ -127,7 +126,7 @@ impl Builder {
     /// combinations of label values share the family's overflow series
     /// `{otel_metric_overflow="true"}`, so totals stay right and memory bounded.
     #[must_use]
-    pub fn limit(mut self, limit: usize) -> Self {
+    pub fn with_limit(mut self, limit: usize) -> Self {
         self.limit = limit;
         self
     }
@@ -137,30 +136,60 @@ impl Builder {
     ///
     /// The hook runs on the recording thread with none of the recorder's locks held.
     #[must_use]
-    pub fn on_error(mut self, report: impl Fn(&RecordError) + Send + Sync + 'static) -> Self {
+    pub fn with_error_hook(
+        mut self,
+        report: impl Fn(&RecordError) + Send + Sync + 'static,
+    ) -> Self {
         self.report = Box::new(report);
         self
     }
 
+    /// The registry the recorder writes into.
+    #[must_use]
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// The global labels (sanitised name, value), in the order given.
+    pub fn global_labels(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.globals
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
+    /// Each family's cardinality limit.
+    #[must_use]
+    pub fn limit(&self) -> usize {
+        self.limit
+    }
+
     /// The recorder, for [`metrics::set_global_recorder`] or
     /// [`metrics::with_local_recorder`].
-    #[must_use]
-    pub fn build(self) -> TorchlightRecorder {
+    ///
+    /// # Errors
+    ///
+    /// [`BuildError::Buckets`] for the first bucket bounds given that are empty,
+    /// longer than [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly
+    /// increasing.
+    pub fn build(self) -> Result<TorchlightRecorder, BuildError> {
+        let buckets = Buckets::new(&self.buckets)?;
         let settings = Settings {
             globals: self.globals,
             limit: self.limit,
             report: self.report,
         };
-        TorchlightRecorder::new(self.registry, settings, self.buckets)
+        Ok(TorchlightRecorder::new(self.registry, settings, buckets))
     }
 
     /// Builds the recorder and makes it the process's `metrics` recorder.
     ///
     /// # Errors
     ///
+    /// [`InstallError::Build`] when [`build`](Self::build) fails,
     /// [`InstallError::AlreadyInstalled`] if a recorder is installed already.
     pub fn install(self) -> Result<(), InstallError> {
-        metrics::set_global_recorder(self.build()).map_err(|_| InstallError::AlreadyInstalled)
+        let recorder = self.build().map_err(InstallError::Build)?;
+        metrics::set_global_recorder(recorder).map_err(|_| InstallError::AlreadyInstalled)
     }
 }
 
@@ -172,47 +201,5 @@ impl fmt::Debug for Builder {
             .field("globals", &self.globals)
             .field("limit", &self.limit)
             .finish_non_exhaustive()
-    }
-}
-
-/// Histogram bucket layouts: the default and those chosen per name, prefix, suffix.
-#[derive(Debug)]
-pub(crate) struct Buckets {
-    default: Layout,
-    names: Vec<(String, Layout)>,
-    prefixes: Vec<(String, Layout)>,
-    suffixes: Vec<(String, Layout)>,
-}
-
-impl Default for Buckets {
-    fn default() -> Self {
-        let default = Layout::new(DEFAULT_BUCKETS.bounds())
-            .expect("DEFAULT_BUCKETS are valid and fewer than MAX_BUCKETS");
-        Self {
-            default,
-            names: Vec::new(),
-            prefixes: Vec::new(),
-            suffixes: Vec::new(),
-        }
-    }
-}
-
-impl Buckets {
-    /// The layout for the histogram named `name` (sanitised): the last one given for
-    /// the full name, else the longest matching prefix, else the longest matching
-    /// suffix (the last one given among equally long ones), else the default.
-    pub(crate) fn layout(&self, name: &str) -> Layout {
-        if let Some((_, layout)) = self.names.iter().rev().find(|(full, _)| full == name) {
-            return *layout;
-        }
-        let longest = |list: &[(String, Layout)], matches: &dyn Fn(&str) -> bool| {
-            list.iter()
-                .filter(|(pattern, _)| matches(pattern))
-                .max_by_key(|(pattern, _)| pattern.len())
-                .map(|(_, layout)| *layout)
-        };
-        longest(&self.prefixes, &|prefix| name.starts_with(prefix))
-            .or_else(|| longest(&self.suffixes, &|suffix| name.ends_with(suffix)))
-            .unwrap_or(self.default)
     }
 }

@@ -7,7 +7,7 @@ use torchlight::{LabelNamesError, RegisterError};
 
 use crate::child::BoundsError;
 
-/// Why a [`Builder`](crate::Builder) option was refused.
+/// Why [`Builder::build`](crate::Builder::build) refused the options.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BuildError {
@@ -50,6 +50,9 @@ impl std::error::Error for BuildError {}
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum InstallError {
+    /// The options are not valid: [`Builder::build`](crate::Builder::build) refused
+    /// them.
+    Build(BuildError),
     /// Another recorder (or this one, earlier) is already installed: the `metrics`
     /// facade takes one global recorder per process, once.
     AlreadyInstalled,
@@ -58,6 +61,7 @@ pub enum InstallError {
 impl fmt::Display for InstallError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Build(error) => write!(f, "the recorder's options are not valid: {error}"),
             Self::AlreadyInstalled => f.write_str(
                 "a metrics recorder is already installed in this process; install one \
                  recorder once, at start-up (or use metrics::with_local_recorder in tests)",
@@ -66,12 +70,19 @@ impl fmt::Display for InstallError {
     }
 }
 
-impl std::error::Error for InstallError {}
+impl std::error::Error for InstallError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Build(error) => Some(error),
+            Self::AlreadyInstalled => None,
+        }
+    }
+}
 
 /// A metric recorded through `metrics` that torchlight cannot expose.
 ///
 /// Each is reported once, to the hook set with
-/// [`Builder::on_error`](crate::Builder::on_error), the first time a name (or a name
+/// [`Builder::with_error_hook`](crate::Builder::with_error_hook), the first time a name (or a name
 /// with a given set of label keys) is used; from then on that use records into a
 /// no-op handle, so the exposition never carries a broken or duplicated family.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -111,6 +122,8 @@ pub enum RecordError {
     TooManyLabelSets {
         /// The (sanitised) metric name.
         name: String,
+        /// The most sets of label keys a name may have: [`MAX_LABEL_SETS`](crate::MAX_LABEL_SETS).
+        limit: usize,
     },
 }
 
@@ -133,11 +146,10 @@ impl fmt::Display for RecordError {
                 f,
                 "metrics name {name:?} with labels {labels:?} is not recorded: {source}"
             ),
-            Self::TooManyLabelSets { name } => write!(
+            Self::TooManyLabelSets { name, limit } => write!(
                 f,
-                "metrics name {name:?} is used with more than {} sets of label keys; \
-                 this set is not recorded: use the same label keys each time",
-                crate::MAX_LABEL_SETS
+                "metrics name {name:?} is used with more than {limit} sets of label keys; \
+                 this set is not recorded: use the same label keys each time"
             ),
         }
     }

@@ -96,6 +96,7 @@ impl<M: Series + Send + Sync + 'static> LabelSets<M> {
                 if self.too_many.set(()).is_ok() {
                     (settings.report)(&RecordError::TooManyLabelSets {
                         name: self.name.to_owned(),
+                        limit: MAX_LABEL_SETS,
                     });
                 }
                 return None;

@@ -30,7 +30,7 @@
 //!   values are escaped, never rewritten.
 //! - **Labels** of any keys: each set of label keys of a name is a torchlight
 //!   [`DynFamily`](torchlight::DynFamily) (at most [`MAX_LABEL_SETS`] per name), bounded by
-//!   the family's cardinality limit ([`Builder::limit`]).
+//!   the family's cardinality limit ([`Builder::with_limit`]).
 //! - **Descriptions and units** from `describe_*!` become `# HELP` and (OpenMetrics,
 //!   when the name ends in `_<unit>`) `# UNIT`.
 //! - **One registry, one name space**: a recorded name that clashes with a native
@@ -49,6 +49,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod buckets;
 mod builder;
 mod cache;
 mod child;

@@ -15,9 +15,9 @@
 //! //         .install()?;
 //! // After (any adapter; tokio shown in the comment):
 //! torchlight_metrics::Builder::new(&torchlight::REGISTRY)
-//!     .buckets(&[0.01, 0.1, 1.0])?
-//!     .global_label("service", "checkout")
-//!     .install()?;
+//!     .with_buckets(&[0.01, 0.1, 1.0])
+//!     .with_global_label("service", "checkout")
+//!     .install()?; // checks the bounds, then installs
 //! // torchlight_tokio::start_http_server(Options::new().with_port(9000)).await?;
 //! # Ok(()) }
 //! ```
@@ -29,18 +29,18 @@
 //! | `install_recorder()` → `PrometheusHandle` | [`Builder::install`](crate::Builder::install); the registry is the handle |
 //! | `build_recorder()` | [`Builder::build`](crate::Builder::build) |
 //! | `PrometheusHandle::render()` | `Registry::encode(&mut text, Format::Text)` (or `Format::OpenMetrics`) |
-//! | `with_http_listener(addr)` | the adapter's `Options::address` / `Options::port`; the server also negotiates OpenMetrics and gzip, and answers `/` |
+//! | `with_http_listener(addr)` | the adapter's `Options::with_address` / `Options::with_port`; the server also negotiates OpenMetrics and gzip, and answers `/` |
 //! | `with_http_uds_listener(path)` | not provided: serve the handler (`MetricsService`, or the axum handler) on your own listener |
 //! | `add_allowed_address(cidr)` | not provided: bind to a private address or filter in front |
-//! | `with_push_gateway(..)` | not provided (torchlight is scraped; Consul discovery is the adapters' `Options::discovery`) |
-//! | `set_buckets(bounds)` | [`Builder::buckets`](crate::Builder::buckets) (default: `DEFAULT_BUCKETS`, where the exporter's default is a summary) |
-//! | `set_buckets_for_metric(Matcher::Full(n), b)` | [`Builder::buckets_for_name`](crate::Builder::buckets_for_name) |
-//! | `set_buckets_for_metric(Matcher::Prefix(p), b)` | [`Builder::buckets_for_prefix`](crate::Builder::buckets_for_prefix) (longest prefix wins) |
-//! | `set_buckets_for_metric(Matcher::Suffix(s), b)` | [`Builder::buckets_for_suffix`](crate::Builder::buckets_for_suffix) (longest suffix wins) |
+//! | `with_push_gateway(..)` | not provided (torchlight is scraped; Consul registration is the adapters' `Options::with_consul`, any other discovery `Options::with_service_discovery`) |
+//! | `set_buckets(bounds)` | [`Builder::with_buckets`](crate::Builder::with_buckets) (default: `DEFAULT_BUCKETS`, where the exporter's default is a summary); invalid bounds are an error from `build`/`install`, not from the setter |
+//! | `set_buckets_for_metric(Matcher::Full(n), b)` | [`Builder::with_buckets_for_name`](crate::Builder::with_buckets_for_name) |
+//! | `set_buckets_for_metric(Matcher::Prefix(p), b)` | [`Builder::with_buckets_for_prefix`](crate::Builder::with_buckets_for_prefix) (longest prefix wins) |
+//! | `set_buckets_for_metric(Matcher::Suffix(s), b)` | [`Builder::with_buckets_for_suffix`](crate::Builder::with_buckets_for_suffix) (longest suffix wins) |
 //! | `set_quantiles(q)`, `set_bucket_duration`, `set_bucket_count` | not provided: histograms are always classic histograms (quantiles come from `histogram_quantile` in PromQL, over any window) |
 //! | `set_native_histogram_for_metric(..)` | not yet: classic buckets only |
-//! | `add_global_label(k, v)` | [`Builder::global_label`](crate::Builder::global_label) (recorded labels win, as there) |
-//! | `idle_timeout(mask, t)` | not provided: series stay until the process ends; [`Builder::limit`](crate::Builder::limit) bounds each family instead |
+//! | `add_global_label(k, v)` | [`Builder::with_global_label`](crate::Builder::with_global_label) (recorded labels win, as there; only series recorded through the facade get it, not native torchlight metrics in the same registry: the exporter has no others) |
+//! | `idle_timeout(mask, t)` | not provided: series stay until the process ends; [`Builder::with_limit`](crate::Builder::with_limit) bounds each family instead |
 //! | `upkeep_timeout(t)` | nothing to do: there is no upkeep task (histograms are read in place) |
 //! | `with_recommended_naming(true)` | counters always end in `_total`; a unit from `describe_*!` is written as `# UNIT` when the name ends in `_<unit>`, and names are never rewritten to add one |
 //! | `set_enable_unit_suffix` (deprecated) | as above (`Unit::Percent` is the unit `percent`, where the exporter's suffix is `ratio`) |
@@ -53,7 +53,7 @@
 //!   label values are escaped exactly, so a value holding `\\` reads back as recorded.
 //! - A name recorded as two kinds, or clashing with a native torchlight metric, is
 //!   recorded once (the first use wins) and reported through
-//!   [`Builder::on_error`](crate::Builder::on_error), where the exporter would write two
+//!   [`Builder::with_error_hook`](crate::Builder::with_error_hook), where the exporter would write two
 //!   families of one name.
 //! - A family past its limit gathers new label values in one
 //!   `{otel_metric_overflow="true"}` series.

@@ -51,7 +51,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use torchlight::{Metric, RegisterError, Registry, Series};
 
-use crate::builder::Buckets;
+use crate::buckets::Buckets;
 use crate::cache::{Cache, Handle};
 use crate::child::{CounterChild, GaugeChild, HistogramChild};
 use crate::error::RecordError;

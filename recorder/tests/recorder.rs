@@ -19,8 +19,9 @@ fn recorder() -> (TorchlightRecorder, Arc<Mutex<Vec<RecordError>>>) {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&errors);
     let recorder = Builder::new(registry())
-        .on_error(move |error| sink.lock().expect("not poisoned").push(error.clone()))
-        .build();
+        .with_error_hook(move |error| sink.lock().expect("not poisoned").push(error.clone()))
+        .build()
+        .expect("valid options");
     (recorder, errors)
 }
 
@@ -232,13 +233,13 @@ fn descriptions_and_units_before_or_after_first_use() {
 #[test]
 fn buckets_per_name_prefix_and_suffix() {
     let recorder = Builder::new(registry())
-        .buckets(&[1.0])
-        .and_then(|b| b.buckets_for_prefix("db_", &[2.0]))
-        .and_then(|b| b.buckets_for_prefix("db_slow_", &[3.0]))
-        .and_then(|b| b.buckets_for_suffix("_bytes", &[4.0]))
-        .and_then(|b| b.buckets_for_name("db.slow.query", &[5.0]))
-        .expect("valid bounds")
-        .build();
+        .with_buckets(&[1.0])
+        .with_buckets_for_prefix("db_", &[2.0])
+        .with_buckets_for_prefix("db_slow_", &[3.0])
+        .with_buckets_for_suffix("_bytes", &[4.0])
+        .with_buckets_for_name("db.slow.query", &[5.0])
+        .build()
+        .expect("valid bounds");
     with_local_recorder(&recorder, || {
         for name in [
             "other",
@@ -262,20 +263,27 @@ fn buckets_per_name_prefix_and_suffix() {
         assert!(text.contains(&line), "{name}: {text}");
     }
     assert!(
-        Builder::new(registry()).buckets(&[2.0, 1.0]).is_err(),
+        Builder::new(registry())
+            .with_buckets(&[2.0, 1.0])
+            .build()
+            .is_err(),
         "bounds are checked"
     );
-    assert!(Builder::new(registry()).buckets(&[]).is_err());
+    assert!(Builder::new(registry()).with_buckets(&[]).build().is_err());
     assert!(
         Builder::new(registry())
-            .buckets(&[1.0; torchlight_metrics::MAX_BUCKETS + 1])
+            .with_buckets(&[1.0; torchlight_metrics::MAX_BUCKETS + 1])
+            .build()
             .is_err()
     );
 }
 
 #[test]
 fn the_family_limit_bounds_cardinality() {
-    let recorder = Builder::new(registry()).limit(2).build();
+    let recorder = Builder::new(registry())
+        .with_limit(2)
+        .build()
+        .expect("valid options");
     with_local_recorder(&recorder, || {
         for user in ["a", "b", "c", "d"] {
             metrics::counter!("logins", "user" => user).increment(1);
@@ -294,9 +302,10 @@ fn the_family_limit_bounds_cardinality() {
 #[test]
 fn global_labels_come_first_and_recorded_labels_override_them() {
     let recorder = Builder::new(registry())
-        .global_label("service", "api")
-        .global_label("zone", "z1")
-        .build();
+        .with_global_label("service", "api")
+        .with_global_label("zone", "z1")
+        .build()
+        .expect("valid options");
     with_local_recorder(&recorder, || {
         metrics::counter!("calls").increment(1);
         metrics::counter!("calls", "zone" => "z2", "kind" => "x").increment(1);
@@ -332,7 +341,8 @@ fn refused_label_keys_and_too_many_key_sets_are_reported_once() {
     assert_eq!(
         errors[2],
         RecordError::TooManyLabelSets {
-            name: "wide".into()
+            name: "wide".into(),
+            limit: MAX_LABEL_SETS,
         }
     );
     let text = text(&recorder);
@@ -357,7 +367,10 @@ fn installs_once_per_process() {
 
 #[test]
 fn many_label_values_past_the_limit_and_the_cache_all_count() {
-    let recorder = Builder::new(registry()).limit(10).build();
+    let recorder = Builder::new(registry())
+        .with_limit(10)
+        .build()
+        .expect("valid options");
     with_local_recorder(&recorder, || {
         // Twice: the second round finds the first round's keys in the cache (as far
         // as it holds them) and the rest through the families.
@@ -436,4 +449,28 @@ fn concurrent_first_uses_and_recordings_count_exactly_once() {
         );
     }
     assert!(errors.lock().expect("not poisoned").is_empty());
+}
+
+#[test]
+fn invalid_bounds_are_refused_by_build_and_install() {
+    let error = Builder::new(registry())
+        .with_buckets_for_prefix("db_", &[1.0, f64::NAN])
+        .with_limit(5)
+        .build()
+        .expect_err("NaN is not a bound");
+    assert!(
+        error
+            .to_string()
+            .starts_with("histogram buckets for \"db_\": "),
+        "{error}"
+    );
+    let install = Builder::new(registry())
+        .with_buckets(&[])
+        .install()
+        .expect_err("empty bounds");
+    assert!(
+        matches!(install, torchlight_metrics::InstallError::Build(_)),
+        "{install}"
+    );
+    assert!(std::error::Error::source(&install).is_some());
 }

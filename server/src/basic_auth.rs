@@ -24,8 +24,8 @@ use crate::exposure::Authenticate;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use torchlight_server::exposure::Authenticate as _;
-/// use torchlight_server::{BasicAuthUsers, Options};
+/// use torchlight_smol::exposure::Authenticate as _;
+/// use torchlight_smol::{BasicAuthUsers, Options};
 ///
 /// // A cost-4 hash of `secret` (fast for the example; use 10 or more).
 /// let users = BasicAuthUsers::new()
@@ -33,7 +33,7 @@ use crate::exposure::Authenticate;
 /// assert!(users.verify("prom", "secret"));
 /// assert!(!users.verify("prom", "guess"));
 /// let options = Options::new().with_basic_auth(users);
-/// # Ok::<(), torchlight_server::BasicAuthError>(())
+/// # Ok::<(), torchlight_smol::BasicAuthError>(())
 /// ```
 #[derive(Clone, Default)]
 pub struct BasicAuthUsers {

@@ -10,8 +10,8 @@
 //!
 //! ```
 //! use std::net::SocketAddr;
-//! use torchlight_server::consul::ConsulAgent;
-//! use torchlight_server::discovery::ServerInfo;
+//! use torchlight_smol::consul::ConsulAgent;
+//! use torchlight_smol::discovery::ServerInfo;
 //!
 //! let agent = ConsulAgent::with_environment(|_| None) // `new()` reads CONSUL_HTTP_*
 //!     .with_name("billing-metrics")

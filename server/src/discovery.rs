@@ -14,7 +14,7 @@
 //! ```
 //! use std::net::SocketAddr;
 //! use std::sync::{Arc, Mutex};
-//! use torchlight_server::discovery::{
+//! use torchlight_smol::discovery::{
 //!     DiscoveryError, DiscoveryFuture, Registration, ServerInfo, ServiceDiscovery,
 //! };
 //!
@@ -36,14 +36,14 @@
 //!     }
 //! }
 //!
-//! # fn main() -> Result<(), torchlight_server::discovery::DiscoveryError> {
+//! # fn main() -> Result<(), torchlight_smol::discovery::DiscoveryError> {
 //! let directory = Directory::default();
 //! let server = ServerInfo::new(SocketAddr::from(([127, 0, 0, 1], 9464)));
 //! let registration = block_on(directory.register(&server))?.expect("registered");
 //! assert_eq!(*directory.0.lock().unwrap(), ["http://127.0.0.1:9464/"]);
 //! block_on(registration.deregister())?;
 //! assert!(directory.0.lock().unwrap().is_empty());
-//! # Ok::<(), torchlight_server::discovery::DiscoveryError>(())
+//! # Ok::<(), torchlight_smol::discovery::DiscoveryError>(())
 //! # }
 //! # fn block_on<F: std::future::Future>(future: F) -> F::Output {
 //! #     use std::task::{Context, Poll, Waker};
@@ -143,7 +143,7 @@ impl fmt::Debug for Registration {
 ///
 /// ```
 /// use std::net::SocketAddr;
-/// use torchlight_server::discovery::ServerInfo;
+/// use torchlight_smol::discovery::ServerInfo;
 ///
 /// let server = ServerInfo::new(SocketAddr::from(([0, 0, 0, 0], 9464)));
 /// assert!(server.url().is_err()); // nobody can connect to 0.0.0.0

@@ -31,7 +31,7 @@
 //! blocking pool.
 //!
 //! ```
-//! use torchlight_server::exposure::Request;
+//! use torchlight_smol::exposure::Request;
 //! use torchlight::{Counter, Metric, Registry};
 //!
 //! static HITS: Metric<Counter> = Metric::new("hits", "Hits.", Counter::new());

@@ -57,8 +57,8 @@
 //! ```no_run
 //! # #[cfg(feature = "tls")]
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! use torchlight_server::{Options, TlsConfig, start_in_thread};
-//! use torchlight_smol::Smol;
+//! use torchlight_server::start_in_thread;
+//! use torchlight_smol::{Options, Smol, TlsConfig};
 //!
 //! let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
 //! let server = start_in_thread::<Smol>(Options::new().with_tls(tls))?;
@@ -68,6 +68,27 @@
 //! # #[cfg(not(feature = "tls"))]
 //! # fn main() {}
 //! ```
+//!
+//! # Features
+//!
+//! | feature | enables | costs |
+//! |---|---|---|
+//! | `tls` | HTTPS: `Options::with_tls` with `TlsConfig`, `TlsConfig::reload` | rustls (`ring`), futures-rustls |
+//! | `basic-auth` | `Options::with_basic_auth` with `BasicAuthUsers` | bcrypt |
+//! | `web-config` | `WebConfig`, exporter-toolkit's web configuration file | `tls`, `basic-auth`, yaml-rust2 |
+//!
+//! Each item a feature enables says so on its page (on docs.rs, or with
+//! `RUSTDOCFLAGS="--cfg docsrs" cargo +nightly doc --all-features`); a plain
+//! `cargo doc` leaves them out, `cargo doc --all-features` shows them.
+//!
+// Without the feature, links to what it enables point to the table above.
+#![cfg_attr(
+    not(feature = "tls"),
+    doc = "[`Options::with_tls`]: #features\n[`TlsConfig`]: #features\n\
+           [`TlsConfig::reload`]: #features"
+)]
+#![cfg_attr(not(feature = "basic-auth"), doc = "[`BasicAuthUsers`]: #features")]
+#![cfg_attr(not(feature = "web-config"), doc = "[`WebConfig`]: #features")]
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -114,7 +135,10 @@ pub use {
 /// The names every adapter re-exports as they are (`pub use torchlight_server::api::*;`),
 /// so the three adapters' shared API is this one list; each adapter adds only its
 /// runtime's names (`start_http_server`, `MetricsServer`, `MetricsService`, its
-/// `Runtime` type and `RuntimeClock`).
+/// `Runtime` type and `RuntimeClock`), and names the feature-gated ones again under
+/// its own features, so that rustdoc labels their pages with the feature (the items
+/// of a glob from another crate come unlabelled). `tests/tests/suite/adapter_api.rs`
+/// checks the three adapters agree.
 #[doc(hidden)]
 pub mod api {
     #[cfg(feature = "basic-auth")]

@@ -13,7 +13,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use torchlight_server::Limits;
+/// use torchlight_smol::Limits;
 ///
 /// let limits = Limits::DEFAULT.with_header_read_timeout(Duration::from_secs(5));
 /// assert_eq!(limits.header_read_timeout(), Duration::from_secs(5));

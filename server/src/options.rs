@@ -27,7 +27,7 @@ use crate::tls::TlsConfig;
 ///
 /// ```
 /// use std::net::Ipv6Addr;
-/// use torchlight_server::{Limits, Options};
+/// use torchlight_smol::{Limits, Options};
 ///
 /// let options = Options::new().with_address(Ipv6Addr::LOCALHOST).with_port(0);
 /// assert_eq!(options.socket_address().to_string(), "[::1]:0");
@@ -40,7 +40,7 @@ use crate::tls::TlsConfig;
 ///
 /// ```compile_fail
 /// use std::sync::Arc;
-/// use torchlight_server::Options;
+/// use torchlight_smol::Options;
 ///
 /// #[derive(Debug)]
 /// struct MyTls;
@@ -108,7 +108,7 @@ impl Options {
     /// ```
     /// use std::sync::Arc;
     /// use torchlight::Registry;
-    /// use torchlight_server::Options;
+    /// use torchlight_smol::Options;
     ///
     /// let registry = Arc::new(Registry::new());
     /// let options = Options::new().with_registry(Arc::clone(&registry));
@@ -148,8 +148,8 @@ impl Options {
     /// Replaces an earlier `with_service_discovery` or `with_consul`.
     ///
     /// ```
-    /// use torchlight_server::consul::ConsulAgent;
-    /// use torchlight_server::Options;
+    /// use torchlight_smol::consul::ConsulAgent;
+    /// use torchlight_smol::Options;
     ///
     /// let agent = ConsulAgent::new().with_name("billing-metrics");
     /// let options = Options::new()
@@ -186,7 +186,8 @@ impl Options {
     /// `/`, any path): a request without credentials `users` accepts is answered 401
     /// with `WWW-Authenticate` (see [`Route::authorize`](crate::exposure::Route::authorize)).
     /// `BasicAuthUsers` (feature `basic-auth`) checks bcrypt hashes, or bring your own
-    /// [`Authenticate`]. Without [`with_tls`](Self::with_tls) the password crosses the network in clear.
+    /// [`Authenticate`]. Without `with_tls` (feature `tls`) the password crosses the
+    /// network in clear.
     #[must_use]
     pub fn with_basic_auth(mut self, users: impl Authenticate + 'static) -> Self {
         self.users = Some(Arc::new(users));

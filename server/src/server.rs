@@ -12,6 +12,7 @@
 //! (feature `tls`), [`connection`] runs the handshake (`tls.rs`) before hyper sees the
 //! stream, within the connection's header deadline.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::net::{SocketAddr, TcpListener};
 use std::pin::{Pin, pin};
@@ -96,8 +97,8 @@ pub(crate) use started_accessors;
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use torchlight_server::{Options, start};
-/// use torchlight_smol::Smol;
+/// use torchlight_server::start;
+/// use torchlight_smol::{Options, Smol};
 ///
 /// smol::block_on(async {
 ///     let mut server = start::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
@@ -186,6 +187,23 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
 
 /// A running metrics server on runtime `R`. Dropping it stops the server (in the
 /// background); [`close`](Self::close) stops it and waits.
+///
+/// How long it serves is the handle's life, so a program decides it in one of these
+/// ways:
+///
+/// - [`serve_until`](Self::serve_until)`(signal).await`: serves until `signal`
+///   completes (Ctrl-C, a shutdown channel), then closes like `close`;
+/// - [`serve_forever`](Self::serve_forever)`().await`: serves until the process exits;
+/// - keep the handle while the program does its work, then [`close`](Self::close) it
+///   (or drop it);
+/// - [`detach`](Self::detach): serves, without a handle, until the process exits.
+///
+/// Ctrl-C with what each runtime has: tokio's `tokio::signal::ctrl_c()` is a future
+/// (`server.serve_until(tokio::signal::ctrl_c()).await?`); on smol and async-std, a
+/// handler installed with the `ctrlc` crate sends on a channel whose `recv()` is the
+/// signal (the adapters' crate docs show both).
+#[must_use = "dropping a `MetricsServer` stops the server: keep the handle, or call \
+              `serve_until`, `serve_forever` or `detach`"]
 pub struct MetricsServer<R: Runtime> {
     info: ServerInfo,
     registered: bool,
@@ -224,6 +242,62 @@ impl<R: Runtime> MetricsServer<R> {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Serves until `signal` completes (whatever its output), then closes the server
+    /// like [`close`](Self::close): deregistration while still serving, then stop,
+    /// drain and release the port. The usual end of a `main` that only serves metrics:
+    /// `server.serve_until(tokio::signal::ctrl_c()).await?` on tokio, a channel's
+    /// `recv()` fed by a `ctrlc` handler on smol or async-std (see [`MetricsServer`]).
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use torchlight_server::start;
+    /// use torchlight_smol::{Options, Smol};
+    ///
+    /// smol::block_on(async {
+    ///     let server = start::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST)).await?;
+    ///     let (stop, stopped) = async_channel::bounded::<()>(1);
+    ///     let serving = smol::spawn(server.serve_until(async move {
+    ///         let _ = stopped.recv().await;
+    ///     }));
+    ///     // … scrapes are answered meanwhile …
+    ///     drop(stop);
+    ///     serving.await?; // closed, the port released
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The deregistration's error, as [`close`](Self::close) returns it; the server has
+    /// stopped all the same.
+    pub async fn serve_until<F: Future>(mut self, signal: F) -> Result<(), DiscoveryError> {
+        signal.await;
+        self.close().await
+    }
+
+    /// Serves until the process exits: the future never completes (its output,
+    /// [`Infallible`], has no value). Dropping the future stops the server, as dropping
+    /// the handle does. For a `main` with nothing else to do; with a shutdown signal,
+    /// [`serve_until`](Self::serve_until) deregisters on the way out.
+    pub async fn serve_forever(self) -> Infallible {
+        let _serving = self;
+        future::pending().await
+    }
+
+    /// Lets the server run on without its handle until the process exits; it is never
+    /// closed, so a service discovery registration is not withdrawn (the agent's
+    /// health check finds the port closed). For programs that start the server once
+    /// and never stop it, as Python's `start_http_server` does.
+    pub fn detach(mut self) {
+        if let Some(task) = self.task.take() {
+            R::detach(task);
+        }
+        // The stop signal is the last sender's drop: never dropping it, the server
+        // serves until the process exits. What leaks is one small channel, once.
+        std::mem::forget(self.shutdown.take());
     }
 }
 

@@ -23,8 +23,8 @@ pub const THREAD_NAME: &str = "torchlight-metrics";
 ///
 /// ```
 /// use std::net::Ipv4Addr;
-/// use torchlight_server::{Options, THREAD_NAME, start_in_thread};
-/// use torchlight_smol::Smol;
+/// use torchlight_server::start_in_thread;
+/// use torchlight_smol::{Options, Smol, THREAD_NAME};
 ///
 /// let mut server = start_in_thread::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST))?;
 /// assert_eq!(server.thread().and_then(|thread| thread.name()), Some(THREAD_NAME));
@@ -91,6 +91,14 @@ pub fn start_in_thread<R: Runtime>(options: Options) -> Result<ThreadedMetricsSe
 
 /// A metrics server running in its own thread. Dropping it closes it, deregistration
 /// included (its error is lost; call [`close`](Self::close) to see it).
+///
+/// How long it serves is the handle's life: keep it while the program works and
+/// [`close`](Self::close) it at the end, or block the calling thread with
+/// [`serve_until`](Self::serve_until) (until a function returns: a channel's `recv`, a
+/// Ctrl-C handler's signal) or [`serve_forever`](Self::serve_forever), or
+/// [`detach`](Self::detach) it to serve until the process exits.
+#[must_use = "dropping a `ThreadedMetricsServer` stops the server: keep the handle, or \
+              call `serve_until`, `serve_forever` or `detach`"]
 #[derive(Debug)]
 pub struct ThreadedMetricsServer {
     info: ServerInfo,
@@ -127,6 +135,53 @@ impl ThreadedMetricsServer {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Blocks the calling thread until `signal` returns (whatever it returns), then
+    /// closes the server like [`close`](Self::close).
+    ///
+    /// ```
+    /// use std::net::Ipv4Addr;
+    /// use std::sync::mpsc;
+    /// use torchlight_server::start_in_thread;
+    /// use torchlight_smol::{Options, Smol};
+    ///
+    /// let server = start_in_thread::<Smol>(Options::new().with_address(Ipv4Addr::LOCALHOST))?;
+    /// let (stop, stopped) = mpsc::channel::<()>();
+    /// // A Ctrl-C handler (the `ctrlc` crate) or another thread sends when it is time.
+    /// stop.send(())?;
+    /// server.serve_until(move || stopped.recv())?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The deregistration's error; the server has stopped all the same.
+    pub fn serve_until<T>(mut self, signal: impl FnOnce() -> T) -> Result<(), DiscoveryError> {
+        signal();
+        self.close()
+    }
+
+    /// Blocks the calling thread while the server serves, until the process exits: the
+    /// end of a `main` with nothing else to do.
+    pub fn serve_forever(self) -> ! {
+        let _serving = self;
+        loop {
+            // Spurious wake-ups (and `unpark`s) only go round the loop.
+            thread::park();
+        }
+    }
+
+    /// Lets the server run on in its thread without a handle until the process exits;
+    /// it is never closed, so a service discovery registration is not withdrawn. For
+    /// programs that start the server once and never stop it, as Python's
+    /// `start_http_server` does.
+    pub fn detach(mut self) {
+        // The server thread stops when the last stop sender is dropped: never dropping
+        // it, the server serves until the process exits (one small channel leaks).
+        std::mem::forget(self.stop.take());
+        // Dropping the join handle detaches the thread.
+        drop(self.thread.take());
     }
 }
 

@@ -51,13 +51,13 @@ use rustls::{
 ///
 /// ```no_run
 /// use std::sync::Arc;
-/// use torchlight_server::{Options, TlsConfig};
+/// use torchlight_smol::{Options, TlsConfig};
 ///
 /// let tls = TlsConfig::from_pem_files("cert.pem", "key.pem")?;
 /// let options = Options::new().with_tls(tls.clone());
 /// // … start the server with `options`; when the files change:
 /// tls.reload()?;
-/// # Ok::<(), torchlight_server::TlsError>(())
+/// # Ok::<(), torchlight_smol::TlsError>(())
 /// ```
 #[derive(Clone)]
 pub struct TlsConfig {

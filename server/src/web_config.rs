@@ -44,11 +44,11 @@ const UNSUPPORTED: &[&str] = &[
 /// The settings of a web configuration file: TLS and basic authentication.
 ///
 /// ```no_run
-/// use torchlight_server::{Options, WebConfig};
+/// use torchlight_smol::{Options, WebConfig};
 ///
 /// let web = WebConfig::from_file("web.yml")?;
 /// let options = web.apply(Options::new());
-/// # Ok::<(), torchlight_server::WebConfigError>(())
+/// # Ok::<(), torchlight_smol::WebConfigError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct WebConfig {

@@ -7,7 +7,8 @@
 use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpListener};
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
+use std::thread::{self, JoinHandle};
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -35,12 +36,12 @@ pub struct Config {
     pub advertised_address: Option<String>,
     /// The service discovery to register with, if any.
     pub service_discovery: Option<Arc<dyn ServiceDiscovery>>,
-    /// The Consul agent to register with (`Options::consul`), if any.
+    /// The Consul agent to register with (`Options::with_consul`), if any.
     pub consul: Option<ConsulAgent>,
-    /// HTTPS (`Options::tls`) when set: the same type in every adapter (re-exported
+    /// HTTPS (`Options::with_tls`) when set: the same type in every adapter (re-exported
     /// from `torchlight-server`).
     pub tls: Option<torchlight_tokio::TlsConfig>,
-    /// Basic authentication (`Options::basic_auth`) when set.
+    /// Basic authentication (`Options::with_basic_auth`) when set.
     pub basic_auth: Option<Arc<dyn torchlight_server::exposure::Authenticate>>,
 }
 
@@ -158,6 +159,82 @@ pub fn in_both_modes<A: Adapter>(config: impl Fn() -> Config, test: impl Fn(&mut
     threaded.close();
 }
 
+/// A server that a thread of the test serves with `serve_until(signal)`, as a `main`
+/// ends; [`Serving::signal`] completes the signal.
+#[derive(Debug)]
+pub struct Serving {
+    /// The server's bound address.
+    pub local_addr: SocketAddr,
+    /// Dropping it completes the signal (the channel's `recv` returns).
+    signal: Option<smol::channel::Sender<()>>,
+    /// Returns what `serve_until` returned.
+    thread: Option<JoinHandle<Result<(), DiscoveryError>>>,
+}
+
+impl Serving {
+    /// Runs `serve` on a thread of its own, with where to send the bound address once
+    /// the server listens and the receiver whose `recv` is the signal.
+    ///
+    /// # Panics
+    ///
+    /// When the server does not start.
+    fn spawn(
+        serve: impl FnOnce(
+            mpsc::Sender<SocketAddr>,
+            smol::channel::Receiver<()>,
+        ) -> Result<(), DiscoveryError>
+        + Send
+        + 'static,
+    ) -> Self {
+        let (listening, local_addr) = mpsc::channel();
+        let (signal, signalled) = smol::channel::bounded(1);
+        let thread = thread::spawn(move || serve(listening, signalled));
+        let local_addr = local_addr
+            .recv()
+            .expect("the server started (its thread panicked otherwise)");
+        Self {
+            local_addr,
+            signal: Some(signal),
+            thread: Some(thread),
+        }
+    }
+
+    /// Whether `serve_until` is still running.
+    #[must_use]
+    pub fn is_serving(&self) -> bool {
+        self.thread
+            .as_ref()
+            .is_some_and(|thread| !thread.is_finished())
+    }
+
+    /// Completes the signal and waits for `serve_until` to return.
+    ///
+    /// # Errors
+    ///
+    /// What `serve_until` returned: the deregistration's error.
+    ///
+    /// # Panics
+    ///
+    /// When the serving thread panicked.
+    pub fn signal(mut self) -> Result<(), DiscoveryError> {
+        drop(self.signal.take());
+        self.thread
+            .take()
+            .expect("signalled once")
+            .join()
+            .expect("the serving thread did not panic")
+    }
+}
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        drop(self.signal.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// An adapter crate, as a user would drive it.
 pub trait Adapter {
     /// The crate's name.
@@ -180,6 +257,35 @@ pub trait Adapter {
     /// The test's own hyper app on the crate's runtime, answering `hello` everywhere
     /// but `/metrics`, which it hands to the crate's `MetricsService`.
     fn embed(registry: &'static Registry) -> Box<dyn Server>;
+
+    /// `start_http_server(options).await?.serve_until(signal).await` on a thread of
+    /// its own, on the crate's runtime.
+    ///
+    /// # Panics
+    ///
+    /// When the server does not start.
+    fn serve_until(config: Config) -> Serving;
+
+    /// `start_http_server_in_thread(options)?.serve_until(signal)` on a thread of its
+    /// own.
+    ///
+    /// # Panics
+    ///
+    /// When the server does not start.
+    fn serve_until_in_thread(config: Config) -> Serving;
+}
+
+/// `serve_until` in threaded mode, the same for every adapter.
+macro_rules! serve_until_in_thread {
+    ($krate:ident, $config:expr) => {{
+        let config: Config = $config;
+        Serving::spawn(move |listening, signalled| {
+            let server = $krate::start_http_server_in_thread(options!($krate, config))
+                .unwrap_or_else(|error| panic!("{} (threaded): {error}", Self::NAME));
+            let _ = listening.send(server.local_addr());
+            server.serve_until(move || signalled.recv_blocking())
+        })
+    }};
 }
 
 macro_rules! options {
@@ -382,6 +488,23 @@ impl Adapter for Tokio {
             runtime,
         })
     }
+
+    fn serve_until(config: Config) -> Serving {
+        Serving::spawn(move |listening, signalled| {
+            tokio_runtime().block_on(async move {
+                let server =
+                    torchlight_tokio::start_http_server(options!(torchlight_tokio, config))
+                        .await
+                        .unwrap_or_else(|error| panic!("{}: {error}", Self::NAME));
+                let _ = listening.send(server.local_addr());
+                server.serve_until(signalled.recv()).await
+            })
+        })
+    }
+
+    fn serve_until_in_thread(config: Config) -> Serving {
+        serve_until_in_thread!(torchlight_tokio, config)
+    }
 }
 
 /// The test's own axum app on tokio, with `torchlight_tokio::axum::metrics` mounted at
@@ -539,6 +662,22 @@ macro_rules! async_io_adapter {
                     threaded: None,
                     app: Some(Box::new(move || $cancel(app))),
                 })
+            }
+
+            fn serve_until(config: Config) -> Serving {
+                Serving::spawn(move |listening, signalled| {
+                    $block_on(async move {
+                        let server = $krate::start_http_server(options!($krate, config))
+                            .await
+                            .unwrap_or_else(|error| panic!("{}: {error}", Self::NAME));
+                        let _ = listening.send(server.local_addr());
+                        server.serve_until(signalled.recv()).await
+                    })
+                })
+            }
+
+            fn serve_until_in_thread(config: Config) -> Serving {
+                serve_until_in_thread!($krate, config)
             }
         }
     };

@@ -40,6 +40,17 @@
 //!   own subtree does not count. A loop is printed with the file and line of each
 //!   edge. `KNOWN_LOOPS` lists the loops not yet untangled, each with its owner; an
 //!   entry that no longer matches a loop fails the test, so the list only shrinks.
+//! - **Examples name the crates an application depends on.** An application depends
+//!   on an adapter (`torchlight-tokio`, …), which re-exports the server crate's shared
+//!   names, never on `torchlight-server` itself. So in every published crate (a
+//!   package without `publish = false`) no Rust code block of a doc comment (`///`,
+//!   `//!`; fences without an info string or with rustdoc's Rust ones), no `rust` code
+//!   block of a `README.md` (the root's included) and no `examples/` file names a
+//!   path `torchlight_server::…` except the runtime seam, which only exists generic
+//!   over a runtime (`RUNTIME_SEAM`: `Runtime`, `runtime`, `start`, `start_in_thread`,
+//!   `MetricsServer`, `MetricsService`), what someone implementing a runtime writes.
+//!   Grouped imports are checked name by name; hidden lines (`# …`) count. The server
+//!   crate's own examples name its dev-dependency `torchlight_smol` instead.
 //!
 //! Files are found by walking the repository, skipping `target/` and hidden folders
 //! other than `.cargo` and `.ci`.
@@ -66,22 +77,20 @@ const CORE_UNSAFE: &[(&str, &str)] = &[(
     "publishes `Node`s by pointer and writes each node's entry once before publication",
 )];
 
+/// What a doc example may name from `torchlight_server`: the items that exist only
+/// generic over a runtime, which no adapter re-exports as they are.
+const RUNTIME_SEAM: &[&str] = &[
+    "Runtime",
+    "runtime",
+    "start",
+    "start_in_thread",
+    "MetricsServer",
+    "MetricsService",
+];
+
 /// Import loops not yet untangled, as the crate's `src/` folder and the loop's modules
 /// in the order printed, with what to do. Remove an entry when its loop is gone.
-const KNOWN_LOOPS: &[(&str, &str, &str)] = &[
-    (
-        "recorder/src/",
-        "builder`, `recorder",
-        "`recorder.rs` takes `Buckets` from `builder.rs`, which builds the recorder: move \
-         `Buckets` into the module that uses it (or one of its own)",
-    ),
-    (
-        "recorder/src/",
-        "error`, `label_sets",
-        "`error.rs` names `MAX_LABEL_SETS` (`label_sets.rs`), which reports `RecordError`: \
-         carry the limit in the error or move the constant below both",
-    ),
-];
+const KNOWN_LOOPS: &[(&str, &str, &str)] = &[];
 
 /// The repository root (this crate is `xtask/`).
 fn root() -> PathBuf {
@@ -266,6 +275,186 @@ fn outside_violations(files: &[(String, String)]) -> Vec<String> {
     violations
 }
 
+/// The folders of the published packages: those whose `Cargo.toml` does not say
+/// `publish = false` (the workspace root's manifest is not a package folder).
+fn published(files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .filter_map(|(path, text)| {
+            let folder = path.strip_suffix("/Cargo.toml")?;
+            let private = text.lines().any(|line| line.trim() == "publish = false");
+            (!private).then(|| folder.to_owned())
+        })
+        .collect()
+}
+
+/// The package folder `path` belongs to: the longest of `folders` it is under.
+fn package_of<'a>(path: &str, folders: &'a [String]) -> Option<&'a str> {
+    folders
+        .iter()
+        .filter(|folder| path.starts_with(&format!("{folder}/")))
+        .max_by_key(|folder| folder.len())
+        .map(String::as_str)
+}
+
+/// Whether a doc comment's fence info string (after the backticks) marks Rust code, as
+/// rustdoc reads it: empty, or only rustdoc's attributes.
+fn is_rust_fence(info: &str) -> bool {
+    info.split(',').map(str::trim).all(|word| {
+        matches!(
+            word,
+            "" | "rust"
+                | "no_run"
+                | "ignore"
+                | "should_panic"
+                | "compile_fail"
+                | "test_harness"
+                | "standalone_crate"
+        ) || word.starts_with("edition")
+    })
+}
+
+/// The lines (number from 1, text) of the Rust code blocks in the doc comments of a
+/// Rust file, or in the `rust` fences of a Markdown file.
+fn example_lines(path: &str, text: &str) -> Vec<(usize, String)> {
+    let markdown = path.ends_with(".md");
+    let mut lines = Vec::new();
+    // `Some(is_rust)` inside a fence.
+    let mut fence: Option<bool> = None;
+    for (index, line) in text.lines().enumerate() {
+        let content = if markdown {
+            Some(line)
+        } else {
+            let trimmed = line.trim_start();
+            trimmed
+                .strip_prefix("///")
+                .or_else(|| trimmed.strip_prefix("//!"))
+                .map(|doc| doc.strip_prefix(' ').unwrap_or(doc))
+        };
+        let Some(content) = content else {
+            // A doc comment ends with its lines, and so does any fence in it.
+            fence = None;
+            continue;
+        };
+        if let Some(info) = content.trim_start().strip_prefix("```") {
+            fence = match fence {
+                Some(_) => None,
+                None if markdown => Some(info.trim().starts_with("rust")),
+                None => Some(is_rust_fence(info)),
+            };
+            continue;
+        }
+        if fence == Some(true) {
+            lines.push((index + 1, content.to_owned()));
+        }
+    }
+    lines
+}
+
+/// The first path segment of every name that `code` imports or names after each
+/// `torchlight_server::`, with the (1-based) line of `lines` it starts on; a group
+/// (`torchlight_server::{A, b::C}`) gives each of its items (`A`, `b`).
+fn server_names(lines: &[(usize, String)]) -> Vec<(usize, String)> {
+    let prefix = concat!("torchlight", "_server::");
+    let mut text = String::new();
+    let mut starts = Vec::new();
+    for (number, line) in lines {
+        starts.push((text.len(), *number));
+        text.push_str(line);
+        text.push('\n');
+    }
+    let line_at = |at: usize| {
+        starts
+            .iter()
+            .rev()
+            .find(|(start, _)| *start <= at)
+            .map_or(0, |(_, number)| *number)
+    };
+    let ident = |rest: &str| -> String {
+        rest.chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut names = Vec::new();
+    let mut from = 0;
+    while let Some(found) = text[from..].find(prefix) {
+        let at = from + found;
+        let rest = &text[at + prefix.len()..];
+        from = at + prefix.len();
+        let Some(group) = rest.strip_prefix('{') else {
+            names.push((line_at(at), ident(rest)));
+            continue;
+        };
+        // The group's top-level items, up to its closing brace.
+        let mut depth = 0;
+        let mut item_start = true;
+        for (offset, c) in group.char_indices() {
+            match c {
+                '{' => depth += 1,
+                '}' if depth == 0 => break,
+                '}' => depth -= 1,
+                ',' if depth == 0 => item_start = true,
+                c if c.is_whitespace() => {}
+                _ if item_start && depth == 0 => {
+                    item_start = false;
+                    names.push((line_at(at), ident(&group[offset..])));
+                }
+                _ => {}
+            }
+        }
+    }
+    names
+}
+
+/// `file:line: message` for every name a published crate's example takes from
+/// `torchlight_server` that is not part of the runtime seam.
+fn server_path_violations(files: &[(String, String)]) -> Vec<String> {
+    let published = published(files);
+    let mut violations = Vec::new();
+    for (path, text) in files {
+        let package = package_of(path, &published);
+        let readme = path == "README.md"
+            || package.is_some_and(|package| *path == format!("{package}/README.md"));
+        let rust = path.ends_with(".rs") && package.is_some();
+        if !readme && !rust {
+            continue;
+        }
+        let in_examples = package.is_some_and(|package| {
+            path.starts_with(&format!("{package}/examples/")) && path.ends_with(".rs")
+        });
+        let in_src = package.is_some_and(|package| path.starts_with(&format!("{package}/src/")));
+        let lines = if in_examples {
+            text.lines()
+                .enumerate()
+                .map(|(index, line)| (index + 1, line.to_owned()))
+                .collect()
+        } else if readme || in_src {
+            example_lines(path, text)
+        } else {
+            continue;
+        };
+        let server_crate = package == Some("server");
+        for (line, name) in server_names(&lines) {
+            if RUNTIME_SEAM.contains(&name.as_str()) {
+                continue;
+            }
+            let adapter = if server_crate {
+                "torchlight_smol"
+            } else {
+                "torchlight_tokio"
+            };
+            violations.push(format!(
+                "{path}:{line}: an example names `{}{name}`, from a crate an application \
+                 does not depend on; name the adapter's re-export (`{adapter}::{name}`): \
+                 only the runtime seam ({}) comes from `torchlight_server`",
+                concat!("torchlight", "_server::"),
+                RUNTIME_SEAM.join(", ")
+            ));
+        }
+    }
+    violations
+}
+
 /// `file:line: message` for every mention of an atomics source outside `sync.rs`.
 fn atomic_violations(files: &[(String, String)]) -> Vec<String> {
     // Spelled in pieces so this file does not match itself.
@@ -373,6 +562,11 @@ fn unsafe_in_the_core_only_where_listed() {
 }
 
 #[test]
+fn examples_name_the_crates_an_application_depends_on() {
+    assert_none("examples", &server_path_violations(&sources()));
+}
+
+#[test]
 fn no_file_points_outside_the_repository() {
     assert_none("outside", &outside_violations(&sources()));
 }
@@ -468,6 +662,48 @@ fn the_rules_catch_what_they_are_for() {
         ("x/src/b.rs", "pub struct B;\n"),
     ]);
     assert!(import_cycles(&down).is_empty());
+
+    let server = concat!("torchlight", "_server");
+    let published = |pairs: &[(&str, &str)]| {
+        let mut all = vec![
+            ("server/Cargo.toml".to_owned(), String::new()),
+            (
+                "tests/Cargo.toml".to_owned(),
+                "publish = false\n".to_owned(),
+            ),
+        ];
+        all.extend(
+            pairs
+                .iter()
+                .map(|(path, text)| ((*path).to_owned(), (*text).to_owned())),
+        );
+        all
+    };
+    let grouped = format!(
+        "//! Text.\n//!\n//! ```no_run\n//! use {server}::{{\n//!     start,\n//!     \
+         consul::{{A, B}}, Options}};\n//! ```\nfn f() {{}}\n"
+    );
+    let found = server_path_violations(&published(&[("server/src/a.rs", &grouped)]));
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found[0].starts_with("server/src/a.rs:4: an example names `"));
+    assert!(found[0].contains("consul`") && found[1].contains("Options`"));
+    let seam = format!("/// ```\n/// use {server}::{{Runtime, start}};\n/// ```\n");
+    assert!(server_path_violations(&published(&[("server/src/a.rs", &seam)])).is_empty());
+    let text_fence = format!("/// ```text\n/// {server}::Options\n/// ```\n");
+    assert!(server_path_violations(&published(&[("server/src/a.rs", &text_fence)])).is_empty());
+    let code = format!("use {server}::Options;\n");
+    assert!(server_path_violations(&published(&[("server/src/a.rs", &code)])).is_empty());
+    assert!(server_path_violations(&published(&[("tests/src/a.rs", &grouped)])).is_empty());
+    assert_eq!(
+        server_path_violations(&published(&[("server/examples/a.rs", &code)])).len(),
+        1
+    );
+    let readme = format!("```rust\nlet o = {server}::Options::new();\n```\n");
+    assert_eq!(
+        server_path_violations(&published(&[("README.md", &readme)])).len(),
+        1
+    );
+    assert!(server_path_violations(&published(&[("tests/README.md", &readme)])).is_empty());
 
     let up = format!("../{}", "shared");
     assert_eq!(

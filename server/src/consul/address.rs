@@ -19,14 +19,14 @@ impl AgentAddress {
     /// error message).
     ///
     /// ```
-    /// use torchlight_server::consul::AgentAddress;
+    /// use torchlight_smol::consul::AgentAddress;
     ///
     /// let agent = AgentAddress::parse("[::1]:18500", "the configuration")?;
     /// assert_eq!((agent.host(), agent.port()), ("::1", 18500));
     /// assert_eq!(agent.to_string(), "http://[::1]:18500");
     /// assert_eq!(AgentAddress::parse("consul", "")?.to_string(), "http://consul:8500");
     /// assert!(AgentAddress::parse("https://consul:8501", "CONSUL_HTTP_ADDR").is_err());
-    /// # Ok::<(), torchlight_server::discovery::DiscoveryError>(())
+    /// # Ok::<(), torchlight_smol::discovery::DiscoveryError>(())
     /// ```
     ///
     /// # Errors

@@ -16,7 +16,7 @@ use crate::discovery::{DiscoveryError, ServerInfo};
 ///
 /// Python's options (`name`, `service_id`, `tags`, `token`, `deregister`) keep their
 /// defaults; the agent address, health check, service meta and request timeout are
-/// additions. See the [module docs](super) for an example.
+/// additions. See the [module docs](crate::consul) for an example.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConsulAgent {
     name: String,

@@ -7,7 +7,7 @@ use std::time::Duration;
 ///
 /// ```
 /// use std::time::Duration;
-/// use torchlight_server::consul::HealthCheck;
+/// use torchlight_smol::consul::HealthCheck;
 ///
 /// let check = HealthCheck::new()
 ///     .with_interval(Duration::from_secs(30))

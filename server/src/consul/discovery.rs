@@ -18,8 +18,8 @@ impl ConsulAgent {
 ///
 /// ```no_run
 /// use std::net::SocketAddr;
-/// use torchlight_server::consul::{ConsulAgent, StdTransport};
-/// use torchlight_server::discovery::{ServerInfo, ServiceDiscovery};
+/// use torchlight_smol::consul::{ConsulAgent, StdTransport};
+/// use torchlight_smol::discovery::{ServerInfo, ServiceDiscovery};
 ///
 /// # fn block_on<F: std::future::Future>(future: F) -> F::Output {
 /// #     use std::task::{Context, Poll, Waker};
@@ -37,7 +37,7 @@ impl ConsulAgent {
 /// if let Some(registration) = registration {
 ///     block_on(registration.deregister())?;
 /// }
-/// # Ok::<(), torchlight_server::discovery::DiscoveryError>(())
+/// # Ok::<(), torchlight_smol::discovery::DiscoveryError>(())
 /// ```
 #[derive(Debug)]
 pub struct ConsulDiscovery<T> {

@@ -116,14 +116,14 @@ impl Response {
     /// `Content-Length` ends there, and an incomplete one is an error.
     ///
     /// ```
-    /// use torchlight_server::consul::Response;
+    /// use torchlight_smol::consul::Response;
     ///
     /// let bytes = b"HTTP/1.1 404 Not Found\r\nContent-Length: 7\r\n\r\nUnknown";
     /// assert_eq!(Response::parse(&bytes[..20], false)?, None);
     /// let response = Response::parse(bytes, false)?.expect("complete");
     /// assert_eq!((response.status(), response.body()), (404, &b"Unknown"[..]));
     /// assert!(Response::parse(&bytes[..50], true).is_err()); // truncated
-    /// # Ok::<(), torchlight_server::consul::ResponseError>(())
+    /// # Ok::<(), torchlight_smol::consul::ResponseError>(())
     /// ```
     ///
     /// # Errors

@@ -111,7 +111,7 @@ impl Response {
     /// same short body, that a failing collector gives.
     ///
     /// ```
-    /// use torchlight_server::exposure::{Request, Response};
+    /// use torchlight_smol::exposure::{Request, Response};
     ///
     /// let response = Response::internal_server_error(Request::new("GET", "/metrics").route());
     /// assert_eq!((response.status(), response.body()), (500, &b"500: Internal Server Error"[..]));

@@ -51,7 +51,7 @@ impl Credentials {
     /// UTF-8, or no `:`.
     ///
     /// ```
-    /// use torchlight_server::exposure::Credentials;
+    /// use torchlight_smol::exposure::Credentials;
     ///
     /// let credentials = Credentials::parse("Basic cHJvbTpzZWNyZXQ=").expect("valid");
     /// assert_eq!((credentials.user(), credentials.password()), ("prom", "secret"));
@@ -99,7 +99,7 @@ impl Route {
     /// slow (bcrypt), so call this where blocking is allowed.
     ///
     /// ```
-    /// use torchlight_server::exposure::{Authenticate, CHALLENGE, Credentials, Request, Target};
+    /// use torchlight_smol::exposure::{Authenticate, CHALLENGE, Credentials, Request, Target};
     ///
     /// #[derive(Debug)]
     /// struct Only(&'static str, &'static str);

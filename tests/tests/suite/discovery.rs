@@ -200,6 +200,24 @@ fn python_20_with_service_discovery<A: Adapter>() {
     server.close();
 }
 
+/// `serve_until(signal)` in both modes registers at start and deregisters once, after
+/// the signal and before it returns.
+fn serve_until_deregisters_after_its_signal<A: Adapter>() {
+    for threaded in [false, true] {
+        let sd = Arc::new(FakeSd::default());
+        let config = config_with(sd.clone());
+        let serving = if threaded {
+            A::serve_until_in_thread(config)
+        } else {
+            A::serve_until(config)
+        };
+        assert_eq!(sd.received.lock().expect("lock").len(), 1);
+        assert_eq!(*sd.deregistered.lock().expect("lock"), 0);
+        serving.signal().expect("deregistered");
+        assert_eq!(*sd.deregistered.lock().expect("lock"), 1);
+    }
+}
+
 /// 21 `test_start_in_thread[FakeSD]`: the same in threaded mode; deregistration runs
 /// before `close` returns.
 fn python_21_in_thread_with_service_discovery<A: Adapter>() {
@@ -644,6 +662,7 @@ fn consul_https_server_registers_an_https_check<A: Adapter>() {
 torchlight_tests::per_adapter_suite!(
     python_20_with_service_discovery,
     python_21_in_thread_with_service_discovery,
+    serve_until_deregisters_after_its_signal,
     custom_discovery_error_aborts_the_start,
     consul_exact_payload_token_and_deregistration,
     consul_deregisters_on_close_only_when_enabled,

@@ -444,6 +444,27 @@ fn dropping_the_handle_stops_the_server<A: Adapter>() {
     )));
 }
 
+/// `serve_until(signal)`, in both modes: serves (and keeps serving) until the signal
+/// completes, then closes, so the port is released when it returns.
+fn serve_until_serves_until_its_signal<A: Adapter>() {
+    let config = || Config::loopback(registry_with("served_until", 3));
+    for serving in [A::serve_until(config()), A::serve_until_in_thread(config())] {
+        let address = serving.local_addr;
+        let url = format!("http://{address}/metrics");
+        for _ in 0..3 {
+            assert!(get(&url, &[]).text().contains("served_until_total 3\n"));
+            assert!(
+                serving.is_serving(),
+                "{}: stopped before its signal",
+                A::NAME
+            );
+        }
+        serving.signal().expect("nothing to deregister");
+        assert!(refuses_connections(address), "{}: still listening", A::NAME);
+        drop(TcpListener::bind(address).expect("the port is released"));
+    }
+}
+
 fn close_finishes_with_idle_and_stalled_connections<A: Adapter>() {
     let mut config = Config::loopback(registry_with("draining", 0));
     config.limits = short_limits();
@@ -940,6 +961,7 @@ torchlight_tests::per_adapter_suite!(
     port_in_use_is_an_error_naming_the_address,
     close_releases_the_port_and_twice_is_harmless,
     dropping_the_handle_stops_the_server,
+    serve_until_serves_until_its_signal,
     close_finishes_with_idle_and_stalled_connections,
     close_lets_an_in_flight_scrape_finish,
     threaded_mode_ipv6_and_close,

@@ -158,7 +158,7 @@ fn metrics_recorded_through_the_facade_are_served_validated_and_stored() {
     REQUESTS.inc();
     // The one line next to `start_http_server`.
     Builder::new(&REGISTRY)
-        .on_error(|error| ERRORS.lock().expect("not poisoned").push(error.clone()))
+        .with_error_hook(|error| ERRORS.lock().expect("not poisoned").push(error.clone()))
         .install()
         .expect("the only recorder in this process");
     library::run();
