@@ -268,7 +268,7 @@ fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let certs = certificates(cert)?;
     let key = PrivateKeyDer::from_pem_file(&files.key_file)
         .map_err(|error| TlsError::file(&files.key_file, "a PEM private key", error))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let provider = provider();
     let verifier = client_verifier(files, &provider)?;
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -278,6 +278,22 @@ fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
         .map_err(TlsError::settings)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The crypto provider of settings built from files: the process default when the
+/// application installed one (`CryptoProvider::install_default`, e.g. `aws-lc-rs` for
+/// its post-quantum key exchange), otherwise rustls' `ring` provider.
+fn provider() -> Arc<CryptoProvider> {
+    if let Some(installed) = CryptoProvider::get_default() {
+        return Arc::clone(installed);
+    }
+    // rustls 0.23.48 deprecates the `ring` provider as a whole ("no support for
+    // post-quantum algorithms") and offers no non-deprecated way to build it; it stays
+    // the default here because `aws-lc-rs` needs cmake and a C build, and an
+    // application that wants post-quantum key exchange installs its provider.
+    #[expect(deprecated, reason = "rustls' ring provider lacks post-quantum key exchange")]
+    let ring = rustls::crypto::ring::default_provider();
+    Arc::new(ring)
 }
 
 /// The certificates in the PEM file `path` (at least one).
