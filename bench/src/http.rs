@@ -221,7 +221,10 @@ fn self_signed() -> io::Result<(Arc<rustls::ServerConfig>, Arc<rustls::ClientCon
     let cert = params.self_signed(&key).map_err(io::Error::other)?;
     // Deprecated since rustls 0.23.48 for lacking post-quantum key exchange, which a
     // loopback benchmark does not need; the server's default provider is `ring` too.
-    #[expect(deprecated, reason = "rustls' ring provider lacks post-quantum key exchange")]
+    #[expect(
+        deprecated,
+        reason = "rustls' ring provider lacks post-quantum key exchange"
+    )]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
