@@ -66,10 +66,12 @@
 //! # HTTPS and authentication
 //!
 //! Feature `tls`: [`Options::tls`] with a `TlsConfig` serves HTTPS (rustls, `ring`),
-//! with exporter-toolkit's client-certificate modes (`TlsFiles`, `ClientAuth`) and
+//! with exporter-toolkit's client-certificate modes, versions and cipher suites
+//! (`TlsFiles`, `ClientAuth`, `TlsVersion`) and
 //! certificate reload (`TlsConfig::reload`); `url()` and the `ServerInfo` given to
 //! service discovery say `https`. Feature `basic-auth`: [`Options::basic_auth`] with
-//! `BasicAuthUsers` (bcrypt) answers requests without valid credentials 401. Feature
+//! `BasicAuthUsers` (bcrypt, passed checks cached) answers requests without valid
+//! credentials 401. Feature
 //! `web-config`: `WebConfig` reads both from exporter-toolkit's web configuration file.
 //! The handshake counts against [`Limits::header_read_timeout`], and the slow-client
 //! guarantees hold on the TLS port.

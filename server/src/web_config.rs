@@ -230,7 +230,9 @@ fn version(value: &Yaml, key: &str) -> Result<Option<TlsVersion>, String> {
 /// the settings are built, which names why it does not.
 fn cipher_suites(value: &Yaml, key: &str) -> Result<Option<Vec<rustls::CipherSuite>>, String> {
     let names = match value {
+        // Empty: Go's defaults, as exporter-toolkit sets only a non-empty list.
         Yaml::Null => return Ok(None),
+        Yaml::Array(names) if names.is_empty() => return Ok(None),
         Yaml::Array(names) => names,
         _ => return Err(format!("`{key}` must be a list of cipher suite names")),
     };
@@ -391,6 +393,7 @@ mod tests {
             "  min_version: TLS12\n  max_version: TLS12\n",
             "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]\n",
             "  cipher_suites:\n  prefer_server_cipher_suites: true\n",
+            "  cipher_suites: []\n",
         ] {
             assert!(tls_error(extra).contains("/nowhere/c.pem"), "{extra}");
         }
