@@ -106,10 +106,12 @@
 //! # HTTPS and authentication
 //!
 //! Feature `tls`: [`Options::with_tls`] with a `TlsConfig` serves HTTPS (rustls, `ring`),
-//! with exporter-toolkit's client-certificate modes (`TlsFiles`, `ClientAuth`) and
+//! with exporter-toolkit's client-certificate modes, versions and cipher suites
+//! (`TlsFiles`, `ClientAuth`, `TlsVersion`) and
 //! certificate reload (`TlsConfig::reload`); `url()` and the `ServerInfo` given to
 //! service discovery say `https`. Feature `basic-auth`: [`Options::with_basic_auth`] with
-//! `BasicAuthUsers` (bcrypt) answers requests without valid credentials 401. Feature
+//! `BasicAuthUsers` (bcrypt, passed checks cached) answers requests without valid
+//! credentials 401. Feature
 //! `web-config`: `WebConfig` reads both from exporter-toolkit's web configuration file.
 //! The handshake counts against [`Limits::header_read_timeout`], and the slow-client
 //! guarantees hold on the TLS port.
@@ -175,6 +177,6 @@ pub use torchlight_server::api::*;
 #[cfg(feature = "basic-auth")]
 pub use torchlight_server::api::{BasicAuthError, BasicAuthUsers};
 #[cfg(feature = "tls")]
-pub use torchlight_server::api::{ClientAuth, TlsConfig, TlsError, TlsFiles, rustls};
+pub use torchlight_server::api::{ClientAuth, TlsConfig, TlsError, TlsFiles, TlsVersion, rustls};
 #[cfg(feature = "web-config")]
 pub use torchlight_server::api::{WebConfig, WebConfigError};

@@ -18,10 +18,12 @@
 //! does: the server threads' CPU time per round and every scrape's latency. Concurrent
 //! scrapes share one encoding, so sixteen should cost well under twice one.
 //!
-//! Case 12 (`case12_tls::<http|https>::torchlight`): case 7's load on the torchlight
-//! server with compile-time labels, over plain HTTP and over HTTPS (rustls, `ring`,
-//! TLS 1.3, kept-alive connections whose handshake falls in the warm-up): what TLS
-//! costs a scrape.
+//! Case 12 (`case12_tls::<http|https|https_basic_auth>::torchlight`): case 7's load on
+//! the torchlight server with compile-time labels, over plain HTTP and over HTTPS
+//! (rustls, `ring`, TLS 1.3, kept-alive connections whose handshake falls in the
+//! warm-up): what TLS costs a scrape; and over HTTPS with basic authentication (one
+//! user, a cost-10 bcrypt hash, every request carrying the right password): what
+//! authenticating every scrape costs.
 #![forbid(unsafe_code)]
 
 use std::time::Duration;
@@ -82,17 +84,18 @@ fn main() {
     tls(&filters, clients, warmup, window);
 }
 
-/// Case 11: the same server, load and series over HTTP and over HTTPS.
+/// Case 12: the same server, load and series over HTTP, over HTTPS, and over HTTPS
+/// with basic authentication.
 fn tls(filters: &[String], clients: usize, warmup: Duration, window: Duration) {
-    for (variant, https) in [("http", false), ("https", true)] {
+    for variant in ["http", "https", "https_basic_auth"] {
         let path = format!("case12_tls::{variant}::{}", Library::Torchlight);
         if !(filters.is_empty() || filters.iter().any(|f| path.contains(f.as_str()))) {
             continue;
         }
-        let server = if https {
-            Server::start_https(Labels::CompileTime, SERIES)
-        } else {
-            Server::start(Library::Torchlight, Labels::CompileTime, SERIES)
+        let server = match variant {
+            "https" => Server::start_https(Labels::CompileTime, SERIES),
+            "https_basic_auth" => Server::start_https_with_basic_auth(Labels::CompileTime, SERIES),
+            _ => Server::start(Library::Torchlight, Labels::CompileTime, SERIES),
         }
         .unwrap_or_else(|error| panic!("{variant}: the server did not start: {error}"));
         let target = server.target();
@@ -112,7 +115,7 @@ fn tls(filters: &[String], clients: usize, warmup: Duration, window: Duration) {
     }
 }
 
-/// Prints the result lines of one server's load (cases 7 and 11).
+/// Prints the result lines of one server's load (cases 7 and 12).
 fn print_load(
     case: &'static str,
     variant: &'static str,

@@ -13,10 +13,13 @@
 //! for `/metrics` with [`ACCEPT`] (text 0.0.4, the only format the peer serves) and
 //! `Accept-Encoding: identity` (no gzip from either), back to back for a fixed time.
 //!
-//! Case 11 serves the same torchlight server (compile-time labels) over plain HTTP
+//! Case 12 serves the same torchlight server (compile-time labels) over plain HTTP
 //! and over HTTPS ([`Server::start_https`]: a self-signed certificate made at start,
 //! rustls with its `ring` provider on both sides), loaded the same way through a
-//! [`Target`] that says how to connect: the cost of TLS on a kept-alive scrape.
+//! [`Target`] that says how to connect: the cost of TLS on a kept-alive scrape. Its
+//! basic-auth row ([`Server::start_https_with_basic_auth`]) adds exporter-toolkit's
+//! usual setting, a cost-10 bcrypt hash, and clients that send the right password:
+//! the cost of authenticating every scrape.
 
 use core::fmt;
 use std::io::{self, Read, Write};
@@ -38,6 +41,19 @@ pub const ACCEPT: &str = "text/plain;version=0.0.4";
 /// The one request, byte for byte, both servers receive.
 const REQUEST: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\
 Accept: text/plain;version=0.0.4\r\nAccept-Encoding: identity\r\n\r\n";
+
+/// [`REQUEST`] with the credentials of [`BASIC_AUTH_USER`] (`prom:secret`).
+const AUTHORIZED_REQUEST: &[u8] = b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\
+Accept: text/plain;version=0.0.4\r\nAccept-Encoding: identity\r\n\
+Authorization: Basic cHJvbTpzZWNyZXQ=\r\n\r\n";
+
+/// The user of the basic-auth server, and the bcrypt hash of its password `secret`
+/// at cost 10, the cost `htpasswd -nBC 10` and exporter-toolkit's docs use (made by
+/// the system's `crypt(3)`, libxcrypt).
+const BASIC_AUTH_USER: (&str, &str) = (
+    "prom",
+    "$2b$10$HOx49az5GBNdATQHJ41JrucTfcemINgdzRNsQRR.yf3joC9XLhKiq",
+);
 
 /// The request of a burst (case 10): what Prometheus sends, gzip included, so the
 /// bodies on the wire are what a real burst moves and the shared encoding's gzip is
@@ -80,6 +96,8 @@ pub struct Server {
     address: SocketAddr,
     /// How clients reach it: with TLS for [`Server::start_https`].
     tls: Option<Arc<rustls::ClientConfig>>,
+    /// Whether clients send credentials ([`Server::start_https_with_basic_auth`]).
+    authorized: bool,
     /// Keeps the `metrics` recorder (and so its registry) alive.
     _recorder: Option<metrics_exporter_prometheus::PrometheusRecorder>,
     /// Keeps torchlight's server running; dropped before the runtime.
@@ -115,10 +133,11 @@ impl Server {
             .build()?;
         match (library, labels) {
             (Library::Torchlight, _) => {
-                let server = torchlight_server(&runtime, labels, series, None)?;
+                let server = torchlight_server(&runtime, labels, series, None, false)?;
                 Ok(Self {
                     address: server.local_addr(),
                     tls: None,
+                    authorized: false,
                     _recorder: None,
                     torchlight_server: Some(server),
                     runtime: Some(runtime),
@@ -137,6 +156,7 @@ impl Server {
                 Ok(Self {
                     address,
                     tls: None,
+                    authorized: false,
                     _recorder: Some(recorder),
                     torchlight_server: None,
                     runtime: Some(runtime),
@@ -155,15 +175,30 @@ impl Server {
     /// When the runtime cannot start, no port can be bound, or the certificate cannot
     /// be made.
     pub fn start_https(labels: Labels, series: usize) -> io::Result<Self> {
+        Self::https(labels, series, false)
+    }
+
+    /// [`start_https`](Self::start_https) with basic authentication: one user whose
+    /// hash has cost 10; [`Server::target`] sends its credentials with every request.
+    ///
+    /// # Errors
+    ///
+    /// As [`start_https`](Self::start_https).
+    pub fn start_https_with_basic_auth(labels: Labels, series: usize) -> io::Result<Self> {
+        Self::https(labels, series, true)
+    }
+
+    fn https(labels: Labels, series: usize, basic_auth: bool) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?;
         let (server_config, client_config) = self_signed()?;
         let tls = torchlight_tokio::TlsConfig::from_server_config(server_config);
-        let server = torchlight_server(&runtime, labels, series, Some(tls))?;
+        let server = torchlight_server(&runtime, labels, series, Some(tls), basic_auth)?;
         Ok(Self {
             address: server.local_addr(),
             tls: Some(client_config),
+            authorized: basic_auth,
             _recorder: None,
             torchlight_server: Some(server),
             runtime: Some(runtime),
@@ -182,17 +217,20 @@ impl Server {
         Target {
             address: self.address,
             tls: self.tls.clone(),
+            authorized: self.authorized,
         }
     }
 }
 
 /// torchlight's server on `runtime` for `series` series labelled as `labels` says, on
-/// a free loopback port, over HTTPS with `tls`.
+/// a free loopback port, over HTTPS with `tls`, with [`BASIC_AUTH_USER`] if
+/// `basic_auth`.
 fn torchlight_server(
     runtime: &tokio::runtime::Runtime,
     labels: Labels,
     series: usize,
     tls: Option<torchlight_tokio::TlsConfig>,
+    basic_auth: bool,
 ) -> io::Result<torchlight_tokio::MetricsServer> {
     let registry = match labels {
         Labels::RunTime => scrape::torchlight_family_registry(series),
@@ -204,6 +242,14 @@ fn torchlight_server(
         .with_registry(registry);
     if let Some(tls) = tls {
         options = options.with_tls(tls);
+    }
+    if basic_auth {
+        let (user, hash) = BASIC_AUTH_USER;
+        let users = torchlight_tokio::BasicAuthUsers::builder()
+            .with_user(user, hash)
+            .build()
+            .map_err(io::Error::other)?;
+        options = options.with_basic_auth(users);
     }
     runtime
         .block_on(torchlight_tokio::start_http_server(options))
@@ -219,6 +265,12 @@ fn self_signed() -> io::Result<(Arc<rustls::ServerConfig>, Arc<rustls::ClientCon
         rcgen::CertificateParams::new(Vec::<String>::new()).map_err(io::Error::other)?;
     params.subject_alt_names = vec![rcgen::SanType::IpAddress(Ipv4Addr::LOCALHOST.into())];
     let cert = params.self_signed(&key).map_err(io::Error::other)?;
+    // Deprecated since rustls 0.23.48 for lacking post-quantum key exchange, which a
+    // loopback benchmark does not need; the server's default provider is `ring` too.
+    #[expect(
+        deprecated,
+        reason = "rustls' ring provider lacks post-quantum key exchange"
+    )]
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let server = rustls::ServerConfig::builder_with_provider(Arc::clone(&provider))
         .with_safe_default_protocol_versions()
@@ -239,18 +291,23 @@ fn self_signed() -> io::Result<(Arc<rustls::ServerConfig>, Arc<rustls::ClientCon
     Ok((Arc::new(server), Arc::new(client)))
 }
 
-/// Where a [`Client`] connects, and whether over TLS.
+/// Where a [`Client`] connects, whether over TLS, and whether with credentials.
 #[derive(Clone)]
 pub struct Target {
     address: SocketAddr,
     tls: Option<Arc<rustls::ClientConfig>>,
+    authorized: bool,
 }
 
 impl Target {
     /// Plain HTTP to `address`.
     #[must_use]
     pub const fn plain(address: SocketAddr) -> Self {
-        Self { address, tls: None }
+        Self {
+            address,
+            tls: None,
+            authorized: false,
+        }
     }
 
     /// The server's address.
@@ -265,6 +322,7 @@ impl fmt::Debug for Target {
         f.debug_struct("Target")
             .field("address", &self.address)
             .field("tls", &self.tls.is_some())
+            .field("authorized", &self.authorized)
             .finish()
     }
 }
@@ -312,6 +370,8 @@ fn metrics_listener() -> io::Result<(
 /// One keep-alive HTTP/1.1 connection that asks for `/metrics`.
 pub struct Client {
     stream: Box<dyn Stream>,
+    /// [`REQUEST`], or [`AUTHORIZED_REQUEST`] for a [`Target`] with credentials.
+    request: &'static [u8],
     buffer: Vec<u8>,
 }
 
@@ -366,6 +426,11 @@ impl Client {
         };
         Ok(Self {
             stream,
+            request: if target.authorized {
+                AUTHORIZED_REQUEST
+            } else {
+                REQUEST
+            },
             buffer: Vec::with_capacity(1 << 20),
         })
     }
@@ -377,7 +442,7 @@ impl Client {
     ///
     /// On socket errors, a closed connection, or a response this client cannot frame.
     pub fn get(&mut self) -> io::Result<Response<'_>> {
-        self.send(REQUEST)
+        self.send(self.request)
     }
 
     /// Sends `request` and reads its response, as [`get`](Self::get) does.
@@ -835,6 +900,18 @@ mod tests {
         )
         .unwrap();
         assert!(result.requests > 0);
+    }
+
+    /// The basic-auth server answers its target (which sends the credentials), and a
+    /// client without them gets no exposition.
+    #[test]
+    fn the_basic_auth_server_serves_clients_with_credentials() {
+        let server = Server::start_https_with_basic_auth(Labels::CompileTime, 100).unwrap();
+        assert!(super::check_target(&server.target(), 100).is_ok());
+        let mut without = server.target();
+        without.authorized = false;
+        let error = super::check_target(&without, 100).unwrap_err();
+        assert!(error.to_string().contains("status 401"), "{error}");
     }
 
     #[test]

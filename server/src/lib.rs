@@ -113,7 +113,7 @@ mod web_config;
 
 #[cfg(feature = "basic-auth")]
 #[cfg_attr(docsrs, doc(cfg(feature = "basic-auth")))]
-pub use basic_auth::{BasicAuthError, BasicAuthUsers};
+pub use basic_auth::{BasicAuthError, BasicAuthUsers, BasicAuthUsersBuilder};
 pub use error::StartError;
 pub use limits::Limits;
 pub use options::Options;
@@ -129,7 +129,7 @@ pub use web_config::{WebConfig, WebConfigError};
 #[cfg_attr(docsrs, doc(cfg(feature = "tls")))]
 pub use {
     rustls,
-    tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
+    tls::{ClientAuth, TlsConfig, TlsError, TlsFiles, TlsVersion},
 };
 
 /// The names every adapter re-exports as they are (`pub use torchlight_server::api::*;`),
@@ -142,7 +142,7 @@ pub use {
 #[doc(hidden)]
 pub mod api {
     #[cfg(feature = "basic-auth")]
-    pub use crate::basic_auth::{BasicAuthError, BasicAuthUsers};
+    pub use crate::basic_auth::{BasicAuthError, BasicAuthUsers, BasicAuthUsersBuilder};
     #[cfg(feature = "web-config")]
     pub use crate::web_config::{WebConfig, WebConfigError};
     pub use crate::{
@@ -152,6 +152,6 @@ pub mod api {
     #[cfg(feature = "tls")]
     pub use crate::{
         rustls,
-        tls::{ClientAuth, TlsConfig, TlsError, TlsFiles},
+        tls::{ClientAuth, TlsConfig, TlsError, TlsFiles, TlsVersion},
     };
 }

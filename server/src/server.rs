@@ -9,8 +9,9 @@
 //! Connections are accepted as soon as they arrive and admitted by the slot table
 //! (`slots.rs`), which evicts the oldest idle connection when every slot is taken;
 //! each request is answered by the one request path (`service.rs`). With TLS
-//! (feature `tls`), [`connection`] runs the handshake (`tls.rs`) before hyper sees the
-//! stream, within the connection's header deadline.
+//! (feature `tls`), [`connection`] runs the handshake (`tls.rs`, which answers plain
+//! HTTP `400` instead) before hyper sees the stream, within the connection's header
+//! deadline.
 
 use std::convert::Infallible;
 use std::fmt;

@@ -10,11 +10,18 @@
 //! The handshake counts against [`Limits::header_read_timeout`](crate::Limits::header_read_timeout):
 //! a connection must finish its handshake *and* send its request head within that
 //! time from when it connected. A connection in its handshake is idle for the slot
-//! table (it can be evicted), and a failed handshake (plain HTTP, garbage, a stalled
-//! client) closes that connection only.
+//! table (it can be evicted), and a failed handshake (garbage, a stalled client)
+//! closes that connection only. Plain HTTP sent to the TLS port is told so, as Go's
+//! `net/http` tells it: the first five bytes are read before the handshake (a TLS
+//! record starts with `0x16`, an HTTP request with a method), and a request gets
+//! `HTTP/1.0 400 Bad Request` with the body "Client sent an HTTP request to an HTTPS
+//! server." before the connection closes; otherwise rustls reads those bytes again.
 //!
-//! Crypto is rustls' `ring` provider for the certificates read from PEM files; a ready
-//! [`rustls::ServerConfig`] brings its own.
+//! Settings built from files ([`TlsFiles`]) offer TLS 1.2 and 1.3 (or the range of
+//! `min_version`/`max_version`) and the crypto provider's cipher suites (or, for TLS
+//! 1.2, those of `cipher_suites`, Go's names mapped to rustls' suites). The provider
+//! is the process default when the application installed one, otherwise rustls'
+//! `ring` provider. A ready [`rustls::ServerConfig`] brings its own of all that.
 //!
 //! [`Runtime::Stream`]: crate::Runtime::Stream
 
@@ -37,14 +44,15 @@ use rustls::server::{
     ClientCertVerifierBuilder, NoClientAuth, VerifierBuilderError, WebPkiClientVerifier,
 };
 use rustls::{
-    DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig, SignatureScheme,
+    CipherSuite, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
+    SignatureScheme,
 };
 
 /// The TLS settings of an HTTPS metrics server: a certificate chain and key (read from
 /// PEM files, which [`reload`](Self::reload) reads again) or a ready
 /// [`rustls::ServerConfig`].
 ///
-/// Give it to the server with `Options::tls`; keep a clone to reload the certificate
+/// Give it to the server with `Options::with_tls`; keep a clone to reload the certificate
 /// when it rotates (clones share the current settings). Built from PEM files, the
 /// server offers HTTP/1.1 through ALPN and TLS 1.2 and 1.3 with rustls' safe defaults
 /// and its `ring` provider; a ready `ServerConfig` is used exactly as given.
@@ -150,13 +158,23 @@ impl TlsConfig {
         )
     }
 
-    /// Runs the server side of the handshake on `stream`.
-    pub(crate) async fn accept<S>(&self, stream: S) -> io::Result<Io<TlsStream<Io<S>>>>
+    /// Runs the server side of the handshake on `stream`; plain HTTP is answered
+    /// `400` and closed, as Go's `net/http` does.
+    pub(crate) async fn accept<S>(&self, stream: S) -> io::Result<Io<TlsStream<Replay<Io<S>>>>>
     where
         S: Read + Write + Unpin,
     {
+        let mut stream = Replay::new(Io(stream));
+        stream.read_head().await?;
+        if looks_like_http(stream.head()) {
+            stream.refuse_plain_http().await;
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "plain HTTP sent to the TLS port",
+            ));
+        }
         let stream = TlsAcceptor::from(self.server_config())
-            .accept(Io(stream))
+            .accept(stream)
             .await?;
         Ok(Io(stream))
     }
@@ -173,19 +191,41 @@ impl fmt::Debug for TlsConfig {
     }
 }
 
-/// The files an HTTPS server reads, and how it treats client certificates:
-/// exporter-toolkit's `tls_server_config` (`cert_file`, `key_file`,
-/// `client_auth_type`, `client_ca_file`).
+/// The files an HTTPS server reads, how it treats client certificates, and which
+/// protocol versions and cipher suites it offers: exporter-toolkit's
+/// `tls_server_config` (`cert_file`, `key_file`, `client_auth_type`,
+/// `client_ca_file`, `min_version`, `max_version`, `cipher_suites`).
+///
+/// The settings are checked when [`TlsConfig::from_files`] reads the files.
+///
+/// ```no_run
+/// use torchlight_smol::rustls::CipherSuite;
+/// use torchlight_smol::{ClientAuth, TlsConfig, TlsFiles, TlsVersion};
+///
+/// let files = TlsFiles::new("cert.pem", "key.pem")
+///     .with_client_auth(ClientAuth::RequireAndVerifyClientCert)
+///     .with_client_ca_file("ca.pem")
+///     .with_min_version(TlsVersion::Tls13);
+/// let tls = TlsConfig::from_files(files)?;
+/// # let _ = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+/// # Ok::<(), torchlight_smol::TlsError>(())
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TlsFiles {
     cert_file: PathBuf,
     key_file: PathBuf,
     client_auth: ClientAuth,
     client_ca_file: Option<PathBuf>,
+    min_version: TlsVersion,
+    max_version: TlsVersion,
+    /// `None`: every TLS 1.2 suite of the crypto provider.
+    cipher_suites: Option<Vec<CipherSuite>>,
 }
 
 impl TlsFiles {
-    /// The certificate chain (leaf first) and private key, no client certificates.
+    /// The certificate chain (leaf first) and private key, no client certificates,
+    /// TLS 1.2 and 1.3 (exporter-toolkit's default `min_version` is `TLS12`), every
+    /// cipher suite of the crypto provider.
     #[must_use]
     pub fn new(cert_file: impl Into<PathBuf>, key_file: impl Into<PathBuf>) -> Self {
         Self {
@@ -193,12 +233,15 @@ impl TlsFiles {
             key_file: key_file.into(),
             client_auth: ClientAuth::NoClientCert,
             client_ca_file: None,
+            min_version: TlsVersion::Tls12,
+            max_version: TlsVersion::Tls13,
+            cipher_suites: None,
         }
     }
 
     /// How client certificates are asked for and checked.
     #[must_use]
-    pub fn client_auth(mut self, mode: ClientAuth) -> Self {
+    pub fn with_client_auth(mut self, mode: ClientAuth) -> Self {
         self.client_auth = mode;
         self
     }
@@ -207,9 +250,115 @@ impl TlsFiles {
     /// [`ClientAuth::VerifyClientCertIfGiven`] and
     /// [`ClientAuth::RequireAndVerifyClientCert`].
     #[must_use]
-    pub fn client_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
+    pub fn with_client_ca_file(mut self, path: impl Into<PathBuf>) -> Self {
         self.client_ca_file = Some(path.into());
         self
+    }
+
+    /// The oldest protocol version offered (`min_version`; TLS 1.2 by default).
+    #[must_use]
+    pub fn with_min_version(mut self, version: TlsVersion) -> Self {
+        self.min_version = version;
+        self
+    }
+
+    /// The newest protocol version offered (`max_version`; TLS 1.3 by default).
+    #[must_use]
+    pub fn with_max_version(mut self, version: TlsVersion) -> Self {
+        self.max_version = version;
+        self
+    }
+
+    /// The TLS 1.2 cipher suites offered (`cipher_suites`), instead of all the crypto
+    /// provider's. As in Go, whose `tls.Config.CipherSuites` does not apply to TLS
+    /// 1.3, TLS 1.3 suites in the list change nothing: TLS 1.3 always offers all of
+    /// the provider's. A suite rustls does not implement (CBC, RSA key exchange,
+    /// RC4) is refused by [`TlsConfig::from_files`], naming why.
+    #[must_use]
+    pub fn with_cipher_suites(mut self, suites: impl IntoIterator<Item = CipherSuite>) -> Self {
+        self.cipher_suites = Some(suites.into_iter().collect());
+        self
+    }
+
+    /// The certificate chain's file.
+    #[must_use]
+    pub fn cert_file(&self) -> &Path {
+        &self.cert_file
+    }
+
+    /// The private key's file.
+    #[must_use]
+    pub fn key_file(&self) -> &Path {
+        &self.key_file
+    }
+
+    /// How client certificates are asked for and checked.
+    #[must_use]
+    pub fn client_auth(&self) -> ClientAuth {
+        self.client_auth
+    }
+
+    /// The CA file client certificates must chain to, if set.
+    #[must_use]
+    pub fn client_ca_file(&self) -> Option<&Path> {
+        self.client_ca_file.as_deref()
+    }
+
+    /// The oldest protocol version offered.
+    #[must_use]
+    pub fn min_version(&self) -> TlsVersion {
+        self.min_version
+    }
+
+    /// The newest protocol version offered.
+    #[must_use]
+    pub fn max_version(&self) -> TlsVersion {
+        self.max_version
+    }
+
+    /// The TLS 1.2 cipher suites asked for, or `None` for all the provider's.
+    #[must_use]
+    pub fn cipher_suites(&self) -> Option<&[CipherSuite]> {
+        self.cipher_suites.as_deref()
+    }
+}
+
+/// A TLS protocol version the server can offer: the values of exporter-toolkit's
+/// `min_version` and `max_version` that rustls implements. `TLS10` and `TLS11` have
+/// no variant: rustls implements neither (RFC 8996 deprecates both).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TlsVersion {
+    /// TLS 1.2 (RFC 5246), `TLS12`.
+    Tls12,
+    /// TLS 1.3 (RFC 8446), `TLS13`.
+    Tls13,
+}
+
+impl TlsVersion {
+    /// Every version, oldest first.
+    pub const ALL: [Self; 2] = [Self::Tls12, Self::Tls13];
+
+    /// The version's name in the web configuration file (`"TLS13"`).
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Tls12 => "TLS12",
+            Self::Tls13 => "TLS13",
+        }
+    }
+
+    /// The version named `name` (exact spelling, as exporter-toolkit reads it);
+    /// `None` for `TLS10`, `TLS11` and anything else.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|version| version.name() == name)
+    }
+
+    fn rustls(self) -> &'static rustls::SupportedProtocolVersion {
+        match self {
+            Self::Tls12 => &rustls::version::TLS12,
+            Self::Tls13 => &rustls::version::TLS13,
+        }
     }
 }
 
@@ -262,22 +411,165 @@ impl ClientAuth {
     }
 }
 
-/// Builds the server settings from PEM files, with the `ring` provider.
+/// Builds the server settings from PEM files, with [`provider`] narrowed to the
+/// cipher suites `files` asks for.
 fn server_config(files: &TlsFiles) -> Result<Arc<ServerConfig>, TlsError> {
     let cert = &files.cert_file;
+    let versions = versions(files)?;
+    let provider = Arc::new(cipher_suites(files, &provider())?);
     let certs = certificates(cert)?;
     let key = PrivateKeyDer::from_pem_file(&files.key_file)
         .map_err(|error| TlsError::file(&files.key_file, "a PEM private key", error))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
     let verifier = client_verifier(files, &provider)?;
     let mut config = ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(TlsError::settings)?
+        .with_protocol_versions(&versions)
+        .map_err(|error| TlsError::with_source("the TLS settings cannot be used", error))?
         .with_client_cert_verifier(verifier)
         .with_single_cert(certs, key)
         .map_err(TlsError::settings)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(Arc::new(config))
+}
+
+/// The protocol versions from `min_version` to `max_version`.
+fn versions(files: &TlsFiles) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, TlsError> {
+    let (min, max) = (files.min_version, files.max_version);
+    if min > max {
+        return Err(TlsError::mismatch(format!(
+            "min_version {} is newer than max_version {}",
+            min.name(),
+            max.name()
+        )));
+    }
+    Ok(TlsVersion::ALL
+        .into_iter()
+        .filter(|version| (min..=max).contains(version))
+        .map(TlsVersion::rustls)
+        .collect())
+}
+
+/// `provider` with only the TLS 1.2 suites `files` asks for (all its TLS 1.3 suites
+/// stay, as Go's `CipherSuites` leaves TLS 1.3 alone).
+fn cipher_suites(files: &TlsFiles, provider: &CryptoProvider) -> Result<CryptoProvider, TlsError> {
+    let Some(wanted) = &files.cipher_suites else {
+        return Ok(provider.clone());
+    };
+    for &suite in wanted {
+        let offered = provider.cipher_suites.iter().any(|s| s.suite() == suite);
+        if !offered && !is_tls13(suite) {
+            return Err(TlsError::mismatch(format!(
+                "cipher suite {} cannot be offered: {}",
+                cipher_suite_name(suite),
+                unsupported_reason(suite)
+            )));
+        }
+    }
+    let suites: Vec<_> = provider
+        .cipher_suites
+        .iter()
+        .filter(|s| s.tls13().is_some() || wanted.contains(&s.suite()))
+        .copied()
+        .collect();
+    let tls12 = suites.iter().any(|s| s.tls13().is_none());
+    if files.min_version == TlsVersion::Tls12 && !tls12 {
+        return Err(TlsError::mismatch(
+            "cipher_suites lists no TLS 1.2 suite, so TLS 1.2 clients could not connect: \
+             list one, or set min_version TLS13",
+        ));
+    }
+    Ok(CryptoProvider {
+        cipher_suites: suites,
+        ..provider.clone()
+    })
+}
+
+/// Whether `suite` is a TLS 1.3 suite (RFC 8446 §B.4: `0x13xx`).
+fn is_tls13(suite: CipherSuite) -> bool {
+    u16::from(suite) >> 8 == 0x13
+}
+
+/// Go's `crypto/tls` names of the cipher suites (`CipherSuites()` and
+/// `InsecureCipherSuites()`, as `cipher_suites.go` spells them), which
+/// exporter-toolkit's `cipher_suites` takes, with their IANA code points.
+const GO_CIPHER_SUITES: [(&str, u16); 25] = [
+    ("TLS_RSA_WITH_RC4_128_SHA", 0x0005),
+    ("TLS_RSA_WITH_3DES_EDE_CBC_SHA", 0x000a),
+    ("TLS_RSA_WITH_AES_128_CBC_SHA", 0x002f),
+    ("TLS_RSA_WITH_AES_256_CBC_SHA", 0x0035),
+    ("TLS_RSA_WITH_AES_128_CBC_SHA256", 0x003c),
+    ("TLS_RSA_WITH_AES_128_GCM_SHA256", 0x009c),
+    ("TLS_RSA_WITH_AES_256_GCM_SHA384", 0x009d),
+    ("TLS_ECDHE_ECDSA_WITH_RC4_128_SHA", 0xc007),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA", 0xc009),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA", 0xc00a),
+    ("TLS_ECDHE_RSA_WITH_RC4_128_SHA", 0xc011),
+    ("TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA", 0xc012),
+    ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", 0xc013),
+    ("TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA", 0xc014),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256", 0xc023),
+    ("TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256", 0xc027),
+    ("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256", 0xc02f),
+    ("TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", 0xc02b),
+    ("TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384", 0xc030),
+    ("TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384", 0xc02c),
+    ("TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256", 0xcca8),
+    ("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256", 0xcca9),
+    ("TLS_AES_128_GCM_SHA256", 0x1301),
+    ("TLS_AES_256_GCM_SHA384", 0x1302),
+    ("TLS_CHACHA20_POLY1305_SHA256", 0x1303),
+];
+
+/// The cipher suite Go names `name` (`TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256`);
+/// `None` for a name Go does not know.
+#[cfg(feature = "web-config")]
+pub(crate) fn go_cipher_suite(name: &str) -> Option<CipherSuite> {
+    GO_CIPHER_SUITES
+        .iter()
+        .find(|(go, _)| *go == name)
+        .map(|&(_, code)| CipherSuite::from(code))
+}
+
+/// Go's name of `suite` where it has one, else rustls'.
+fn cipher_suite_name(suite: CipherSuite) -> String {
+    let code = u16::from(suite);
+    GO_CIPHER_SUITES
+        .iter()
+        .find(|&&(_, c)| c == code)
+        .map_or_else(|| format!("{suite:?}"), |(name, _)| (*name).to_owned())
+}
+
+/// Why rustls does not offer `suite`.
+fn unsupported_reason(suite: CipherSuite) -> &'static str {
+    let name = cipher_suite_name(suite);
+    if name.contains("_RC4_") {
+        "RC4 is broken and prohibited (RFC 7465); rustls does not implement it"
+    } else if name.contains("_CBC_") {
+        "rustls implements no CBC-mode suites (padding-oracle attacks such as Lucky \
+         Thirteen), only AEAD ones (AES-GCM, ChaCha20-Poly1305)"
+    } else if name.starts_with("TLS_RSA_") {
+        "rustls implements no RSA key exchange (it has no forward secrecy), only ECDHE"
+    } else {
+        "the crypto provider does not implement it"
+    }
+}
+
+/// The crypto provider of settings built from files: the process default when the
+/// application installed one (`CryptoProvider::install_default`, e.g. `aws-lc-rs` for
+/// its post-quantum key exchange), otherwise rustls' `ring` provider.
+fn provider() -> Arc<CryptoProvider> {
+    if let Some(installed) = CryptoProvider::get_default() {
+        return Arc::clone(installed);
+    }
+    // rustls 0.23.48 deprecates the `ring` provider as a whole ("no support for
+    // post-quantum algorithms") and offers no non-deprecated way to build it; it stays
+    // the default here because `aws-lc-rs` needs cmake and a C build, and an
+    // application that wants post-quantum key exchange installs its provider.
+    #[expect(
+        deprecated,
+        reason = "rustls' ring provider lacks post-quantum key exchange"
+    )]
+    let ring = rustls::crypto::ring::default_provider();
+    Arc::new(ring)
 }
 
 /// The certificates in the PEM file `path` (at least one).
@@ -429,6 +721,13 @@ impl TlsError {
         }
     }
 
+    fn with_source(message: &str, error: rustls::Error) -> Self {
+        Self {
+            message: message.to_owned(),
+            source: Some(Box::new(error)),
+        }
+    }
+
     fn settings(error: rustls::Error) -> Self {
         Self {
             message: "the certificate and key cannot be used together".to_owned(),
@@ -451,6 +750,148 @@ impl std::error::Error for TlsError {
         self.source
             .as_deref()
             .map(|source| source as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// What Go's `net/http` answers a plain HTTP request on a TLS port (`server.go`,
+/// after `tls.RecordHeaderError`), byte for byte.
+const PLAIN_HTTP_ANSWER: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+/// The length of a TLS record header (RFC 8446 §5.1), which a TLS client's first
+/// bytes are, and of the prefixes that tell plain HTTP apart.
+const HEAD: usize = 5;
+
+/// How much of a refused plain HTTP request is read and discarded before answering,
+/// so the close does not reset the connection (and drop the `400`) while the request
+/// is unread: hyper's first read buffer, which holds a usual request head.
+const DISCARDED: usize = 8 * 1024;
+
+/// Whether the first bytes of a connection are an HTTP request rather than a TLS
+/// record: the five prefixes Go's `tlsRecordHeaderLooksLikeHTTP` checks (`GET /`,
+/// `HEAD `, `POST `, `PUT /`, `OPTIO`). A TLS record starts with its content type,
+/// `0x16` for a handshake, never an ASCII letter.
+fn looks_like_http(head: &[u8]) -> bool {
+    [b"GET /", b"HEAD ", b"POST ", b"PUT /", b"OPTIO"]
+        .iter()
+        .any(|prefix| prefix.as_slice() == head)
+}
+
+/// A stream whose first bytes were read to tell plain HTTP from TLS, and are read
+/// again (by rustls) before the rest.
+pub(crate) struct Replay<S> {
+    stream: S,
+    head: [u8; HEAD],
+    /// Invariant: `start <= end <= HEAD`; `head[start..end]` is still to be replayed.
+    start: usize,
+    end: usize,
+}
+
+impl<S: futures_io::AsyncRead + futures_io::AsyncWrite + Unpin> Replay<S> {
+    const fn new(stream: S) -> Self {
+        Self {
+            stream,
+            head: [0; HEAD],
+            start: 0,
+            end: 0,
+        }
+    }
+
+    /// Reads the first [`HEAD`] bytes, or fewer if the client closes, or just the
+    /// first if it is not an ASCII letter (TLS, or garbage rustls will refuse).
+    async fn read_head(&mut self) -> io::Result<()> {
+        use futures_lite::AsyncReadExt as _;
+        while self.end < HEAD {
+            let n = self.stream.read(&mut self.head[self.end..]).await?;
+            if n == 0 {
+                break;
+            }
+            self.end += n;
+            if !self.head[0].is_ascii_alphabetic() {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    /// The bytes [`read_head`](Self::read_head) read.
+    fn head(&self) -> &[u8] {
+        &self.head[..self.end]
+    }
+
+    /// Reads the rest of the request head (up to [`DISCARDED`] bytes, until the blank
+    /// line that ends it), answers `400` and closes: with the head read, closing
+    /// does not reset the connection and drop the answer before the client reads it.
+    /// Errors mean the client is gone, which ends the connection all the same.
+    async fn refuse_plain_http(&mut self) {
+        use futures_lite::{AsyncReadExt as _, AsyncWriteExt as _};
+        const END: &[u8; 4] = b"\r\n\r\n";
+        // How much of `END` the bytes so far end with.
+        let mut matched = 0;
+        let mut scan = |bytes: &[u8]| {
+            for &byte in bytes {
+                matched = match byte {
+                    _ if byte == END[matched] => matched + 1,
+                    b'\r' => 1,
+                    _ => 0,
+                };
+                if matched == END.len() {
+                    return true;
+                }
+            }
+            false
+        };
+        let mut ended = scan(self.head());
+        let mut buffer = [0; 1024];
+        let mut read = self.end;
+        while !ended && read < DISCARDED {
+            match self.stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    read += n;
+                    ended = scan(&buffer[..n]);
+                }
+            }
+        }
+        if self.stream.write_all(PLAIN_HTTP_ANSWER).await.is_ok() {
+            let _ = self.stream.close().await;
+        }
+    }
+}
+
+impl<S: futures_io::AsyncRead + Unpin> futures_io::AsyncRead for Replay<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = &mut *self;
+        if this.start < this.end {
+            let replayed = &this.head[this.start..this.end];
+            let n = replayed.len().min(buf.len());
+            buf[..n].copy_from_slice(&replayed[..n]);
+            this.start += n;
+            return Poll::Ready(Ok(n));
+        }
+        Pin::new(&mut this.stream).poll_read(cx, buf)
+    }
+}
+
+impl<S: futures_io::AsyncWrite + Unpin> futures_io::AsyncWrite for Replay<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_close(cx)
     }
 }
 
@@ -544,5 +985,140 @@ mod tests {
         // Exact spelling, as Go's `tls.ClientAuthType` names.
         assert_eq!(ClientAuth::from_name("requireandverifyclientcert"), None);
         assert_eq!(ClientAuth::from_name(""), None);
+    }
+
+    #[test]
+    fn version_names_are_exporter_toolkits() {
+        for version in TlsVersion::ALL {
+            assert_eq!(TlsVersion::from_name(version.name()), Some(version));
+        }
+        for refused in ["TLS10", "TLS11", "tls13", "1.3"] {
+            assert_eq!(TlsVersion::from_name(refused), None);
+        }
+        let files = TlsFiles::new("c", "k");
+        let range = |min, max| versions(&files.clone().with_min_version(min).with_max_version(max));
+        assert_eq!(
+            range(TlsVersion::Tls12, TlsVersion::Tls13)
+                .expect("both")
+                .len(),
+            2
+        );
+        assert_eq!(
+            range(TlsVersion::Tls13, TlsVersion::Tls13).expect("one")[0].version,
+            rustls::ProtocolVersion::TLSv1_3
+        );
+        let error = range(TlsVersion::Tls13, TlsVersion::Tls12).expect_err("an empty range");
+        assert!(
+            error.to_string().contains("newer than max_version"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn go_names_map_to_the_same_suites_and_cover_rustls() {
+        for (name, code) in GO_CIPHER_SUITES {
+            let suite = go_cipher_suite(name).expect("a Go name");
+            assert_eq!(u16::from(suite), code);
+            // Where rustls names a suite, it spells TLS 1.3 suites `TLS13_…` and the
+            // others as Go (IANA) does.
+            let prefix = if is_tls13(suite) { "TLS13_" } else { "TLS_" };
+            if let Some(rustls_name) = suite.as_str() {
+                assert_eq!(rustls_name, name.replacen("TLS_", prefix, 1));
+            }
+        }
+        assert_eq!(
+            go_cipher_suite("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305"),
+            None
+        );
+        // Every suite rustls offers can be named.
+        for suite in &provider().cipher_suites {
+            assert!(
+                GO_CIPHER_SUITES
+                    .iter()
+                    .any(|&(_, code)| code == u16::from(suite.suite()))
+            );
+        }
+    }
+
+    #[test]
+    fn cipher_suites_narrow_tls12_only() {
+        let provider = provider();
+        let files = TlsFiles::new("c", "k");
+        let names = |files: &TlsFiles| -> Vec<String> {
+            cipher_suites(files, &provider)
+                .expect("valid suites")
+                .cipher_suites
+                .iter()
+                .map(|s| format!("{:?}", s.suite()))
+                .collect()
+        };
+        assert_eq!(names(&files).len(), provider.cipher_suites.len());
+        let one = files.clone().with_cipher_suites([
+            CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+            CipherSuite::TLS13_AES_128_CCM_SHA256,
+        ]);
+        let kept = names(&one);
+        assert!(kept.contains(&"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256".to_owned()));
+        assert_eq!(
+            kept.iter().filter(|name| name.starts_with("TLS_")).count(),
+            1
+        );
+        assert_eq!(
+            kept.iter()
+                .filter(|name| name.starts_with("TLS13_"))
+                .count(),
+            3
+        );
+        for (suite, reason) in [
+            (CipherSuite::TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA, "CBC"),
+            (
+                CipherSuite::TLS_RSA_WITH_AES_256_GCM_SHA384,
+                "RSA key exchange",
+            ),
+            (CipherSuite::from(0x0005), "RC4"),
+            (CipherSuite::from(0xffee), "does not implement it"),
+        ] {
+            let error = cipher_suites(&files.clone().with_cipher_suites([suite]), &provider)
+                .expect_err("not offered");
+            assert!(error.to_string().contains(reason), "{error}");
+        }
+    }
+
+    #[test]
+    fn plain_http_is_told_apart_from_tls() {
+        for http in ["GET /", "HEAD ", "POST ", "PUT /", "OPTIO"] {
+            assert!(looks_like_http(http.as_bytes()));
+        }
+        for other in [
+            &[0x16, 0x03, 0x01, 0x02, 0x00][..],
+            b"GET",
+            b"BREW ",
+            b"",
+            &[0xff; 5],
+        ] {
+            assert!(!looks_like_http(other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn the_head_is_read_again_before_the_rest() {
+        use futures_lite::AsyncReadExt as _;
+        futures_lite::future::block_on(async {
+            let hello = [0x16, 0x03, 0x01, 0x00, 0x05, 1, 2, 3, 4, 5];
+            let mut replay = Replay::new(futures_lite::io::Cursor::new(hello.to_vec()));
+            replay.read_head().await.expect("read");
+            // Not a letter: no need to wait for more than the first read brought.
+            assert!(!replay.head().is_empty() && !looks_like_http(replay.head()));
+            let mut all = Vec::new();
+            replay.read_to_end(&mut all).await.expect("read");
+            assert_eq!(all, hello);
+
+            let mut replay = Replay::new(futures_lite::io::Cursor::new(b"GET /metrics".to_vec()));
+            replay.read_head().await.expect("read");
+            assert_eq!(replay.head(), b"GET /");
+            let mut short = Replay::new(futures_lite::io::Cursor::new(b"GE".to_vec()));
+            short.read_head().await.expect("read");
+            assert_eq!(short.head(), b"GE");
+        });
     }
 }

@@ -2,21 +2,10 @@
 //!
 //! The file Go exporters and Prometheus itself read with `--web.config.file`
 //! (<https://github.com/prometheus/exporter-toolkit/blob/master/docs/web-configuration.md>),
-//! parsed with `yaml-rust2`. Supported:
-//!
-//! - `tls_server_config`: `cert_file`, `key_file`, `client_auth_type` (all five
-//!   modes), `client_ca_file`; relative paths are relative to the file's folder, as
-//!   in exporter-toolkit.
-//! - `basic_auth_users`: user names and bcrypt hashes.
-//! - `http_server_config.http2`: read and ignored; the server speaks HTTP/1.1, which
-//!   every Prometheus negotiates.
-//!
-//! Recognised but not supported, and therefore an error naming the key (rather than
-//! a setting silently not applied): the inline `cert`, `key` and `client_ca`,
-//! `client_allowed_sans`, `min_version`, `max_version`, `cipher_suites`,
-//! `prefer_server_cipher_suites`, `curve_preferences`, `http_server_config.headers`
-//! and `rate_limit`. Any other key is an error too, as exporter-toolkit's strict
-//! parsing makes it.
+//! parsed with `yaml-rust2`. The keys it supports are listed in [`WebConfig`]'s docs;
+//! the others exporter-toolkit knows are errors naming the key (rather than a setting
+//! silently not applied), and so is any key it does not know, as its strict parsing
+//! makes it.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -24,7 +13,7 @@ use yaml_rust2::{Yaml, YamlLoader};
 
 use crate::basic_auth::BasicAuthUsers;
 use crate::options::Options;
-use crate::tls::{ClientAuth, TlsConfig, TlsFiles};
+use crate::tls::{self, ClientAuth, TlsConfig, TlsFiles, TlsVersion};
 
 /// Keys exporter-toolkit knows that this server does not implement.
 const UNSUPPORTED: &[&str] = &[
@@ -32,16 +21,28 @@ const UNSUPPORTED: &[&str] = &[
     "tls_server_config.key",
     "tls_server_config.client_ca",
     "tls_server_config.client_allowed_sans",
-    "tls_server_config.min_version",
-    "tls_server_config.max_version",
-    "tls_server_config.cipher_suites",
-    "tls_server_config.prefer_server_cipher_suites",
     "tls_server_config.curve_preferences",
     "http_server_config.headers",
     "rate_limit",
 ];
 
 /// The settings of a web configuration file: TLS and basic authentication.
+///
+/// Supported keys (the rest of exporter-toolkit's are refused, naming the key):
+///
+/// | key | what it sets |
+/// |---|---|
+/// | `tls_server_config.cert_file`, `key_file` | the certificate chain and key ([`TlsFiles::new`]); relative paths are relative to the file's folder, as in exporter-toolkit |
+/// | `tls_server_config.client_auth_type` | all five modes ([`ClientAuth`]) |
+/// | `tls_server_config.client_ca_file` | the CA client certificates must chain to |
+/// | `tls_server_config.min_version`, `max_version` | `TLS12` or `TLS13` ([`TlsVersion`]); `TLS10` and `TLS11` are refused: rustls implements neither |
+/// | `tls_server_config.cipher_suites` | TLS 1.2 suites by Go's names ([`TlsFiles::with_cipher_suites`]); TLS 1.3 names are accepted and change nothing, as in Go; suites rustls lacks (CBC, RSA key exchange, RC4) are refused, naming why |
+/// | `tls_server_config.prefer_server_cipher_suites` | read and ignored, as Go has ignored it since 1.17 |
+/// | `basic_auth_users` | user names and bcrypt hashes ([`BasicAuthUsers`]) |
+/// | `http_server_config.http2` | read and ignored: the server speaks HTTP/1.1, which every Prometheus negotiates |
+///
+/// Refused: the inline `cert`, `key` and `client_ca`, `client_allowed_sans`,
+/// `curve_preferences`, `http_server_config.headers` and `rate_limit`.
 ///
 /// ```no_run
 /// use torchlight_smol::{Options, WebConfig};
@@ -160,6 +161,7 @@ fn tls(value: &Yaml, folder: &Path) -> Result<Option<TlsConfig>, String> {
     };
     let (mut cert, mut key, mut ca) = (None, None, None);
     let mut mode = ClientAuth::NoClientCert;
+    let (mut min, mut max, mut suites) = (None, None, None);
     for (name, value) in section {
         let name = key_name(name, "tls_server_config")?;
         let full = format!("tls_server_config.{name}");
@@ -177,19 +179,76 @@ fn tls(value: &Yaml, folder: &Path) -> Result<Option<TlsConfig>, String> {
                     })?;
                 }
             }
+            "min_version" => min = version(value, &full)?,
+            "max_version" => max = version(value, &full)?,
+            "cipher_suites" => suites = cipher_suites(value, &full)?,
+            "prefer_server_cipher_suites" => {
+                if !matches!(value, Yaml::Boolean(_) | Yaml::Null) {
+                    return Err(format!("`{full}` must be a boolean"));
+                }
+            }
             _ => return Err(unknown(&full)),
         }
     }
     let (Some(cert), Some(key)) = (cert, key) else {
         return Err("`tls_server_config` needs both `cert_file` and `key_file`".to_owned());
     };
-    let mut files = TlsFiles::new(cert, key).client_auth(mode);
+    let mut files = TlsFiles::new(cert, key).with_client_auth(mode);
     if let Some(ca) = ca {
-        files = files.client_ca_file(ca);
+        files = files.with_client_ca_file(ca);
+    }
+    if let Some(min) = min {
+        files = files.with_min_version(min);
+    }
+    if let Some(max) = max {
+        files = files.with_max_version(max);
+    }
+    if let Some(suites) = suites {
+        files = files.with_cipher_suites(suites);
     }
     TlsConfig::from_files(files)
         .map(Some)
         .map_err(|error| format!("`tls_server_config`: {error}"))
+}
+
+/// A `min_version` or `max_version`: `TLS12` or `TLS13`.
+fn version(value: &Yaml, key: &str) -> Result<Option<TlsVersion>, String> {
+    let Some(text) = string(value, key)? else {
+        return Ok(None);
+    };
+    match (TlsVersion::from_name(text), text) {
+        (Some(version), _) => Ok(Some(version)),
+        (None, "TLS10" | "TLS11") => Err(format!(
+            "`{key}` is {text}, which rustls does not implement (RFC 8996 deprecates TLS 1.0 \
+             and 1.1): use TLS12 or TLS13"
+        )),
+        (None, _) => Err(format!("`{key}` is {text:?}, not one of TLS12, TLS13")),
+    }
+}
+
+/// `cipher_suites`: a list of Go's names. Whether rustls offers each is checked when
+/// the settings are built, which names why it does not.
+fn cipher_suites(value: &Yaml, key: &str) -> Result<Option<Vec<rustls::CipherSuite>>, String> {
+    let names = match value {
+        // Empty: Go's defaults, as exporter-toolkit sets only a non-empty list.
+        Yaml::Null => return Ok(None),
+        Yaml::Array(names) if names.is_empty() => return Ok(None),
+        Yaml::Array(names) => names,
+        _ => return Err(format!("`{key}` must be a list of cipher suite names")),
+    };
+    let mut suites = Vec::with_capacity(names.len());
+    for name in names {
+        let name = name
+            .as_str()
+            .ok_or_else(|| format!("`{key}` must be a list of cipher suite names"))?;
+        suites.push(tls::go_cipher_suite(name).ok_or_else(|| {
+            format!(
+                "`{key}` has {name:?}, which is not a cipher suite name of Go's crypto/tls \
+                 (such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)"
+            )
+        })?);
+    }
+    Ok(Some(suites))
 }
 
 fn users(value: &Yaml) -> Result<Option<BasicAuthUsers>, String> {
@@ -198,15 +257,21 @@ fn users(value: &Yaml) -> Result<Option<BasicAuthUsers>, String> {
         Yaml::Hash(section) => section,
         _ => return Err("`basic_auth_users` must be a mapping of users to hashes".to_owned()),
     };
-    let mut users = BasicAuthUsers::new();
+    let mut users = BasicAuthUsers::builder();
     for (name, hash) in section {
         let name = key_name(name, "basic_auth_users")?;
         let key = format!("basic_auth_users.{name}");
         let hash = string(hash, &key)?.ok_or_else(|| format!("`{key}` has no hash"))?;
-        users = users
+        // Checked here, one user at a time, so the error names the key.
+        BasicAuthUsers::builder()
             .with_user(name, hash)
+            .build()
             .map_err(|error| format!("`{key}`: {error}"))?;
+        users = users.with_user(name, hash);
     }
+    let users = users
+        .build()
+        .map_err(|error| format!("`basic_auth_users`: {error}"))?;
     Ok((!users.is_empty()).then_some(users))
 }
 
@@ -283,8 +348,8 @@ mod tests {
     fn unknown_and_unsupported_keys_are_named() {
         assert!(error("tls_server_confg: {}\n").contains("unknown key `tls_server_confg`"));
         assert!(
-            error("tls_server_config:\n  cert_file: a\n  min_version: TLS13\n")
-                .contains("`tls_server_config.min_version`, which exporter-toolkit knows")
+            error("tls_server_config:\n  cert_file: a\n  curve_preferences: [X25519]\n")
+                .contains("`tls_server_config.curve_preferences`, which exporter-toolkit knows")
         );
         assert!(error("rate_limit:\n  burst: 3\n").contains("`rate_limit`"));
         assert!(
@@ -309,6 +374,78 @@ mod tests {
         // A missing certificate names the file, resolved against the folder.
         assert!(
             error("tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n")
+                .contains("/nowhere/c.pem")
+        );
+    }
+
+    /// A `tls_server_config` with files that do not exist and `extra` lines.
+    fn tls_error(extra: &str) -> String {
+        error(&format!(
+            "tls_server_config:\n  cert_file: c.pem\n  key_file: k.pem\n{extra}"
+        ))
+    }
+
+    #[test]
+    fn versions_and_cipher_suites_are_read_and_checked() {
+        // Valid values get as far as reading the (missing) files.
+        for extra in [
+            "  min_version: TLS13\n",
+            "  min_version: TLS12\n  max_version: TLS12\n",
+            "  cipher_suites: [TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, TLS_AES_128_GCM_SHA256]\n",
+            "  cipher_suites:\n  prefer_server_cipher_suites: true\n",
+            "  cipher_suites: []\n",
+        ] {
+            assert!(tls_error(extra).contains("/nowhere/c.pem"), "{extra}");
+        }
+        for (extra, expected) in [
+            (
+                "  min_version: TLS10\n",
+                "TLS10, which rustls does not implement",
+            ),
+            (
+                "  max_version: TLS11\n",
+                "TLS11, which rustls does not implement",
+            ),
+            (
+                "  min_version: tls13\n",
+                "\"tls13\", not one of TLS12, TLS13",
+            ),
+            (
+                "  min_version: TLS13\n  max_version: TLS12\n",
+                "min_version TLS13 is newer",
+            ),
+            (
+                "  cipher_suites: [TLS_RSA_WITH_AES_128_CBC_SHA]\n",
+                "no CBC-mode suites",
+            ),
+            (
+                "  cipher_suites: [TLS_RSA_WITH_AES_128_GCM_SHA256]\n",
+                "no RSA key exchange",
+            ),
+            (
+                "  cipher_suites: [TLS_ECDHE_RSA_WITH_RC4_128_SHA]\n",
+                "RC4 is broken",
+            ),
+            (
+                "  cipher_suites: [AES128-GCM-SHA256]\n",
+                "not a cipher suite name of Go",
+            ),
+            (
+                "  cipher_suites: TLS_AES_128_GCM_SHA256\n",
+                "must be a list",
+            ),
+            (
+                "  cipher_suites: [TLS_AES_128_GCM_SHA256]\n",
+                "no TLS 1.2 suite",
+            ),
+            ("  prefer_server_cipher_suites: 1\n", "must be a boolean"),
+        ] {
+            let message = tls_error(extra);
+            assert!(message.contains(expected), "{extra}: {message}");
+        }
+        // TLS 1.3 only: a list without TLS 1.2 suites is fine.
+        assert!(
+            tls_error("  min_version: TLS13\n  cipher_suites: [TLS_AES_128_GCM_SHA256]\n")
                 .contains("/nowhere/c.pem")
         );
     }

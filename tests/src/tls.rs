@@ -135,14 +135,41 @@ impl Pki {
         self.client_config(Some(issuer))
     }
 
+    /// A client trusting only this CA that offers only `versions` and, if given, only
+    /// `suites` (of rustls' `ring` provider): to check what a server accepts.
+    ///
+    /// # Panics
+    ///
+    /// When rustls refuses the combination (no suite for any version).
+    #[must_use]
+    pub fn client_pinned(
+        &self,
+        versions: &[&'static rustls::SupportedProtocolVersion],
+        suites: Option<&[rustls::CipherSuite]>,
+    ) -> Arc<ClientConfig> {
+        let mut provider = (*ring_provider()).clone();
+        if let Some(suites) = suites {
+            provider
+                .cipher_suites
+                .retain(|suite| suites.contains(&suite.suite()));
+        }
+        let mut roots = RootCertStore::empty();
+        roots.add(self.ca.clone()).expect("the CA as a root");
+        let config = ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(versions)
+            .expect("versions the suites cover")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        Arc::new(config)
+    }
+
     fn client_config(&self, certificate: Option<&Self>) -> Arc<ClientConfig> {
         let mut roots = RootCertStore::empty();
         roots.add(self.ca.clone()).expect("the CA as a root");
-        let builder =
-            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
-                .with_safe_default_protocol_versions()
-                .expect("default versions")
-                .with_root_certificates(roots);
+        let builder = ClientConfig::builder_with_provider(ring_provider())
+            .with_safe_default_protocol_versions()
+            .expect("default versions")
+            .with_root_certificates(roots);
         let config = match certificate {
             Some(issuer) => {
                 let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(issuer.client_key.clone()));
@@ -154,6 +181,19 @@ impl Pki {
         };
         Arc::new(config)
     }
+}
+
+/// rustls' `ring` provider, which the clients here use whatever the server's is.
+#[must_use]
+pub fn ring_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    // Deprecated since rustls 0.23.48 for lacking post-quantum key exchange, which a
+    // loopback test client does not need.
+    #[expect(
+        deprecated,
+        reason = "rustls' ring provider lacks post-quantum key exchange"
+    )]
+    let ring = rustls::crypto::ring::default_provider();
+    Arc::new(ring)
 }
 
 impl Default for Pki {

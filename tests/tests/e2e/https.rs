@@ -64,14 +64,15 @@ impl Kind {
         let files = TlsFiles::new(pki.file("cert.pem"), pki.file("key.pem"));
         let files = match self {
             Self::Mutual => files
-                .client_auth(ClientAuth::RequireAndVerifyClientCert)
-                .client_ca_file(pki.file("ca.pem")),
+                .with_client_auth(ClientAuth::RequireAndVerifyClientCert)
+                .with_client_ca_file(pki.file("ca.pem")),
             Self::Tls | Self::Auth | Self::WrongPassword => files,
         };
         config.tls = Some(TlsConfig::from_files(files).expect("the generated files"));
         if let Self::Auth | Self::WrongPassword = self {
-            let users = BasicAuthUsers::new()
+            let users = BasicAuthUsers::builder()
                 .with_user("prom", PROM_SECRET)
+                .build()
                 .expect("a bcrypt hash");
             config.basic_auth = Some(std::sync::Arc::new(users));
         }

@@ -201,9 +201,9 @@ fn client_certificate_modes<A: Adapter>() {
         (ClientAuth::VerifyClientCertIfGiven, [true, true, false]),
         (ClientAuth::RequireAndVerifyClientCert, [false, true, false]),
     ] {
-        let mut files = files().client_auth(mode);
+        let mut files = files().with_client_auth(mode);
         if mode != ClientAuth::NoClientCert {
-            files = files.client_ca_file(pki.file("ca.pem"));
+            files = files.with_client_ca_file(pki.file("ca.pem"));
         }
         let mut config = Config::loopback(registry_with("modes", 0));
         config.tls = Some(TlsConfig::from_files(files).expect("valid settings"));
@@ -217,15 +217,68 @@ fn client_certificate_modes<A: Adapter>() {
         ClientAuth::VerifyClientCertIfGiven,
         ClientAuth::RequireAndVerifyClientCert,
     ] {
-        let error = TlsConfig::from_files(files().client_auth(mode)).expect_err("no CA file");
+        let error = TlsConfig::from_files(files().with_client_auth(mode)).expect_err("no CA file");
         assert!(
             error.to_string().contains("needs client_ca_file"),
             "{error}"
         );
     }
-    let error = TlsConfig::from_files(files().client_ca_file(pki.file("ca.pem")))
+    let error = TlsConfig::from_files(files().with_client_ca_file(pki.file("ca.pem")))
         .expect_err("a CA file without a mode");
     assert!(error.to_string().contains("NoClientCert"), "{error}");
+}
+
+/// exporter-toolkit's `min_version` and `cipher_suites` set in code, checked by real
+/// handshakes: a TLS 1.3-only server refuses a TLS 1.2 client, and a TLS 1.2 server
+/// narrowed to one suite refuses a client without it and agrees on it with one that
+/// has it.
+fn versions_and_cipher_suites_limit_the_handshake<A: Adapter>() {
+    use rustls::CipherSuite;
+    use rustls::version::{TLS12, TLS13};
+    use torchlight_tokio::{TlsConfig, TlsFiles, TlsVersion};
+    let pki = Pki::new();
+    let files = || TlsFiles::new(pki.file("cert.pem"), pki.file("key.pem"));
+    let serve = |files: TlsFiles| {
+        let mut config = Config::loopback(registry_with("pinned", 0));
+        config.tls = Some(TlsConfig::from_files(files).expect("valid settings"));
+        A::start(config).unwrap_or_else(|error| panic!("{error}"))
+    };
+
+    let mut server = serve(files().with_min_version(TlsVersion::Tls13));
+    let address = server.local_addr();
+    assert!(!served(address, &pki.client_pinned(&[&TLS12], None)));
+    assert!(served(address, &pki.client_pinned(&[&TLS13], None)));
+    server.close();
+
+    let chacha = CipherSuite::TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256;
+    let mut server = serve(
+        files()
+            .with_max_version(TlsVersion::Tls12)
+            .with_cipher_suites([chacha, CipherSuite::TLS13_AES_128_GCM_SHA256]),
+    );
+    let address = server.local_addr();
+    let aes = CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256;
+    assert!(!served(
+        address,
+        &pki.client_pinned(&[&TLS12], Some(&[aes]))
+    ));
+    assert!(!served(address, &pki.client_pinned(&[&TLS13], None)));
+    let client = pki.client_pinned(&[&TLS12], None);
+    let name = rustls::pki_types::ServerName::IpAddress(address.ip().into());
+    let connection = rustls::ClientConnection::new(client, name).expect("a client");
+    let mut stream = rustls::StreamOwned::new(connection, connect(address));
+    stream
+        .write_all(b"GET / HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n")
+        .expect("a request");
+    let mut received = Vec::new();
+    let _ = stream.read_to_end(&mut received);
+    assert!(received.starts_with(b"HTTP/1.1 200"), "{received:?}");
+    let agreed = stream.conn.negotiated_cipher_suite().expect("a suite");
+    assert_eq!(
+        (agreed.suite(), stream.conn.protocol_version()),
+        (chacha, Some(rustls::ProtocolVersion::TLSv1_2))
+    );
+    server.close();
 }
 
 /// Reads what the server sends on `stream` until it closes, within `limit`.
@@ -238,8 +291,13 @@ fn closed_within(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>, Duration)
     (received, started.elapsed())
 }
 
-/// Plain HTTP and garbage on the TLS port: that connection gets no HTTP answer and is
-/// closed at once; the server goes on serving HTTPS.
+/// What Go's `net/http` answers plain HTTP on its TLS port, and so does torchlight.
+const PLAIN_HTTP_ANSWER: &[u8] =
+    b"HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
+
+/// Plain HTTP and garbage on the TLS port: an HTTP request gets Go's `400` ("Client
+/// sent an HTTP request to an HTTPS server."), garbage no HTTP answer; either
+/// connection is closed at once, and the server goes on serving HTTPS.
 fn plain_http_and_garbage_close_only_their_connection<A: Adapter>() {
     let pki = Pki::new();
     let mut server = A::start(https_config(&pki, registry_with("strict", 0)))
@@ -247,15 +305,30 @@ fn plain_http_and_garbage_close_only_their_connection<A: Adapter>() {
     let address = server.local_addr();
     let client = pki.client();
     let mut bystander = TlsBystander::open(address, &client);
-    for bytes in [
-        b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n".as_slice(),
-        &[0x16, 0x03, 0x01, 0x00, 0x05, 0xde, 0xad, 0xbe, 0xef, 0x00],
-        &[0xff; 512],
+    for (bytes, answer) in [
+        (
+            b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n".as_slice(),
+            PLAIN_HTTP_ANSWER,
+        ),
+        (b"HEAD / HTTP/1.0\r\n\r\n", PLAIN_HTTP_ANSWER),
+        (
+            &[0x16, 0x03, 0x01, 0x00, 0x05, 0xde, 0xad, 0xbe, 0xef, 0x00],
+            b"",
+        ),
+        (b"GETTING /", b""),
+        (&[0xff; 512], b""),
     ] {
         let mut stream = connect(address);
         stream.write_all(bytes).expect("write");
         let (received, took) = closed_within(&mut stream, Duration::from_secs(5));
-        assert!(!received.starts_with(b"HTTP/"), "{received:?}");
+        if answer.is_empty() {
+            assert!(!received.starts_with(b"HTTP/"), "{received:?}");
+        } else {
+            assert_eq!(
+                String::from_utf8_lossy(&received),
+                String::from_utf8_lossy(answer)
+            );
+        }
         assert!(took < Duration::from_secs(2), "closed after {took:?}");
         assert_eq!(https_get(address, &client, "/", "").status, 200);
     }
@@ -375,8 +448,9 @@ const EVE_SECRET_AUTH: &str = "Authorization: Basic ZXZlOnNlY3JldA==\r\n"; // ev
 
 fn users() -> Arc<dyn torchlight_server::exposure::Authenticate> {
     Arc::new(
-        torchlight_tokio::BasicAuthUsers::new()
+        torchlight_tokio::BasicAuthUsers::builder()
             .with_user("prom", PROM_SECRET)
+            .build()
             .expect("a bcrypt hash"),
     )
 }
@@ -496,8 +570,9 @@ fn web_config_file_sets_tls_client_certificates_and_users<A: Adapter>() {
 /// A hash that is not bcrypt is refused when the users are built.
 #[test]
 fn a_hash_that_is_not_bcrypt_is_an_error_naming_the_user() {
-    let error = torchlight_tokio::BasicAuthUsers::new()
+    let error = torchlight_tokio::BasicAuthUsers::builder()
         .with_user("prom", "secret")
+        .build()
         .expect_err("a plain password is not a hash");
     assert!(error.to_string().contains("\"prom\""), "{error}");
 }
@@ -539,6 +614,7 @@ torchlight_tests::per_adapter_suite!(
     stalled_handshake_is_closed_at_the_header_deadline,
     handshake_flood_cannot_starve_a_scrape,
     client_certificate_modes,
+    versions_and_cipher_suites_limit_the_handshake,
     basic_auth_protects_every_path,
     basic_auth_over_plain_http,
     web_config_file_sets_tls_client_certificates_and_users,
