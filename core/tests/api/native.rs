@@ -554,3 +554,13 @@ fn the_zero_bucket_widens_before_the_resolution_drops_as_client_golang() {
     assert_eq!(check_against_model(&histogram, &mut model, &values), 2);
     assert!(model.zero_threshold > 1e-3 && model.zero_threshold <= 0.05);
 }
+
+#[test]
+fn memory_is_bounded_as_documented() {
+    // The module docs: shards of 8 · (4 + 2·N + 266 + C + 1) bytes, a key table of
+    // 32 · N, a few words more; about 14.3 KiB for the default bound.
+    let size = std::mem::size_of::<NativeHistogram>();
+    assert!((14_500..14_800).contains(&size), "{size} bytes");
+    let classic = std::mem::size_of::<NativeHistogram<160, 14>>();
+    assert_eq!(classic - size, 2 * 8 * 14, "{classic} bytes");
+}
