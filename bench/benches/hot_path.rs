@@ -377,6 +377,29 @@ mod case3_native_histogram {
                 .bench_values(|value| black_box(histogram).observe(value));
         }
     }
+
+    /// The same values into a native histogram that has already been reduced: a
+    /// bound of 64 buckets, which the values' 115 buckets at schema 3 (1 ms to 20 s)
+    /// exceed, so it is exposed at schema 2; filled with every value before timing.
+    mod observe_reduced {
+        use super::*;
+
+        static TORCHLIGHT: torchlight::NativeHistogram<64> = torchlight::NativeHistogram::new(1.1);
+
+        #[divan::bench(threads = THREADS)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            static FILLED: std::sync::Once = std::sync::Once::new();
+            FILLED.call_once(|| {
+                for value in torchlight_bench::workload::observations() {
+                    TORCHLIGHT.observe(*value);
+                }
+                assert_eq!(TORCHLIGHT.snapshot().schema(), 2);
+            });
+            bencher
+                .with_inputs(next_observation)
+                .bench_values(|value| black_box(&TORCHLIGHT).observe(value));
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------

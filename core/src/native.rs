@@ -13,23 +13,61 @@
 //! ±Inf land one bucket above `±f64::MAX`; NaN is counted and summed but lands in no
 //! bucket.
 //!
-//! # Bounded memory: a fixed table, and a coarse fallback
+//! # Bounded memory, and a resolution that drops only as far as needed
 //!
-//! A [`NativeHistogram<N, C>`] has room for `N` distinct buckets (both signs together)
-//! at its schema: a table of bucket keys, each claimed once by a compare-and-swap and
-//! never freed, shared by the two shards of the split-shard protocol (`split.rs`),
-//! with one counter per key in each shard. When the table is full and an observation's
-//! bucket is not in it, client_golang's answer when the bucket limit is reached,
-//! *reduce the resolution*, applies: the observation is counted in a fixed array of
-//! schema −4 buckets (one per power of 2^16, which covers every `f64`: 133 per sign),
-//! and from then on the histogram is exposed at schema −4, every table bucket merged
-//! into the one that contains it. client_golang halves the resolution step by step,
-//! merging buckets under a lock; here claimed buckets cannot be merged in place without
-//! stopping observers, so the reduction goes to the coarsest schema at once. The
-//! other answer, resetting after a minimum interval, would need a clock and would lose
-//! counts a scrape has not seen. Choose `N` for the range you expect: at schema 3
-//! (factor 1.1) one power of ten takes 27 buckets; client_golang's documentation
-//! suggests a limit of 160.
+//! A [`NativeHistogram<N, C>`] exposes at most `N` buckets (both signs together),
+//! client_golang's `NativeHistogramMaxBucketNumber`. When the observations need more
+//! at the configured schema, it answers as client_golang does (`limitBuckets`): the
+//! zero bucket widens over the lowest buckets when a maximum zero threshold allows it
+//! ([`NativeHistogram::with_max_zero_threshold`]), then the resolution halves, step
+//! by step, until every bucket fits. The exposed schema is the finest at which all of
+//! them fit: the fixed point client_golang's one-step-per-observation halving reaches
+//! (`native/resolution.rs`), never lower.
+//!
+//! client_golang merges buckets in place under a lock. Here observers never wait and
+//! a claimed counter is never moved, so the merge happens at read time instead:
+//!
+//! - A *key table* of `4 · N` slots maps a bucket key (sign, schema, index) to one of
+//!   `2 · N` counters, claimed once by a compare-and-swap and never freed, shared by
+//!   the two shards of the split-shard protocol (`split.rs`), each with its `2 · N`
+//!   counters. At most half the slots are ever taken, so a lookup that misses ends at
+//!   an empty slot after a few probes.
+//! - An observation looks up its bucket at the configured schema first: while the
+//!   buckets fit, that is the only lookup. A bucket not in the table gets a counter:
+//!   at the configured schema while fewer than `N` keys exist, otherwise at the
+//!   finest schema at which the keys already claimed and the new one fit the bound,
+//!   computed from the keys by the claiming observer (claims are rare: at most
+//!   `2 · N` in the histogram's life). That schema gets a bit in `reduced`, and the
+//!   coarsest such bit caps the schema every later snapshot exposes.
+//! - Below that cap a finer counter is exact for its coarse bucket, so an observation
+//!   whose coarse bucket already has a finer key *folds* into that key's counter
+//!   rather than take a new one, and stores an *alias* (its coarse key naming the same
+//!   counter, at most `N` of them) so the next ones find it in one lookup. The lookup
+//!   tries the reduced schemas that have keys, finest first, before claiming.
+//! - A snapshot coarsens every populated counter to the finest schema at or below the
+//!   cap at which they fit (`resolution::fit`), merging as it goes.
+//! - The zero bucket widens (when allowed) by the same rule, at read time; the
+//!   threshold a claim found necessary is kept (`widened`), so observations below it
+//!   count in the zero bucket instead of taking counters.
+//!
+//! Observations whose bucket already has a counter (the usual case: latencies recur)
+//! cost what they cost before the reduction; a bucket new at the configured schema
+//! pays for the lookups at the reduced schemas, and a claim for a scan of the table.
+//! A histogram whose range keeps growing after each reduction (each reduction can
+//! take up to `N` counters for buckets no finer key covers) can use up all `2 · N`;
+//! past that, a new bucket folds into a key covering it at the finest schema where one
+//! does, which then caps the exposed schema (coarser than client_golang would go:
+//! the one case where the resolution drops further than the data needs). Only a value
+//! that no key covers even at schema −4 is counted in a fixed array of schema −4
+//! buckets (one per power of 2^16, which covers every `f64`: 133 per sign), and the
+//! histogram is then exposed at schema −4.
+//!
+//! The other answer client_golang has, resetting the whole histogram after
+//! `NativeHistogramMinResetDuration`, is not offered: it needs a clock on the observe
+//! path (this crate's metrics never read one), loses the counts no scrape has seen,
+//! and restarts a counter-like series (Prometheus sees `_count` drop and treats the
+//! series as reset, the rate over that scrape losing what was counted since the
+//! previous one).
 //!
 //! # Consistency
 //!
@@ -39,15 +77,22 @@
 //! kept when its native and its classic counters each total its `count`. A
 //! [`NativeSnapshot`] is therefore never torn: its buckets, zero bucket and NaN count
 //! add up to its count, its classic buckets end at its count, and its sum is the sum
-//! of exactly those observations. `core/tests/loom.rs` model-checks it and
-//! `core/tests/stress/histogram.rs` stress-tests it.
+//! of exactly those observations. Every key of a counted observation was claimed
+//! before the observation completed, so a snapshot finds it. `core/tests/loom.rs`
+//! model-checks it, through a claim, a reduced claim and the fallback, and
+//! `core/tests/stress/histogram.rs` stress-tests it with a histogram that reduces.
 //!
 //! Cost: an observation is the classic histogram's three read-modify-writes (four with
 //! classic buckets) plus one acquire load of the key table (more when keys collide),
 //! after `frexp` and a binary search of at most eight steps. A shard is
-//! `8 · (4 + N + 266 + C + 1)` bytes; the snapshot holds `16 · N + 8 · (266 + C)`.
+//! `8 · (4 + 2·N + 266 + C + 1)` bytes and the key table `32 · N` (for `N = 160`
+//! and no classic buckets: 14 672 bytes on x86-64, against about 8.1 KiB with the single
+//! table before); the snapshot holds `32 · N + 8 · (266 + C)` and builds its buckets
+//! with `16 · N` more on the stack, and a claim that must choose a schema scans the
+//! table with a buffer of `64 · N` bytes on the stack.
 
 mod bounds;
+mod resolution;
 
 use core::fmt;
 
@@ -55,7 +100,8 @@ use crate::collect::{MetricType, Series};
 use crate::histogram::Buckets;
 use crate::sample::{self, EncodeLabels, Encoder, NativeBuckets};
 use crate::split::{self, Split};
-use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed};
+use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed, zeroed_rows};
+use resolution::Bucket;
 
 /// The zero threshold client_golang uses by default (`DefNativeHistogramZeroThreshold`):
 /// 2^-128, a bucket boundary at every schema.
@@ -164,26 +210,69 @@ fn key_of(abs: f64, schema: i8) -> i32 {
     }
 }
 
-/// A bucket index at `schema`, moved to the coarser `to`: the bucket that contains it.
-const fn coarsen(index: i32, schema: i8, to: i8) -> i32 {
-    let shift = (schema - to) as u32;
-    // ceil(index / 2^shift), also for negative indices (arithmetic shift floors).
-    (index + (1 << shift) - 1) >> shift
-}
+/// Key table slots per bucket of the bound: at most half of them are ever taken (see
+/// [`COUNTERS`]), so linear probing for a key that is absent stops at an empty slot
+/// after about 2.5 probes on average (Knuth, TAOCP vol. 3, 6.4: `(1 + 1/(1-α)²)/2` at
+/// load `α = 1/2`).
+const SLOTS: usize = 4;
+/// Counters per bucket of the bound: `N` at the configured schema, and as many again
+/// for the schemas a reduction records at.
+const COUNTERS: usize = 2;
 
-/// A table key: sign and index, never [`EMPTY`].
-fn pack(negative: bool, index: i32) -> u64 {
-    // The index's two's-complement bits, zero-extended.
+/// Bits of a table word below the counter's index: the key (see [`pack`]).
+const KEY_BITS: u32 = 40;
+const KEY_MASK: u64 = (1 << KEY_BITS) - 1;
+
+/// A table key: an occupied bit, the sign, the schema and the index, never [`EMPTY`].
+fn pack(negative: bool, schema: i8, index: i32) -> u64 {
+    // The index's two's-complement bits, zero-extended; the schema + 4 in 0..=12.
     #[allow(clippy::cast_sign_loss)]
-    let index = u64::from(index as u32);
-    (index << 2) | (u64::from(negative) << 1) | 1
+    let (index, schema) = (u64::from(index as u32), (schema - COARSEST) as u64);
+    (index << 8) | (schema << 2) | (u64::from(negative) << 1) | 1
 }
 
-fn unpack(key: u64) -> (bool, i32) {
-    // The low 32 bits of the shifted key are the index's bits.
+/// A table word's sign, schema and index.
+fn unpack(word: u64) -> (bool, i8, i32) {
+    // The low 32 bits of the shifted word are the index's bits; the schema is 4 bits.
     #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
-    let index = (key >> 2) as u32 as i32;
-    (key & 2 != 0, index)
+    let (index, schema) = ((word >> 8) as u32 as i32, ((word >> 2) & 0xf) as i8);
+    (word & 2 != 0, schema + COARSEST, index)
+}
+
+/// A table word's counter index.
+fn counter_of(word: u64) -> usize {
+    // At most 24 bits.
+    #[allow(clippy::cast_possible_truncation)]
+    let counter = (word >> KEY_BITS) as usize;
+    counter
+}
+
+/// `reduced`'s bit for `schema`.
+const fn level_bit(schema: i8) -> u64 {
+    #[allow(clippy::cast_sign_loss)]
+    let bit = 1 << (schema - COARSEST) as u32;
+    bit
+}
+
+/// The coarsest schema with a bit in `reduced`, or `schema` when none is set.
+fn recording(reduced: u64, schema: i8) -> i8 {
+    if reduced == 0 {
+        return schema;
+    }
+    // At most 12: the cast is exact.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_possible_wrap)]
+    let coarsest = reduced.trailing_zeros() as i8 + COARSEST;
+    coarsest
+}
+
+/// Where a new bucket's observation is counted.
+enum Home {
+    /// A counter claimed for it, or covering it.
+    Counter(usize),
+    /// The zero bucket, widened over it.
+    Zero,
+    /// The schema −4 fallback.
+    Coarse,
 }
 
 /// One shard's counters (see `split.rs`).
@@ -199,8 +288,8 @@ struct Shard<const N: usize, const C: usize> {
     zero: AtomicU64,
     /// NaN observations: counted and summed, in no bucket (as client_golang).
     nan: AtomicU64,
-    /// Per table slot, the observations in the bucket whose key the slot holds.
-    table: [AtomicU64; N],
+    /// Per counter claimed in the key table, the observations in its bucket.
+    table: [[AtomicU64; N]; COUNTERS],
     /// Schema −4 buckets, positive then negative, from key [`COARSE_LOWEST`].
     coarse: [AtomicU64; 2 * COARSE_SIDE],
     /// Classic buckets (not cumulative) and the observations above the last bound;
@@ -214,7 +303,7 @@ struct Reading<const N: usize, const C: usize> {
     count: u64,
     sum: f64,
     zero: u64,
-    table: [u64; N],
+    table: [[u64; N]; COUNTERS],
     coarse: [u64; 2 * COARSE_SIDE],
     classic: [u64; C],
 }
@@ -227,12 +316,18 @@ impl<const N: usize, const C: usize> Shard<N, C> {
                 sum: AtomicU64::new(0),
                 zero: AtomicU64::new(0),
                 nan: AtomicU64::new(0),
-                table: zeroed(),
+                table: zeroed_rows(),
                 coarse: zeroed(),
                 classic: zeroed(),
                 classic_overflow: AtomicU64::new(0),
             }
         }
+    }
+
+    /// The counter claimed as `counter`.
+    #[inline]
+    fn counter(&self, counter: usize) -> &AtomicU64 {
+        &self.table.as_flattened()[counter]
     }
 }
 
@@ -263,7 +358,7 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
             count,
             sum,
             zero: 0,
-            table: [0; N],
+            table: [[0; N]; COUNTERS],
             coarse: [0; 2 * COARSE_SIDE],
             classic: [0; C],
         };
@@ -274,7 +369,10 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
         let native = reading
             .zero
             .wrapping_add(nan)
-            .wrapping_add(load_all(&self.table, &mut reading.table))
+            .wrapping_add(load_all(
+                self.table.as_flattened(),
+                reading.table.as_flattened_mut(),
+            ))
             .wrapping_add(load_all(&self.coarse, &mut reading.coarse));
         // ORDERING: Relaxed: as in `load_all`.
         let classic = self
@@ -286,18 +384,19 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
     }
 }
 
-/// A native histogram with room for `N` buckets at its schema (default 160, what
-/// client_golang's documentation suggests as a limit), and `C` classic buckets beside
-/// (default none); lock-free and allocation-free to observe, never torn when read.
+/// A native histogram exposing at most `N` buckets (default 160, what client_golang's
+/// documentation suggests as a limit), and `C` classic buckets beside (default none);
+/// lock-free and allocation-free to observe, never torn when read.
 ///
 /// Bucket `i` holds the values in `(2^((i-1)·2^-s), 2^(i·2^-s)]` at schema `s`, which
 /// the growth factor picks ([`schema_for`]); values with `|v| <=` the zero threshold
-/// count in the zero bucket, NaN in no bucket. The first `N` distinct buckets
-/// observed take the table's slots for good; when it is full, an observation whose
-/// bucket has no slot is recorded at schema −4 (buckets 2^16 times as wide), and the
-/// histogram is then exposed at schema −4 (client_golang's answer to its bucket limit,
-/// reducing the resolution, in one step: claimed buckets are never merged in place).
-/// Pick `N` for the range you expect: at schema 3 one power of ten takes 27 buckets.
+/// count in the zero bucket, NaN in no bucket. When the observations need more than
+/// `N` buckets, the histogram is exposed at the finest coarser schema at which they
+/// fit (what client_golang's step-by-step halving reaches), after widening the zero
+/// bucket if [`with_max_zero_threshold`](Self::with_max_zero_threshold) allows; see
+/// the module docs for how, what it costs and the one case that falls back to schema
+/// −4. Pick `N` for the range you expect: at schema 3 one power of ten takes 27
+/// buckets.
 ///
 /// ```
 /// use torchlight::{NativeHistogram, Registry, Metric, Format};
@@ -324,15 +423,51 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
 /// # }
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// Past the bound, the resolution drops as far as needed and no further:
+///
+/// ```
+/// use torchlight::NativeHistogram;
+///
+/// // Room for 4 buckets at schema 0 (factor 2): 1, 2, 4, 8 and 16 need 5 ...
+/// let histogram: NativeHistogram<4> = NativeHistogram::new(2.0);
+/// for value in [1.0, 2.0, 4.0, 8.0, 16.0] {
+///     histogram.observe(value);
+/// }
+/// // ... and 3 at schema -1, where (1/4, 1], (1, 4], (4, 16] are the buckets.
+/// let snapshot = histogram.snapshot();
+/// assert_eq!(snapshot.schema(), -1);
+/// assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(0, 1), (1, 2), (2, 2)]);
+/// ```
 pub struct NativeHistogram<const N: usize = 160, const C: usize = 0> {
     /// Invariant: −4 to 8.
     schema: i8,
     /// Invariant: finite and `>= 0`.
     zero_threshold: f64,
+    /// How far the zero bucket may widen (client_golang's
+    /// `NativeHistogramMaxZeroThreshold`). Invariant: finite; no widening when it is
+    /// at most `zero_threshold`.
+    max_zero_threshold: f64,
     classic: &'static Buckets<C>,
-    /// Bucket keys (see [`pack`]) claimed by observations, shared by both shards.
-    /// Invariant: a slot changes once, from [`EMPTY`]; no key is in two slots.
-    keys: [AtomicU64; N],
+    /// Bucket keys (see [`pack`]) claimed by observations, each with the index of its
+    /// counter in the bits from [`KEY_BITS`] up, shared by both shards.
+    /// Invariant: a slot changes once, from [`EMPTY`]; no key is in two slots; at most
+    /// `COUNTERS · N` slots are taken.
+    keys: [[AtomicU64; N]; SLOTS],
+    /// Counters handed out to claims. Invariant: only grows; a claim holds the counter
+    /// it got only if it is below `COUNTERS · N`.
+    claimed: AtomicU64,
+    /// A bit (see [`level_bit`]) per schema below `schema` that has keys. Invariant: set
+    /// before the first key at that schema is claimed; only grows.
+    reduced: AtomicU64,
+    /// Aliases stored in `keys` (see `alias`). Invariant: only grows; an alias is
+    /// stored only by a call that saw it below `N`.
+    aliases: AtomicU64,
+    /// Bits of the threshold the zero bucket has widened to (0.0 before), which
+    /// observations of buckets without a counter compare against. Invariant: only
+    /// grows; at most `max_zero_threshold`; a bucket boundary at every schema that has
+    /// keys.
+    widened: AtomicU64,
     split: Split<Shard<N, C>>,
 }
 
@@ -363,14 +498,21 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         ///
         /// # Panics
         ///
-        /// If `factor <= 1` (a compile error in a `static`).
+        /// If `factor <= 1`, or `N` is above 2^20 (a compile error in a `static`).
         #[must_use]
         pub const fn with_buckets(factor: f64, classic: &'static Buckets<C>) -> Self {
+            // A counter's index has 24 bits in a table word.
+            assert!(N <= 1 << 20, "a native histogram's bound is at most 2^20 buckets");
             Self {
                 schema: schema_for(factor),
                 zero_threshold: DEFAULT_ZERO_THRESHOLD,
+                max_zero_threshold: 0.0,
                 classic,
-                keys: zeroed(),
+                keys: zeroed_rows(),
+                claimed: AtomicU64::new(0),
+                reduced: AtomicU64::new(0),
+                aliases: AtomicU64::new(0),
+                widened: AtomicU64::new(0),
                 split: Split::new((), [Shard::new(), Shard::new()]),
             }
         }
@@ -393,8 +535,30 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         }
     }
 
-    /// The schema the buckets are recorded at (a snapshot may be coarser, see the type
-    /// docs).
+    const_fn! {
+        /// Lets the zero bucket widen up to `threshold` before the resolution drops,
+        /// as client_golang's `NativeHistogramMaxZeroThreshold`: while more than `N`
+        /// buckets remain, the zero bucket takes the buckets closest to zero (of both
+        /// signs), its threshold becoming their upper bound, as long as that is at most
+        /// `threshold`. It is decided when the histogram is read, at the schema it is
+        /// exposed at, from the buckets kept; nothing is widened while the buckets fit.
+        /// By default the zero bucket never widens.
+        ///
+        /// # Panics
+        ///
+        /// If `threshold` is negative, NaN or infinite (a compile error in a `static`).
+        #[must_use]
+        pub const fn with_max_zero_threshold(mut self, threshold: f64) -> Self {
+            if !threshold.is_finite() || threshold < 0.0 {
+                panic!("a maximum zero threshold must be finite and not negative");
+            }
+            self.max_zero_threshold = threshold;
+            self
+        }
+    }
+
+    /// The schema the buckets are recorded at while they fit (a snapshot may be
+    /// coarser, see the type docs).
     #[must_use]
     pub fn schema(&self) -> i8 {
         self.schema
@@ -430,11 +594,40 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         self.split.complete(shard);
     }
 
-    /// The counter of `abs`'s bucket: its table slot, or the coarse fallback.
+    /// The counter of `abs`'s bucket: at the configured schema when the table has it.
     #[inline]
     fn bucket<'s>(&self, shard: &'s Shard<N, C>, negative: bool, abs: f64) -> &'s AtomicU64 {
-        if let Some(slot) = self.slot(pack(negative, key_of(abs, self.schema))) {
-            return &shard.table[slot];
+        match self.find(pack(negative, self.schema, key_of(abs, self.schema))) {
+            Ok(counter) => shard.counter(counter),
+            Err(_) => self.new_bucket(shard, negative, abs),
+        }
+    }
+
+    /// The counter of `abs`'s bucket at a reduced schema, or a new one, or the coarse
+    /// fallback: the path of observations whose bucket at the configured schema has no
+    /// counter.
+    #[cold]
+    #[inline(never)]
+    fn new_bucket<'s>(&self, shard: &'s Shard<N, C>, negative: bool, abs: f64) -> &'s AtomicU64 {
+        // ORDERING: Relaxed: the bits only steer the lookups below; one missed here
+        // makes this observation claim a key a snapshot merges with the one it missed.
+        let reduced = self.reduced.load(Ordering::Relaxed);
+        for schema in (COARSEST..self.schema).rev() {
+            if reduced & level_bit(schema) != 0 {
+                if let Ok(counter) = self.find(pack(negative, schema, key_of(abs, schema))) {
+                    return shard.counter(counter);
+                }
+            }
+        }
+        // ORDERING: Relaxed: a snapshot loads it after its Acquire load of `count`, so
+        // it sees at least the threshold this observation compared against.
+        if abs <= f64::from_bits(self.widened.load(Ordering::Relaxed)) {
+            return &shard.zero;
+        }
+        match self.claim(negative, abs, reduced) {
+            Home::Counter(counter) => return shard.counter(counter),
+            Home::Zero => return &shard.zero,
+            Home::Coarse => {}
         }
         let side = if negative { COARSE_SIDE } else { 0 };
         let index = key_of(abs, COARSEST) - COARSE_LOWEST;
@@ -443,42 +636,222 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         &shard.coarse[side + index as usize]
     }
 
-    /// The table slot holding `key`, claiming an empty one if needed; `None` when the
-    /// table is full of other keys.
+    /// The counter of `key` when the table has it (`Ok`), or the empty slot where a
+    /// lookup for it ends (`Err`; `SLOTS · N` when there is none, which the bound on
+    /// claims rules out).
     #[inline]
-    fn slot(&self, key: u64) -> Option<usize> {
-        if N == 0 {
-            return None;
+    fn find(&self, key: u64) -> Result<usize, usize> {
+        let slots = self.keys.as_flattened();
+        if slots.is_empty() {
+            return Err(0);
         }
         // Fibonacci hashing: the high bits of the product spread nearby indices.
         #[allow(clippy::cast_possible_truncation)]
-        let start = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % N;
-        for step in 0..N {
-            let slot = (start + step) % N;
+        let mut slot = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize % slots.len();
+        for _ in 0..slots.len() {
             // ORDERING: Acquire pairs with the Release of the exchange that claimed the
             // slot: an observer counting under a key another claimed has the claim
             // happen before its `count` increment, so a collector that counts it sees
             // the key.
-            let found = self.keys[slot].load(Ordering::Acquire);
-            if found == key {
-                return Some(slot);
+            let word = slots[slot].load(Ordering::Acquire);
+            if word & KEY_MASK == key {
+                return Ok(counter_of(word));
             }
-            if found == EMPTY {
-                // ORDERING: AcqRel: Release publishes the key as above; Acquire on
-                // failure reads a key another observer just claimed, as the load above.
-                match self.keys[slot].compare_exchange(
-                    EMPTY,
-                    key,
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => return Some(slot),
-                    Err(claimed) if claimed == key => return Some(slot),
-                    Err(_) => {}
+            if word == EMPTY {
+                return Err(slot);
+            }
+            slot = if slot + 1 == slots.len() { 0 } else { slot + 1 };
+        }
+        Err(slots.len())
+    }
+
+    /// A counter for `abs`'s bucket, which no key at its schema holds: at the finest
+    /// schema where the keys claimed so far and this one fit the bound, a key there
+    /// that covers it, or a new one; `None` once every counter is taken.
+    fn claim(&self, negative: bool, abs: f64, reduced: u64) -> Home {
+        let recording = recording(reduced, self.schema);
+        // ORDERING: Relaxed: only a hint of how many keys exist (see `schema_of_claim`).
+        let claimed = self.claimed.load(Ordering::Relaxed);
+        let counters = (COUNTERS * N) as u64;
+        let schema = if recording == self.schema && claimed < N as u64 {
+            self.schema
+        } else {
+            let fit = self.schema_of_claim(negative, abs, recording);
+            if fit.zero_threshold > self.zero_threshold {
+                // ORDERING: Relaxed: see the load in `new_bucket`. Positive floats
+                // order as their bits.
+                self.widened
+                    .fetch_max(fit.zero_threshold.to_bits(), Ordering::Relaxed);
+                if abs <= fit.zero_threshold {
+                    return Home::Zero;
                 }
             }
+            fit.schema
+        };
+        let index = key_of(abs, schema);
+        let key = pack(negative, schema, index);
+        if schema < self.schema {
+            if schema < recording {
+                // ORDERING: Relaxed: see the load in `new_bucket`. A snapshot that counts
+                // an observation recorded at `schema` sees the bit: it was set before that
+                // observation completed (or, for an observation that found the bit set,
+                // read before it completed), and the snapshot loads it after its Acquire
+                // load of `count` (coherence).
+                self.reduced.fetch_or(level_bit(schema), Ordering::Relaxed);
+            }
+            // A finer key whose bucket is inside this one: at `schema` and below, its
+            // counter is this bucket's, so this observation and the next ones (through
+            // an alias) go there rather than to a new counter.
+            if let Some(counter) = self.covering(negative, index, schema) {
+                self.alias(key, counter);
+                return Home::Counter(counter);
+            }
         }
-        None
+        // ORDERING: Relaxed: the counter is only handed out here; the exchange that
+        // stores it with its key publishes it.
+        let counter = if claimed >= counters {
+            counters
+        } else {
+            self.claimed.fetch_add(1, Ordering::Relaxed)
+        };
+        if counter >= counters {
+            return self
+                .fold(negative, abs, schema)
+                .map_or(Home::Coarse, Home::Counter);
+        }
+        match self.insert(key | (counter << KEY_BITS)) {
+            Ok(()) => {
+                // Below 2^21: the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                Home::Counter(counter as usize)
+            }
+            Err(theirs) => {
+                // Another observer claimed the same key first: give ours back if no
+                // later claim took one.
+                // ORDERING: Relaxed: as above.
+                let _ = self.claimed.compare_exchange(
+                    counter + 1,
+                    counter,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+                theirs.map_or(Home::Coarse, Home::Counter)
+            }
+        }
+    }
+
+    /// Every counter is taken: the counter of a key covering `abs`'s bucket at the
+    /// finest schema below `schema` where one does, which from then on caps the
+    /// exposed schema (its bit in `reduced`); `None` when none does even at −4.
+    #[cold]
+    fn fold(&self, negative: bool, abs: f64, schema: i8) -> Option<usize> {
+        (COARSEST..schema).rev().find_map(|coarser| {
+            let index = key_of(abs, coarser);
+            let counter = self.covering(negative, index, coarser)?;
+            // ORDERING: Relaxed: as in `claim`.
+            self.reduced.fetch_or(level_bit(coarser), Ordering::Relaxed);
+            self.alias(pack(negative, coarser, index), counter);
+            Some(counter)
+        })
+    }
+
+    /// Stores `word` (a key and its counter) in the slot where a lookup for its key
+    /// ends; `Err` with the counter already there when another observer stored the
+    /// key first (`None` when the table has no empty slot, which the bounds on claims
+    /// and aliases rule out).
+    fn insert(&self, word: u64) -> Result<(), Option<usize>> {
+        loop {
+            let slot = match self.find(word & KEY_MASK) {
+                Ok(theirs) => return Err(Some(theirs)),
+                Err(slot) => self.keys.as_flattened().get(slot).ok_or(None)?,
+            };
+            // ORDERING: Release publishes the key as `find` says; Relaxed on failure:
+            // `find` reloads the slot with Acquire.
+            if slot
+                .compare_exchange(EMPTY, word, Ordering::Release, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Makes `key` a second name of `counter` (whose key is finer and inside `key`'s
+    /// bucket), so the next lookups at `key`'s schema find it; at most `N` aliases, as
+    /// many as one schema can use, which keeps the table at most three quarters full.
+    fn alias(&self, key: u64, counter: usize) {
+        // ORDERING: Relaxed: only a budget; the exchange in `insert` publishes.
+        if self.aliases.load(Ordering::Relaxed) >= N as u64
+            || self.aliases.fetch_add(1, Ordering::Relaxed) >= N as u64
+        {
+            return;
+        }
+        let _ = self.insert(key | ((counter as u64) << KEY_BITS));
+    }
+
+    /// The counter of a key at `schema` or finer whose bucket, coarsened to `schema`,
+    /// is `(negative, index)`.
+    fn covering(&self, negative: bool, index: i32, schema: i8) -> Option<usize> {
+        self.keys.as_flattened().iter().find_map(|slot| {
+            // ORDERING: Relaxed: only the key is read (a key claimed concurrently and
+            // missed here costs a counter, not correctness); the counter it names is
+            // published to collectors by this observation's own completion.
+            let word = slot.load(Ordering::Relaxed);
+            let (sign, at, key) = unpack(word);
+            (word != EMPTY
+                && sign == negative
+                && at >= schema
+                && resolution::coarsen(key, at, schema) == index)
+                .then(|| counter_of(word))
+        })
+    }
+
+    /// The schema a new key for `abs` is claimed at once the configured schema is full
+    /// or reduced: the finest at or below `recording` at which the keys in the table
+    /// and this one fit (`resolution::fit`).
+    fn schema_of_claim(&self, negative: bool, abs: f64, recording: i8) -> resolution::Fit {
+        let mut buffer = [[Bucket::EMPTY; N]; SLOTS];
+        let buffer = buffer.as_flattened_mut();
+        let mut len = 0;
+        for slot in self.keys.as_flattened() {
+            // ORDERING: Relaxed: only the key is read, and a key claimed concurrently
+            // and missed here only makes the schema chosen finer than needed, which a
+            // snapshot corrects.
+            let word = slot.load(Ordering::Relaxed);
+            // Keep room for the new key: the table always has an empty slot.
+            if word == EMPTY || len + 1 >= buffer.len() {
+                continue;
+            }
+            let (negative, schema, index) = unpack(word);
+            buffer[len] = Bucket {
+                schema,
+                negative,
+                index,
+                count: 1,
+            };
+            len += 1;
+        }
+        let Some(new) = buffer.get_mut(len) else {
+            return resolution::Fit {
+                schema: COARSEST,
+                len,
+                widened: 0,
+                zero_threshold: self.zero_threshold,
+            };
+        };
+        *new = Bucket {
+            schema: recording,
+            negative,
+            index: key_of(abs, recording),
+            count: 1,
+        };
+        resolution::fit(
+            &mut buffer[..=len],
+            recording,
+            N,
+            self.zero_threshold,
+            self.max_zero_threshold,
+        )
     }
 
     /// A consistent view of the observations completed so far: at least every
@@ -489,7 +862,7 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
     #[must_use]
     pub fn snapshot(&self) -> NativeSnapshot<N, C> {
         let readings = self.split.snapshot();
-        let mut table = [0u64; N];
+        let mut table = [[0u64; N]; COUNTERS];
         let mut coarse = [0u64; 2 * COARSE_SIDE];
         let mut classic = [0u64; C];
         let (mut count, mut sum, mut zero) = (0, 0.0, 0);
@@ -497,7 +870,11 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
             count += reading.count;
             sum += reading.sum;
             zero += reading.zero;
-            for (total, n) in table.iter_mut().zip(reading.table) {
+            for (total, n) in table
+                .as_flattened_mut()
+                .iter_mut()
+                .zip(reading.table.as_flattened())
+            {
                 *total += n;
             }
             for (total, n) in coarse.iter_mut().zip(reading.coarse) {
@@ -507,30 +884,68 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
                 *total += n;
             }
         }
-        let reduced = coarse.iter().any(|n| *n != 0);
-        let schema = if reduced { COARSEST } else { self.schema };
-        let mut buckets = [(false, 0i32, 0u64); N];
+        let table = table.as_flattened();
+        let fallback = coarse.iter().any(|n| *n != 0);
+        // ORDERING: Relaxed: loaded after the readings' Acquire loads of `count`; every
+        // bit an observation they count relied on is visible (see `claim`).
+        let ceiling = recording(self.reduced.load(Ordering::Relaxed), self.schema);
+        // ORDERING: Relaxed: as `reduced` above (see `new_bucket`).
+        let widened = f64::from_bits(self.widened.load(Ordering::Relaxed)).max(self.zero_threshold);
+        // One key per counter: an alias names a counter a finer key owns.
+        let mut owners = [[EMPTY; N]; COUNTERS];
+        let owners = owners.as_flattened_mut();
+        for slot in self.keys.as_flattened() {
+            // ORDERING: Relaxed: the key of a counter counted in a reading was visible
+            // to that reading (see `find`), and this thread reads it again later.
+            let word = slot.load(Ordering::Relaxed);
+            if let Some(owner) = owners.get_mut(counter_of(word)) {
+                let finer = word != EMPTY && (*owner == EMPTY || unpack(word).1 > unpack(*owner).1);
+                if finer {
+                    *owner = word;
+                }
+            }
+        }
+        let mut buckets = [[Bucket::EMPTY; N]; COUNTERS];
+        let flat = buckets.as_flattened_mut();
         let mut len = 0;
-        for (slot, n) in self.keys.iter().zip(table) {
-            if n == 0 {
+        for (word, n) in owners.iter().zip(table) {
+            if *word == EMPTY || *n == 0 {
                 continue;
             }
-            // ORDERING: Relaxed: the key of a slot counted in a reading was visible to
-            // that reading (see `slot`), and this thread reads it again later.
-            let (negative, index) = unpack(slot.load(Ordering::Relaxed));
-            if reduced {
-                let index = coarsen(index, self.schema, COARSEST) - COARSE_LOWEST;
+            let (negative, schema, index) = unpack(*word);
+            if fallback {
+                let index = resolution::coarsen(index, schema, COARSEST) - COARSE_LOWEST;
                 let side = if negative { COARSE_SIDE } else { 0 };
                 // In range: the coarse bucket containing a recorded bucket.
                 #[allow(clippy::cast_sign_loss)]
                 let cell = &mut coarse[side + index as usize];
                 *cell += n;
+            } else if resolution::upper_bound(index, schema) <= widened {
+                zero += n;
             } else {
-                buckets[len] = (negative, index, n);
+                flat[len] = Bucket {
+                    schema,
+                    negative,
+                    index,
+                    count: *n,
+                };
                 len += 1;
             }
         }
-        buckets[..len].sort_unstable_by_key(|(negative, index, _)| (*negative, *index));
+        let (mut schema, mut zero_threshold, mut start) = (COARSEST, widened, 0);
+        if !fallback {
+            let fit = resolution::fit(
+                &mut flat[..len],
+                ceiling,
+                N,
+                widened,
+                self.max_zero_threshold,
+            );
+            zero += flat[..fit.widened].iter().map(|b| b.count).sum::<u64>();
+            flat[fit.widened..fit.len].sort_unstable_by_key(|b| (b.negative, b.index));
+            (schema, zero_threshold, start, len) =
+                (fit.schema, fit.zero_threshold, fit.widened, fit.len);
+        }
         let mut running = 0;
         for n in &mut classic {
             running += *n;
@@ -538,12 +953,13 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         }
         NativeSnapshot {
             schema,
-            zero_threshold: self.zero_threshold,
+            zero_threshold,
             zero_count: zero,
             count,
             sum,
             buckets,
-            len,
+            start,
+            end: if fallback { 0 } else { len },
             coarse,
             classic: self.classic,
             cumulative: classic,
@@ -556,6 +972,7 @@ impl<const N: usize, const C: usize> fmt::Debug for NativeHistogram<N, C> {
         f.debug_struct("NativeHistogram")
             .field("schema", &self.schema)
             .field("zero_threshold", &self.zero_threshold)
+            .field("max_zero_threshold", &self.max_zero_threshold)
             .field("classic", self.classic.bounds())
             .finish_non_exhaustive()
     }
@@ -570,11 +987,12 @@ pub struct NativeSnapshot<const N: usize, const C: usize> {
     zero_count: u64,
     count: u64,
     sum: f64,
-    /// `(negative, index, count)` of populated table buckets, negative ones last,
-    /// by index. Invariant: `buckets[..len]`; empty when `schema` was reduced.
-    buckets: [(bool, i32, u64); N],
-    len: usize,
-    /// Schema −4 buckets as in `Shard::coarse`; all zero unless `schema` was reduced.
+    /// Populated buckets at `schema`. Invariant: `buckets[start..end]` (flattened),
+    /// negative ones last, by index; empty when the coarse fallback was used.
+    buckets: [[Bucket; N]; COUNTERS],
+    start: usize,
+    end: usize,
+    /// Schema −4 buckets as in `Shard::coarse`; all zero unless the fallback was used.
     coarse: [u64; 2 * COARSE_SIDE],
     classic: &'static Buckets<C>,
     /// Cumulative classic bucket counts.
@@ -632,10 +1050,10 @@ impl<const N: usize, const C: usize> NativeSnapshot<N, C> {
             .zip(COARSE_LOWEST..)
             .filter(|(n, _)| **n != 0)
             .map(|(n, index)| (index, *n));
-        let table = self.buckets[..self.len]
+        let table = self.buckets.as_flattened()[self.start..self.end]
             .iter()
-            .filter(move |(sign, _, _)| *sign == negative)
-            .map(|(_, index, n)| (*index, *n));
+            .filter(move |bucket| bucket.negative == negative)
+            .map(|bucket| (bucket.index, bucket.count));
         coarse.chain(table)
     }
 
@@ -718,28 +1136,40 @@ mod tests {
 
     #[test]
     fn keys_round_trip() {
-        for (negative, index) in [(false, 0), (true, -1), (false, i32::MIN), (true, i32::MAX)] {
-            assert_ne!(pack(negative, index), EMPTY);
-            assert_eq!(unpack(pack(negative, index)), (negative, index));
+        for (negative, schema, index) in [
+            (false, 3, 0),
+            (true, -4, -1),
+            (false, 8, i32::MIN),
+            (true, 0, i32::MAX),
+        ] {
+            let key = pack(negative, schema, index);
+            assert_ne!(key, EMPTY);
+            assert_eq!(key & KEY_MASK, key);
+            assert_eq!(
+                unpack(key | (12_345 << KEY_BITS)),
+                (negative, schema, index)
+            );
+            assert_eq!(counter_of(key | (12_345 << KEY_BITS)), 12_345);
         }
     }
 
     #[test]
-    fn coarsening_finds_the_containing_bucket() {
-        // Schema 0 bucket i is (2^(i-1), 2^i]; at schema -1, (4^(j-1), 4^j].
-        assert_eq!(coarsen(1, 0, -1), 1); // (1, 2] in (1, 4]
-        assert_eq!(coarsen(2, 0, -1), 1); // (2, 4] in (1, 4]
-        assert_eq!(coarsen(0, 0, -1), 0); // (1/2, 1] in (1/4, 1]
-        assert_eq!(coarsen(-1, 0, -1), 0); // (1/4, 1/2] in (1/4, 1]
-        assert_eq!(coarsen(-2, 0, -1), -1); // (1/8, 1/4] in (1/16, 1/4]
+    fn coarsening_a_key_finds_the_coarse_bucket_of_its_values() {
         for schema in -3..=8 {
             for value in [1e-9, 0.001, 0.3, 1.0, 7.5, 1e6, f64::MAX] {
                 assert_eq!(
-                    coarsen(key(value, schema), schema, COARSEST),
+                    resolution::coarsen(key(value, schema), schema, COARSEST),
                     key(value, COARSEST),
                     "{value} at {schema}"
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_recording_schema_is_the_coarsest_with_keys() {
+        assert_eq!(recording(0, 3), 3);
+        assert_eq!(recording(level_bit(2) | level_bit(0), 3), 0);
+        assert_eq!(recording(level_bit(COARSEST), 3), COARSEST);
     }
 }

@@ -85,6 +85,16 @@ const_fn! {
     }
 }
 
+const_fn! {
+    /// `K` rows of `N` zeroed counters.
+    pub(crate) const fn zeroed_rows<const N: usize, const K: usize>() -> [[AtomicU64; N]; K] {
+        #[cfg(not(loom))]
+        return [const { zeroed() }; K];
+        #[cfg(loom)]
+        return core::array::from_fn(|_| zeroed());
+    }
+}
+
 /// Adds `delta` to an `f64` stored as bits in `cell`.
 ///
 /// A compare-and-swap loop: no target has a native floating-point fetch-add in

@@ -299,9 +299,14 @@ fn a_bucket_exemplar_is_counted_in_the_scrape_that_shows_it() {
     );
 }
 
-/// A native histogram with one table slot and two classic buckets: the first bucket
-/// claimed takes the slot, the others go to the coarse fallback, so the model covers
-/// the key claim, the fallback and the classic counters in one shard protocol.
+/// A native histogram with a bound of one bucket (four table slots, two counters) and
+/// two classic buckets, at schema 0: the first bucket of [`VALUES`] observed takes a
+/// counter at schema 0; a second one no longer fits, so its observer chooses a reduced
+/// schema (0.5 and 1.5 fit nowhere: −4) and claims the other counter there; a third
+/// finds every counter taken and folds into a key that covers it (4.0 and 1.5 share
+/// a schema −4 bucket), setting the schema cap. The model covers those claims, the
+/// reduced lookups, the cap a snapshot reads and the classic counters in one shard
+/// protocol.
 fn native() -> Arc<NativeHistogram<1, 2>> {
     Arc::new(NativeHistogram::with_buckets(2.0, &BOUNDS))
 }

@@ -195,8 +195,8 @@ fn zero_bucket_negatives_infinities_and_nan_as_client_golang() {
 }
 
 #[test]
-fn a_full_table_reduces_the_resolution_to_schema_minus_4() {
-    // Two slots: 1.0 and 3.0 take them, 1000.0 finds none.
+fn a_range_no_schema_fits_ends_at_schema_minus_4() {
+    // Room for two buckets: 1, 3 and 1000 (and -1000) are in three at every schema.
     let histogram: NativeHistogram<2> = NativeHistogram::new(1.1);
     for value in [1.0, 3.0, 3.0, 1000.0] {
         histogram.observe(value);
@@ -353,4 +353,214 @@ fn futures_are_timed_into_a_native_histogram() {
     let snapshot = TIMED.snapshot();
     assert_eq!((snapshot.count(), snapshot.sum()), (1, 0.25));
     assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(-16, 1)]);
+}
+
+/// An independent model of client_golang's bucket limit (`prometheus/histogram.go`,
+/// v1.23: `histogram.observe` → `limitBuckets` → `maybeWidenZeroBucket`, then
+/// `doubleBucketWidth`), written from its documentation and code, not from
+/// torchlight's: buckets in a `BTreeMap` keyed by `(negative, index)`, the index
+/// computed with `log2` (the values below stay clear of bucket boundaries, which the
+/// model asserts), and, per observation that takes the histogram past the limit, one
+/// widening of the zero bucket over the bucket(s) with the lowest index when the new
+/// threshold stays within the maximum, else one halving: schema − 1, bucket `k` merged
+/// into `(k + 1) / 2` for `k > 0` and `k / 2` otherwise (Go's truncating division).
+struct GolangModel {
+    schema: i32,
+    limit: usize,
+    zero_threshold: f64,
+    max_zero_threshold: f64,
+    zero_count: u64,
+    buckets: std::collections::BTreeMap<(bool, i32), u64>,
+}
+
+impl GolangModel {
+    fn new(schema: i32, limit: usize) -> Self {
+        Self {
+            schema,
+            limit,
+            zero_threshold: DEFAULT_ZERO_THRESHOLD,
+            max_zero_threshold: 0.0,
+            zero_count: 0,
+            buckets: std::collections::BTreeMap::new(),
+        }
+    }
+
+    /// `ceil(log2(|v|) · 2^schema)`: bucket `i` is `(2^((i-1)/2^s), 2^(i/2^s)]`.
+    fn index(value: f64, schema: i32) -> i32 {
+        let position = value.abs().log2() * 2f64.powi(schema);
+        let distance = (position - position.round()).abs();
+        assert!(
+            distance > 1e-6,
+            "{value} is too close to a boundary at {schema}"
+        );
+        position.ceil() as i32
+    }
+
+    fn upper_bound(index: i32, schema: i32) -> f64 {
+        2f64.powf(f64::from(index) / 2f64.powi(schema))
+    }
+
+    fn observe(&mut self, value: f64) {
+        if value.abs() <= self.zero_threshold {
+            self.zero_count += 1;
+            return;
+        }
+        let key = (value < 0.0, Self::index(value, self.schema));
+        *self.buckets.entry(key).or_default() += 1;
+        if self.buckets.len() > self.limit {
+            self.limit_buckets();
+        }
+    }
+
+    /// One step of `limitBuckets`.
+    fn limit_buckets(&mut self) {
+        let Some(lowest) = self.buckets.keys().map(|(_, index)| *index).min() else {
+            return;
+        };
+        let threshold = Self::upper_bound(lowest, self.schema);
+        if self.zero_threshold < self.max_zero_threshold && threshold <= self.max_zero_threshold {
+            for negative in [false, true] {
+                self.zero_count += self.buckets.remove(&(negative, lowest)).unwrap_or(0);
+            }
+            self.zero_threshold = threshold;
+            return;
+        }
+        if self.schema == -4 {
+            return;
+        }
+        self.schema -= 1;
+        let old = std::mem::take(&mut self.buckets);
+        for ((negative, mut key), count) in old {
+            if key > 0 {
+                key += 1;
+            }
+            *self.buckets.entry((negative, key / 2)).or_default() += count;
+        }
+    }
+
+    /// Where steady traffic takes it: every further observation over the limit is
+    /// another step, until the buckets fit (or schema −4, or no widening is left).
+    fn settle(&mut self) {
+        while self.buckets.len() > self.limit && self.schema > -4 {
+            self.limit_buckets();
+        }
+    }
+
+    fn side(&self, negative: bool) -> Vec<(i32, u64)> {
+        self.buckets
+            .iter()
+            .filter(|((sign, _), _)| *sign == negative)
+            .map(|((_, index), count)| (*index, *count))
+            .collect()
+    }
+}
+
+/// `count` values spread evenly in log scale over `[low, high]`, shuffled (a fixed
+/// Fisher-Yates with a linear congruential generator: arrival order is part of the
+/// case, and a run must be repeatable).
+fn spread(low: f64, high: f64, count: usize) -> Vec<f64> {
+    let mut values: Vec<f64> = (0..count)
+        .map(|i| low * (high / low).powf((i as f64 + 0.37) / count as f64))
+        .collect();
+    shuffle(&mut values);
+    values
+}
+
+fn shuffle(values: &mut [f64]) {
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    for i in (1..values.len()).rev() {
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        values.swap(i, (state >> 33) as usize % (i + 1));
+    }
+}
+
+/// Observes `values` in torchlight and in the model; checks the exposed schema, the
+/// zero bucket and every bucket count against the model.
+fn check_against_model<const N: usize>(
+    histogram: &NativeHistogram<N>,
+    model: &mut GolangModel,
+    values: &[f64],
+) -> i8 {
+    for value in values {
+        histogram.observe(*value);
+        model.observe(*value);
+    }
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(i32::from(snapshot.schema()), model.schema, "schema");
+    assert_eq!(snapshot.zero_count(), model.zero_count, "zero bucket");
+    // The model's `powf` bound may be an ulp off client_golang's tabled one.
+    let threshold = snapshot.zero_threshold();
+    assert!(
+        (threshold - model.zero_threshold).abs() <= 1e-12 * model.zero_threshold,
+        "zero threshold {threshold}, model {}",
+        model.zero_threshold
+    );
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), model.side(false));
+    assert_eq!(snapshot.negative().collect::<Vec<_>>(), model.side(true));
+    assert_eq!(snapshot.count(), values.len() as u64);
+    let buckets = snapshot.positive().count() + snapshot.negative().count();
+    assert!(buckets <= N, "{buckets} buckets for a bound of {N}");
+    snapshot.schema()
+}
+
+#[test]
+fn one_reduction_past_the_bound_as_client_golang() {
+    // The case: factor 1.1 (schema 3), 1 µs to 100 s: 213 buckets at schema 3,
+    // 107 at schema 2; the default bound, 160.
+    let histogram: NativeHistogram = NativeHistogram::new(1.1);
+    let mut model = GolangModel::new(3, 160);
+    let values = spread(1e-6, 100.0, 5000);
+    assert_eq!(check_against_model(&histogram, &mut model, &values), 2);
+    assert_eq!(model.side(false).len(), 107);
+}
+
+#[test]
+fn several_reductions_past_the_bound_as_client_golang() {
+    // Schema 4, 1e-3 to 1e3 (20 octaves, 320 buckets) into 24: schema 0 holds 21.
+    let histogram: NativeHistogram<24> = NativeHistogram::new(1.05);
+    let mut model = GolangModel::new(4, 24);
+    let values = spread(1e-3, 1e3, 3000);
+    assert_eq!(check_against_model(&histogram, &mut model, &values), 0);
+}
+
+#[test]
+fn both_signs_reduce_together_as_client_golang() {
+    // Schema 3; positive values over 8 octaves and negative ones over 6, with zeros:
+    // 112 buckets into 40 needs schema 1 (28 + 24... both signs count).
+    let histogram: NativeHistogram<40> = NativeHistogram::new(1.1);
+    let mut model = GolangModel::new(3, 40);
+    let mut values = spread(0.01, 2.56, 1500);
+    values.extend(spread(3.0, 192.0, 1100).into_iter().map(|v| -v));
+    values.extend([0.0; 7]);
+    shuffle(&mut values);
+    let schema = check_against_model(&histogram, &mut model, &values);
+    assert!(schema < 2, "needed more than one reduction: {schema}");
+    assert!(!model.side(true).is_empty());
+}
+
+#[test]
+fn the_zero_bucket_widens_before_the_resolution_drops_as_client_golang() {
+    // Schema 2; 1e-4 to 1e-2 (small, about 27 buckets) and 1 to 16 (16 buckets) into
+    // 20: widening up to 0.05 takes the small ones, and the resolution stays.
+    let histogram: NativeHistogram<20> = NativeHistogram::new(1.2).with_max_zero_threshold(0.05);
+    let mut model = GolangModel::new(2, 20);
+    model.max_zero_threshold = 0.05;
+    let mut values = spread(1e-4, 1e-2, 400);
+    values.extend(spread(1.0, 16.0, 300));
+    shuffle(&mut values);
+    assert_eq!(check_against_model(&histogram, &mut model, &values), 2);
+    assert!(model.zero_threshold > 1e-3 && model.zero_threshold <= 0.05);
+}
+
+#[test]
+fn memory_is_bounded_as_documented() {
+    // The module docs: shards of 8 · (4 + 2·N + 266 + C + 1) bytes, a key table of
+    // 32 · N, a few words more; about 14.3 KiB for the default bound.
+    let size = std::mem::size_of::<NativeHistogram>();
+    assert!((14_500..14_800).contains(&size), "{size} bytes");
+    let classic = std::mem::size_of::<NativeHistogram<160, 14>>();
+    assert_eq!(classic - size, 2 * 8 * 14, "{classic} bytes");
 }

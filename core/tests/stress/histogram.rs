@@ -185,3 +185,57 @@ fn every_native_snapshot_is_consistent() {
     let expected = expected as f64;
     assert_eq!(snapshot.sum(), expected);
 }
+
+static REDUCED: Metric<torchlight::NativeHistogram<2, 3>> = Metric::new(
+    "stress_reduced_seconds",
+    "Stress.",
+    torchlight::NativeHistogram::with_buckets(2.0, &BOUNDS),
+);
+
+/// The same load into a histogram with room for 2 buckets: 1..=4 needs 3 at schema 0,
+/// so the writers race to claim keys and reduce, and the snapshots race the claims.
+/// Each is consistent at the schema it shows (−1 once the third bucket appeared:
+/// (1/4, 1] and (1, 4]), never goes back to schema 0 after −1, and contains the one
+/// before it.
+#[test]
+fn every_reduced_native_snapshot_is_consistent() {
+    let observed = under_load(
+        |value| REDUCED.observe(value),
+        || {
+            let (mut last, mut reduced) = (0, false);
+            for _ in 0..ENCODES {
+                let snapshot = REDUCED.snapshot();
+                let count = snapshot.count();
+                let [le1, le2, le3] = *snapshot.cumulative();
+                assert!(le1 <= le2 && le2 <= le3 && le3 <= count, "{snapshot:?}");
+                let (ones, twos, threes, fours) = (le1, le2 - le1, le3 - le2, count - le3);
+                let expected: Vec<_> = match snapshot.schema() {
+                    0 => {
+                        assert!(!reduced, "schema 0 after -1: {snapshot:?}");
+                        vec![(0, ones), (1, twos), (2, threes + fours)]
+                    }
+                    -1 => {
+                        reduced = true;
+                        vec![(0, ones), (1, twos + threes + fours)]
+                    }
+                    schema => panic!("schema {schema}: {snapshot:?}"),
+                };
+                let expected: Vec<_> = expected.into_iter().filter(|(_, n)| *n != 0).collect();
+                assert_eq!(
+                    snapshot.positive().collect::<Vec<_>>(),
+                    expected,
+                    "{snapshot:?}"
+                );
+                assert!(expected.len() <= 2, "{snapshot:?}");
+                #[allow(clippy::cast_precision_loss)]
+                let sum = (ones + 2 * twos + 3 * threes + 4 * fours) as f64;
+                assert_eq!(snapshot.sum(), sum, "{snapshot:?}");
+                assert!(count >= last, "{snapshot:?} after {last}");
+                last = count;
+            }
+        },
+    );
+    let snapshot = REDUCED.snapshot();
+    assert_eq!(snapshot.count(), observed.iter().sum::<u64>());
+    assert_eq!(snapshot.schema(), -1);
+}
