@@ -457,7 +457,7 @@ impl std::error::Error for TlsError {
 /// A stream seen through the other family of I/O traits: a hyper stream as
 /// `futures-io` (what `futures-rustls` reads), and a `futures-io` stream (the TLS
 /// stream) as hyper's.
-pub(crate) struct Io<S>(S);
+pub(crate) struct Io<S>(pub(crate) S);
 
 /// The most a single read moves from a TLS stream to hyper: hyper's own read buffer
 /// starts at 8 KiB (`hyper::proto::h1::io::INIT_BUFFER_SIZE`).

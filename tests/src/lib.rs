@@ -19,7 +19,9 @@ pub mod client;
 pub mod consul;
 pub mod fixtures;
 pub mod prometheus;
+pub mod prompb;
 pub mod proxy;
+pub mod receiver;
 pub mod tls;
 pub mod validate;
 
