@@ -17,6 +17,7 @@
 pub mod adapter;
 pub mod client;
 pub mod consul;
+pub mod daemon;
 pub mod fixtures;
 pub mod prometheus;
 pub mod prompb;

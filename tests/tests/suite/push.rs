@@ -4,6 +4,8 @@
 //! down (429 + `Retry-After`), refuses (400) or closes the connection mid-request; and
 //! `close()` delivering a last push. The real receivers are in `e2e`.
 #![forbid(unsafe_code)]
+// Test code: a failed unwrap is the failure report.
+#![allow(clippy::unwrap_used)]
 
 use std::sync::{Arc, Mutex};
 use std::thread;
