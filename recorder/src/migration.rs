@@ -32,7 +32,7 @@
 //! | `with_http_listener(addr)` | the adapter's `Options::address` / `Options::port`; the server also negotiates OpenMetrics and gzip, and answers `/` |
 //! | `with_http_uds_listener(path)` | not provided: serve the handler (`MetricsService`, or the axum handler) on your own listener |
 //! | `add_allowed_address(cidr)` | not provided: bind to a private address or filter in front |
-//! | `with_push_gateway(..)` | not provided (torchlight is scraped; Consul discovery is the adapters' `Options::discovery`) |
+//! | `with_push_gateway(..)` | each adapter's `Pushgateway::new(url, job)` and `push`/`push_add`/`delete` (or their `*_blocking` forms); for a periodic push, `start_remote_write` (Prometheus remote write) |
 //! | `set_buckets(bounds)` | [`Builder::buckets`](crate::Builder::buckets) (default: `DEFAULT_BUCKETS`, where the exporter's default is a summary) |
 //! | `set_buckets_for_metric(Matcher::Full(n), b)` | [`Builder::buckets_for_name`](crate::Builder::buckets_for_name) |
 //! | `set_buckets_for_metric(Matcher::Prefix(p), b)` | [`Builder::buckets_for_prefix`](crate::Builder::buckets_for_prefix) (longest prefix wins) |
