@@ -120,8 +120,7 @@ pub struct PushOptions {
 }
 
 impl PushOptions {
-    /// Pushes torchlight's default registry to `url` every 15 s (Prometheus'
-    /// `scrape_interval` default... and the quickstarts'), each push within 10 s,
+    /// Pushes torchlight's default registry to `url` every 15 s, each push within 10 s,
     /// a last push on close within 5 s.
     ///
     /// # Errors
