@@ -42,7 +42,13 @@
 mod escape;
 mod float;
 mod protobuf;
+mod remote_write;
+mod snappy;
 mod text;
+
+pub(crate) use remote_write::encode_family as encode_remote_write_family;
+pub use remote_write::{ExternalLabelError, RemoteWrite};
+pub use snappy::snappy_compress;
 
 use core::fmt;
 
@@ -438,6 +444,29 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
         written.copy_within(start..end - extra, start + extra);
         written[start - 1..start - 1 + width].copy_from_slice(&varint[..width]);
         Ok(())
+    }
+
+    /// The bytes written since position `mark`, to rewrite in place (remote write
+    /// sorts a series' labels there): in the chunk when they all still are, else in the
+    /// sink after a flush.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Unsupported`] when the sink cannot rewrite what it holds, or the
+    /// sink's error.
+    pub(crate) fn since_mut(&mut self, mark: usize) -> Result<&mut [u8], EncodeError> {
+        if mark >= self.passed {
+            let start = mark - self.passed;
+            return Ok(&mut self.buf[start..self.len]);
+        }
+        let len = self.position() - mark;
+        self.flush()?;
+        let written = self.out.written_mut().ok_or(EncodeError::Unsupported)?;
+        let start = written
+            .len()
+            .checked_sub(len)
+            .ok_or(EncodeError::Unsupported)?;
+        Ok(&mut written[start..])
     }
 
     /// Passes on what is buffered. Call it once at the end: bytes not flushed are lost.

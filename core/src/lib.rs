@@ -134,7 +134,9 @@ pub use clock::StdClock;
 pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
-pub use encoding::{ByteSink, EncodeError, Format, SliceSink};
+pub use encoding::{
+    ByteSink, EncodeError, ExternalLabelError, Format, RemoteWrite, SliceSink, snappy_compress,
+};
 pub use exemplar::{ExemplarCounter, ExemplarHistogram};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{DynFamily, Family, LabelCountError, LabelNamesError};

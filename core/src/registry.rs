@@ -31,7 +31,8 @@ use core::ptr;
 
 use crate::collect::{Collect, MetricType};
 use crate::encoding::{
-    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, encode_end, encode_family,
+    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, RemoteWrite, encode_end,
+    encode_family, encode_remote_write_family, snappy_compress,
 };
 use crate::metric::{Entry, Metadata, Metric, Node};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
@@ -271,16 +272,75 @@ impl Registry {
         out: &mut Chunked<'_, B>,
         format: Format,
     ) -> Result<(), EncodeError> {
+        self.each_entry(|entry| encode_entry(out, format, entry))
+    }
+
+    /// Calls `f` with every registered family, in exposition order.
+    fn each_entry(
+        &self,
+        mut f: impl FnMut(&dyn Entry) -> Result<(), EncodeError>,
+    ) -> Result<(), EncodeError> {
         for entry in self.entries() {
-            encode_entry(out, format, entry)?;
+            f(entry)?;
         }
         // Handles copied out first: no lock is held while the writer runs. Nothing is
         // allocated when no owned metric is registered.
         #[cfg(feature = "std")]
         for entry in self.owned.snapshot() {
-            encode_entry(out, format, &*entry)?;
+            f(&*entry)?;
         }
         Ok(())
+    }
+
+    /// Writes every registered family as one uncompressed Prometheus remote-write 1.0
+    /// `WriteRequest` (protobuf) into `out`, which must keep what it wrote like
+    /// [`Format::Protobuf`]'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
+    /// the series as a scrape would store them, labels sorted, each sample at
+    /// `request`'s timestamp (the mapping is in `encoding/remote_write.rs`). Compress it
+    /// with [`snappy_compress`](crate::snappy_compress) to send it, or call
+    /// [`encode_remote_write`](Self::encode_remote_write), which does both.
+    ///
+    /// Allocates nothing beyond what [`encode_to`](Self::encode_to) allocates.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_to`](Self::encode_to), and [`EncodeError::Unsupported`] for a sink
+    /// that cannot rewrite what it holds.
+    pub fn encode_write_request<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        request: &RemoteWrite<'_>,
+    ) -> Result<(), EncodeError> {
+        let mut chunked = Chunked::new(out);
+        self.each_entry(|entry| {
+            let (head, collector) = family_head(entry);
+            encode_remote_write_family(&mut chunked, &head, request, |encoder| {
+                collector.encode(encoder)
+            })
+        })?;
+        chunked.flush()
+    }
+
+    /// Writes the body of a Prometheus remote-write 1.0 request into `out`: the
+    /// `WriteRequest` of [`encode_write_request`](Self::encode_write_request), built in
+    /// `scratch`, compressed with snappy's block format. Send it with
+    /// [`RemoteWrite::HEADERS`]. Needs no allocator: firmware builds a request this
+    /// way and sends it through its own transport.
+    ///
+    /// # Errors
+    ///
+    /// [`EncodeError::Full`] when `scratch` cannot hold the uncompressed request or
+    /// `out` the compressed one; otherwise as
+    /// [`encode_write_request`](Self::encode_write_request).
+    pub fn encode_remote_write<B: ByteSink + ?Sized>(
+        &self,
+        scratch: &mut [u8],
+        out: &mut B,
+        request: &RemoteWrite<'_>,
+    ) -> Result<(), EncodeError> {
+        let mut proto = crate::SliceSink::new(scratch);
+        self.encode_write_request(&mut proto, request)?;
+        snappy_compress(proto.filled(), out)
     }
 
     /// Writes every registered family in `format` (ending with `# EOF` for
@@ -355,6 +415,12 @@ fn encode_entry<B: ByteSink + ?Sized>(
     format: Format,
     entry: &dyn Entry,
 ) -> Result<(), EncodeError> {
+    let (head, collector) = family_head(entry);
+    encode_family(out, format, &head, |encoder| collector.encode(encoder))
+}
+
+/// A registered family's metadata as the formats take it, and its collector.
+fn family_head(entry: &dyn Entry) -> (FamilyHead<'_>, &dyn Collect) {
     let collector = entry.collector();
     let metadata = entry.metadata();
     let metric_type = collector.metric_type();
@@ -364,7 +430,7 @@ fn encode_entry<B: ByteSink + ?Sized>(
         help: metadata.help(),
         unit: metadata.unit(),
     };
-    encode_family(out, format, &head, |encoder| collector.encode(encoder))
+    (head, collector)
 }
 
 /// The label a run-time family writes on its overflow series (`Family::OVERFLOW_LABEL`,

@@ -32,7 +32,7 @@
 //! | `with_http_listener(addr)` | the adapter's `Options::with_address` / `Options::with_port`; the server also negotiates OpenMetrics and gzip, and answers `/` |
 //! | `with_http_uds_listener(path)` | not provided: serve the handler (`MetricsService`, or the axum handler) on your own listener |
 //! | `add_allowed_address(cidr)` | not provided: bind to a private address or filter in front |
-//! | `with_push_gateway(..)` | not provided (torchlight is scraped; Consul registration is the adapters' `Options::with_consul`, any other discovery `Options::with_service_discovery`) |
+//! | `with_push_gateway(..)` | each adapter's `Pushgateway::new(url, job)` and `push`/`push_add`/`delete` (or their `*_blocking` forms); for a periodic push, `start_remote_write` (Prometheus remote write) |
 //! | `set_buckets(bounds)` | [`Builder::with_buckets`](crate::Builder::with_buckets) (default: `DEFAULT_BUCKETS`, where the exporter's default is a summary); invalid bounds are an error from `build`/`install`, not from the setter |
 //! | `set_buckets_for_metric(Matcher::Full(n), b)` | [`Builder::with_buckets_for_name`](crate::Builder::with_buckets_for_name) |
 //! | `set_buckets_for_metric(Matcher::Prefix(p), b)` | [`Builder::with_buckets_for_prefix`](crate::Builder::with_buckets_for_prefix) (longest prefix wins) |

@@ -100,6 +100,7 @@ mod error;
 pub mod exposure;
 mod limits;
 mod options;
+pub mod push;
 mod registry;
 pub mod runtime;
 mod server;
@@ -147,7 +148,7 @@ pub mod api {
     pub use crate::web_config::{WebConfig, WebConfigError};
     pub use crate::{
         Limits, Options, ServedRegistry, StartError, THREAD_NAME, ThreadedMetricsServer, consul,
-        discovery, exposure,
+        discovery, exposure, push,
     };
     #[cfg(feature = "tls")]
     pub use crate::{

@@ -898,7 +898,7 @@ impl<S: futures_io::AsyncWrite + Unpin> futures_io::AsyncWrite for Replay<S> {
 /// A stream seen through the other family of I/O traits: a hyper stream as
 /// `futures-io` (what `futures-rustls` reads), and a `futures-io` stream (the TLS
 /// stream) as hyper's.
-pub(crate) struct Io<S>(S);
+pub(crate) struct Io<S>(pub(crate) S);
 
 /// The most a single read moves from a TLS stream to hyper: hyper's own read buffer
 /// starts at 8 KiB (`hyper::proto::h1::io::INIT_BUFFER_SIZE`).

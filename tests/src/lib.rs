@@ -17,9 +17,12 @@
 pub mod adapter;
 pub mod client;
 pub mod consul;
+pub mod daemon;
 pub mod fixtures;
 pub mod prometheus;
+pub mod prompb;
 pub mod proxy;
+pub mod receiver;
 pub mod tls;
 pub mod validate;
 

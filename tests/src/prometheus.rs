@@ -293,7 +293,7 @@ impl Drop for Prometheus {
 
 /// A port that was free a moment ago on 127.0.0.1 (Prometheus cannot report the port
 /// it picked for `:0`).
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
         .and_then(|listener| listener.local_addr())
         .map(|addr| addr.port())

@@ -69,6 +69,7 @@ pub(crate) fn all() -> Result<Validators, Failure> {
     rust_targets()?;
     rust_components()?;
     let promtool = promtool()?;
+    push_receivers()?;
     let python = python()?;
     Ok(Validators {
         promtool: Some(promtool),
@@ -191,6 +192,47 @@ fn promtool() -> Result<PathBuf, Failure> {
             "check `dpkg -L prometheus | grep promtool` and add its folder to PATH",
         )
     })
+}
+
+/// The real receivers of the push tests (`tests/tests/e2e/push.rs`): Debian's
+/// `prometheus-pushgateway` and `victoria-metrics`, installed when missing from PATH.
+/// The tests start them on ephemeral ports; a daemon a package's scripts start (where
+/// policy-rc.d allows it) listens on its default port, which no test uses.
+fn push_receivers() -> Result<(), Failure> {
+    for binary in ["prometheus-pushgateway", "victoria-metrics"] {
+        if let Some(path) = workspace::find_on_path(binary) {
+            println!("{binary}: {}", path.display());
+            continue;
+        }
+        let fix = format!(
+            "as root: `apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y \
+             --no-install-recommends {binary}`, or put `{binary}` on PATH"
+        );
+        if workspace::find_on_path("apt-get").is_none() {
+            return Err(Failure::new(
+                format!("{binary} is not on PATH and apt-get is not available to install it"),
+                fix,
+            ));
+        }
+        for args in [
+            &["update"][..],
+            &["install", "-y", "--no-install-recommends", binary][..],
+        ] {
+            command::run(
+                Command::new("apt-get")
+                    .args(args)
+                    .env("DEBIAN_FRONTEND", "noninteractive"),
+                &fix,
+            )?;
+        }
+        if workspace::find_on_path(binary).is_none() {
+            return Err(Failure::new(
+                format!("the {binary} package was installed but {binary} is not on PATH"),
+                format!("check `dpkg -L {binary} | grep bin/` and add its folder to PATH"),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// `qemu-system-arm`, installed from Debian's package of that name when it is not on

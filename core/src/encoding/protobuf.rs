@@ -102,7 +102,7 @@ pub(crate) fn varint(buf: &mut [u8; 10], mut n: u64) -> usize {
 
 /// How many bytes `n` takes as a varint.
 #[inline]
-const fn varint_len(n: u64) -> usize {
+pub(crate) const fn varint_len(n: u64) -> usize {
     // 1 for 0..=127, one more per further seven bits.
     let bits = 64 - (n | 1).leading_zeros() as usize;
     bits.div_ceil(7)
@@ -110,7 +110,7 @@ const fn varint_len(n: u64) -> usize {
 
 /// ZigZag, for `sint32`/`sint64` fields (encoding guide, "Signed Integers").
 #[inline]
-const fn zigzag(n: i64) -> u64 {
+pub(crate) const fn zigzag(n: i64) -> u64 {
     #[allow(clippy::cast_sign_loss)]
     let zigzag = ((n << 1) ^ (n >> 63)) as u64;
     zigzag

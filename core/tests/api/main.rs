@@ -10,6 +10,8 @@
 #[cfg(all(feature = "std", not(loom)))]
 mod client_model;
 #[cfg(all(feature = "std", not(loom)))]
+mod prompb;
+#[cfg(all(feature = "std", not(loom)))]
 mod support;
 
 mod async_collector;
@@ -22,4 +24,5 @@ mod native;
 mod owned;
 mod protobuf;
 mod registry;
+mod remote_write;
 mod types;

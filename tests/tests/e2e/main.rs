@@ -7,3 +7,4 @@ mod discovery;
 mod exemplars;
 mod https;
 mod prometheus;
+mod push;
