@@ -36,6 +36,7 @@ const TOKIO: &[(&str, &[&str])] = &[
     ("consul", &["--metrics-addr"]),
     ("hyper", &["--app-addr"]),
     ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("service", &["--app-addr", "--metrics-addr"]),
     ("threaded", &["--metrics-addr"]),
 ];
 const SMOL: &[(&str, &[&str])] = &[
