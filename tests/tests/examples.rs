@@ -43,6 +43,7 @@ const SMOL: &[(&str, &[&str])] = &[
     ("consul", &["--metrics-addr"]),
     ("hyper", &["--app-addr"]),
     ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("service", &["--app-addr", "--metrics-addr"]),
     ("threaded", &["--metrics-addr"]),
 ];
 
