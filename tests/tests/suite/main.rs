@@ -18,4 +18,5 @@ mod fixtures;
 mod large_scrape;
 mod metrics_recorder;
 mod readme;
+mod tower_layer;
 mod validators;
