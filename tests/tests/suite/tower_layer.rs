@@ -57,7 +57,7 @@ fn app(registry: &Registry, sleep: Sleep) -> Router {
                 }))
             }),
         )
-        .route("/hang", get(|| futures_lite::future::pending::<&str>()))
+        .route("/hang", get(futures_lite::future::pending::<&str>))
         .layer(MetricsLayer::new(registry).expect("a fresh registry"))
 }
 
