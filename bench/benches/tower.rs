@@ -52,6 +52,12 @@ fn torchlight_tower(bencher: Bencher<'_, '_>) {
 
 #[divan::bench]
 fn axum_prometheus(bencher: Bencher<'_, '_>) {
+    // `pair()` spawns its recorder's upkeep task on tokio: give it a runtime (never
+    // driven here, so the upkeep does not run during the measurement).
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let _context = runtime.enter();
     let (layer, handle) = axum_prometheus::PrometheusMetricLayer::pair();
     let app = app().layer(layer);
     bencher.bench_local(|| serve(&app));
