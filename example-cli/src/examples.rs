@@ -108,3 +108,18 @@ Prometheus text format 0.0.4, then in OpenMetrics 1.0; no server.",
         web_config: false,
     }
 }
+
+/// `service`: an axum app behind `torchlight-tower`'s layer, and its metrics server.
+pub const fn service(package: &'static str) -> Cli<2> {
+    Cli {
+        name: "service",
+        package,
+        about: "An axum app with every route behind torchlight-tower's MetricsLayer: GET / answers
+\"hello\", GET /users/{id} 200, POST /users 201, GET /slow 200 after 50 ms, GET /fail
+500, anything else 404; http_server_request_duration_seconds and
+http_server_active_requests on the metrics server's /metrics. Ctrl-C stops both.",
+        flags: [APP_ADDR, METRICS_ADDR],
+        environment: &[],
+        web_config: false,
+    }
+}

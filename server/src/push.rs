@@ -13,16 +13,16 @@
 //!   [`PushError`] that names the URL and quotes the receiver.
 //!
 //! ```no_run
-//! use torchlight_server::push::{PushOptions, Pusher, RemoteWritePush};
-//! use torchlight_smol::Smol;
+//! use torchlight_smol::push::{PushOptions, RemoteWritePush};
+//! use torchlight_smol::start_remote_write;
 //!
 //! smol::block_on(async {
 //!     let options = PushOptions::new("http://127.0.0.1:9090/api/v1/write")?;
-//!     let pusher = Pusher::<Smol>::start(options, RemoteWritePush::new());
+//!     let pusher = start_remote_write(options, RemoteWritePush::new());
 //!     // … the program runs …
 //!     pusher.close().await
 //! })?;
-//! # Ok::<(), torchlight_server::push::PushError>(())
+//! # Ok::<(), torchlight_smol::push::PushError>(())
 //! ```
 
 mod client;

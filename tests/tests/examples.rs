@@ -36,12 +36,14 @@ const TOKIO: &[(&str, &[&str])] = &[
     ("consul", &["--metrics-addr"]),
     ("hyper", &["--app-addr"]),
     ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("service", &["--app-addr", "--metrics-addr"]),
     ("threaded", &["--metrics-addr"]),
 ];
 const SMOL: &[(&str, &[&str])] = &[
     ("consul", &["--metrics-addr"]),
     ("hyper", &["--app-addr"]),
     ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("service", &["--app-addr", "--metrics-addr"]),
     ("threaded", &["--metrics-addr"]),
 ];
 

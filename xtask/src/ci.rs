@@ -496,6 +496,7 @@ mod tests {
                 "torchlight",
                 "torchlight-macros",
                 "torchlight-metrics",
+                "torchlight-tower",
                 "torchlight-server",
                 "torchlight-tokio",
                 "torchlight-smol",

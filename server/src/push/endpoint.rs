@@ -6,12 +6,12 @@ use std::fmt;
 /// A receiver's URL: scheme, authority and path, checked once.
 ///
 /// ```
-/// use torchlight_server::push::Endpoint;
+/// use torchlight_smol::push::Endpoint;
 ///
 /// let endpoint = Endpoint::parse("http://127.0.0.1:9090/api/v1/write")?;
 /// assert_eq!(endpoint.authority(), "127.0.0.1:9090");
 /// assert_eq!(endpoint.path(), "/api/v1/write");
-/// # Ok::<(), torchlight_server::push::PushError>(())
+/// # Ok::<(), torchlight_smol::push::PushError>(())
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Endpoint {

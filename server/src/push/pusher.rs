@@ -99,13 +99,13 @@ pub type PushReport = Arc<dyn Fn(Result<(), &PushError>) + Send + Sync>;
 ///
 /// ```
 /// use std::time::Duration;
-/// use torchlight_server::push::PushOptions;
+/// use torchlight_smol::push::PushOptions;
 ///
 /// let options = PushOptions::new("http://127.0.0.1:9090/api/v1/write")?
 ///     .with_interval(Duration::from_secs(15))
 ///     .with_basic_auth("user", "secret");
 /// assert_eq!(options.interval(), Duration::from_secs(15));
-/// # Ok::<(), torchlight_server::push::PushError>(())
+/// # Ok::<(), torchlight_smol::push::PushError>(())
 /// ```
 #[derive(Clone)]
 pub struct PushOptions {

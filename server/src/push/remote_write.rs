@@ -16,11 +16,11 @@ const HEADERS: &[(&str, &str)] = &RemoteWrite::HEADERS;
 /// labels and, if asked, native histograms as such.
 ///
 /// ```
-/// use torchlight_server::push::RemoteWritePush;
+/// use torchlight_smol::push::RemoteWritePush;
 ///
 /// let push = RemoteWritePush::new().with_external_labels([("replica", "a")])?;
 /// # let _ = push;
-/// # Ok::<(), torchlight_server::push::PushError>(())
+/// # Ok::<(), torchlight_smol::push::PushError>(())
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RemoteWritePush {

@@ -19,4 +19,5 @@ mod large_scrape;
 mod metrics_recorder;
 mod push;
 mod readme;
+mod tower_layer;
 mod validators;
