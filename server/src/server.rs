@@ -513,7 +513,12 @@ async fn http<R: Runtime, S>(
         .timer(R::timer())
         .header_read_timeout(header_read_timeout)
         .max_header_size(shared.limits.max_header_bytes())
-        .keep_alive(true);
+        .keep_alive(true)
+        // A client may shut its write side once its request is sent (`printf … | nc`,
+        // some HTTP/1.0 clients): answer it, as Go's `net/http` does. An idle
+        // half-closed connection still ends at once (hyper closes on EOF between
+        // requests), so it holds nothing past its header deadline.
+        .half_close(true);
     let service = Connection::<R> {
         slot: Arc::new(slot),
         shared: Arc::clone(&shared),

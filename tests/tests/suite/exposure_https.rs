@@ -338,6 +338,42 @@ fn plain_http_and_garbage_close_only_their_connection<A: Adapter>() {
 
 /// A TLS connection opened before the abuse and used after it: abuse closes only the
 /// abusing connections.
+/// Over TLS, a client that sends its request, then `close_notify` and shuts its write
+/// side is answered, in both modes.
+fn half_closed_requests_are_answered_over_https<A: Adapter>() {
+    let pki = Pki::new();
+    let client = pki.client();
+    in_both_modes::<A>(
+        || https_config(&pki, registry_with("half_closed", 5)),
+        |server| {
+            let address = server.local_addr();
+            for close in [true, false] {
+                let name = rustls::pki_types::ServerName::IpAddress(address.ip().into());
+                let connection =
+                    rustls::ClientConnection::new(Arc::clone(&client), name).expect("a client");
+                let mut stream = rustls::StreamOwned::new(connection, connect(address));
+                let request: &[u8] = if close {
+                    b"GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+                } else {
+                    b"GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n"
+                };
+                stream.write_all(request).expect("the request");
+                stream.conn.send_close_notify();
+                stream.flush().expect("close_notify");
+                stream
+                    .sock
+                    .shutdown(std::net::Shutdown::Write)
+                    .expect("half-close");
+                let mut received = Vec::new();
+                let _ = stream.read_to_end(&mut received);
+                let reply = parse(&received);
+                assert_eq!(reply.status, 200, "Connection: close = {close}");
+                assert!(reply.text().contains("half_closed_total 5"));
+            }
+        },
+    );
+}
+
 struct TlsBystander(rustls::StreamOwned<rustls::ClientConnection, TcpStream>);
 
 impl TlsBystander {
@@ -607,6 +643,7 @@ fn unreadable_files_are_errors_naming_them() {
 
 torchlight_tests::per_adapter_suite!(
     exposure_over_https,
+    half_closed_requests_are_answered_over_https,
     keep_alive_over_https_on_ipv6,
     untrusted_certificate_is_refused_by_the_client,
     reload_serves_the_rotated_certificate,

@@ -635,6 +635,49 @@ fn slowloris_is_dropped_while_others_are_served<A: Adapter>() {
     server.close();
 }
 
+/// A client that shuts its write side once its request is sent (`printf … | nc`,
+/// some HTTP/1.0 clients) is answered, with `Connection: close` and kept alive, in
+/// both modes; an idle connection whose client half-closes ends at once rather than
+/// holding its slot until the header deadline.
+fn half_closed_requests_are_answered<A: Adapter>() {
+    in_both_modes::<A>(
+        || {
+            let mut config = Config::loopback(registry_with("half_closed", 3));
+            config.limits = short_limits();
+            config
+        },
+        |server| {
+            let address = server.local_addr();
+            for request in [
+                "GET /metrics HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n",
+                "GET /metrics HTTP/1.1\r\nHost: test\r\n\r\n",
+                "GET /metrics HTTP/1.0\r\n\r\n",
+            ] {
+                for _ in 0..10 {
+                    let mut stream = connect(address);
+                    stream.write_all(request.as_bytes()).expect("write");
+                    stream
+                        .shutdown(std::net::Shutdown::Write)
+                        .expect("half-close");
+                    let reply = parse(&read_to_close(&mut stream));
+                    assert_eq!(reply.status, 200, "{request:?}");
+                    assert!(reply.text().contains("half_closed_total 3"), "{request:?}");
+                }
+            }
+            let mut idle = connect(address);
+            idle.shutdown(std::net::Shutdown::Write)
+                .expect("half-close");
+            let started = Instant::now();
+            assert!(read_to_close(&mut idle).is_empty());
+            assert!(
+                started.elapsed() < Duration::from_millis(900),
+                "an idle half-closed connection lasted {:?} (header timeout 1 s)",
+                started.elapsed()
+            );
+        },
+    );
+}
+
 fn idle_keep_alive_connections_time_out<A: Adapter>() {
     let mut config = Config::loopback(registry_with("idle", 0));
     config.limits = short_limits();
@@ -945,6 +988,7 @@ fn axum_handler_serves_where_mounted() {
 
 torchlight_tests::per_adapter_suite!(
     python_17_text_without_accept,
+    half_closed_requests_are_answered,
     python_18_open_metrics,
     python_19_cheap_page,
     python_20_start_http_server,
