@@ -33,16 +33,23 @@
 //! [`register`] registers nothing there ([`SUPPORTED`] is `false`): no value is made
 //! up.
 //!
-//! Cost: each family reads what it needs when it is encoded, so a scrape reads
-//! `/proc/self/stat` three times, `/proc/self/limits` and `/proc/self/net/netstat`
-//! twice each, and lists `/proc/self/fd` (the `bench` case `case11_process` times it).
-//! `stat` and `limits` are read into a buffer on the stack; listing the descriptors and
-//! reading `netstat` allocate (this module is one of the `std` extras outside the
+//! Cost: each family reads what it needs when it is encoded, and a scrape reads each
+//! file once: the families are encoded one after another on one thread, so a reading
+//! of `/proc/self/stat`, `/proc/self/limits` or `/proc/self/net/netstat` is kept in a
+//! thread-local cell for 100 ms and the next family of the same scrape takes it from
+//! there (a scrape of the nine families reads `stat`, `limits` and `netstat` once each
+//! and lists `/proc/self/fd`; the `bench` case `case11_process` times it). `stat` and
+//! `limits` are read into a buffer on the stack; listing the descriptors and reading
+//! `netstat` allocate (this module is one of the `std` extras outside the
 //! allocation-free encode path). The start time is read once and kept.
 
+use core::cell::Cell;
 use core::fmt;
+use core::time::Duration;
 use std::io::Read as _;
 use std::sync::{Arc, OnceLock};
+use std::thread::LocalKey;
+use std::time::Instant;
 
 use crate::collect::{Collect, MetricType};
 use crate::metric::Metric;
@@ -139,13 +146,13 @@ impl Reading {
                 Some((stat.utime + stat.stime) as f64 / auxv().clock_ticks)
             }
             Self::OpenFds => open_fds(),
-            Self::MaxFds => limit(b"Max open files"),
+            Self::MaxFds => Limits::read()?.open_files,
             Self::VirtualMemory => Some(Stat::read()?.vsize as f64),
-            Self::VirtualMemoryMax => limit(b"Max address space"),
+            Self::VirtualMemoryMax => Limits::read()?.address_space,
             Self::ResidentMemory => Some(Stat::read()?.rss as f64 * auxv().page_size),
             Self::StartTime => *START_TIME.get_or_init(start_time),
-            Self::NetworkReceive => netstat_ip_ext(b"InOctets"),
-            Self::NetworkTransmit => netstat_ip_ext(b"OutOctets"),
+            Self::NetworkReceive => Netstat::read()?.received,
+            Self::NetworkTransmit => Netstat::read()?.sent,
         }
     }
 }
@@ -198,7 +205,36 @@ pub fn register(registry: &Registry) -> Result<(), RegisterError> {
     )
 }
 
+/// How long a reading of a `/proc` file serves the families after the one that read
+/// it: the families of one scrape are encoded within microseconds of each other, so a
+/// scrape reads each file once; a scrape that follows another on the same thread
+/// within this time (Prometheus scrapes seconds apart) shows the same readings.
+const FRESH: Duration = Duration::from_millis(100);
+
+/// `read()` unless this thread read it less than [`FRESH`] ago.
+fn fresh<T: Copy + 'static>(
+    cell: &'static LocalKey<Cell<Option<(Instant, T)>>>,
+    read: impl FnOnce() -> Option<T>,
+) -> Option<T> {
+    let now = Instant::now();
+    if let Some((at, value)) = cell.get() {
+        if now.saturating_duration_since(at) < FRESH {
+            return Some(value);
+        }
+    }
+    let value = read()?;
+    cell.set(Some((now, value)));
+    Some(value)
+}
+
+std::thread_local! {
+    static STAT: Cell<Option<(Instant, Stat)>> = const { Cell::new(None) };
+    static LIMITS: Cell<Option<(Instant, Limits)>> = const { Cell::new(None) };
+    static NETSTAT: Cell<Option<(Instant, Netstat)>> = const { Cell::new(None) };
+}
+
 /// The fields of `/proc/self/stat` this module reads (proc(5) numbers them from 1).
+#[derive(Clone, Copy, Debug)]
 struct Stat {
     /// Field 14, clock ticks.
     utime: u64,
@@ -214,6 +250,10 @@ struct Stat {
 
 impl Stat {
     fn read() -> Option<Self> {
+        fresh(&STAT, Self::read_file)
+    }
+
+    fn read_file() -> Option<Self> {
         // A stat line is a few hundred bytes: the command name is at most 64 bytes
         // (`TASK_COMM_LEN` is 16) and the 50 numbers at most 20 digits each.
         let mut buf = [0u8; 1536];
@@ -287,7 +327,7 @@ fn auxv() -> &'static Auxv {
 static START_TIME: OnceLock<Option<f64>> = OnceLock::new();
 
 fn start_time() -> Option<f64> {
-    let ticks = Stat::read()?.starttime;
+    let ticks = Stat::read_file()?.starttime;
     let stat = std::fs::read("/proc/stat").ok()?;
     let boot = stat
         .split(|&b| b == b'\n')
@@ -307,11 +347,31 @@ fn open_fds() -> Option<f64> {
     Some(count as f64)
 }
 
-/// The soft limit of the `/proc/self/limits` line starting with `name`; `unlimited` is
+/// The two soft limits of `/proc/self/limits` this module reads; `unlimited` is
 /// `u64::MAX`, as procfs (and so client_golang) reports it.
-fn limit(name: &[u8]) -> Option<f64> {
-    let mut buf = [0u8; 4096];
-    let text = read_into("/proc/self/limits", &mut buf)?;
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// "Max open files".
+    open_files: Option<f64>,
+    /// "Max address space".
+    address_space: Option<f64>,
+}
+
+impl Limits {
+    fn read() -> Option<Self> {
+        fresh(&LIMITS, || {
+            let mut buf = [0u8; 4096];
+            let text = read_into("/proc/self/limits", &mut buf)?;
+            Some(Self {
+                open_files: soft_limit(text, b"Max open files"),
+                address_space: soft_limit(text, b"Max address space"),
+            })
+        })
+    }
+}
+
+/// The soft limit of the `limits` line starting with `name`.
+fn soft_limit(text: &[u8], name: &[u8]) -> Option<f64> {
     let line = text
         .split(|&b| b == b'\n')
         .find(|line| line.starts_with(name))?;
@@ -324,16 +384,34 @@ fn limit(name: &[u8]) -> Option<f64> {
     parse_u64(soft).map(|value| value as f64)
 }
 
-/// The `IpExt:` counter `name` of `/proc/self/net/netstat` (a header line of names,
+/// The `IpExt:` byte counters of `/proc/self/net/netstat` (a header line of names,
 /// then a line of values).
-fn netstat_ip_ext(name: &[u8]) -> Option<f64> {
-    let text = std::fs::read("/proc/self/net/netstat").ok()?;
-    let mut lines = text
-        .split(|&b| b == b'\n')
-        .filter(|line| line.starts_with(b"IpExt:"));
-    let (names, values) = (lines.next()?, lines.next()?);
-    let at = words(names).position(|word| word == name)?;
-    parse_u64(words(values).nth(at)?).map(|value| value as f64)
+#[derive(Clone, Copy, Debug)]
+struct Netstat {
+    /// `InOctets`.
+    received: Option<f64>,
+    /// `OutOctets`.
+    sent: Option<f64>,
+}
+
+impl Netstat {
+    fn read() -> Option<Self> {
+        fresh(&NETSTAT, || {
+            let text = std::fs::read("/proc/self/net/netstat").ok()?;
+            let mut lines = text
+                .split(|&b| b == b'\n')
+                .filter(|line| line.starts_with(b"IpExt:"));
+            let (names, values) = (lines.next()?, lines.next()?);
+            let counter = |name: &[u8]| {
+                let at = words(names).position(|word| word == name)?;
+                parse_u64(words(values).nth(at)?).map(|value| value as f64)
+            };
+            Some(Self {
+                received: counter(b"InOctets"),
+                sent: counter(b"OutOctets"),
+            })
+        })
+    }
 }
 
 /// Reads the whole of `path` into `buf`; `None` if it cannot be read or does not fit.
