@@ -165,7 +165,10 @@ mod pusher;
 mod runtime;
 mod server;
 
-pub use pusher::{Pusher, Pushgateway, start_remote_write, start_remote_write_in_thread};
+pub use pusher::{
+    Pusher, Pushgateway, start_otlp, start_otlp_in_thread, start_remote_write,
+    start_remote_write_in_thread,
+};
 pub use runtime::Smol;
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};
 /// The clock `async-io`'s timers (and so smol's) run on: [`std::time::Instant`], the

@@ -1,6 +1,6 @@
 //! Pushing on this runtime: the server crate's generic pushers named for `Smol`.
 
-use crate::push::{PushError, PushOptions, RemoteWritePush, ThreadedPusher};
+use crate::push::{OtlpPush, PushError, PushOptions, RemoteWritePush, ThreadedPusher};
 use crate::runtime::Smol;
 
 /// A periodic pusher on this runtime (see `torchlight_server::push::Pusher`).
@@ -26,6 +26,27 @@ pub fn start_remote_write(options: PushOptions, push: RemoteWritePush) -> Pusher
 pub fn start_remote_write_in_thread(
     options: PushOptions,
     push: RemoteWritePush,
+) -> Result<ThreadedPusher, PushError> {
+    torchlight_server::push::start_in_thread::<Smol, _>(options, push)
+}
+
+/// Starts exporting the registry to an OpenTelemetry collector or backend (OTLP/HTTP)
+/// every interval, on this runtime (call it inside the runtime); `close().await` sends a
+/// last export. `options` come from [`OtlpPush::options`].
+#[must_use]
+pub fn start_otlp(options: PushOptions, push: OtlpPush) -> Pusher {
+    Pusher::start(options, push)
+}
+
+/// Starts exporting OTLP in a thread of its own running this runtime, for programs
+/// without one; `close()` sends a last export and joins it.
+///
+/// # Errors
+///
+/// [`PushError::Thread`] when the thread cannot be started.
+pub fn start_otlp_in_thread(
+    options: PushOptions,
+    push: OtlpPush,
 ) -> Result<ThreadedPusher, PushError> {
     torchlight_server::push::start_in_thread::<Smol, _>(options, push)
 }

@@ -197,7 +197,10 @@ mod runtime_metrics;
 mod server;
 
 pub use clock::RuntimeClock;
-pub use pusher::{Pusher, Pushgateway, start_remote_write, start_remote_write_in_thread};
+pub use pusher::{
+    Pusher, Pushgateway, start_otlp, start_otlp_in_thread, start_remote_write,
+    start_remote_write_in_thread,
+};
 pub use runtime::Tokio;
 pub use runtime_metrics::{RuntimeMetric, register_runtime_metrics};
 pub use server::{MetricsServer, MetricsService, start_http_server, start_http_server_in_thread};

@@ -41,11 +41,13 @@
 
 mod escape;
 mod float;
+pub(crate) mod otlp;
 mod protobuf;
 mod remote_write;
 mod snappy;
 mod text;
 
+pub use otlp::Otlp;
 pub(crate) use remote_write::encode_family as encode_remote_write_family;
 pub use remote_write::{ExternalLabelError, RemoteWrite};
 pub use snappy::snappy_compress;

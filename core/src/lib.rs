@@ -135,7 +135,8 @@ pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{
-    ByteSink, EncodeError, ExternalLabelError, Format, RemoteWrite, SliceSink, snappy_compress,
+    ByteSink, EncodeError, ExternalLabelError, Format, Otlp, RemoteWrite, SliceSink,
+    snappy_compress,
 };
 pub use exemplar::{ExemplarCounter, ExemplarHistogram};
 #[cfg(all(feature = "std", not(loom)))]

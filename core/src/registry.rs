@@ -31,8 +31,8 @@ use core::ptr;
 
 use crate::collect::{Collect, MetricType};
 use crate::encoding::{
-    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, RemoteWrite, encode_end,
-    encode_family, encode_remote_write_family, snappy_compress,
+    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, Otlp, RemoteWrite, encode_end,
+    encode_family, encode_remote_write_family, otlp, snappy_compress,
 };
 use crate::metric::{Entry, Metadata, Metric, Node};
 use crate::name::{concat_eq, is_label_name, is_metric_name};
@@ -341,6 +341,41 @@ impl Registry {
         let mut proto = crate::SliceSink::new(scratch);
         self.encode_write_request(&mut proto, request)?;
         snappy_compress(proto.filled(), out)
+    }
+
+    /// Writes every registered family as one OTLP `ExportMetricsServiceRequest`
+    /// (protobuf, the body of an OTLP/HTTP export to `/v1/metrics`; send it with
+    /// [`Otlp::HEADERS`]) into `out`, which must keep what it wrote like
+    /// [`Format::Protobuf`]'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
+    /// one resource, the scope `torchlight`, a `Metric` per family with series, mapped
+    /// as OpenTelemetry's Prometheus compatibility specification says (the table is in
+    /// `encoding/otlp.rs`), cumulative points counting from `request`'s start time.
+    /// Needs no allocator.
+    ///
+    /// Allocates nothing beyond what [`encode_to`](Self::encode_to) allocates.
+    ///
+    /// # Errors
+    ///
+    /// As [`encode_to`](Self::encode_to), and [`EncodeError::Unsupported`] for a sink
+    /// that cannot rewrite what it holds.
+    pub fn encode_otlp<B: ByteSink + ?Sized>(
+        &self,
+        out: &mut B,
+        request: &Otlp<'_>,
+    ) -> Result<(), EncodeError> {
+        let mut chunked = Chunked::new(out);
+        let open = otlp::begin(&mut chunked, request)?;
+        self.each_entry(|entry| {
+            let (head, collector) = family_head(entry);
+            // The start time is the request's for every family: where a registry keeps
+            // a creation time per metric, it goes here.
+            let start = request.start_time_unix_nano();
+            otlp::encode_family(&mut chunked, &head, start, request, |encoder| {
+                collector.encode(encoder)
+            })
+        })?;
+        otlp::end(&mut chunked, open)?;
+        chunked.flush()
     }
 
     /// Writes every registered family in `format` (ending with `# EOF` for

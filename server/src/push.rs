@@ -2,7 +2,9 @@
 //!
 //! - [`Pusher`] / [`start_in_thread`]: a periodic pusher over the [`Runtime`](crate::Runtime)
 //!   seam, generic over the protocol ([`Push`]); [`RemoteWritePush`] is Prometheus
-//!   remote write 1.0 (a snappy-compressed `WriteRequest` the core encodes). The
+//!   remote write 1.0 (a snappy-compressed `WriteRequest` the core encodes), [`OtlpPush`]
+//!   OTLP/HTTP with protobuf (an `ExportMetricsServiceRequest` the core encodes, its
+//!   settings from `OTEL_*` variables or code). The
 //!   pusher's rules (one push in flight, timeouts, retries with backoff and jitter,
 //!   `Retry-After`, the last push on close, bounded memory during an outage) are in
 //!   `push/pusher.rs`.
@@ -29,12 +31,14 @@ mod client;
 mod endpoint;
 mod error;
 mod gateway;
+mod otlp;
 mod pusher;
 mod remote_write;
 
 pub use endpoint::Endpoint;
 pub use error::PushError;
 pub use gateway::Pushgateway;
+pub use otlp::OtlpPush;
 pub use pusher::{
     PUSH_THREAD_NAME, Push, PushOptions, PushReport, Pusher, ThreadedPusher, start_in_thread,
 };

@@ -19,6 +19,7 @@ pub mod client;
 pub mod consul;
 pub mod daemon;
 pub mod fixtures;
+pub mod otlp_proto;
 pub mod prometheus;
 pub mod prompb;
 pub mod proxy;

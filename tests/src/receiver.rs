@@ -104,6 +104,13 @@ impl Receiver {
         &self.url
     }
 
+    /// The receiver's base URL, `http://127.0.0.1:<port>` (for an OTLP endpoint, to which
+    /// the exporter appends its path).
+    #[must_use]
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
     /// Waits until `n` requests arrived (or `deadline` passed) and returns them all.
     #[must_use]
     pub fn wait_for(&self, n: usize, deadline: Duration) -> Vec<Received> {

@@ -13,6 +13,7 @@ use std::cell::Cell;
 mod family;
 mod instrument;
 mod metrics;
+mod otlp;
 mod remote_write;
 
 struct Counting;

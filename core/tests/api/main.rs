@@ -10,6 +10,8 @@
 #[cfg(all(feature = "std", not(loom)))]
 mod client_model;
 #[cfg(all(feature = "std", not(loom)))]
+mod otlp_proto;
+#[cfg(all(feature = "std", not(loom)))]
 mod prompb;
 #[cfg(all(feature = "std", not(loom)))]
 mod support;
@@ -21,6 +23,7 @@ mod family;
 mod fixed_buffer;
 mod instrument;
 mod native;
+mod otlp;
 mod owned;
 mod protobuf;
 mod registry;

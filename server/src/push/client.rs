@@ -29,6 +29,8 @@ pub(crate) struct Client {
     #[cfg(feature = "tls")]
     pub(crate) tls: Option<Arc<rustls::ClientConfig>>,
     pub(crate) user_agent: Arc<str>,
+    /// Headers of the user's, sent with every request (an API key, a tenant).
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl Client {
@@ -39,6 +41,7 @@ impl Client {
             #[cfg(feature = "tls")]
             tls: None,
             user_agent: concat!("torchlight/", env!("CARGO_PKG_VERSION")).into(),
+            headers: Vec::new(),
         }
     }
 
@@ -140,6 +143,9 @@ where
         .header(hyper::header::USER_AGENT, &*client.user_agent);
     for (name, value) in headers {
         builder = builder.header(*name, *value);
+    }
+    for (name, value) in &client.headers {
+        builder = builder.header(name.as_str(), value.as_str());
     }
     if let Some(authorization) = &client.authorization {
         builder = builder.header(hyper::header::AUTHORIZATION, authorization);

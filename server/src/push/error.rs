@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use torchlight::EncodeError;
 
-/// Why a push (remote write, Pushgateway) failed. Every variant names the URL; an
+/// Why a push (remote write, OTLP, Pushgateway) failed. Every variant names the URL; an
 /// answer's error quotes the first line of the receiver's body.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -59,6 +59,16 @@ pub enum PushError {
         message: String,
         /// The answer's `Retry-After`, in seconds.
         retry_after: Option<Duration>,
+    },
+    /// The receiver accepted the push but rejected some of its points, or warned about
+    /// it (OTLP's `partial_success`): not retried, since a retry would be rejected alike.
+    PartiallyRejected {
+        /// The URL.
+        url: String,
+        /// How many data points were rejected (0 for a warning).
+        rejected: i64,
+        /// The receiver's message.
+        message: String,
     },
     /// The registry could not be encoded (a failing collector).
     Encode(EncodeError),
@@ -116,6 +126,14 @@ impl fmt::Display for PushError {
                 message,
                 ..
             } => write!(f, "{url} answered {status} (will retry): {message}"),
+            Self::PartiallyRejected {
+                url,
+                rejected,
+                message,
+            } => write!(
+                f,
+                "{url} rejected {rejected} data points of the push: {message}"
+            ),
             Self::Encode(error) => write!(f, "cannot encode the registry: {error}"),
             Self::Grouping { url, why } => write!(f, "not pushed to {url}: {why}"),
             Self::Label { name, why } => write!(f, "label {name:?}: {why}"),

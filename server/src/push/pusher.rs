@@ -33,7 +33,8 @@ use crate::registry::ServedRegistry;
 use crate::runtime::{Runtime, sleep};
 
 /// A push protocol: what the [`Pusher`] sends and how it reads the answer. Remote write
-/// ([`RemoteWritePush`](super::RemoteWritePush)) implements it; so can OTLP.
+/// ([`RemoteWritePush`](super::RemoteWritePush)) and OTLP ([`OtlpPush`](super::OtlpPush))
+/// implement it.
 pub trait Push: Send + 'static {
     /// Encodes `registry` as one request body into `body` (cleared before), with
     /// `now` as the samples' time.
@@ -173,6 +174,22 @@ impl PushOptions {
     #[must_use]
     pub fn with_close_timeout(mut self, timeout: Duration) -> Self {
         self.close_timeout = timeout;
+        self
+    }
+
+    /// Sends header `name: value` with every push (an API key, a tenant such as Mimir's
+    /// `X-Scope-OrgID`), after the protocol's own headers; a second call with the same
+    /// name replaces the value.
+    #[must_use]
+    pub fn with_header(mut self, name: &str, value: &str) -> Self {
+        let headers = &mut self.client.headers;
+        match headers
+            .iter_mut()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        {
+            Some(header) => value.clone_into(&mut header.1),
+            None => headers.push((name.to_owned(), value.to_owned())),
+        }
         self
     }
 
