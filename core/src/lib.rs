@@ -134,7 +134,7 @@ pub use clock::StdClock;
 pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
-pub use encoding::{ByteSink, EncodeError, Format, SliceSink};
+pub use encoding::{ByteSink, EncodeError, Exposition, Format, SliceSink};
 pub use exemplar::{ExemplarCounter, ExemplarHistogram};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{DynFamily, Family, LabelCountError, LabelNamesError};
@@ -200,6 +200,7 @@ macro_rules! __timed_default_clock {
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 pub use metric::{Metadata, Metric};
+pub use name::{Escaping, NameValidation};
 pub use native::{DEFAULT_ZERO_THRESHOLD, NativeHistogram, NativeSnapshot, schema_for};
 #[cfg(not(loom))]
 pub use registry::REGISTRY;

@@ -18,6 +18,7 @@ mod exposition;
 mod family;
 mod fixed_buffer;
 mod instrument;
+mod names;
 mod native;
 mod owned;
 mod protobuf;
