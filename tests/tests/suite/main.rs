@@ -17,5 +17,6 @@ mod firmware;
 mod fixtures;
 mod large_scrape;
 mod metrics_recorder;
+mod names;
 mod readme;
 mod validators;
