@@ -137,10 +137,9 @@ impl Format {
     }
 }
 
-/// What an encode writes: a [`Format`], how names outside the legacy grammar are
-/// escaped in it ([`Escaping`]), and whether OpenMetrics gets `_created` samples. A
-/// [`Format`] converts into one with today's choices: names escaped with
-/// `underscores`, no `_created` samples, the format's own `Content-Type`.
+/// What an encode writes: a [`Format`] and how names outside the legacy grammar are
+/// escaped in it ([`Escaping`]). A [`Format`] converts into one with today's choices:
+/// names escaped with `underscores`, the format's own `Content-Type`.
 ///
 /// A scheme set with [`with_escaping`](Self::with_escaping) is one the scraper named
 /// (`escaping=` in its `Accept` header), and the [`content_type`](Self::content_type)
@@ -162,7 +161,6 @@ pub struct Exposition {
     /// Invariant: `Some` only when a scraper named the scheme (or the caller chose
     /// one); `None` writes `underscores` under the format's own `Content-Type`.
     escaping: Option<Escaping>,
-    created: bool,
 }
 
 impl Exposition {
@@ -172,7 +170,6 @@ impl Exposition {
         Self {
             format,
             escaping: None,
-            created: false,
         }
     }
 
@@ -180,16 +177,6 @@ impl Exposition {
     #[must_use]
     pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
         self.escaping = Some(escaping);
-        self
-    }
-
-    /// Writes a `_created` sample after each counter, histogram and summary series
-    /// that has a created timestamp, in OpenMetrics only (as client_golang's
-    /// `expfmt.WithCreatedLines`; off by default, as there, so the default bytes are
-    /// Go's). The protobuf format always carries created timestamps.
-    #[must_use]
-    pub const fn with_created_samples(mut self, created: bool) -> Self {
-        self.created = created;
         self
     }
 
@@ -206,12 +193,6 @@ impl Exposition {
             Some(escaping) => escaping,
             None => Escaping::Underscores,
         }
-    }
-
-    /// Whether OpenMetrics gets `_created` samples.
-    #[must_use]
-    pub const fn created_samples(&self) -> bool {
-        self.created
     }
 
     /// The exact `Content-Type` to send: the format's own when no scheme was set
