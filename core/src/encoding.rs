@@ -55,6 +55,7 @@ pub use snappy::snappy_compress;
 use core::fmt;
 
 use crate::collect::MetricType;
+use crate::name::Escaping;
 
 /// A family's metadata, as every format's family header needs it (text's
 /// `# HELP`, `# TYPE` and `# UNIT` lines, protobuf's `MetricFamily` fields).
@@ -64,6 +65,9 @@ pub(crate) struct FamilyHead<'a> {
     pub(crate) metric_type: MetricType,
     pub(crate) help: &'a str,
     pub(crate) unit: Option<&'a str>,
+    /// Whether every label name the family declares is a legacy label name, so the
+    /// formats write label names without looking at them (the common case).
+    pub(crate) legacy_labels: bool,
 }
 
 /// Writes one family in `format`: its metadata, then the series `collect` reports.
@@ -73,13 +77,13 @@ pub(crate) struct FamilyHead<'a> {
 /// The sink's error, or [`EncodeError::Collect`] when `collect` failed on its own.
 pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     out: &mut Chunked<'_, B>,
-    format: Format,
+    exposition: Exposition,
     family: &FamilyHead<'_>,
     collect: impl FnOnce(&mut crate::sample::Encoder<'_>) -> fmt::Result,
 ) -> Result<(), EncodeError> {
-    match format {
-        Format::Protobuf => protobuf::encode_family(out, family, collect),
-        Format::Text | Format::OpenMetrics => text::encode_family(out, format, family, collect),
+    match exposition.format {
+        Format::Protobuf => protobuf::encode_family(out, exposition.escaping(), family, collect),
+        Format::Text | Format::OpenMetrics => text::encode_family(out, exposition, family, collect),
     }
 }
 
@@ -120,6 +124,13 @@ pub enum Format {
 }
 
 impl Format {
+    /// This format with names escaped by `escaping`, as a scraper negotiated it: see
+    /// [`Exposition`].
+    #[must_use]
+    pub const fn with_escaping(self, escaping: Escaping) -> Exposition {
+        Exposition::new(self).with_escaping(escaping)
+    }
+
     /// The exact `Content-Type` to send with a body in this format.
     #[must_use]
     pub const fn content_type(self) -> &'static str {
@@ -131,6 +142,118 @@ impl Format {
                 "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited"
             }
         }
+    }
+}
+
+/// What an encode writes: a [`Format`] and how names outside the legacy grammar are
+/// escaped in it ([`Escaping`]). A [`Format`] converts into one with today's choices:
+/// names escaped with `underscores`, the format's own `Content-Type`.
+///
+/// A scheme set with [`with_escaping`](Self::with_escaping) is one the scraper named
+/// (`escaping=` in its `Accept` header), and the [`content_type`](Self::content_type)
+/// names it back; for [`Format::Text`] it also means the text format 1.0.0, which is
+/// 0.0.4 with quoted names under [`Escaping::AllowUtf8`].
+///
+/// ```
+/// use torchlight::{Escaping, Format};
+///
+/// let prometheus_3 = Format::Text.with_escaping(Escaping::AllowUtf8);
+/// assert_eq!(
+///     prometheus_3.content_type(),
+///     "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+/// );
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Exposition {
+    format: Format,
+    /// Invariant: `Some` only when a scraper named the scheme (or the caller chose
+    /// one); `None` writes `underscores` under the format's own `Content-Type`.
+    escaping: Option<Escaping>,
+}
+
+impl Exposition {
+    /// `format` with today's choices (see the type's docs).
+    #[must_use]
+    pub const fn new(format: Format) -> Self {
+        Self {
+            format,
+            escaping: None,
+        }
+    }
+
+    /// Escapes names with `escaping`, and names it in the `Content-Type`.
+    #[must_use]
+    pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
+        self.escaping = Some(escaping);
+        self
+    }
+
+    /// The format.
+    #[must_use]
+    pub const fn format(&self) -> Format {
+        self.format
+    }
+
+    /// The scheme names are escaped with: the one set, else `underscores`.
+    #[must_use]
+    pub const fn escaping(&self) -> Escaping {
+        match self.escaping {
+            Some(escaping) => escaping,
+            None => Escaping::Underscores,
+        }
+    }
+
+    /// The exact `Content-Type` to send: the format's own when no scheme was set
+    /// (byte for byte what a Prometheus 2 scraper got before UTF-8 names), else with
+    /// `; escaping=<scheme>` appended, and text as version 1.0.0
+    /// (`prometheus_client` 0.26's `choose_encoder` answers the same).
+    #[must_use]
+    pub const fn content_type(&self) -> &'static str {
+        use Escaping::{AllowUtf8, Dots, Underscores, Values};
+        match (self.format, self.escaping) {
+            (format, None) => format.content_type(),
+            (Format::Text, Some(AllowUtf8)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::Text, Some(Underscores)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=underscores"
+            }
+            (Format::Text, Some(Dots)) => "text/plain; version=1.0.0; charset=utf-8; escaping=dots",
+            (Format::Text, Some(Values)) => {
+                "text/plain; version=1.0.0; charset=utf-8; escaping=values"
+            }
+            (Format::OpenMetrics, Some(AllowUtf8)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8"
+            }
+            (Format::OpenMetrics, Some(Underscores)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores"
+            }
+            (Format::OpenMetrics, Some(Dots)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=dots"
+            }
+            (Format::OpenMetrics, Some(Values)) => {
+                "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values"
+            }
+            // client_golang's `expfmt.FmtProtoDelim` with its escaping term.
+            (Format::Protobuf, Some(AllowUtf8)) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8"
+            }
+            (Format::Protobuf, Some(Underscores)) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=underscores"
+            }
+            (Format::Protobuf, Some(Dots)) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=dots"
+            }
+            (Format::Protobuf, Some(Values)) => {
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=values"
+            }
+        }
+    }
+}
+
+impl From<Format> for Exposition {
+    fn from(format: Format) -> Self {
+        Self::new(format)
     }
 }
 

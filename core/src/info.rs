@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::collect::{Collect, MetricType};
-use crate::name::is_label_name;
+use crate::name::is_utf8_label_name;
 use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
 
 /// A fixed set of label pairs exposed with the value 1, such as a build's version and
@@ -52,8 +52,9 @@ pub struct Info<const N: usize> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum InfoError {
-    /// The name of the pair at `index` does not match `[a-zA-Z_][a-zA-Z0-9_]*` or
-    /// starts with `__`.
+    /// The name of the pair at `index` is empty or starts with `__` (a legacy
+    /// [`Registry`](crate::Registry) refuses names outside `[a-zA-Z_][a-zA-Z0-9_]*`
+    /// at registration).
     InvalidLabelName {
         /// Position of the offending pair.
         index: usize,
@@ -70,8 +71,7 @@ impl fmt::Display for InfoError {
         match self {
             Self::InvalidLabelName { index } => write!(
                 f,
-                "info label #{index} has an invalid name: use letters, digits and '_', \
-                 not starting with a digit or \"__\""
+                "info label #{index} has an invalid name: it must not be empty or start with \"__\""
             ),
             Self::DuplicateLabelName { index } => write!(
                 f,
@@ -88,7 +88,7 @@ impl<const N: usize> Info<N> {
     pub const fn try_new(labels: [(&'static str, &'static str); N]) -> Result<Self, InfoError> {
         let mut i = 0;
         while i < N {
-            if !is_label_name(labels[i].0) {
+            if !is_utf8_label_name(labels[i].0) {
                 return Err(InfoError::InvalidLabelName { index: i });
             }
             let mut j = 0;

@@ -135,7 +135,7 @@ pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
 pub use encoding::{
-    ByteSink, EncodeError, ExternalLabelError, Format, Otlp, RemoteWrite, SliceSink,
+    ByteSink, EncodeError, Exposition, ExternalLabelError, Format, Otlp, RemoteWrite, SliceSink,
     snappy_compress,
 };
 pub use exemplar::{ExemplarCounter, ExemplarHistogram};
@@ -203,6 +203,7 @@ macro_rules! __timed_default_clock {
 #[cfg(not(loom))]
 pub use labelled::{LabelSet, LabelValue, Labelled};
 pub use metric::{Metadata, Metric};
+pub use name::{Escaping, NameValidation};
 pub use native::{DEFAULT_ZERO_THRESHOLD, NativeHistogram, NativeSnapshot, schema_for};
 #[cfg(not(loom))]
 pub use registry::REGISTRY;

@@ -31,11 +31,11 @@ use core::ptr;
 
 use crate::collect::{Collect, MetricType};
 use crate::encoding::{
-    ByteSink, Chunked, EncodeError, FamilyHead, FmtSink, Format, Otlp, RemoteWrite, encode_end,
+    ByteSink, Chunked, EncodeError, Exposition, FamilyHead, FmtSink, Otlp, RemoteWrite, encode_end,
     encode_family, encode_remote_write_family, otlp, snappy_compress,
 };
 use crate::metric::{Entry, Metadata, Metric, Node};
-use crate::name::{concat_eq, is_label_name, is_metric_name};
+use crate::name::{NameValidation, escape_alike, is_label_name};
 use crate::sync::{AtomicPtr, Ordering, SpinLock, const_fn};
 
 /// The process-wide default registry, like Python's `prometheus_client.REGISTRY`: the
@@ -87,6 +87,8 @@ pub struct Registry {
     tail: AtomicPtr<Node>,
     /// Serialises registrations (static and owned) and their clash checks.
     writers: SpinLock,
+    /// The name grammar registration checks.
+    validation: NameValidation,
     /// `Arc`-owned families, exposed after the static ones.
     #[cfg(feature = "std")]
     owned: owned::Owned,
@@ -97,13 +99,43 @@ pub struct Registry {
 
 impl Registry {
     const_fn! {
-        /// An empty registry.
+        /// An empty registry accepting UTF-8 metric and label names
+        /// ([`NameValidation::Utf8`], as client_golang and `prometheus_client` 0.26
+        /// do): a name outside the legacy grammar reaches each scraper escaped as it
+        /// negotiated ([`Escaping`](crate::Escaping)).
         #[must_use]
         pub const fn new() -> Self {
+            Self::with_name_validation(NameValidation::Utf8)
+        }
+    }
+
+    const_fn! {
+        /// An empty registry accepting only legacy names
+        /// ([`NameValidation::Legacy`]): every scraper reads every name as registered.
+        ///
+        /// ```
+        /// use torchlight::{Counter, Metric, Registry, RegisterError};
+        ///
+        /// static DOTTED: Metric<Counter> =
+        ///     Metric::new("http.server.requests", "Requests.", Counter::new());
+        /// let registry = Registry::legacy();
+        /// assert!(matches!(registry.register(&DOTTED), Err(RegisterError::InvalidName { .. })));
+        /// ```
+        #[must_use]
+        pub const fn legacy() -> Self {
+            Self::with_name_validation(NameValidation::Legacy)
+        }
+    }
+
+    const_fn! {
+        /// An empty registry checking names with `validation`.
+        #[must_use]
+        pub const fn with_name_validation(validation: NameValidation) -> Self {
             Self {
                 head: AtomicPtr::new(ptr::null_mut()),
                 tail: AtomicPtr::new(ptr::null_mut()),
                 writers: SpinLock::new(),
+                validation,
                 #[cfg(feature = "std")]
                 owned: owned::Owned::new(),
                 #[cfg(all(feature = "std", not(loom)))]
@@ -112,8 +144,17 @@ impl Registry {
         }
     }
 
+    /// The name grammar this registry's registrations check.
+    #[must_use]
+    pub const fn name_validation(&self) -> NameValidation {
+        self.validation
+    }
+
     /// Adds `metric` to the exposition, after checking its name, help, unit and label
-    /// names and that no registered family produces a sample name it would produce.
+    /// names and that no registered family produces a sample name it would produce,
+    /// as written or as any [`Escaping`](crate::Escaping) writes it (`a.b` and `a_b`
+    /// are one family to a scraper that asked for `underscores`: the second is
+    /// refused, [`RegisterError::Clash`]).
     ///
     /// A metric can be in one registry, once; registration is permanent (for metrics
     /// that come and go, see `register_owned` with the `std` feature).
@@ -134,7 +175,12 @@ impl Registry {
         publish: impl FnOnce(),
     ) -> Result<(), RegisterError> {
         let metric_type = metric.inner().metric_type();
-        validate(metric.metadata(), metric_type, metric.inner().label_names())?;
+        validate(
+            self.validation,
+            metric.metadata(),
+            metric_type,
+            metric.inner().label_names(),
+        )?;
 
         let _writers = self.writers.lock();
         // ORDERING: Relaxed: `claimed` only arbitrates between registrations, which
@@ -233,9 +279,9 @@ impl Registry {
     pub fn encode_to<B: ByteSink + ?Sized>(
         &self,
         out: &mut B,
-        format: Format,
+        format: impl Into<Exposition>,
     ) -> Result<(), EncodeError> {
-        self.write_exposition(out, format, true)
+        self.write_exposition(out, format.into(), true)
     }
 
     /// Like [`encode_to`](Self::encode_to) but without the OpenMetrics `# EOF` line, for
@@ -247,22 +293,22 @@ impl Registry {
     pub fn encode_families_to<B: ByteSink + ?Sized>(
         &self,
         out: &mut B,
-        format: Format,
+        format: impl Into<Exposition>,
     ) -> Result<(), EncodeError> {
-        self.write_exposition(out, format, false)
+        self.write_exposition(out, format.into(), false)
     }
 
     /// Every family through one chunk, then `# EOF` if asked (and OpenMetrics).
     fn write_exposition<B: ByteSink + ?Sized>(
         &self,
         out: &mut B,
-        format: Format,
+        exposition: Exposition,
         eof: bool,
     ) -> Result<(), EncodeError> {
         let mut chunked = Chunked::new(out);
-        self.write_families(&mut chunked, format)?;
+        self.write_families(&mut chunked, exposition)?;
         if eof {
-            encode_end(&mut chunked, format)?;
+            encode_end(&mut chunked, exposition.format())?;
         }
         chunked.flush()
     }
@@ -270,7 +316,7 @@ impl Registry {
     fn write_families<B: ByteSink + ?Sized>(
         &self,
         out: &mut Chunked<'_, B>,
-        format: Format,
+        format: Exposition,
     ) -> Result<(), EncodeError> {
         self.each_entry(|entry| encode_entry(out, format, entry))
     }
@@ -388,7 +434,7 @@ impl Registry {
     /// # Errors
     ///
     /// When `w` fails or a collector fails.
-    pub fn encode(&self, w: &mut dyn fmt::Write, format: Format) -> fmt::Result {
+    pub fn encode(&self, w: &mut dyn fmt::Write, format: impl Into<Exposition>) -> fmt::Result {
         Ok(self.encode_to(&mut FmtSink { w }, format)?)
     }
 
@@ -398,7 +444,11 @@ impl Registry {
     /// # Errors
     ///
     /// When `w` fails or a collector fails.
-    pub fn encode_families(&self, w: &mut dyn fmt::Write, format: Format) -> fmt::Result {
+    pub fn encode_families(
+        &self,
+        w: &mut dyn fmt::Write,
+        format: impl Into<Exposition>,
+    ) -> fmt::Result {
         Ok(self.encode_families_to(&mut FmtSink { w }, format)?)
     }
 }
@@ -415,7 +465,7 @@ fn check_clash(
     let clash = [""].iter().chain(existing_type.sample_suffixes()).any(|a| {
         [""].iter()
             .chain(new_type.sample_suffixes())
-            .any(|b| concat_eq(existing, a, new_family, b))
+            .any(|b| escape_alike(existing, a, new_family, b, false))
     });
     if clash {
         return Err(RegisterError::Clash {
@@ -447,7 +497,7 @@ impl fmt::Debug for Registry {
 /// Writes one registered family: its metadata lines, then its samples.
 fn encode_entry<B: ByteSink + ?Sized>(
     out: &mut Chunked<'_, B>,
-    format: Format,
+    format: Exposition,
     entry: &dyn Entry,
 ) -> Result<(), EncodeError> {
     let (head, collector) = family_head(entry);
@@ -464,6 +514,10 @@ fn family_head(entry: &dyn Entry) -> (FamilyHead<'_>, &dyn Collect) {
         metric_type,
         help: metadata.help(),
         unit: metadata.unit(),
+        legacy_labels: collector
+            .label_names()
+            .iter()
+            .all(|name| is_label_name(name)),
     };
     (head, collector)
 }
@@ -474,16 +528,19 @@ pub(crate) const OVERFLOW_LABEL: &str = "otel_metric_overflow";
 
 /// Checks a family's metadata and label names against the exposition rules.
 fn validate(
+    validation: NameValidation,
     metadata: &Metadata,
     metric_type: MetricType,
     label_names: &[&'static str],
 ) -> Result<(), RegisterError> {
     let name = metadata.name();
-    if !is_metric_name(name) {
+    if !validation.is_metric_name(name) {
         return Err(RegisterError::InvalidName { name });
     }
     // A state set's family name is also the label that names its states.
-    if metric_type == MetricType::StateSet && !is_label_name(metadata.family(metric_type)) {
+    if metric_type == MetricType::StateSet
+        && !validation.is_label_name(metadata.family(metric_type))
+    {
         return Err(RegisterError::InvalidName { name });
     }
     if let Some(unit) = metadata.unit() {
@@ -507,15 +564,17 @@ fn validate(
         _ => &[],
     };
     for (i, label) in label_names.iter().enumerate() {
-        if !is_label_name(label) {
+        if !validation.is_label_name(label) {
             return Err(RegisterError::InvalidLabelName { name, label });
         }
         // A family writes `otel_metric_overflow` on its overflow series; the registry
-        // cannot tell a family from other collectors, so no metric may use it.
-        if reserved.contains(label) || *label == OVERFLOW_LABEL {
+        // cannot tell a family from other collectors, so no metric may use it. Names
+        // that a scheme writes as a reserved one, or as another label, are refused too.
+        let alike = |other: &str| escape_alike(label, "", other, "", true);
+        if reserved.iter().any(|r| alike(r)) || alike(OVERFLOW_LABEL) {
             return Err(RegisterError::ReservedLabelName { name, label });
         }
-        if label_names[..i].contains(label) {
+        if label_names[..i].iter().any(|other| alike(other)) {
             return Err(RegisterError::DuplicateLabelName { name, label });
         }
     }
@@ -526,14 +585,15 @@ fn validate(
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RegisterError {
-    /// The metric name does not match `[a-zA-Z_:][a-zA-Z0-9_:]*` (for a state set,
-    /// which uses its name as a label name, `[a-zA-Z_][a-zA-Z0-9_]*` without a
-    /// leading `__`).
+    /// The metric name is empty, or, in a [`Registry::legacy`], does not match
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*` (for a state set, which uses its name as a label
+    /// name, `[a-zA-Z_][a-zA-Z0-9_]*` without a leading `__`).
     InvalidName {
         /// The rejected name.
         name: &'static str,
     },
-    /// A label name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
+    /// A label name is empty or starts with `__`, or, in a [`Registry::legacy`], does
+    /// not match `[a-zA-Z_][a-zA-Z0-9_]*`.
     InvalidLabelName {
         /// The metric.
         name: &'static str,
@@ -549,7 +609,8 @@ pub enum RegisterError {
         /// The reserved label name.
         label: &'static str,
     },
-    /// The same label name twice.
+    /// The same label name twice, or two that an [`Escaping`](crate::Escaping) writes
+    /// alike (`a.b` and `a_b`).
     DuplicateLabelName {
         /// The metric.
         name: &'static str,
@@ -564,7 +625,8 @@ pub enum RegisterError {
         /// The rejected unit.
         unit: &'static str,
     },
-    /// Another registered family already produces one of this family's sample names.
+    /// Another registered family already produces one of this family's sample names,
+    /// as written or as an [`Escaping`](crate::Escaping) writes both (`a.b` and `a_b`).
     Clash {
         /// The metric being registered.
         name: &'static str,
@@ -583,13 +645,15 @@ impl fmt::Display for RegisterError {
         match self {
             Self::InvalidName { name } => write!(
                 f,
-                "invalid metric name {name:?}: use letters, digits, '_' and ':', not starting with a digit \
+                "invalid metric name {name:?}: a name must not be empty, and a legacy registry \
+                 takes only letters, digits, '_' and ':', not starting with a digit \
                  (a state set's name is also a label name: no ':' and no leading \"__\")"
             ),
             Self::InvalidLabelName { name, label } => write!(
                 f,
-                "metric {name:?} has invalid label name {label:?}: use letters, digits and '_', \
-                 not starting with a digit or \"__\""
+                "metric {name:?} has invalid label name {label:?}: a label name must not be empty \
+                 or start with \"__\", and a legacy registry takes only letters, digits and '_', \
+                 not starting with a digit"
             ),
             Self::ReservedLabelName { name, label } if *label == OVERFLOW_LABEL => write!(
                 f,
@@ -600,9 +664,11 @@ impl fmt::Display for RegisterError {
                 f,
                 "metric {name:?} cannot use label name {label:?}: its type writes that label itself"
             ),
-            Self::DuplicateLabelName { name, label } => {
-                write!(f, "metric {name:?} names label {label:?} twice")
-            }
+            Self::DuplicateLabelName { name, label } => write!(
+                f,
+                "metric {name:?} names label {label:?} twice (or two labels a scraper's name \
+                 escaping writes alike, such as \"a.b\" and \"a_b\"); rename one"
+            ),
             Self::InvalidUnit { name, unit } => write!(
                 f,
                 "metric {name:?} cannot have unit {unit:?}: the name must end in \"_{unit}\" \
@@ -610,8 +676,9 @@ impl fmt::Display for RegisterError {
             ),
             Self::Clash { name, existing } => write!(
                 f,
-                "metric {name:?} would expose sample names that {existing:?} already exposes; \
-                 rename one of them"
+                "metric {name:?} would expose sample names that {existing:?} already exposes \
+                 (as written, or as a scraper's name escaping writes both, such as \"a.b\" and \
+                 \"a_b\"); rename one of them"
             ),
             Self::AlreadyRegistered { name } => write!(f, "metric {name:?} is already registered"),
         }

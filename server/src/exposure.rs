@@ -66,5 +66,5 @@ mod route;
 pub use answer::Response;
 pub(crate) use authorize::authorize;
 pub use authorize::{Authenticate, CHALLENGE, Credentials};
-pub use negotiation::{accepts_gzip, negotiate};
+pub use negotiation::{accepts_gzip, negotiate, negotiate_exposition};
 pub use route::{ALLOW, PAGE, Request, Route, Target};

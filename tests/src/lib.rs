@@ -28,7 +28,10 @@ pub mod tls;
 pub mod validate;
 
 pub use consul::ConsulDouble;
-pub use validate::{Exemplar, Family, Sample, openmetrics_parse, promtool_check, text_parse};
+pub use validate::{
+    Exemplar, Family, Sample, openmetrics_parse, prometheus_client_names, promtool_check,
+    text_parse,
+};
 
 /// Generates, for each generic test `name::<A: Adapter>()` listed, one `#[test]` per
 /// adapter: `tokio::name`, `smol::name` and `async_std::name`.

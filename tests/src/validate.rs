@@ -155,6 +155,58 @@ pub fn prometheus_client_process_exposition() -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
+/// What `prometheus_client` 0.26's `choose_encoder(accept)` answers for the families
+/// of `tests/tests/suite/names.rs` (an OpenTelemetry-style counter, histogram and
+/// gauge beside a legacy gauge): its `Content-Type` and body, run by the validators'
+/// Python on this machine, the reference for how each scheme writes names.
+///
+/// # Panics
+///
+/// As [`openmetrics_parse`], and when the script fails.
+#[must_use]
+pub fn prometheus_client_names(accept: &str) -> (String, String) {
+    const SCRIPT: &str = "import sys\n\
+        from prometheus_client import CollectorRegistry\n\
+        from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily\n\
+        from prometheus_client.exposition import choose_encoder\n\
+        class Families:\n\
+        \x20   def collect(self):\n\
+        \x20       c = CounterMetricFamily('http.server.requests', 'Requests.', labels=['code', 'http.request.method'])\n\
+        \x20       c.add_metric(['200', 'GET'], 3)\n\
+        \x20       yield c\n\
+        \x20       h = HistogramMetricFamily('http.server.duration', 'Time.', labels=['url.scheme'])\n\
+        \x20       h.add_metric(['http'], [('0.5', 1), ('2.5', 1), ('+Inf', 2)], 3.0)\n\
+        \x20       yield h\n\
+        \x20       g = GaugeMetricFamily('legacy_level', 'Plain.', labels=['a'])\n\
+        \x20       g.add_metric(['x'], 2)\n\
+        \x20       yield g\n\
+        \x20       g = GaugeMetricFamily('\u{fc}nits', 'Unicode.', labels=['\u{f6}.k'])\n\
+        \x20       g.add_metric(['v'], 1)\n\
+        \x20       yield g\n\
+        registry = CollectorRegistry()\n\
+        registry.register(Families())\n\
+        encoder, content_type = choose_encoder(sys.argv[1])\n\
+        sys.stdout.write(content_type + '\\n' + encoder(registry).decode())\n";
+    let python = python();
+    let output = match run(&python, &["-c", SCRIPT, accept], "") {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
+             target/validators-venv is used. To install it, {INSTALL_HELP}",
+            python.display()
+        ),
+    };
+    assert!(
+        output.status.success(),
+        "prometheus_client's choose_encoder failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (content_type, body) = text.split_once('\n').unwrap_or((&text, ""));
+    (content_type.to_owned(), body.to_owned())
+}
+
 /// The Python to run the parse script with.
 fn python() -> PathBuf {
     std::env::var_os(PYTHON_ENV).map_or_else(

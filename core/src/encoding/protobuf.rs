@@ -41,6 +41,7 @@ use core::fmt::{self, Write};
 
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
+use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
 use crate::sample::{
     Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Native, NativeBuckets,
     Number, Quantiles, Samples,
@@ -124,6 +125,7 @@ pub(crate) const fn zigzag(n: i64) -> u64 {
 /// holds, or [`EncodeError::Collect`] when `collect` failed on its own.
 pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     out: &mut Chunked<'_, B>,
+    escaping: Escaping,
     family: &FamilyHead<'_>,
     collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
 ) -> Result<(), EncodeError> {
@@ -135,6 +137,7 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     let mut proto = Proto {
         out,
         family,
+        escaping,
         open: None,
         error: None,
     };
@@ -150,6 +153,8 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
 struct Proto<'o, 'c, B: ?Sized> {
     out: &'o mut Chunked<'c, B>,
     family: &'o FamilyHead<'o>,
+    /// How names outside the legacy grammar are written (no quoting in protobuf).
+    escaping: Escaping,
     /// Invariant: `Some(mark)` once the family's message is open (its first series was
     /// reported); `mark` is the position after its length placeholder.
     open: Option<usize>,
@@ -232,8 +237,14 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         let family = self.family;
         let suffix = family.metric_type.family_suffix();
         self.tag(field::family::NAME, LEN)?;
-        self.varint((family.name.len() + suffix.len()) as u64)?;
-        self.put(family.name.as_bytes())?;
+        if is_metric_name(family.name) {
+            self.varint((family.name.len() + suffix.len()) as u64)?;
+            self.put(family.name.as_bytes())?;
+        } else {
+            let len = escaped(family.name, self.escaping, false).count();
+            self.varint((len + suffix.len()) as u64)?;
+            self.escaped_name(family.name, false)?;
+        }
         self.put(suffix.as_bytes())?;
         self.string(field::family::HELP, family.help)?;
         let metric_type = match family.metric_type {
@@ -245,6 +256,32 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             _ => 1,
         };
         self.uint(field::family::TYPE, metric_type)
+    }
+
+    /// `name` as the scheme writes it (its bytes, without a length).
+    #[cold]
+    fn escaped_name(&mut self, name: &str, label: bool) -> fmt::Result {
+        let mut buf = [0u8; 32];
+        let mut len = 0;
+        for byte in escaped(name, self.escaping, label) {
+            if len == buf.len() {
+                self.put(&buf)?;
+                len = 0;
+            }
+            buf[len] = byte;
+            len += 1;
+        }
+        self.put(&buf[..len])
+    }
+
+    /// A `LabelPair`'s name field (1), escaped when it is not a legacy label name.
+    fn label_name(&mut self, name: &str) -> fmt::Result {
+        if self.family.legacy_labels || is_label_name(name) {
+            return self.string(1, name);
+        }
+        self.tag(1, LEN)?;
+        self.varint(escaped(name, self.escaping, true).count() as u64)?;
+        self.escaped_name(name, true)
     }
 
     /// The family's unit and length, after its last series; nothing without series.
@@ -440,6 +477,12 @@ fn as_f64(value: Number) -> f64 {
 
 impl<B: ByteSink + ?Sized> LabelSink for Proto<'_, '_, B> {
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
+        if !self.family.legacy_labels && !is_label_name(name) {
+            let pair = self.open(Some(field::metric::LABEL))?;
+            self.label_name(name)?;
+            self.string(2, value)?;
+            return self.close(pair);
+        }
         let len = 1
             + varint_len(name.len() as u64)
             + name.len()
@@ -462,7 +505,7 @@ impl<B: ByteSink + ?Sized> LabelSink for Proto<'_, '_, B> {
         }
 
         let pair = self.open(Some(field::metric::LABEL))?;
-        self.string(1, name)?;
+        self.label_name(name)?;
         let text = self.open(Some(2))?;
         write!(Raw(self), "{value}")?;
         self.close(text)?;

@@ -9,7 +9,8 @@ use core::fmt::{self, Write};
 
 use super::escape::{escape, needs_escaping};
 use super::float::{StackBuf, write_f64};
-use super::{ByteSink, Chunked, EncodeError, FamilyHead, Format};
+use super::{ByteSink, Chunked, EncodeError, Exposition, FamilyHead, Format};
+use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
 use crate::sample::{
     Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Number, Quantiles, Samples,
 };
@@ -21,14 +22,17 @@ use crate::sample::{
 /// The sink's error, or [`EncodeError::Collect`] when `collect` failed on its own.
 pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     out: &mut Chunked<'_, B>,
-    format: Format,
+    exposition: Exposition,
     family: &FamilyHead<'_>,
     collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
 ) -> Result<(), EncodeError> {
     let mut text = Text {
         out,
-        format,
+        format: exposition.format(),
+        escaping: exposition.escaping(),
         family: family.name,
+        legacy_family: is_metric_name(family.name),
+        legacy_labels: family.legacy_labels,
         error: None,
     };
     let result = text
@@ -45,8 +49,13 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
 struct Text<'o, 'c, B: ?Sized> {
     out: &'o mut Chunked<'c, B>,
     format: Format,
+    escaping: Escaping,
     /// The family name, without any type suffix.
     family: &'o str,
+    /// Whether `family` is a legacy metric name: written as it is under every scheme.
+    legacy_family: bool,
+    /// Whether the family declared only legacy label names: written as they are.
+    legacy_labels: bool,
     /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
     error: Option<EncodeError>,
 }
@@ -113,26 +122,71 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
         };
         if !family.help.is_empty() {
             self.put(b"# HELP ")?;
-            self.put_str(family.name)?;
-            self.put_str(suffix)?;
+            self.metric_name(suffix)?;
             self.put(b" ")?;
             self.escaped(family.help, self.open_metrics())?;
             self.put(b"\n")?;
         }
         self.put(b"# TYPE ")?;
-        self.put_str(family.name)?;
-        self.put_str(suffix)?;
+        self.metric_name(suffix)?;
         self.put(b" ")?;
         self.put_str(family.metric_type.keyword(self.format))?;
         self.put(b"\n")?;
         if let (Format::OpenMetrics, Some(unit)) = (self.format, family.unit) {
             self.put(b"# UNIT ")?;
-            self.put_str(family.name)?;
+            self.metric_name("")?;
             self.put(b" ")?;
             self.put_str(unit)?;
             self.put(b"\n")?;
         }
         Ok(())
+    }
+
+    /// The family name and `suffix` where a name stands alone (`# TYPE`): as they are
+    /// when the name is legacy, else escaped, or quoted under `allow-utf-8`.
+    fn metric_name(&mut self, suffix: &str) -> fmt::Result {
+        if self.legacy_family {
+            self.put_str(self.family)?;
+        } else if self.escaping == Escaping::AllowUtf8 {
+            self.put(b"\"")?;
+            self.escaped(self.family, true)?;
+            self.put_str(suffix)?;
+            return self.put(b"\"");
+        } else {
+            self.escaped_name(self.family, false)?;
+        }
+        self.put_str(suffix)
+    }
+
+    /// `name` as the scheme writes it outside quotes (its bytes are ASCII then).
+    #[cold]
+    fn escaped_name(&mut self, name: &str, label: bool) -> fmt::Result {
+        let mut buf = [0u8; 32];
+        let mut len = 0;
+        for byte in escaped(name, self.escaping, label) {
+            if len == buf.len() {
+                self.put(&buf)?;
+                len = 0;
+            }
+            buf[len] = byte;
+            len += 1;
+        }
+        self.put(&buf[..len])
+    }
+
+    /// A label name: as it is when legacy, else escaped, or quoted under
+    /// `allow-utf-8`.
+    #[inline]
+    fn label_name(&mut self, name: &str) -> fmt::Result {
+        if self.legacy_labels || is_label_name(name) {
+            return self.put_str(name);
+        }
+        if self.escaping == Escaping::AllowUtf8 {
+            self.put(b"\"")?;
+            self.escaped(name, true)?;
+            return self.put(b"\"");
+        }
+        self.escaped_name(name, true)
     }
 
     /// One sample line: `<family><suffix>{labels,extra} value\n`.
@@ -158,12 +212,16 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
         value: Value,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        let family = self.family;
-        self.put_str(family)?;
-        self.put_str(suffix)?;
+        // Under `allow-utf-8` a name outside the legacy grammar goes inside the braces,
+        // quoted, as the first of the line's labels (text format 1.0.0, OpenMetrics).
+        let quoted = !self.legacy_family && self.escaping == Escaping::AllowUtf8;
+        if quoted {
+            self.put(b"{")?;
+        }
+        self.metric_name(suffix)?;
         let mut line = Line {
             text: self,
-            open: false,
+            open: quoted,
         };
         labels.encode(&mut LabelEncoder::new(&mut line))?;
         match extra {
@@ -303,7 +361,7 @@ impl<B: ByteSink + ?Sized> Line<'_, '_, '_, B> {
     fn name(&mut self, name: &str) -> fmt::Result {
         self.text.put(if self.open { b"," } else { b"{" })?;
         self.open = true;
-        self.text.put_str(name)?;
+        self.text.label_name(name)?;
         self.text.put(b"=\"")
     }
 }
@@ -426,8 +484,9 @@ mod tests {
             metric_type: MetricType::Gauge,
             help: "",
             unit: None,
+            legacy_labels: true,
         };
-        encode_family(&mut chunked, format, &head, report).unwrap();
+        encode_family(&mut chunked, format.into(), &head, report).unwrap();
         chunked.flush().unwrap();
         String::from(core::str::from_utf8(out.filled()).unwrap())
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use super::table::{self, Table};
 use crate::collect::MetricType;
 use crate::collect::{Collect, Series};
-use crate::name::is_label_name;
+use crate::name::is_utf8_label_name;
 use crate::sample::Encoder;
 
 /// A [`Family`](super::Family) whose label names are chosen at run time, so their
@@ -190,7 +190,7 @@ fn check_names<M: Series>(names: &[&'static str]) -> Result<(), LabelNamesError>
         _ => &[],
     };
     for (i, label) in names.iter().enumerate() {
-        if !is_label_name(label) {
+        if !is_utf8_label_name(label) {
             return Err(LabelNamesError::Invalid { label });
         }
         if reserved.contains(label) || *label == table::OVERFLOW_LABEL {
@@ -235,7 +235,9 @@ where
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LabelNamesError {
-    /// The name does not match `[a-zA-Z_][a-zA-Z0-9_]*` or starts with `__`.
+    /// The name is empty or starts with `__` (a legacy
+    /// [`Registry`](crate::Registry) refuses names outside `[a-zA-Z_][a-zA-Z0-9_]*`
+    /// when the family is registered).
     Invalid {
         /// The rejected name.
         label: &'static str,
@@ -258,8 +260,8 @@ impl fmt::Display for LabelNamesError {
         match self {
             Self::Invalid { label } => write!(
                 f,
-                "invalid label name {label:?}: use letters, digits and '_', not starting \
-                 with a digit or \"__\""
+                "invalid label name {label:?}: a label name must not be empty or start \
+                 with \"__\""
             ),
             Self::Reserved { label } => write!(
                 f,

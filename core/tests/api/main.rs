@@ -22,6 +22,7 @@ mod exposition;
 mod family;
 mod fixed_buffer;
 mod instrument;
+mod names;
 mod native;
 mod otlp;
 mod owned;

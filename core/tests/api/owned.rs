@@ -140,7 +140,7 @@ fn owned_and_static_families_cannot_clash() {
 
 #[test]
 fn owned_registration_is_validated() {
-    let registry = Registry::new();
+    let registry = Registry::legacy();
     assert_eq!(
         registry.register_owned(Arc::new(Metric::new("1x", "", Counter::new()))),
         Err(RegisterError::InvalidName { name: "1x" })

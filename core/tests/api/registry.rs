@@ -21,7 +21,7 @@ macro_rules! gauge {
 
 #[test]
 fn invalid_metric_names_are_rejected() {
-    let registry = Registry::new();
+    let registry = Registry::legacy();
     for metric in [
         counter!(""),
         counter!("1abc"),

@@ -25,7 +25,7 @@ use async_channel::Receiver;
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use torchlight::{Format, Registry};
+use torchlight::{Exposition, Registry};
 
 use crate::registry::ServedRegistry;
 use crate::runtime::{Runtime, sleep};
@@ -35,7 +35,7 @@ pub(crate) type Encoded = Option<Bytes>;
 
 /// Encodes `registry` in `format`, compressed if `gzip`; `None` if a collector failed
 /// or panicked.
-pub(crate) fn encode(registry: &Registry, format: Format, gzip: bool) -> Encoded {
+pub(crate) fn encode(registry: &Registry, format: Exposition, gzip: bool) -> Encoded {
     // A panic leaves nothing half-updated that this thread reads afterwards: the
     // registry is only read, and the partial body is discarded.
     panic::catch_unwind(AssertUnwindSafe(|| exposition(registry, format, gzip)))
@@ -44,7 +44,7 @@ pub(crate) fn encode(registry: &Registry, format: Format, gzip: bool) -> Encoded
         .map(Bytes::from)
 }
 
-fn exposition(registry: &Registry, format: Format, gzip: bool) -> Option<Vec<u8>> {
+fn exposition(registry: &Registry, format: Exposition, gzip: bool) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     registry.encode_to(&mut body, format).ok()?;
     if !gzip {
@@ -62,7 +62,7 @@ fn exposition(registry: &Registry, format: Format, gzip: bool) -> Option<Vec<u8>
 /// timer for its timeout, then encodes on `R`'s blocking pool.
 async fn collect_and_encode<R: Runtime>(
     registry: ServedRegistry,
-    format: Format,
+    format: Exposition,
     gzip: bool,
 ) -> Encoded {
     registry.collect_async(sleep::<R>).await;
@@ -71,7 +71,7 @@ async fn collect_and_encode<R: Runtime>(
 
 /// What a flight is keyed by: the negotiated format and compression (a `HEAD` shares
 /// the `GET`'s encoding).
-type Key = (Format, bool);
+type Key = (Exposition, bool);
 
 /// The flights in progress of one server (or one embedded service).
 #[derive(Debug, Default)]
@@ -101,7 +101,7 @@ impl Flights {
     pub(crate) async fn encode<R: Runtime>(
         self: &Arc<Self>,
         registry: &ServedRegistry,
-        format: Format,
+        format: Exposition,
         gzip: bool,
     ) -> Encoded {
         let key = (format, gzip);

@@ -1,8 +1,9 @@
 //! Content negotiation: which exposition [`Format`] an `Accept` header asks for
-//! ([`negotiate`]) and whether `Accept-Encoding` allows gzip ([`accepts_gzip`]),
-//! parsed as RFC 9110 §12 says (q-values, parameters, quoted values, case rules).
+//! ([`negotiate`]), with the name escaping scheme it names ([`negotiate_exposition`]),
+//! and whether `Accept-Encoding` allows gzip ([`accepts_gzip`]), parsed as RFC 9110
+//! §12 says (q-values, parameters, quoted values, case rules).
 
-use torchlight::Format;
+use torchlight::{Escaping, Exposition, Format};
 
 /// The exposition format to serve for an `Accept` header value.
 ///
@@ -18,8 +19,8 @@ use torchlight::Format;
 ///   goes only to a client that names it;
 /// - OpenMetrics matches `application/openmetrics-text` with no `version` or with
 ///   `version` `1.0.0` or `0.0.1` (what Prometheus asks for), `application/*`, `*/*`;
-/// - text 0.0.4 matches `text/plain` with no `version` or `version=0.0.4`, `text/*`,
-///   `*/*`.
+/// - text matches `text/plain` with no `version`, `version=0.0.4` or
+///   `version=1.0.0`, `text/*`, `*/*`.
 ///
 /// Equal qualities go to the format whose range comes first in the header; one range
 /// matching both text formats (`*/*`) gives text. Text 0.0.4 is also the answer when
@@ -27,6 +28,66 @@ use torchlight::Format;
 /// Prometheus reads it whatever it asked for.
 #[must_use]
 pub fn negotiate(accept: Option<&str>) -> Format {
+    choose(accept).0
+}
+
+/// The format [`negotiate`] picks, with the name escaping scheme the chosen range
+/// names, as Prometheus' "Content negotiation" and "UTF-8 metric and label name
+/// escaping schemes" documents define the `escaping` parameter:
+///
+/// - `text/plain; version=1.0.0` (what Prometheus 3 asks for) is the text format
+///   1.0.0: its `escaping` (`underscores` when absent or unknown, as
+///   `prometheus_client` 0.26's `choose_encoder` reads it), named back in the
+///   `Content-Type`;
+/// - OpenMetrics and protobuf ranges: the `escaping` they name, if a known one;
+/// - anything else (no `escaping`, text 0.0.4, a wildcard): no scheme, so names are
+///   escaped with `underscores` and the `Content-Type` is the one a Prometheus 2
+///   scraper always got, byte for byte (client_golang appends `; escaping=underscores`
+///   even then).
+///
+/// ```
+/// use torchlight_smol::exposure::negotiate_exposition;
+/// use torchlight::{Escaping, Format};
+///
+/// // Prometheus 3's default `Accept`.
+/// let prometheus_3 = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+///     application/openmetrics-text;version=0.0.1;q=0.4,\
+///     text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,\
+///     text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+/// assert_eq!(
+///     negotiate_exposition(Some(prometheus_3)),
+///     Format::OpenMetrics.with_escaping(Escaping::AllowUtf8)
+/// );
+/// assert_eq!(negotiate_exposition(None), Format::Text.into());
+/// ```
+#[must_use]
+pub fn negotiate_exposition(accept: Option<&str>) -> Exposition {
+    let (format, position) = choose(accept);
+    let exposition = Exposition::new(format);
+    let Some(range) = position
+        .and_then(|position| elements(accept.unwrap_or_default()).nth(position))
+        .and_then(MediaRange::parse)
+    else {
+        return exposition;
+    };
+    if range.kind == "*" || range.subtype == "*" {
+        return exposition;
+    }
+    let named = range.escaping.and_then(Escaping::from_param);
+    match (format, named) {
+        (Format::Text, _) if range.version == Some("1.0.0") => {
+            exposition.with_escaping(named.unwrap_or_default())
+        }
+        (Format::OpenMetrics | Format::Protobuf, Some(escaping)) => {
+            exposition.with_escaping(escaping)
+        }
+        _ => exposition,
+    }
+}
+
+/// The chosen format and the position of the range that chose it (`None` when no
+/// range did and text is the fallback).
+fn choose(accept: Option<&str>) -> (Format, Option<usize>) {
     // Text first, so that it wins ties at the same position (`*/*`).
     let mut formats = [
         (Format::Text, Quality::NONE),
@@ -51,7 +112,8 @@ pub fn negotiate(accept: Option<&str>) -> Format {
             best = (*format, quality);
         }
     }
-    best.0
+    let position = (best.1.q > 0).then_some(best.1.position);
+    (best.0, position)
 }
 
 /// Whether to gzip for an `Accept-Encoding` header value.
@@ -160,6 +222,8 @@ struct MediaRange<'a> {
     /// The `proto` and `encoding` parameters (protobuf), unquoted.
     proto: Option<&'a str>,
     encoding: Option<&'a str>,
+    /// The `escaping` parameter, unquoted.
+    escaping: Option<&'a str>,
     /// Quality in thousandths.
     q: u16,
 }
@@ -173,7 +237,8 @@ impl<'a> MediaRange<'a> {
         if kind.is_empty() || subtype.is_empty() || (kind == "*" && subtype != "*") {
             return None;
         }
-        let (mut version, mut proto, mut encoding, mut q) = (None, None, None, 1000);
+        let (mut version, mut proto, mut encoding, mut escaping, mut q) =
+            (None, None, None, None, 1000);
         for param in parts {
             if let Some(value) = q_param(param) {
                 q = value?;
@@ -189,6 +254,8 @@ impl<'a> MediaRange<'a> {
                     proto = value;
                 } else if name.eq_ignore_ascii_case("encoding") {
                     encoding = value;
+                } else if name.eq_ignore_ascii_case("escaping") {
+                    escaping = value;
                 }
             }
         }
@@ -198,6 +265,7 @@ impl<'a> MediaRange<'a> {
             version,
             proto,
             encoding,
+            escaping,
             q,
         })
     }
@@ -207,7 +275,8 @@ impl<'a> MediaRange<'a> {
     fn specificity(&self, format: Format) -> Option<u8> {
         let (kind, subtype, versions): (_, _, &[&str]) = match format {
             Format::OpenMetrics => ("application", "openmetrics-text", &["1.0.0", "0.0.1"]),
-            Format::Text => ("text", "plain", &["0.0.4"]),
+            // 1.0.0 is 0.0.4 with quoted UTF-8 names (`prometheus_client` 0.26).
+            Format::Text => ("text", "plain", &["0.0.4", "1.0.0"]),
             Format::Protobuf => {
                 let named = self.kind.eq_ignore_ascii_case("application")
                     && self.subtype.eq_ignore_ascii_case("vnd.google.protobuf")

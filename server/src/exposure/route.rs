@@ -1,8 +1,8 @@
 //! Step 1 of a request: its head → a [`Route`] (routing and content negotiation, no
 //! encoding yet).
 
-use super::negotiation::{accepts_gzip, negotiate};
-use torchlight::Format;
+use super::negotiation::{accepts_gzip, negotiate_exposition};
+use torchlight::Exposition;
 
 /// The HTML of `GET /`, byte for byte what Python's `prometheus_async` serves (its
 /// `_cheap` handler): a page a health check can fetch without encoding any metric.
@@ -55,7 +55,7 @@ impl<'a> Request<'a> {
         let allowed = head || self.method == "GET";
         let target = match (path, allowed) {
             ("/metrics", true) => Target::Exposition {
-                format: negotiate(self.accept),
+                format: negotiate_exposition(self.accept),
                 gzip: accepts_gzip(self.accept_encoding),
             },
             ("/", true) => Target::Page,
@@ -72,8 +72,8 @@ impl<'a> Request<'a> {
 pub enum Target {
     /// The metrics, in `format`, gzip-compressed if `gzip`.
     Exposition {
-        /// The negotiated exposition format.
-        format: Format,
+        /// The negotiated exposition format, with its name escaping scheme.
+        format: Exposition,
         /// Whether the body is sent with `Content-Encoding: gzip`.
         gzip: bool,
     },

@@ -3,7 +3,7 @@
 use std::io::Read;
 
 use torchlight::{Counter, Format, Metric, Registry};
-use torchlight_server::exposure::{Request, Target, accepts_gzip, negotiate};
+use torchlight_server::exposure::{Request, Target, accepts_gzip, negotiate, negotiate_exposition};
 
 /// Prometheus 2.42's default `Accept` (captured on the wire; `scrapeAcceptHeader` in its
 /// `scrape/scrape.go`).
@@ -274,7 +274,13 @@ fn exposition_is_negotiated_and_gzipped() {
             .with_accept(accept)
             .with_accept_encoding(Some("gzip"))
             .route();
-        assert_eq!(route.target(), Target::Exposition { format, gzip: true });
+        assert_eq!(
+            route.target(),
+            Target::Exposition {
+                format: format.into(),
+                gzip: true
+            }
+        );
         assert!(route.encodes());
         let response = route.respond(registry);
         assert_eq!(response.header("content-type"), Some(format.content_type()));
@@ -315,6 +321,77 @@ fn a_failing_collector_gives_500() {
     let response = Request::new("GET", "/metrics").route().respond(registry);
     assert_eq!(response.status(), 500);
     assert_eq!(response.body(), b"500: Internal Server Error");
+}
+
+/// The `escaping` term (Prometheus' "Content negotiation" and "UTF-8 metric and label
+/// name escaping schemes"): Prometheus 3 gets UTF-8 names, Prometheus 2 (no term)
+/// today's bytes and `Content-Type`; answers as `prometheus_client` 0.26's
+/// `choose_encoder` gives them, but for OpenMetrics without a term, which keeps
+/// today's `Content-Type` (Python appends `; escaping=underscores`).
+#[test]
+fn escaping_is_negotiated() {
+    const PROMETHEUS_3: &str = "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,\
+        application/openmetrics-text;version=0.0.1;q=0.4,\
+        text/plain;version=1.0.0;escaping=allow-utf-8;q=0.3,\
+        text/plain;version=0.0.4;q=0.2,*/*;q=0.1";
+    const PROMETHEUS_3_NATIVE: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;escaping=allow-utf-8;q=0.6,\
+        application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.5,*/*;q=0.1";
+    let cases: &[(Option<&str>, &str)] = &[
+        (None, "text/plain; version=0.0.4; charset=utf-8"),
+        (
+            Some(PROMETHEUS_2),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        ),
+        (
+            Some(PROMETHEUS_3),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+        ),
+        (
+            Some(PROMETHEUS_3_NATIVE),
+            "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; escaping=allow-utf-8",
+        ),
+        (
+            Some("text/plain;version=1.0.0;escaping=allow-utf-8"),
+            "text/plain; version=1.0.0; charset=utf-8; escaping=allow-utf-8",
+        ),
+        (
+            Some("text/plain;version=1.0.0"),
+            "text/plain; version=1.0.0; charset=utf-8; escaping=underscores",
+        ),
+        (
+            Some("text/plain;version=1.0.0;escaping=bogus"),
+            "text/plain; version=1.0.0; charset=utf-8; escaping=underscores",
+        ),
+        (
+            Some("text/plain;version=1.0.0;escaping=dots"),
+            "text/plain; version=1.0.0; charset=utf-8; escaping=dots",
+        ),
+        (
+            Some("application/openmetrics-text;version=1.0.0;escaping=values"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=values",
+        ),
+        (
+            Some("application/openmetrics-text;version=1.0.0;escaping=underscores"),
+            "application/openmetrics-text; version=1.0.0; charset=utf-8; escaping=underscores",
+        ),
+        // Text 0.0.4 cannot carry quoted names: its term is not read.
+        (
+            Some("text/plain;version=0.0.4;escaping=allow-utf-8"),
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
+        (
+            Some("*/*;escaping=allow-utf-8"),
+            "text/plain; version=0.0.4; charset=utf-8",
+        ),
+    ];
+    for (accept, content_type) in cases {
+        let route = Request::new("GET", "/metrics").with_accept(*accept).route();
+        let Target::Exposition { format, .. } = route.target() else {
+            panic!("{accept:?} routed elsewhere");
+        };
+        assert_eq!(format.content_type(), *content_type, "Accept: {accept:?}");
+        assert_eq!(negotiate_exposition(*accept), format);
+    }
 }
 
 proptest::proptest! {

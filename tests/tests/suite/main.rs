@@ -17,6 +17,7 @@ mod firmware;
 mod fixtures;
 mod large_scrape;
 mod metrics_recorder;
+mod names;
 mod otlp_push;
 mod push;
 mod readme;
