@@ -118,6 +118,7 @@ fn prometheus_stores_the_exemplars_of_native_histograms() {
     let all = || {
         let mut all = stored_exemplars(&prometheus, "e2e_nex_seconds");
         all.extend(stored_exemplars(&prometheus, "e2e_nex_classic_seconds"));
+        all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     };
     if prometheus
@@ -189,6 +190,7 @@ fn quantiles_of_a_reduced_native_histogram_are_within_a_bucket_of_the_exact_ones
         let exact = values[rank - 1];
         let estimate = scalar(&format!("histogram_quantile({q}, e2e_wide_seconds)"))
             .unwrap_or_else(|| panic!("no estimate for {q}"));
+        eprintln!("quantile {q}: estimate {estimate}, exact {exact}");
         assert!(
             (estimate - exact).abs() <= exact * width,
             "quantile {q}: Prometheus estimates {estimate}, the values give {exact} \

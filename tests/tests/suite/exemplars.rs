@@ -326,10 +326,10 @@ fn native_histograms_carry_exemplars_on_their_classic_buckets() {
     registry.register(both).unwrap();
     registry.register(native).unwrap();
     both.observe(0.5);
-    both.observe_exemplar(&exemplar(&[("trace_id", "a")], 0.05, None));
+    both.observe_exemplar(&exemplar(&[("trace_id", "a")], 0.0625, None));
     both.observe_exemplar(&exemplar(
         &[("trace_id", "b")],
-        0.06,
+        0.09375,
         Some(1_700_000_000.25),
     ));
     both.observe_exemplar(&exemplar(&[("trace_id", "c")], 3.0, None));
@@ -341,10 +341,10 @@ fn native_histograms_carry_exemplars_on_their_classic_buckets() {
         body,
         "# HELP both_seconds Native and classic.
 # TYPE both_seconds histogram
-both_seconds_bucket{le=\"0.1\"} 2 # {trace_id=\"b\"} 0.06 1700000000.25
+both_seconds_bucket{le=\"0.1\"} 2 # {trace_id=\"b\"} 0.09375 1700000000.25
 both_seconds_bucket{le=\"1.0\"} 3
 both_seconds_bucket{le=\"+Inf\"} 4 # {trace_id=\"c\"} 3.0
-both_seconds_sum 3.61
+both_seconds_sum 3.65625
 both_seconds_count 4
 # HELP native_seconds Native only.
 # TYPE native_seconds histogram
@@ -365,7 +365,7 @@ native_seconds_count 3
         [
             (
                 "both_seconds_bucket".to_owned(),
-                parsed(&[("trace_id", "b")], 0.06, Some(1_700_000_000.25)).unwrap()
+                parsed(&[("trace_id", "b")], 0.09375, Some(1_700_000_000.25)).unwrap()
             ),
             (
                 "both_seconds_bucket".to_owned(),
