@@ -685,6 +685,85 @@ fn the_zero_bucket_widens_before_the_resolution_drops_as_client_golang() {
     assert!(model.zero_threshold > 1e-3 && model.zero_threshold <= 0.05);
 }
 
+/// The model's buckets merged down to `schema` as client_golang's `doubleBucketWidth`
+/// merges them, one halving at a time.
+fn coarsened(model: &GolangModel, negative: bool, schema: i32) -> Vec<(i32, u64)> {
+    let mut merged = std::collections::BTreeMap::new();
+    for (mut index, count) in model.side(negative) {
+        for _ in schema..model.schema {
+            index = if index > 0 {
+                (index + 1) / 2
+            } else {
+                index / 2
+            };
+        }
+        *merged.entry(index).or_insert(0) += count;
+    }
+    merged.into_iter().collect()
+}
+
+/// The documented lossy case (module docs of `native.rs`, "a histogram whose range
+/// keeps growing after each reduction"): room for 4 buckets, so 8 counters; the range
+/// grows on both ends after each reduction until all 8 are taken at schemas 0 to −3.
+/// The next new bucket would fit at −3, where client_golang stays, but has no counter:
+/// it folds into a key covering it at −4, which caps the exposed schema there. Then a
+/// value no key covers even at −4 lands in the fixed schema −4 array. Either way no
+/// observation is lost or misplaced: every bucket is the model's, merged down to the
+/// exposed schema.
+#[test]
+fn a_range_that_keeps_growing_uses_up_the_counters_and_then_folds() {
+    let histogram: NativeHistogram<4> = NativeHistogram::new(2.0);
+    let mut model = GolangModel::new(0, 4);
+    // 1.5 · 2^k sits in bucket k + 1 at schema 0, clear of every boundary.
+    let observe = |model: &mut GolangModel, k: i32| {
+        let value = 1.5 * 2f64.powi(k);
+        histogram.observe(value);
+        model.observe(value);
+    };
+    // Four buckets at schema 0, then a bucket further out at each end after each
+    // reduction: −1, −1, −2, −3 take the other four counters.
+    for k in [0, 1, 2, 3, 5, -3, 7, -7, 11] {
+        observe(&mut model, k);
+    }
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(
+        (snapshot.schema(), model.schema),
+        (-3, -3),
+        "still as client_golang"
+    );
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), model.side(false));
+
+    // A new bucket that fits at −3, with every counter taken: folded at −4.
+    observe(&mut model, -15);
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(model.schema, -3, "client_golang keeps −3");
+    assert_eq!(
+        snapshot.schema(),
+        -4,
+        "one step coarser than the data needs"
+    );
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        coarsened(&model, false, -4)
+    );
+
+    // A value no key covers even at −4: the schema −4 array.
+    observe(&mut model, 40);
+    observe(&mut model, -40);
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.schema(), -4);
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        coarsened(&model, false, -4)
+    );
+    assert_eq!(snapshot.count(), 12);
+    let total: u64 = snapshot.positive().map(|(_, n)| n).sum();
+    assert_eq!(total + snapshot.zero_count(), 12);
+}
+
 #[test]
 fn memory_is_bounded_as_documented() {
     // The module docs: shards of 8 · (4 + 2·N + 266 + C + 1) bytes, a key table of
