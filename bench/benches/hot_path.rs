@@ -376,6 +376,40 @@ mod case3_native_histogram {
                 .with_inputs(next_observation)
                 .bench_values(|value| black_box(histogram).observe(value));
         }
+
+        static EXEMPLAR_TYPE: torchlight::ExemplarNativeHistogram =
+            torchlight::ExemplarNativeHistogram::new(1.1);
+
+        /// Plain `observe` on torchlight's exemplar-keeping native histogram: it should
+        /// cost what the `torchlight` row costs (the exemplar slots are never touched).
+        #[divan::bench(threads = THREADS)]
+        fn torchlight_exemplar_type(bencher: Bencher<'_, '_>) {
+            bencher
+                .with_inputs(next_observation)
+                .bench_values(|value| black_box(&EXEMPLAR_TYPE).observe(value));
+        }
+    }
+
+    /// Observe one value with an exemplar into torchlight's exemplar-keeping native
+    /// histogram: a `trace_id` of 32 hex digits and the wall-clock time, stored in the
+    /// value's classic (`+Inf`) slot and native slot. No peer keeps exemplars for
+    /// native histograms in a form that compares (`prometheus-client` has none).
+    mod observe_with_exemplar {
+        use super::*;
+
+        const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+        static TORCHLIGHT: torchlight::ExemplarNativeHistogram =
+            torchlight::ExemplarNativeHistogram::new(1.1);
+
+        #[divan::bench(threads = THREADS)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            bencher.with_inputs(next_observation).bench_values(|value| {
+                black_box(&TORCHLIGHT)
+                    .observe_with_exemplar(value, &[("trace_id", TRACE_ID)])
+                    .expect("a valid exemplar")
+            });
+        }
     }
 
     /// The same values into a native histogram that has already been reduced: a

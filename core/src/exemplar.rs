@@ -10,6 +10,10 @@
 //!   types, not an option of the plain ones, so a metric without exemplars pays nothing
 //!   for them: `Histogram::observe` and `Counter::inc` are unchanged, and the plain
 //!   `observe`/`inc` of the exemplar types are those same calls.
+//! - [`ExemplarNativeHistogram`] is a [`NativeHistogram`](crate::NativeHistogram) with
+//!   the classic buckets' slots (at least `+Inf`'s) and a few more for the native
+//!   histogram as a whole (protobuf's `Histogram.exemplars`), spread over the range
+//!   by value: its docs compare the policy with client_golang's.
 //!
 //! ```
 //! use torchlight::{ExemplarHistogram, Format, Instrument, ManualClock, Metric, REGISTRY};
@@ -75,10 +79,12 @@
 
 mod counter;
 mod histogram;
+mod native;
 mod slot;
 
 pub use counter::ExemplarCounter;
 pub use histogram::ExemplarHistogram;
+pub use native::ExemplarNativeHistogram;
 pub(crate) use slot::{Slot, slots};
 
 #[cfg(all(feature = "std", not(loom)))]
@@ -97,23 +103,46 @@ pub(crate) fn prepare(
     value: f64,
     min_interval: f64,
 ) -> Result<Option<Exemplar>, ExemplarError> {
+    let now = now();
+    if !due(slot, now, min_interval) {
+        return Ok(None);
+    }
+    stamped(labels, value, now).map(Some)
+}
+
+/// The wall-clock time exemplars are stamped with (Unix seconds), read once per
+/// observation; `None` without `std` (or before 1970).
+#[inline]
+pub(crate) fn now() -> Option<f64> {
     #[cfg(all(feature = "std", not(loom)))]
-    {
-        let now = unix_millis();
-        if let (true, Some(now), Some(last)) = (min_interval > 0.0, now, slot.last_timestamp()) {
-            if now - last < min_interval {
-                return Ok(None);
-            }
-        }
-        let exemplar = Exemplar::new(labels, value)?;
-        Ok(Some(match now {
-            Some(now) => exemplar.with_timestamp(now),
-            None => exemplar,
-        }))
-    }
+    return unix_millis();
     #[cfg(not(all(feature = "std", not(loom))))]
-    {
-        let _ = (slot, min_interval);
-        Exemplar::new(labels, value).map(Some)
+    return None;
+}
+
+/// Whether `slot` takes a new exemplar at `now`: it has none, or none with a
+/// timestamp, or one at least `min_interval` seconds old (a hint read without taking
+/// the slot: see `Slot::last_timestamp`).
+#[inline]
+pub(crate) fn due(slot: &Slot, now: Option<f64>, min_interval: f64) -> bool {
+    #[cfg(all(feature = "std", not(loom)))]
+    if let (true, Some(now), Some(last)) = (min_interval > 0.0, now, slot.last_timestamp()) {
+        return now - last >= min_interval;
     }
+    let _ = (slot, now, min_interval);
+    true
+}
+
+/// `labels` and `value` as an exemplar, stamped with `now` when there is one.
+#[inline]
+pub(crate) fn stamped(
+    labels: &dyn EncodeLabels,
+    value: f64,
+    now: Option<f64>,
+) -> Result<Exemplar, ExemplarError> {
+    let exemplar = Exemplar::new(labels, value)?;
+    Ok(match now {
+        Some(now) => exemplar.with_timestamp(now),
+        None => exemplar,
+    })
 }

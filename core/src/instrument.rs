@@ -17,7 +17,7 @@ use core::mem;
 
 use crate::clock::Clock;
 use crate::counter::{Counter, FloatCounter};
-use crate::exemplar::{ExemplarCounter, ExemplarHistogram};
+use crate::exemplar::{ExemplarCounter, ExemplarHistogram, ExemplarNativeHistogram};
 use crate::gauge::{FloatGauge, Gauge};
 use crate::histogram::Histogram;
 use crate::metric::Metric;
@@ -78,6 +78,7 @@ capability! {
     [const N: usize, const C: usize] Observe::observe(value) for NativeHistogram<N, C>;
     Observe::observe(value) for Summary;
     [const N: usize] Observe::observe(value) for ExemplarHistogram<N>;
+    [const N: usize, const C: usize, const E: usize] Observe::observe(value) for ExemplarNativeHistogram<N, C, E>;
     Inc::inc for Counter;
     Inc::inc for FloatCounter;
     Inc::inc for ExemplarCounter;
@@ -103,6 +104,19 @@ impl<const N: usize> ObserveExemplar for ExemplarHistogram<N> {
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
         ExemplarHistogram::observe_with_exemplar(self, value, labels)
+    }
+}
+
+impl<const N: usize, const C: usize, const E: usize> ObserveExemplar
+    for ExemplarNativeHistogram<N, C, E>
+{
+    #[inline]
+    fn observe_with_exemplar(
+        &self,
+        value: f64,
+        labels: &dyn EncodeLabels,
+    ) -> Result<(), ExemplarError> {
+        ExemplarNativeHistogram::observe_with_exemplar(self, value, labels)
     }
 }
 

@@ -21,8 +21,9 @@
 //!   crates `torchlight-tokio`, `torchlight-smol`, `torchlight-async-std`) serves a
 //!   registry at `/metrics`, so a library that only instruments compiles no HTTP code.
 //! - Exemplars (a recent observation's trace id beside a bucket or a counter, in
-//!   OpenMetrics): [`ExemplarHistogram`] and [`ExemplarCounter`], separate types so the
-//!   plain metrics pay nothing for them; the wrappers take a label source with
+//!   OpenMetrics): [`ExemplarHistogram`], [`ExemplarCounter`] and
+//!   [`ExemplarNativeHistogram`] (a few recent ones for the whole native histogram, in
+//!   protobuf), separate types so the plain metrics pay nothing for them; the wrappers take a label source with
 //!   [`Timed::exemplar`] and [`CountErrors::exemplar`].
 //! - Your own metric types join in through [`Series`] or [`Collect`], reporting their
 //!   samples to an [`Encoder`], which is the same whatever the format. Values computed
@@ -138,7 +139,7 @@ pub use encoding::{
     ByteSink, EncodeError, Exposition, ExternalLabelError, Format, Otlp, RemoteWrite, SliceSink,
     snappy_compress,
 };
-pub use exemplar::{ExemplarCounter, ExemplarHistogram};
+pub use exemplar::{ExemplarCounter, ExemplarHistogram, ExemplarNativeHistogram};
 #[cfg(all(feature = "std", not(loom)))]
 pub use family::{DynFamily, Family, LabelCountError, LabelNamesError};
 pub use gauge::{FloatGauge, Gauge};

@@ -98,7 +98,7 @@ use core::fmt;
 
 use crate::collect::{MetricType, Series};
 use crate::histogram::Buckets;
-use crate::sample::{self, EncodeLabels, Encoder, NativeBuckets};
+use crate::sample::{self, EncodeLabels, Encoder, Exemplar, NativeBuckets};
 use crate::split::{self, Split};
 use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed, zeroed_rows};
 use resolution::Bucket;
@@ -527,12 +527,18 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         /// If `threshold` is negative, NaN or infinite (a compile error in a `static`).
         #[must_use]
         pub const fn with_zero_threshold(mut self, threshold: f64) -> Self {
-            if !threshold.is_finite() || threshold < 0.0 {
-                panic!("a zero threshold must be finite and not negative");
-            }
-            self.zero_threshold = threshold;
+            self.set_zero_threshold(threshold);
             self
         }
+    }
+
+    /// What [`with_zero_threshold`](Self::with_zero_threshold) does, in place (for
+    /// the types that wrap a native histogram).
+    pub(crate) const fn set_zero_threshold(&mut self, threshold: f64) {
+        if !threshold.is_finite() || threshold < 0.0 {
+            panic!("a zero threshold must be finite and not negative");
+        }
+        self.zero_threshold = threshold;
     }
 
     const_fn! {
@@ -549,12 +555,17 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
         /// If `threshold` is negative, NaN or infinite (a compile error in a `static`).
         #[must_use]
         pub const fn with_max_zero_threshold(mut self, threshold: f64) -> Self {
-            if !threshold.is_finite() || threshold < 0.0 {
-                panic!("a maximum zero threshold must be finite and not negative");
-            }
-            self.max_zero_threshold = threshold;
+            self.set_max_zero_threshold(threshold);
             self
         }
+    }
+
+    /// What [`with_max_zero_threshold`](Self::with_max_zero_threshold) does, in place.
+    pub(crate) const fn set_max_zero_threshold(&mut self, threshold: f64) {
+        if !threshold.is_finite() || threshold < 0.0 {
+            panic!("a maximum zero threshold must be finite and not negative");
+        }
+        self.max_zero_threshold = threshold;
     }
 
     /// The schema the buckets are recorded at while they fit (a snapshot may be
@@ -562,6 +573,12 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
     #[must_use]
     pub fn schema(&self) -> i8 {
         self.schema
+    }
+
+    /// The classic bucket bounds (none for [`new`](NativeHistogram::new)).
+    #[must_use]
+    pub fn buckets(&self) -> &'static Buckets<C> {
+        self.classic
     }
 
     /// Records one value.
@@ -1077,29 +1094,46 @@ impl<const N: usize, const C: usize> NativeBuckets for NativeSnapshot<N, C> {
     }
 }
 
+impl<const N: usize, const C: usize> NativeSnapshot<N, C> {
+    /// Reports the snapshot as one series: the classic buckets with `classic`'s
+    /// exemplars (one per bound, or none) and `inf`, the native buckets with
+    /// `native`'s. The one place a native histogram becomes samples, for
+    /// [`NativeHistogram`] and the exemplar-keeping type alike.
+    pub(crate) fn encode(
+        &self,
+        labels: &dyn EncodeLabels,
+        encoder: &mut Encoder<'_>,
+        classic: &[Option<Exemplar>],
+        inf: Option<&Exemplar>,
+        native: &[Option<Exemplar>],
+    ) -> fmt::Result {
+        encoder.histogram_series(
+            labels,
+            &sample::Buckets {
+                bounds: self.bounds(),
+                cumulative: self.cumulative(),
+                count: self.count,
+                sum: self.sum,
+                exemplars: classic,
+                inf_exemplar: inf,
+                native: Some(sample::Native {
+                    schema: self.schema,
+                    zero_threshold: self.zero_threshold,
+                    zero_count: self.zero_count,
+                    buckets: self,
+                    exemplars: native,
+                }),
+            },
+        )
+    }
+}
+
 impl<const N: usize, const C: usize> Series for NativeHistogram<N, C> {
     const TYPE: MetricType = MetricType::Histogram;
 
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // Taken before reporting, as the classic histogram's.
-        let snapshot = self.snapshot();
-        encoder.histogram_series(
-            labels,
-            &sample::Buckets {
-                bounds: snapshot.bounds(),
-                cumulative: snapshot.cumulative(),
-                count: snapshot.count,
-                sum: snapshot.sum,
-                exemplars: &[],
-                inf_exemplar: None,
-                native: Some(sample::Native {
-                    schema: snapshot.schema,
-                    zero_threshold: snapshot.zero_threshold,
-                    zero_count: snapshot.zero_count,
-                    buckets: &snapshot,
-                }),
-            },
-        )
+        self.snapshot().encode(labels, encoder, &[], None, &[])
     }
 }
 

@@ -35,8 +35,9 @@
 //! `sample/exemplar.rs`), so the formats write it without naming the metrics that keep
 //! one.
 //! A native histogram reports itself as a classic histogram series whose `Buckets` also
-//! carry a `Native` part (schema, zero bucket, and its populated buckets through
-//! `NativeBuckets`): protobuf writes both, the text formats the classic buckets only.
+//! carry a `Native` part (schema, zero bucket, its populated buckets through
+//! `NativeBuckets`, and the exemplars of the histogram as a whole): protobuf writes
+//! both, the text formats the classic buckets (and their exemplars) only.
 //! Errors are `fmt::Error`, as in
 //! [`core::fmt::Write`]: a stop signal; the format that stopped keeps the reason (a
 //! full buffer) and the registry reports it as an
@@ -105,6 +106,10 @@ pub(crate) struct Native<'a> {
     pub(crate) zero_threshold: f64,
     pub(crate) zero_count: u64,
     pub(crate) buckets: &'a dyn NativeBuckets,
+    /// Exemplars of the native histogram as a whole (client_model's
+    /// `Histogram.exemplars`), which only protobuf carries; empty when it keeps none.
+    /// The text formats write the classic buckets' exemplars of [`Buckets`] instead.
+    pub(crate) exemplars: &'a [Option<Exemplar>],
 }
 
 /// The populated buckets of a native histogram, reported by sign: a format walks them

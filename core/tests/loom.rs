@@ -19,8 +19,8 @@
 use loom::sync::Arc;
 use loom::thread;
 use torchlight::{
-    Buckets, Counter, Exemplar, ExemplarCounter, ExemplarHistogram, Format, Histogram, Metric,
-    NativeHistogram, NativeSnapshot, Registry, Snapshot, Summary,
+    Buckets, Counter, Exemplar, ExemplarCounter, ExemplarHistogram, ExemplarNativeHistogram,
+    Format, Histogram, Metric, NativeHistogram, NativeSnapshot, Registry, Snapshot, Summary,
 };
 
 static BOUNDS: Buckets<2> = Buckets::new([1.0, 2.0]);
@@ -296,6 +296,41 @@ fn a_bucket_exemplar_is_counted_in_the_scrape_that_shows_it() {
     assert!(
         SHOWN.load(std::sync::atomic::Ordering::Relaxed) > 0,
         "no execution showed the exemplar during the race"
+    );
+}
+
+#[test]
+fn a_native_exemplar_is_counted_in_the_scrape_that_shows_it() {
+    // Executions whose scrape saw the exemplar while the writer ran (outside the model).
+    static SHOWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    model(|| {
+        // One native slot, and `+Inf`'s as the only classic one.
+        let histogram = Arc::new(ExemplarNativeHistogram::<1, 0, 1>::new(2.0));
+        let scraper = {
+            let histogram = histogram.clone();
+            thread::spawn(move || {
+                // The order `encode_series` reads in: exemplars, then the snapshot.
+                let native = histogram.exemplars().next();
+                let classic = histogram.exemplar(0);
+                let snapshot = histogram.snapshot();
+                for exemplar in native.iter().chain(&classic) {
+                    assert_eq!(whole(exemplar), 1);
+                    assert_eq!(snapshot.count(), 1, "exemplar shown, not counted");
+                    SHOWN.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+            })
+        };
+        // Value 1: `whole` reads the trace id from it.
+        histogram
+            .observe_with_exemplar(1.0, &[("trace_id", TRACES[1])])
+            .unwrap();
+        scraper.join().unwrap();
+        assert!(histogram.exemplars().next().is_some());
+        assert!(histogram.exemplar(0).is_some());
+    });
+    assert!(
+        SHOWN.load(std::sync::atomic::Ordering::Relaxed) > 0,
+        "no execution showed an exemplar during the race"
     );
 }
 

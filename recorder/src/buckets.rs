@@ -1,5 +1,5 @@
-//! [`Buckets`]: the histogram bucket layouts a recorder picks by metric name, checked
-//! once, when the recorder is built.
+//! [`Buckets`]: the histogram layouts (classic bounds, or a native histogram) a
+//! recorder picks by metric name, checked once, when the recorder is built.
 
 use torchlight::DEFAULT_BUCKETS;
 
@@ -20,16 +20,27 @@ pub(crate) enum Matcher {
     Suffix,
 }
 
-/// Bucket bounds as the builder was given them, unchecked.
+/// A layout as the builder was given it, unchecked.
 #[derive(Clone, Debug)]
 pub(crate) struct Spec {
     pub(crate) matcher: Matcher,
     /// The name, prefix or suffix as given (`""` for the default).
     pub(crate) pattern: String,
-    pub(crate) bounds: Vec<f64>,
+    pub(crate) request: Request,
 }
 
-/// Histogram bucket layouts: the default and those chosen per name, prefix, suffix.
+/// What a [`Spec`] asks for.
+#[derive(Clone, Debug)]
+pub(crate) enum Request {
+    /// Classic buckets with these bounds.
+    Bounds(Vec<f64>),
+    /// A native histogram with this bucket factor.
+    Native(f64),
+}
+
+/// Histogram layouts: the default and those chosen per name, prefix, suffix. A native
+/// setting is a layout like any other: the most specific match wins, whatever its
+/// kind.
 #[derive(Debug)]
 pub(crate) struct Buckets {
     default: Layout,
@@ -45,18 +56,22 @@ impl Buckets {
     /// # Errors
     ///
     /// [`BuildError::Buckets`] for the first bounds that are empty, longer than
-    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly increasing.
+    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly increasing, or
+    /// the first native factor not above 1.
     pub(crate) fn new(specs: &[Spec]) -> Result<Self, BuildError> {
         let mut buckets = Self {
-            default: Layout::new(DEFAULT_BUCKETS.bounds())
+            default: Layout::classic(DEFAULT_BUCKETS.bounds())
                 .expect("DEFAULT_BUCKETS are valid and fewer than MAX_BUCKETS"),
             names: Vec::new(),
             prefixes: Vec::new(),
             suffixes: Vec::new(),
         };
         for spec in specs {
-            let layout = Layout::new(&spec.bounds)
-                .map_err(|error| BuildError::buckets(&spec.pattern, &error))?;
+            let layout = match &spec.request {
+                Request::Bounds(bounds) => Layout::classic(bounds),
+                Request::Native(factor) => Layout::native(*factor),
+            }
+            .map_err(|error| BuildError::buckets(&spec.pattern, &error))?;
             let pattern = || names::metric_name(&spec.pattern).into_owned();
             match spec.matcher {
                 Matcher::Default => buckets.default = layout,

@@ -5,18 +5,19 @@ use std::fmt;
 
 use torchlight::{DynFamily, Registry};
 
-use crate::buckets::{Buckets, Matcher, Spec};
+use crate::buckets::{Buckets, Matcher, Request, Spec};
 use crate::child::CounterChild;
 use crate::error::{BuildError, InstallError, RecordError};
 use crate::label_sets::Settings;
 use crate::names;
 use crate::recorder::TorchlightRecorder;
 
-/// Options of a [`TorchlightRecorder`]: histogram buckets per metric name, prefix or
-/// suffix, global labels, the cardinality limit and where errors are reported.
+/// Options of a [`TorchlightRecorder`]: histogram buckets (or native histograms) per
+/// metric name, prefix or suffix, global labels, the cardinality limit and where errors
+/// are reported.
 ///
 /// Every option is a `with_*` method that returns the builder, so they chain; what
-/// can be wrong with them (bucket bounds) is checked once, by [`build`](Self::build)
+/// can be wrong with them (bucket bounds, native factors) is checked once, by [`build`](Self::build)
 /// or [`install`](Self::install).
 ///
 /// ```
@@ -70,7 +71,7 @@ impl Builder {
     /// later call replaces them. [`build`](Self::build) checks them.
     #[must_use]
     pub fn with_buckets(self, bounds: &[f64]) -> Self {
-        self.with_spec(Matcher::Default, "", bounds)
+        self.with_spec(Matcher::Default, "", Request::Bounds(bounds.to_vec()))
     }
 
     /// The bucket bounds of the histogram named `name` (sanitised, as recorded names
@@ -78,7 +79,7 @@ impl Builder {
     /// wins. [`build`](Self::build) checks them.
     #[must_use]
     pub fn with_buckets_for_name(self, name: &str, bounds: &[f64]) -> Self {
-        self.with_spec(Matcher::Name, name, bounds)
+        self.with_spec(Matcher::Name, name, Request::Bounds(bounds.to_vec()))
     }
 
     /// The bucket bounds of histograms whose name starts with `prefix`; the longest
@@ -86,21 +87,59 @@ impl Builder {
     /// checks them.
     #[must_use]
     pub fn with_buckets_for_prefix(self, prefix: &str, bounds: &[f64]) -> Self {
-        self.with_spec(Matcher::Prefix, prefix, bounds)
+        self.with_spec(Matcher::Prefix, prefix, Request::Bounds(bounds.to_vec()))
     }
 
     /// The bucket bounds of histograms whose name ends with `suffix`; the longest
     /// matching suffix wins. [`build`](Self::build) checks them.
     #[must_use]
     pub fn with_buckets_for_suffix(self, suffix: &str, bounds: &[f64]) -> Self {
-        self.with_spec(Matcher::Suffix, suffix, bounds)
+        self.with_spec(Matcher::Suffix, suffix, Request::Bounds(bounds.to_vec()))
     }
 
-    fn with_spec(mut self, matcher: Matcher, pattern: &str, bounds: &[f64]) -> Self {
+    /// Makes every histogram no `with_*_for_*` option matches a native histogram
+    /// whose buckets grow by at most `factor` (1.1 is client_golang's suggestion):
+    /// torchlight's [`NativeHistogram`](torchlight::NativeHistogram) with its default
+    /// bound of 160 buckets, past which the resolution drops as client_golang's does,
+    /// and client_golang's zero threshold. Prometheus scraping protobuf gets the
+    /// native buckets; text scrapers only `+Inf`, `_sum` and `_count`. A series costs
+    /// about 14.6 KiB. A later call, or [`with_buckets`](Self::with_buckets), replaces
+    /// it. [`build`](Self::build) checks that `factor` is above 1.
+    #[must_use]
+    pub fn with_native_histograms(self, factor: f64) -> Self {
+        self.with_spec(Matcher::Default, "", Request::Native(factor))
+    }
+
+    /// Makes the histogram named `name` (sanitised, as recorded names are) a native
+    /// histogram, as [`with_native_histograms`](Self::with_native_histograms)
+    /// describes. A native setting competes with the bucket settings as one of them:
+    /// a name wins over prefixes and suffixes, the last one given for a name wins.
+    #[must_use]
+    pub fn with_native_histogram_for_name(self, name: &str, factor: f64) -> Self {
+        self.with_spec(Matcher::Name, name, Request::Native(factor))
+    }
+
+    /// Makes histograms whose name starts with `prefix` native histograms (see
+    /// [`with_native_histograms`](Self::with_native_histograms)); the longest
+    /// matching prefix of either kind wins, and a prefix wins over a suffix.
+    #[must_use]
+    pub fn with_native_histogram_for_prefix(self, prefix: &str, factor: f64) -> Self {
+        self.with_spec(Matcher::Prefix, prefix, Request::Native(factor))
+    }
+
+    /// Makes histograms whose name ends with `suffix` native histograms (see
+    /// [`with_native_histograms`](Self::with_native_histograms)); the longest
+    /// matching suffix of either kind wins.
+    #[must_use]
+    pub fn with_native_histogram_for_suffix(self, suffix: &str, factor: f64) -> Self {
+        self.with_spec(Matcher::Suffix, suffix, Request::Native(factor))
+    }
+
+    fn with_spec(mut self, matcher: Matcher, pattern: &str, request: Request) -> Self {
         self.buckets.push(Spec {
             matcher,
             pattern: pattern.to_owned(),
-            bounds: bounds.to_vec(),
+            request,
         });
         self
     }
@@ -170,7 +209,7 @@ impl Builder {
     ///
     /// [`BuildError::Buckets`] for the first bucket bounds given that are empty,
     /// longer than [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly
-    /// increasing.
+    /// increasing, or the first native histogram factor not above 1.
     pub fn build(self) -> Result<TorchlightRecorder, BuildError> {
         let buckets = Buckets::new(&self.buckets)?;
         let settings = Settings {

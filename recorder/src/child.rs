@@ -11,7 +11,8 @@ use std::sync::{Mutex, PoisonError};
 
 use metrics::{CounterFn, GaugeFn, HistogramFn};
 use torchlight::{
-    Buckets, Counter, EncodeLabels, Encoder, FloatGauge, Histogram, MetricType, Series,
+    Buckets, Counter, EncodeLabels, Encoder, FloatGauge, Histogram, MetricType, NativeHistogram,
+    Series,
 };
 
 /// The most bucket bounds a histogram recorded through `metrics` can have.
@@ -81,47 +82,73 @@ impl Series for GaugeChild {
     }
 }
 
-/// A histogram series with bounds chosen at run time.
-///
-/// `histogram`'s first `exposed` bounds are the chosen ones; the rest are spare bounds
-/// just above the last chosen one (see [`Layout`]). A value above the last chosen bound
-/// lands in a spare bucket or in `+Inf`, both of which are above every exposed bucket,
-/// so the exposed cumulative counts, `_count` (the `+Inf` bucket) and `_sum` are exactly
-/// those of a histogram with the chosen bounds, from one consistent snapshot.
-pub(crate) struct HistogramChild {
-    histogram: Histogram<MAX_BUCKETS>,
-    /// Invariant: `exposed <= MAX_BUCKETS`, the number of chosen bounds.
-    exposed: usize,
+/// A histogram series as its [`Layout`] chose: classic buckets with bounds chosen at
+/// run time, or a native histogram.
+pub(crate) struct HistogramChild(Recording);
+
+/// What a [`HistogramChild`] records into.
+// The classic histogram stays inline, as before native layouts existed: the common
+// case pays no indirection; the rarer, larger native one is boxed.
+#[allow(clippy::large_enum_variant)]
+enum Recording {
+    /// `histogram`'s first `exposed` bounds are the chosen ones; the rest are spare
+    /// bounds just above the last chosen one (see [`Layout::classic`]). A value above
+    /// the last chosen bound lands in a spare bucket or in `+Inf`, both of which are
+    /// above every exposed bucket, so the exposed cumulative counts, `_count` (the
+    /// `+Inf` bucket) and `_sum` are exactly those of a histogram with the chosen
+    /// bounds, from one consistent snapshot.
+    Classic {
+        histogram: Histogram<MAX_BUCKETS>,
+        /// Invariant: `exposed <= MAX_BUCKETS`, the number of chosen bounds.
+        exposed: usize,
+    },
+    /// Boxed: about 14.6 KiB (torchlight's `NativeHistogram` docs), which classic
+    /// children should not carry.
+    Native(Box<NativeHistogram>),
 }
 
 impl HistogramChild {
     pub(crate) fn new(layout: Layout) -> Self {
-        Self {
-            histogram: Histogram::with_buckets(layout.buckets),
-            exposed: layout.exposed,
+        Self(match layout {
+            Layout::Classic { buckets, exposed } => Recording::Classic {
+                histogram: Histogram::with_buckets(buckets),
+                exposed,
+            },
+            Layout::Native { factor } => Recording::Native(Box::new(NativeHistogram::new(factor))),
+        })
+    }
+
+    fn observe(&self, value: f64) {
+        match &self.0 {
+            Recording::Classic { histogram, .. } => histogram.observe(value),
+            Recording::Native(histogram) => histogram.observe(value),
         }
     }
 }
 
 impl fmt::Debug for HistogramChild {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HistogramChild")
-            .field(
-                "bounds",
-                &&self.histogram.buckets().bounds()[..self.exposed],
-            )
-            .finish_non_exhaustive()
+        match &self.0 {
+            Recording::Classic { histogram, exposed } => f
+                .debug_struct("HistogramChild")
+                .field("bounds", &&histogram.buckets().bounds()[..*exposed])
+                .finish_non_exhaustive(),
+            Recording::Native(histogram) => f
+                .debug_struct("HistogramChild")
+                .field("native", histogram)
+                .finish_non_exhaustive(),
+        }
     }
 }
 
 impl HistogramFn for HistogramChild {
     fn record(&self, value: f64) {
-        self.histogram.observe(value);
+        self.observe(value);
     }
 
     fn record_many(&self, value: f64, count: usize) {
         for _ in 0..count {
-            self.histogram.observe(value);
+            self.observe(value);
         }
     }
 }
@@ -130,31 +157,44 @@ impl Series for HistogramChild {
     const TYPE: MetricType = MetricType::Histogram;
 
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
-        // Snapshot first: no lock is held while the writer runs.
-        let snapshot = self.histogram.snapshot();
-        encoder.histogram(
-            labels,
-            &snapshot.bounds()[..self.exposed],
-            &snapshot.cumulative()[..self.exposed],
-            snapshot.count(),
-            snapshot.sum(),
-        )
+        match &self.0 {
+            Recording::Classic { histogram, exposed } => {
+                // Snapshot first: no lock is held while the writer runs.
+                let snapshot = histogram.snapshot();
+                encoder.histogram(
+                    labels,
+                    &snapshot.bounds()[..*exposed],
+                    &snapshot.cumulative()[..*exposed],
+                    snapshot.count(),
+                    snapshot.sum(),
+                )
+            }
+            Recording::Native(histogram) => histogram.encode_series(labels, encoder),
+        }
     }
 }
 
-/// Chosen bucket bounds padded to [`MAX_BUCKETS`]: what a [`HistogramChild`] is built
-/// from. Built once per configured bound list (not per series), so the `'static`
-/// buckets it leaks are bounded by the configuration.
+/// What a histogram recorded through the facade becomes, chosen per name by the
+/// builder's settings: what a [`HistogramChild`] is built from. Built once per
+/// setting (not per series), so the `'static` buckets it leaks are bounded by the
+/// configuration.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Layout {
-    buckets: &'static Buckets<MAX_BUCKETS>,
-    /// Invariant: the number of chosen bounds, `1..=MAX_BUCKETS`.
-    exposed: usize,
+pub(crate) enum Layout {
+    /// Classic buckets: the chosen bounds padded to [`MAX_BUCKETS`].
+    Classic {
+        buckets: &'static Buckets<MAX_BUCKETS>,
+        /// Invariant: the number of chosen bounds, `1..=MAX_BUCKETS`.
+        exposed: usize,
+    },
+    /// A native histogram (torchlight's default bound, 160 buckets, and
+    /// client_golang's zero threshold) whose buckets grow by at most `factor`.
+    /// Invariant: `factor > 1`.
+    Native { factor: f64 },
 }
 
 impl Layout {
-    /// The layout for `bounds`, or why they cannot be used.
-    pub(crate) fn new(bounds: &[f64]) -> Result<Self, BoundsError> {
+    /// The classic layout for `bounds`, or why they cannot be used.
+    pub(crate) fn classic(bounds: &[f64]) -> Result<Self, BoundsError> {
         if bounds.is_empty() {
             return Err(BoundsError::Empty);
         }
@@ -169,16 +209,33 @@ impl Layout {
         let buckets = Buckets::try_new(padded).map_err(|error| BoundsError::Invalid {
             reason: error.to_string(),
         })?;
-        Ok(Self {
+        Ok(Self::Classic {
             buckets: Box::leak(Box::new(buckets)),
             exposed: bounds.len(),
         })
     }
 
-    /// The chosen bounds.
+    /// The native layout for `factor`, or why it cannot be used.
+    pub(crate) fn native(factor: f64) -> Result<Self, BoundsError> {
+        // NaN fails the comparison too.
+        if factor > 1.0 {
+            Ok(Self::Native { factor })
+        } else {
+            Err(BoundsError::Invalid {
+                reason: format!(
+                    "a native histogram's bucket factor must be greater than 1, not {factor}"
+                ),
+            })
+        }
+    }
+
+    /// The chosen bounds (none for a native histogram).
     #[cfg(test)]
     pub(crate) fn bounds(&self) -> &[f64] {
-        &self.buckets.bounds()[..self.exposed]
+        match self {
+            Self::Classic { buckets, exposed } => &buckets.bounds()[..*exposed],
+            Self::Native { .. } => &[],
+        }
     }
 }
 
@@ -237,31 +294,51 @@ mod tests {
 
     #[test]
     fn layouts_check_their_bounds() {
-        assert_eq!(Layout::new(&[]).map(|_| ()), Err(BoundsError::Empty));
+        assert_eq!(Layout::classic(&[]).map(|_| ()), Err(BoundsError::Empty));
         let many = [1.0; MAX_BUCKETS + 1];
         assert_eq!(
-            Layout::new(&many).map(|_| ()),
+            Layout::classic(&many).map(|_| ()),
             Err(BoundsError::TooMany {
                 len: MAX_BUCKETS + 1
             })
         );
-        assert!(Layout::new(&[2.0, 1.0]).is_err());
+        assert!(Layout::classic(&[2.0, 1.0]).is_err());
         assert!(
-            Layout::new(&[1.0, f64::MAX]).is_err(),
+            Layout::classic(&[1.0, f64::MAX]).is_err(),
             "no room for spare buckets"
         );
-        let layout = Layout::new(&[-1.0, 0.5]).expect("valid bounds");
+        let layout = Layout::classic(&[-1.0, 0.5]).expect("valid bounds");
         assert_eq!(layout.bounds(), &[-1.0, 0.5]);
+        for factor in [1.0, 0.5, f64::NAN] {
+            assert!(Layout::native(factor).is_err(), "{factor}");
+        }
+        assert!(Layout::native(1.1).is_ok());
+    }
+
+    #[test]
+    fn a_native_layout_records_into_a_native_histogram() {
+        let child = HistogramChild::new(Layout::native(2.0).expect("a valid factor"));
+        child.record_many(3.0, 2);
+        child.record(0.75);
+        let Recording::Native(histogram) = &child.0 else {
+            panic!("a native layout");
+        };
+        let snapshot = histogram.snapshot();
+        // Schema 0: 3 is in (2, 4], bucket 2; 0.75 in (0.5, 1], bucket 0.
+        assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(0, 1), (2, 2)]);
     }
 
     #[test]
     fn values_above_the_last_bound_count_only_in_inf() {
-        let layout = Layout::new(&[1.0, 2.0]).expect("valid bounds");
+        let layout = Layout::classic(&[1.0, 2.0]).expect("valid bounds");
         let child = HistogramChild::new(layout);
         for value in [0.5, 1.5, 2.0, next_up(2.0), 3.0, f64::MAX, f64::INFINITY] {
             child.record(value);
         }
-        let snapshot = child.histogram.snapshot();
+        let Recording::Classic { histogram, .. } = &child.0 else {
+            panic!("a classic layout");
+        };
+        let snapshot = histogram.snapshot();
         assert_eq!(&snapshot.cumulative()[..2], &[1, 3]);
         assert_eq!(snapshot.count(), 7);
     }

@@ -12,10 +12,11 @@ use crate::child::BoundsError;
 #[non_exhaustive]
 pub enum BuildError {
     /// A list of histogram bucket bounds is empty, longer than
-    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), not finite or not strictly increasing.
+    /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), not finite or not strictly increasing; or
+    /// a native histogram's bucket factor is not above 1.
     Buckets {
-        /// The metric name, prefix or suffix the bounds were given for (`""` for the
-        /// default bounds).
+        /// The metric name, prefix or suffix the bounds (or factor) were given for
+        /// (`""` for the default).
         matcher: String,
         /// What is wrong with them.
         reason: String,

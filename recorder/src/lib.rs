@@ -25,7 +25,9 @@
 //!   `absolute` raises the count to the given value), gauges
 //!   [`FloatGauge`](torchlight::FloatGauge)s (set, increment, decrement), histograms
 //!   classic histograms with [`DEFAULT_BUCKETS`](torchlight::DEFAULT_BUCKETS) or the
-//!   bounds [`Builder`] chooses per name, prefix or suffix (at most [`MAX_BUCKETS`]).
+//!   bounds [`Builder`] chooses per name, prefix or suffix (at most [`MAX_BUCKETS`]),
+//!   or native histograms where it says so
+//!   ([`Builder::with_native_histogram_for_name`] and its kin).
 //! - **Names** are sanitised as `metrics-exporter-prometheus` does ([`names`]); label
 //!   values are escaped, never rewritten.
 //! - **Labels** of any keys: each set of label keys of a name is a torchlight

@@ -451,6 +451,56 @@ fn concurrent_first_uses_and_recordings_count_exactly_once() {
     assert!(errors.lock().expect("not poisoned").is_empty());
 }
 
+/// A native setting is one more layout, picked by the same precedence (name, longest
+/// prefix, longest suffix, default): text scrapers see a native histogram's classic
+/// form, `+Inf`, `_sum` and `_count` only.
+#[test]
+fn native_histograms_per_name_prefix_and_suffix() {
+    let recorder = Builder::new(registry())
+        .with_buckets(&[1.0])
+        .with_native_histogram_for_prefix("rpc_", 1.1)
+        .with_buckets_for_name("rpc_classic_seconds", &[5.0])
+        .with_native_histogram_for_suffix("_native", 2.0)
+        .with_native_histogram_for_name("db.query", 1.1)
+        .build()
+        .expect("valid settings");
+    with_local_recorder(&recorder, || {
+        for name in [
+            "other",
+            "rpc_call_seconds",
+            "rpc_classic_seconds",
+            "size_native",
+            "db.query",
+        ] {
+            metrics::histogram!(name).record(0.5);
+            metrics::histogram!(name).record_many(3.0, 2);
+        }
+    });
+    let text = text(&recorder);
+    for (name, le, n) in [("other", "1", 1), ("rpc_classic_seconds", "5", 3)] {
+        let lines = format!(
+            "{name}_bucket{{le=\"{le}\"}} {n}\n{name}_bucket{{le=\"+Inf\"}} 3\n{name}_sum 6.5\n"
+        );
+        assert!(text.contains(&lines), "{name}: {text}");
+    }
+    for name in ["rpc_call_seconds", "size_native", "db_query"] {
+        let lines =
+            format!("# TYPE {name} histogram\n{name}_bucket{{le=\"+Inf\"}} 3\n{name}_sum 6.5\n");
+        assert!(text.contains(&lines), "{name} is native: {text}");
+    }
+    let error = Builder::new(registry())
+        .with_native_histogram_for_suffix("_seconds", 1.0)
+        .build()
+        .expect_err("a factor of 1 picks no schema");
+    assert!(error.to_string().contains("greater than 1"), "{error}");
+    assert!(
+        Builder::new(registry())
+            .with_native_histograms(f64::NAN)
+            .build()
+            .is_err()
+    );
+}
+
 #[test]
 fn invalid_bounds_are_refused_by_build_and_install() {
     let error = Builder::new(registry())

@@ -123,7 +123,8 @@ use syn::{Expr, ItemFn, ReturnType, Token, Type};
 ///
 /// Records with each observation, as its exemplar, the labels the closure returns
 /// when the call ends (usually the current trace id; `Timed::exemplar`). The metric
-/// must keep exemplars: `ExemplarHistogram`. Exemplars are written in OpenMetrics.
+/// must keep exemplars: `ExemplarHistogram` or `ExemplarNativeHistogram`. Exemplars
+/// are written in OpenMetrics.
 ///
 /// ```
 /// use torchlight::{ExemplarHistogram, Metric};

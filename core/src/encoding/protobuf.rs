@@ -80,6 +80,8 @@ mod field {
         pub(crate) const NEGATIVE_DELTA: u8 = 10;
         pub(crate) const POSITIVE_SPAN: u8 = 12;
         pub(crate) const POSITIVE_DELTA: u8 = 13;
+        /// The first field number above 15: its tag takes two bytes.
+        pub(crate) const EXEMPLARS: u8 = 16;
     }
 }
 
@@ -183,8 +185,13 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
 
     #[inline]
     fn tag(&mut self, field: u8, wire: u8) -> fmt::Result {
-        // Field numbers here are below 16: the tag is one byte.
-        self.put(&[(field << 3) | wire])
+        // Field numbers below 16 make a one-byte tag (the encoding guide's varint of
+        // `field << 3 | wire` fits seven bits); `Histogram.exemplars` (16) takes two.
+        if field < 16 {
+            self.put(&[(field << 3) | wire])
+        } else {
+            self.varint((u64::from(field) << 3) | u64::from(wire))
+        }
     }
 
     fn uint(&mut self, field: u8, n: u64) -> fmt::Result {
@@ -442,11 +449,12 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         Ok(true)
     }
 
-    /// The native part of a `Histogram` message.
+    /// The native part of a `Histogram` message, with the native histogram's
+    /// exemplars last (field 16, as client_golang writes them since 1.23).
     fn native(&mut self, native: &Native<'_>) -> fmt::Result {
         use field::histogram::{
-            NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA, ZERO_COUNT,
-            ZERO_THRESHOLD,
+            EXEMPLARS, NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA,
+            ZERO_COUNT, ZERO_THRESHOLD,
         };
         self.sint(SCHEMA, i64::from(native.schema))?;
         self.double(ZERO_THRESHOLD, native.zero_threshold)?;
@@ -458,6 +466,9 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             // without buckets (specification, "Exposition formats": "MUST contain a
             // no-op span").
             self.span(POSITIVE_SPAN, 0, 0)?;
+        }
+        for exemplar in native.exemplars.iter().flatten() {
+            self.exemplar(EXEMPLARS, exemplar)?;
         }
         Ok(())
     }

@@ -11,8 +11,9 @@ use crate::sample::{EncodeLabels, ExemplarError};
 /// Something that records a value with an exemplar: what [`Timed::exemplar`](super::Timed::exemplar)
 /// needs.
 ///
-/// Implemented by [`ExemplarHistogram`](crate::ExemplarHistogram), by
-/// [`Metric`](crate::Metric)s of it, and by references to
+/// Implemented by [`ExemplarHistogram`](crate::ExemplarHistogram) and
+/// [`ExemplarNativeHistogram`](crate::ExemplarNativeHistogram), by
+/// [`Metric`](crate::Metric)s of them, and by references to
 /// (and, with `std`, `Arc`s of) any implementor.
 pub trait ObserveExemplar: Observe {
     /// Records `value` with `labels` as its exemplar.

@@ -125,6 +125,9 @@ pub struct Histogram {
     pub positive_span: Vec<BucketSpan>,
     #[prost(sint64, repeated, tag = "13")]
     pub positive_delta: Vec<i64>,
+    /// The native histogram's exemplars (client_model 0.6, client_golang 1.23).
+    #[prost(message, repeated, tag = "16")]
+    pub exemplars: Vec<Exemplar>,
 }
 
 #[derive(Clone, PartialEq, Message)]

@@ -12,8 +12,8 @@ use std::time::Duration;
 use crate::client_model::{self as pb, decode_all};
 use crate::support;
 use torchlight::{
-    Buckets, DEFAULT_ZERO_THRESHOLD, Format, Instrument, ManualClock, Metric, NativeHistogram,
-    Registry, schema_for,
+    Buckets, DEFAULT_ZERO_THRESHOLD, Exemplar, ExemplarNativeHistogram, Format, Instrument,
+    ManualClock, Metric, NativeHistogram, Registry, schema_for,
 };
 
 /// The factor → schema table of the specification ("Native Histograms",
@@ -274,6 +274,7 @@ fn protobuf_golden_bytes_and_prost_decode() {
             negative_delta: vec![],
             positive_span: vec![span(0, 1), span(7, 1), span(4, 1)],
             positive_delta: vec![1, 0, 0],
+            exemplars: vec![],
         })
     );
     assert_eq!(families[0].r#type, Some(pb::MetricType::Histogram as i32));
@@ -334,6 +335,7 @@ fn prost_decodes_spans_deltas_and_classic_buckets() {
             negative_delta: vec![1, 0],
             positive_span: vec![span(0, 5)],
             positive_delta: vec![1, -1, 2, -2, 2],
+            exemplars: vec![],
         }
     );
 }
@@ -353,6 +355,134 @@ fn futures_are_timed_into_a_native_histogram() {
     let snapshot = TIMED.snapshot();
     assert_eq!((snapshot.count(), snapshot.sum()), (1, 0.25));
     assert_eq!(snapshot.positive().collect::<Vec<_>>(), [(-16, 1)]);
+}
+
+fn stamped(trace: &str, value: f64, at: f64) -> Exemplar {
+    Exemplar::new(&[("trace_id", trace)], value)
+        .expect("a valid exemplar")
+        .with_timestamp(at)
+}
+
+fn decoded(trace: &str, value: f64, seconds: i64) -> pb::Exemplar {
+    pb::Exemplar {
+        label: vec![pb::LabelPair {
+            name: Some("trace_id".into()),
+            value: Some(trace.into()),
+        }],
+        value: Some(value),
+        timestamp: Some(pb::Timestamp { seconds, nanos: 0 }),
+    }
+}
+
+/// `Histogram.exemplars` (field 16, a two-byte tag) carries the native histogram's
+/// exemplars, by value, the newest per power-of-two slot; each classic bucket (and
+/// `+Inf`) carries its latest, as client_golang 1.23 writes both.
+#[test]
+fn exemplars_ride_in_the_native_histogram_and_on_its_classic_buckets() {
+    static BOUNDS: Buckets<1> = Buckets::new([1.0]);
+    // Four native slots: binary exponents modulo 4.
+    static TRACED: Metric<ExemplarNativeHistogram<16, 1, 4>> = Metric::new(
+        "traced_seconds",
+        "Traced.",
+        ExemplarNativeHistogram::with_buckets(2.0, &BOUNDS),
+    );
+    let registry = Registry::new();
+    registry.register(&TRACED).unwrap();
+    TRACED.observe(0.75);
+    const T: f64 = 1_700_000_000.0;
+    // 0.3 and 0.4 share 2^-2's slot, 3 and 48 (2^1 and 2^5, 2^4 apart) share one;
+    // -0.7 (2^-1) has its own.
+    for (trace, value, at) in [
+        ("a", 0.3, T),
+        ("b", 0.4, T + 1.0),
+        ("c", 3.0, T + 2.0),
+        ("d", 48.0, T + 3.0),
+        ("e", -0.7, T + 4.0),
+    ] {
+        TRACED.observe_exemplar(&stamped(trace, value, at));
+    }
+    let kept: Vec<f64> = TRACED.exemplars().map(|e| e.value()).collect();
+    assert_eq!(kept, [-0.7, 0.4, 48.0]);
+
+    let mut body = Vec::new();
+    registry.encode_to(&mut body, Format::Protobuf).unwrap();
+    assert!(
+        body.windows(2).any(|tag| tag == [0x82, 0x01]),
+        "field 16, wire type 2: the varint 130"
+    );
+    let histogram = decode_all(&body)[0].metric[0].histogram.clone().unwrap();
+    assert_eq!(histogram.sample_count, Some(6));
+    assert_eq!(
+        histogram.bucket,
+        [
+            pb::Bucket {
+                cumulative_count: Some(4),
+                upper_bound: Some(1.0),
+                exemplar: Some(decoded("e", -0.7, 1_700_000_004)),
+            },
+            pb::Bucket {
+                cumulative_count: Some(6),
+                upper_bound: Some(f64::INFINITY),
+                exemplar: Some(decoded("d", 48.0, 1_700_000_003)),
+            },
+        ]
+    );
+    assert_eq!(
+        histogram.exemplars,
+        [
+            decoded("e", -0.7, 1_700_000_004),
+            decoded("b", 0.4, 1_700_000_001),
+            decoded("d", 48.0, 1_700_000_003),
+        ]
+    );
+    assert_eq!(histogram.schema, Some(0));
+}
+
+/// `time_with(..).exemplar(..)` records into the exemplar-keeping native histogram:
+/// the value, its native exemplar and, the only classic bucket, `+Inf`'s, stamped
+/// with the wall clock (Prometheus drops native exemplars without a timestamp).
+#[test]
+fn futures_are_timed_with_exemplars_into_a_native_histogram() {
+    static TIMED: Metric<ExemplarNativeHistogram<8>> = Metric::new(
+        "timed_traced_seconds",
+        "Timed.",
+        ExemplarNativeHistogram::new(1.1),
+    );
+    let clock = ManualClock::new();
+    let work = async {
+        clock.advance(Duration::from_millis(250));
+    };
+    let timed = pin!(
+        work.time_with(&TIMED, &clock)
+            .exemplar(|| [("trace_id", "t1")])
+    );
+    assert_eq!(support::poll_once(timed), Poll::Ready(()));
+    let snapshot = TIMED.snapshot();
+    assert_eq!((snapshot.count(), snapshot.sum()), (1, 0.25));
+    let kept: Vec<Exemplar> = TIMED.exemplars().collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].value(), 0.25);
+    assert!(kept[0].timestamp().is_some(), "stamped with std");
+    assert_eq!(TIMED.exemplar(0).map(|e| e.value()), Some(0.25));
+    assert_eq!(TIMED.exemplar(1).map(|e| e.value()), None);
+    // NaN is counted and gets the `+Inf` bucket's exemplar, no native one.
+    TIMED
+        .observe_with_exemplar(f64::NAN, &[("trace_id", "t2")])
+        .unwrap();
+    assert_eq!(TIMED.exemplars().count(), 1);
+    assert!(TIMED.exemplar(0).unwrap().value().is_nan());
+}
+
+/// The exemplar slots are all an exemplar-keeping native histogram adds: about 290
+/// bytes each, `C + 1 + E` of them (the type docs).
+#[test]
+fn exemplar_slots_are_all_the_exemplar_type_adds() {
+    let plain = std::mem::size_of::<NativeHistogram>();
+    let traced = std::mem::size_of::<ExemplarNativeHistogram>();
+    let slots = 1 + 10;
+    let per_slot = (traced - plain - 8) / slots;
+    assert_eq!(traced - plain - 8, slots * per_slot, "{traced} - {plain}");
+    assert!((280..300).contains(&per_slot), "{per_slot} bytes a slot");
 }
 
 /// An independent model of client_golang's bucket limit (`prometheus/histogram.go`,
@@ -553,6 +683,85 @@ fn the_zero_bucket_widens_before_the_resolution_drops_as_client_golang() {
     shuffle(&mut values);
     assert_eq!(check_against_model(&histogram, &mut model, &values), 2);
     assert!(model.zero_threshold > 1e-3 && model.zero_threshold <= 0.05);
+}
+
+/// The model's buckets merged down to `schema` as client_golang's `doubleBucketWidth`
+/// merges them, one halving at a time.
+fn coarsened(model: &GolangModel, negative: bool, schema: i32) -> Vec<(i32, u64)> {
+    let mut merged = std::collections::BTreeMap::new();
+    for (mut index, count) in model.side(negative) {
+        for _ in schema..model.schema {
+            index = if index > 0 {
+                (index + 1) / 2
+            } else {
+                index / 2
+            };
+        }
+        *merged.entry(index).or_insert(0) += count;
+    }
+    merged.into_iter().collect()
+}
+
+/// The documented lossy case (module docs of `native.rs`, "a histogram whose range
+/// keeps growing after each reduction"): room for 4 buckets, so 8 counters; the range
+/// grows on both ends after each reduction until all 8 are taken at schemas 0 to −3.
+/// The next new bucket would fit at −3, where client_golang stays, but has no counter:
+/// it folds into a key covering it at −4, which caps the exposed schema there. Then a
+/// value no key covers even at −4 lands in the fixed schema −4 array. Either way no
+/// observation is lost or misplaced: every bucket is the model's, merged down to the
+/// exposed schema.
+#[test]
+fn a_range_that_keeps_growing_uses_up_the_counters_and_then_folds() {
+    let histogram: NativeHistogram<4> = NativeHistogram::new(2.0);
+    let mut model = GolangModel::new(0, 4);
+    // 1.5 · 2^k sits in bucket k + 1 at schema 0, clear of every boundary.
+    let observe = |model: &mut GolangModel, k: i32| {
+        let value = 1.5 * 2f64.powi(k);
+        histogram.observe(value);
+        model.observe(value);
+    };
+    // Four buckets at schema 0, then a bucket further out at each end after each
+    // reduction: −1, −1, −2, −3 take the other four counters.
+    for k in [0, 1, 2, 3, 5, -3, 7, -7, 11] {
+        observe(&mut model, k);
+    }
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(
+        (snapshot.schema(), model.schema),
+        (-3, -3),
+        "still as client_golang"
+    );
+    assert_eq!(snapshot.positive().collect::<Vec<_>>(), model.side(false));
+
+    // A new bucket that fits at −3, with every counter taken: folded at −4.
+    observe(&mut model, -15);
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(model.schema, -3, "client_golang keeps −3");
+    assert_eq!(
+        snapshot.schema(),
+        -4,
+        "one step coarser than the data needs"
+    );
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        coarsened(&model, false, -4)
+    );
+
+    // A value no key covers even at −4: the schema −4 array.
+    observe(&mut model, 40);
+    observe(&mut model, -40);
+    model.settle();
+    let snapshot = histogram.snapshot();
+    assert_eq!(snapshot.schema(), -4);
+    assert_eq!(
+        snapshot.positive().collect::<Vec<_>>(),
+        coarsened(&model, false, -4)
+    );
+    assert_eq!(snapshot.count(), 12);
+    let total: u64 = snapshot.positive().map(|(_, n)| n).sum();
+    assert_eq!(total + snapshot.zero_count(), 12);
 }
 
 #[test]

@@ -1,10 +1,12 @@
 //! End to end: a real Prometheus (started by the tests on loopback) scrapes every
-//! adapter, discovers them through the Consul agent double, stores their exemplars and
-//! scrapes them over HTTPS. `cargo xtask e2e` runs this binary alone.
+//! adapter, discovers them through the Consul agent double, stores their exemplars,
+//! queries native histograms (exemplars, quantiles past the bound) and scrapes them
+//! over HTTPS. `cargo xtask e2e` runs this binary alone.
 #![forbid(unsafe_code)]
 
 mod discovery;
 mod exemplars;
 mod https;
+mod native;
 mod prometheus;
 mod push;

@@ -2,15 +2,16 @@
 //! and without a timestamp, with no labels, with hostile label values), read back by
 //! `prometheus_client`'s strict OpenMetrics parser with the recorded labels, values and
 //! timestamps on the right samples; text 0.0.4 leaves them out and stays valid for
-//! promtool. Run-time `Family` and compile-time `Labelled` children carry them too.
+//! promtool. Run-time `Family` and compile-time `Labelled` children carry them too, and
+//! a native histogram's classic buckets (`+Inf` alone without classic bounds).
 #![forbid(unsafe_code)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use torchlight::{
-    Buckets, Exemplar, ExemplarCounter, ExemplarHistogram, Family, Format, Labelled, Metric,
-    Registry,
+    Buckets, Exemplar, ExemplarCounter, ExemplarHistogram, ExemplarNativeHistogram, Family, Format,
+    Labelled, Metric, Registry,
 };
 use torchlight_tests::{Exemplar as Parsed, openmetrics_parse, promtool_check};
 
@@ -304,4 +305,78 @@ fn a_minimum_interval_keeps_each_slots_exemplar_that_long() {
     every.inc_with_exemplar(&[("trace_id", "first")]).unwrap();
     every.inc_with_exemplar(&[("trace_id", "second")]).unwrap();
     assert_eq!(trace(every.exemplar()).as_deref(), Some("second"));
+}
+
+/// A native histogram with exemplars shows text scrapers its classic buckets, each
+/// with its latest exemplar; without classic bounds, `+Inf` with the latest of all
+/// (as client_golang). The strict parser reads them on their samples.
+#[test]
+fn native_histograms_carry_exemplars_on_their_classic_buckets() {
+    let registry = Registry::new();
+    let both = leak(Metric::new(
+        "both_seconds",
+        "Native and classic.",
+        ExemplarNativeHistogram::<16, 2>::with_buckets(1.1, &BOUNDS),
+    ));
+    let native = leak(Metric::new(
+        "native_seconds",
+        "Native only.",
+        ExemplarNativeHistogram::<16>::new(1.1),
+    ));
+    registry.register(both).unwrap();
+    registry.register(native).unwrap();
+    both.observe(0.5);
+    both.observe_exemplar(&exemplar(&[("trace_id", "a")], 0.0625, None));
+    both.observe_exemplar(&exemplar(
+        &[("trace_id", "b")],
+        0.09375,
+        Some(1_700_000_000.25),
+    ));
+    both.observe_exemplar(&exemplar(&[("trace_id", "c")], 3.0, None));
+    native.observe_exemplar(&exemplar(&[("trace_id", "d")], 0.05, None));
+    native.observe_exemplar(&exemplar(&[("trace_id", "e")], 3.0, None));
+    native.observe(2.0);
+    let body = encode(&registry, Format::OpenMetrics);
+    assert_eq!(
+        body,
+        "# HELP both_seconds Native and classic.
+# TYPE both_seconds histogram
+both_seconds_bucket{le=\"0.1\"} 2 # {trace_id=\"b\"} 0.09375 1700000000.25
+both_seconds_bucket{le=\"1.0\"} 3
+both_seconds_bucket{le=\"+Inf\"} 4 # {trace_id=\"c\"} 3.0
+both_seconds_sum 3.65625
+both_seconds_count 4
+# HELP native_seconds Native only.
+# TYPE native_seconds histogram
+native_seconds_bucket{le=\"+Inf\"} 3 # {trace_id=\"e\"} 3.0
+native_seconds_sum 5.05
+native_seconds_count 3
+# EOF
+"
+    );
+    let exemplars: Vec<_> = openmetrics_parse(&body)
+        .expect("valid OpenMetrics")
+        .iter()
+        .flat_map(|family| &family.samples)
+        .filter_map(|sample| Some((sample.name.clone(), sample.exemplar.clone()?)))
+        .collect();
+    assert_eq!(
+        exemplars,
+        [
+            (
+                "both_seconds_bucket".to_owned(),
+                parsed(&[("trace_id", "b")], 0.09375, Some(1_700_000_000.25)).unwrap()
+            ),
+            (
+                "both_seconds_bucket".to_owned(),
+                parsed(&[("trace_id", "c")], 3.0, None).unwrap()
+            ),
+            (
+                "native_seconds_bucket".to_owned(),
+                parsed(&[("trace_id", "e")], 3.0, None).unwrap()
+            ),
+        ]
+    );
+    // Text 0.0.4 leaves them out, and stays valid.
+    promtool_check(&encode(&registry, Format::Text)).unwrap();
 }
