@@ -74,6 +74,7 @@
 
 mod attributes;
 mod body;
+mod cache;
 mod future;
 mod grpc;
 mod layer;
@@ -83,10 +84,9 @@ mod route;
 mod service;
 mod traceparent;
 
-pub use attributes::OTHER;
+pub use attributes::{CANCELLED, OTHER};
 pub use body::ResponseBody;
 pub use future::ResponseFuture;
 pub use layer::{Builder, MetricsLayer};
-pub use measurement::CANCELLED;
 pub use route::RouteTemplate;
 pub use service::MetricsService;
