@@ -1,7 +1,8 @@
 //! Time per request of a minimal axum app (`GET /users/{id}` → `hello`), in-process
 //! through `tower::ServiceExt::oneshot` (no network): bare, behind torchlight-tower's
-//! `MetricsLayer`, and behind axum-prometheus's `PrometheusMetricLayer` (its recorder
-//! installed, as its `pair()` does). The layers' overhead is each time minus the bare
+//! `MetricsLayer`, behind axum-prometheus's `PrometheusMetricLayer` (its recorder
+//! installed, as its `pair()` does), and behind a layer that only wraps the body (the
+//! floor any body-watching layer pays in axum). The layers' overhead is each time minus the bare
 //! one. Run by hand:
 //!
 //! ```text
@@ -39,6 +40,18 @@ fn serve(app: &Router) {
 #[divan::bench]
 fn bare(bencher: Bencher<'_, '_>) {
     let app = app();
+    bencher.bench_local(|| serve(&app));
+}
+
+/// The floor under any layer that watches the response body: a layer that records
+/// nothing but, like the metrics layers, wraps the body (so axum boxes the route's
+/// service, future and body once more). What a layer adds above this is its own work.
+#[divan::bench]
+fn pass_through_layer(bencher: Bencher<'_, '_>) {
+    let layer = tower::util::MapResponseLayer::new(|response: axum::response::Response| {
+        response.map(|body| body.map_frame(|frame| frame))
+    });
+    let app = app().layer(layer);
     bencher.bench_local(|| serve(&app));
 }
 
