@@ -1,6 +1,7 @@
 //! End to end: a real Prometheus (started by the tests on loopback) scrapes every
 //! adapter, discovers them through the Consul agent double, stores their exemplars and
-//! scrapes them over HTTPS. `cargo xtask e2e` runs this binary alone.
+//! scrapes them over HTTPS, and finds the `service` example's p99 latency per route.
+//! `cargo xtask e2e` runs this binary alone.
 #![forbid(unsafe_code)]
 
 mod discovery;
@@ -8,3 +9,4 @@ mod exemplars;
 mod https;
 mod prometheus;
 mod push;
+mod service;
