@@ -200,7 +200,7 @@ fn readme_native_histogram_example_is_the_type_doctest() {
     let example = section_example(&read("README.md"), "## Native histograms");
     let doctest = item_doctest(
         &read("core/src/native.rs"),
-        "/// A native histogram with room for",
+        "/// A native histogram exposing at most",
     );
     assert!(doctest.len() > 5, "no doctest found on `NativeHistogram`");
     assert_eq!(
