@@ -183,4 +183,21 @@ mod tests {
             assert_eq!(cache.with(&key(status), || status, |&value| value), status);
         }
     }
+
+    #[test]
+    fn threads_racing_for_slots_each_get_their_own_value() {
+        let cache = Cache::new();
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for round in 0..3 {
+                        for status in 100..600 {
+                            let value = cache.with(&key(status), || status, |&value| value);
+                            assert_eq!(value, status, "round {round}");
+                        }
+                    }
+                });
+            }
+        });
+    }
 }
