@@ -12,12 +12,14 @@
 //! - [`client`]: the independent HTTP client (ureq, no proxies) and raw-socket helpers
 //!   for requests no well-behaved client sends.
 //! - [`tls`]: certificates generated at test time and an HTTPS client (rustls).
+//! - [`examples`]: the example programs, built for the tests that run them.
 #![forbid(unsafe_code)]
 
 pub mod adapter;
 pub mod client;
 pub mod consul;
 pub mod daemon;
+pub mod examples;
 pub mod fixtures;
 pub mod otlp_proto;
 pub mod prometheus;

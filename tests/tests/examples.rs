@@ -12,17 +12,15 @@
 //! last. Every process runs under a deadline and is killed by its PID if it outlives it.
 #![forbid(unsafe_code)]
 
-use std::collections::BTreeMap;
 use std::io::Read;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
+use torchlight_tests::examples::build;
 
 /// How long an example may take to answer; they answer in milliseconds, but the machine
 /// may be loaded. One that is still running then has hung, and is killed.
@@ -46,6 +44,13 @@ const SMOL: &[(&str, &[&str])] = &[
     ("service", &["--app-addr", "--metrics-addr"]),
     ("threaded", &["--metrics-addr"]),
 ];
+/// smol's without `service` (the tower example is on the tokio and smol adapters).
+const ASYNC_STD: &[(&str, &[&str])] = &[
+    ("consul", &["--metrics-addr"]),
+    ("hyper", &["--app-addr"]),
+    ("quickstart", &["--app-addr", "--metrics-addr"]),
+    ("threaded", &["--metrics-addr"]),
+];
 
 /// What listens on each flag's address, as the failure's first line names it.
 fn listener(flag: &str) -> &'static str {
@@ -54,43 +59,6 @@ fn listener(flag: &str) -> &'static str {
         "--metrics-addr" => "the metrics server",
         other => panic!("no listener known for {other}"),
     }
-}
-
-/// Serialises the builds and runs: see the module docs.
-static BUILD: Mutex<()> = Mutex::new(());
-
-/// The examples of `package`, freshly built, by name. The returned guard must be held
-/// while they run.
-fn build(package: &str) -> (MutexGuard<'static, ()>, BTreeMap<String, PathBuf>) {
-    // A test that failed while holding the lock left nothing half-done.
-    let guard = BUILD.lock().unwrap_or_else(|poison| poison.into_inner());
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let output = Command::new(cargo)
-        .current_dir(&root)
-        .args(["build", "-p", package, "--examples", "--all-features"])
-        .arg("--message-format=json-render-diagnostics")
-        .stdin(Stdio::null())
-        .output()
-        .expect("run cargo");
-    assert!(
-        output.status.success(),
-        "building {package}'s examples failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let mut examples = BTreeMap::new();
-    for line in String::from_utf8_lossy(&output.stdout).lines() {
-        let message: Value = serde_json::from_str(line).expect("cargo's JSON messages");
-        let is_example = message["target"]["kind"]
-            .as_array()
-            .is_some_and(|kinds| kinds.iter().any(|kind| kind == "example"));
-        if message["reason"] == "compiler-artifact" && is_example {
-            let name = message["target"]["name"].as_str().expect("a target name");
-            let executable = message["executable"].as_str().expect("an executable");
-            examples.insert(name.to_owned(), PathBuf::from(executable));
-        }
-    }
-    (guard, examples)
 }
 
 /// How a run ended.
@@ -441,7 +409,7 @@ fn smol_examples() {
 
 #[test]
 fn async_std_examples() {
-    check_package("torchlight-async-std", SMOL);
+    check_package("torchlight-async-std", ASYNC_STD);
 }
 
 /// README's Demo section shows the tokio quickstart's `--help` output, byte for byte:

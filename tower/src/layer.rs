@@ -92,7 +92,7 @@ impl<C> core::fmt::Debug for MetricsLayer<C> {
 #[must_use]
 pub struct Builder<C = StdClock> {
     settings: Settings,
-    scheme: &'static str,
+    https: bool,
     clock: C,
 }
 
@@ -105,7 +105,7 @@ impl Builder {
                 body_sizes: false,
                 limit: Family::<Gauge, 1>::DEFAULT_LIMIT,
             },
-            scheme: "http",
+            https: false,
             clock: StdClock,
         }
     }
@@ -144,7 +144,7 @@ impl<C> Builder<C> {
     /// Records `url_scheme="https"` for requests whose URI names no scheme (HTTP/1.1
     /// requests, whose target has no scheme): for a service behind TLS.
     pub fn with_https(mut self) -> Self {
-        self.scheme = "https";
+        self.https = true;
         self
     }
 
@@ -153,7 +153,7 @@ impl<C> Builder<C> {
     pub fn with_clock<D: Clock + Clone>(self, clock: D) -> Builder<D> {
         Builder {
             settings: self.settings,
-            scheme: self.scheme,
+            https: self.https,
             clock,
         }
     }
@@ -164,7 +164,7 @@ impl<C> Builder<C> {
     ///
     /// As [`MetricsLayer::new`].
     pub fn build(self, registry: &Registry) -> Result<MetricsLayer<C>, RegisterError> {
-        let metrics = Metrics::register(registry, self.settings, self.scheme)?;
+        let metrics = Metrics::register(registry, self.settings, self.https)?;
         Ok(MetricsLayer {
             metrics: Arc::new(metrics),
             clock: self.clock,

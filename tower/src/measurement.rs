@@ -12,19 +12,15 @@
 use std::sync::Arc;
 
 use http::{HeaderMap, Request, StatusCode};
-use torchlight::{Clock, Gauge};
+use torchlight::Clock;
 
 use crate::attributes::{
-    self, GRPC_CANCELLED, GRPC_CODES, GRPC_UNIMPLEMENTED, GRPC_UNKNOWN, OTHER,
+    ErrorType, GRPC_CANCELLED, GRPC_CODES, GRPC_UNIMPLEMENTED, GRPC_UNKNOWN, Head, Labels, OTHER,
 };
 use crate::grpc;
 use crate::metrics::Metrics;
 use crate::route::Route;
 use crate::traceparent::TraceContext;
-
-/// `error_type` of a request that ended before its response did: the client went away,
-/// or a timeout dropped it.
-pub const CANCELLED: &str = "cancelled";
 
 /// How a request ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,14 +79,12 @@ pub(crate) struct Measurement<C: Clock> {
     metrics: Arc<Metrics>,
     clock: C,
     start: C::Instant,
-    method: &'static str,
-    scheme: &'static str,
-    version: &'static str,
+    /// The method, protocol version and scheme; also where the request's
+    /// `http_server_active_requests` child is, which it incremented.
+    head: Head,
     route: Route,
     kind: Kind,
     trace: Option<TraceContext>,
-    /// The `http_server_active_requests` child this request incremented.
-    active: Arc<Gauge>,
     /// `Content-Length` of the request, when it had one.
     request_size: Option<u64>,
     /// The response's status, once the service answered.
@@ -107,12 +101,12 @@ impl<C: Clock> Measurement<C> {
     /// Starts measuring `request`: reads its attributes and counts it as active.
     pub(crate) fn start<B>(metrics: &Arc<Metrics>, clock: C, request: &Request<B>) -> Self {
         let start = clock.now();
-        let method = attributes::method(request.method());
-        let scheme = match request.uri().scheme_str() {
-            Some("https") => "https",
-            Some("http") => "http",
-            _ => metrics.scheme,
+        let https = match request.uri().scheme() {
+            Some(scheme) if *scheme == http::uri::Scheme::HTTPS => true,
+            Some(scheme) if *scheme == http::uri::Scheme::HTTP => false,
+            _ => metrics.https,
         };
+        let head = Head::new(request.method(), request.version(), https);
         let kind = if grpc::is_grpc(request.headers()) {
             Kind::Grpc {
                 path: GrpcPath::new(request.uri().path()),
@@ -121,19 +115,15 @@ impl<C: Clock> Measurement<C> {
         } else {
             Kind::Http
         };
-        let active = metrics.active.get_or_create([method, scheme]);
-        active.inc();
+        metrics.active(head).inc();
         Self {
             metrics: Arc::clone(metrics),
             clock,
             start,
-            method,
-            scheme,
-            version: attributes::version(request.version()),
+            head,
             route: Route::from_extensions(request.extensions()),
             kind,
             trace: TraceContext::from_headers(request.headers()),
-            active,
             request_size: content_length(request.headers()),
             status: None,
             bodiless: request.method() == http::Method::HEAD,
@@ -214,38 +204,34 @@ impl<C: Clock> Measurement<C> {
                 }
             }
         }
-        self.active.dec();
+        self.metrics.active(self.head).dec();
     }
 
     fn end_http(&self, end: End, seconds: f64, trace: Option<&TraceContext>) {
-        let status = self
-            .status
-            .map_or("", |status| attributes::status_code(status.as_u16()));
         let error = match end {
-            End::Cancelled => CANCELLED,
-            End::Failed => OTHER,
+            End::Cancelled => ErrorType::Cancelled,
+            End::Failed => ErrorType::Other,
             // The conventions: a 5xx is an error, its status code the error's type.
-            End::Complete if self.status.is_some_and(|s| s.is_server_error()) => status,
-            End::Complete => "",
+            End::Complete if self.status.is_some_and(|s| s.is_server_error()) => ErrorType::Status,
+            End::Complete => ErrorType::None,
         };
-        let labels = [
-            self.method,
-            self.route.as_str(),
-            status,
-            self.version,
-            self.scheme,
+        let labels = Labels {
+            head: self.head,
+            status: self.status.map_or(0, |status| status.as_u16()),
             error,
-        ];
-        self.metrics
-            .duration
-            .get_or_create(labels)
-            .observe(seconds, trace);
+            route: &self.route,
+        };
+        self.metrics.observe_duration(&labels, seconds, trace);
+        if self.metrics.request_size.is_none() {
+            return;
+        }
+        let values = labels.values();
         if let (Some(family), Some(size)) = (&self.metrics.request_size, self.request_size) {
-            family.get_or_create(labels).observe(size as f64);
+            family.get_or_create(values).observe(size as f64);
         }
         if let (Some(family), Some(_)) = (&self.metrics.response_size, self.status) {
             family
-                .get_or_create(labels)
+                .get_or_create(values)
                 .observe(self.response_bytes as f64);
         }
     }

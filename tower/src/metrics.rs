@@ -7,13 +7,15 @@
 //! `By` → `_bytes`, `ms` → `_milliseconds`).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use torchlight::{
     Buckets, EncodeLabels, Encoder, ExemplarHistogram, Family, Gauge, Histogram, Metric,
     MetricType, NativeHistogram, RegisterError, Registry, Series,
 };
 
+use crate::attributes::{ACTIVE_PAIRS, Head, Labels};
+use crate::cache::Cache;
 use crate::traceparent::TraceContext;
 
 /// `http.server.request.duration`'s advisory bucket boundaries, in seconds.
@@ -138,7 +140,13 @@ pub(crate) struct Metrics {
     pub(crate) rpc: Arc<Metric<Family<ExemplarHistogram<15>, 4>>>,
     /// The default `url_scheme`, for requests whose URI names none (HTTP/1.1's
     /// origin form): `http`, or `https` behind TLS.
-    pub(crate) scheme: &'static str,
+    pub(crate) https: bool,
+    /// `duration`'s children by label set, so most requests skip its lookup.
+    durations: Cache<Arc<Duration>>,
+    /// `active`'s children by [`Head::active_index`]: methods and schemes are closed
+    /// sets, so the children are found by indexing, and created (then exposed) only
+    /// once a request has used them.
+    active_children: [OnceLock<Arc<Gauge>>; ACTIVE_PAIRS],
 }
 
 impl Metrics {
@@ -146,7 +154,7 @@ impl Metrics {
     pub(crate) fn register(
         registry: &Registry,
         settings: Settings,
-        scheme: &'static str,
+        https: bool,
     ) -> Result<Self, RegisterError> {
         let make: fn() -> Duration = if settings.native {
             Duration::native
@@ -199,10 +207,33 @@ impl Metrics {
                 )
                 .with_unit("milliseconds"),
             ),
-            scheme,
+            https,
+            durations: Cache::new(),
+            active_children: [const { OnceLock::new() }; ACTIVE_PAIRS],
         };
         metrics.register_all(registry)?;
         Ok(metrics)
+    }
+
+    /// The `http_server_active_requests` child of `head`'s method and scheme.
+    pub(crate) fn active(&self, head: Head) -> &Gauge {
+        self.active_children[head.active_index()]
+            .get_or_init(|| self.active.get_or_create([head.method(), head.scheme()]))
+    }
+
+    /// Records a request's duration in the child of `labels`, with its trace as the
+    /// exemplar.
+    pub(crate) fn observe_duration(
+        &self,
+        labels: &Labels<'_>,
+        seconds: f64,
+        trace: Option<&TraceContext>,
+    ) {
+        self.durations.with(
+            labels,
+            || self.duration.get_or_create(labels.values()),
+            |child| child.observe(seconds, trace),
+        );
     }
 
     fn register_all(&self, registry: &Registry) -> Result<(), RegisterError> {

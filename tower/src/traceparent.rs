@@ -2,7 +2,10 @@
 //! version `00`), read into a fixed-size value so an exemplar costs no allocation:
 //! `00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>`.
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
+
+/// The header's name, made once: a `&str` name would be parsed at every lookup.
+static TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 /// A sampled request's trace and span ids, as lowercase hex.
 #[derive(Clone, Copy)]
@@ -20,7 +23,7 @@ impl TraceContext {
     /// flag is set: an exemplar pointing at a trace that was not recorded leads
     /// nowhere.
     pub(crate) fn from_headers(headers: &HeaderMap) -> Option<Self> {
-        let mut values = headers.get_all("traceparent").iter();
+        let mut values = headers.get_all(&TRACEPARENT).iter();
         let value = values.next()?;
         if values.next().is_some() {
             return None;

@@ -1,7 +1,8 @@
 //! `cargo xtask bench`: the peer comparison of `bench/` (crate `torchlight-bench`), and
 //! the tables of `BENCHMARKS.md`.
 //!
-//! The suite is five programs: `hot_path`, `encoding` and `facade` (divan timings),
+//! The suite is six programs: `hot_path`, `encoding`, `facade` and `tower` (divan
+//! timings; `tower` is case 13, a request through the HTTP metrics layers),
 //! `memory` (allocation counts) and `http` (a fixed-time HTTP load, case 7). A run executes each program `--runs` times (3 by default) and
 //! saves each output as `target/bench-results/run-<unix time>/<program>-<k>.txt`;
 //! the tables then show, per result, the median over those repetitions of divan's

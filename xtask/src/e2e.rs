@@ -12,8 +12,9 @@ pub(crate) const USAGE: &str = "\
   e2e [TEST FILTER]...
       install what the end-to-end tests need (Debian's prometheus, the validators
       venv), then run them: a real Prometheus scrapes every adapter (default and
-      native-histograms), discovers them through the Consul agent double, and
-      scrapes them over HTTPS (CA, client certificate, basic auth).";
+      native-histograms), discovers them through the Consul agent double,
+      scrapes them over HTTPS (CA, client certificate, basic auth), and finds the
+      tokio `service` example's p99 latency per route under load.";
 
 /// The test binary of `torchlight-tests` whose tests start a real Prometheus.
 const TEST: &str = "e2e";

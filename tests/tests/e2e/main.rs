@@ -1,7 +1,8 @@
 //! End to end: a real Prometheus (started by the tests on loopback) scrapes every
 //! adapter, discovers them through the Consul agent double, stores their exemplars,
-//! queries native histograms (exemplars, quantiles past the bound) and scrapes them
-//! over HTTPS. `cargo xtask e2e` runs this binary alone.
+//! queries native histograms (exemplars, quantiles past the bound), scrapes them over
+//! HTTPS, and finds the `service` example's p99 latency per route. `cargo xtask e2e`
+//! runs this binary alone.
 #![forbid(unsafe_code)]
 
 mod discovery;
@@ -10,3 +11,4 @@ mod https;
 mod native;
 mod prometheus;
 mod push;
+mod service;

@@ -1,5 +1,5 @@
-//! The READMEs' examples are crate-level doctests (the core's, torchlight-tokio's and
-//! torchlight-metrics'; the core and recorder crates' own READMEs too),
+//! The READMEs' examples are crate-level doctests (the core's, torchlight-tokio's,
+//! torchlight-metrics' and torchlight-tower's; those crates' own READMEs too),
 //! so they are compiled and run: these tests fail when a README block and its doctest
 //! drift apart.
 #![forbid(unsafe_code)]
@@ -105,6 +105,32 @@ fn readme_metrics_example_is_the_recorder_crate_doctest() {
             example, doctest,
             "{readme}'s `metrics` example must equal the doctest at the top of \
              recorder/src/lib.rs: copy one to the other"
+        );
+    }
+}
+
+#[test]
+fn readme_http_service_example_is_the_tower_crate_doctest() {
+    let doctest = crate_doctest(&read("tower/src/lib.rs"));
+    assert!(
+        doctest.len() > 5,
+        "no crate-level doctest found in tower/src/lib.rs"
+    );
+    let examples = [
+        (
+            "README.md",
+            section_example(&read("README.md"), "## Instrumenting an HTTP service"),
+        ),
+        (
+            "tower/README.md",
+            readme_example(&read("tower/README.md"), 0),
+        ),
+    ];
+    for (readme, example) in examples {
+        assert_eq!(
+            example, doctest,
+            "{readme}'s `MetricsLayer` example must equal the doctest at the top of \
+             tower/src/lib.rs (without its hidden `# ` lines): copy one to the other"
         );
     }
 }

@@ -12,8 +12,15 @@ use std::fmt::Write as _;
 use super::results::{Key, MEDIAN_NS, RunSet, median};
 use crate::markers;
 
-/// The peers; "× best peer" divides by the fastest of these.
-const PEERS: [&str; 4] = ["prometheus", "prometheus_client", "metrics", "measured"];
+/// The peers; "× best peer" divides by the fastest of these. `axum_prometheus` is
+/// case 13's only peer (a tower layer over `metrics-exporter-prometheus`).
+const PEERS: [&str; 5] = [
+    "prometheus",
+    "prometheus_client",
+    "metrics",
+    "measured",
+    "axum_prometheus",
+];
 /// Row order; other libraries follow alphabetically.
 const ORDER: [&str; 6] = [
     "torchlight",
@@ -29,9 +36,10 @@ const ORDER: [&str; 6] = [
 enum Layout {
     /// Median time per operation, ratios to the best peer and to the floor.
     Timing,
-    /// Case 5: median time per call and its overhead over the `bare` row, compared
-    /// with the best peer's and the floor's overhead.
-    Overhead,
+    /// Cases 5 and 13: median time per call and its overhead over the `bare` row
+    /// (`over` names what that row is), compared with the best peer's and the
+    /// floor's overhead.
+    Overhead { over: &'static str },
     /// Case 6: time per scrape, throughput, allocations per scrape.
     Encode,
     /// Case 7: scrapes per second and latency over HTTP.
@@ -43,14 +51,19 @@ enum Layout {
 }
 
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 13] = [
+const CASES: [(&str, Layout); 14] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
     // Native (exponential) histogram observe: torchlight against prometheus-client.
     ("case3_native_histogram", Layout::Timing),
     ("case4_labelled", Layout::Timing),
-    ("case5_future", Layout::Overhead),
+    (
+        "case5_future",
+        Layout::Overhead {
+            over: "the bare future",
+        },
+    ),
     ("case6_encode", Layout::Encode),
     ("case7_http", Layout::Http),
     ("case8_memory", Layout::Memory),
@@ -62,6 +75,9 @@ const CASES: [(&str, Layout); 13] = [
     ("case11_process", Layout::Timing),
     // The same server and load over HTTP and HTTPS (rows by variant, no peer).
     ("case12_tls", Layout::Http),
+    // HTTP request metrics: torchlight-tower's layer against axum-prometheus's, per
+    // request of a minimal axum app (`bench/benches/tower.rs`).
+    ("case13_tower", Layout::Overhead { over: "bare axum" }),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.
@@ -130,7 +146,7 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
         }
         let mut body = match layout {
             Layout::Timing => timing(merged, case),
-            Layout::Overhead => overhead(merged, case),
+            Layout::Overhead { over } => overhead(merged, case, over),
             Layout::Encode => encode(merged, case),
             Layout::Http => http(merged, case),
             Layout::Memory => memory(merged, case),
@@ -308,7 +324,7 @@ fn timing(merged: &Merged<'_>, case: &str) -> String {
     body
 }
 
-fn overhead(merged: &Merged<'_>, case: &str) -> String {
+fn overhead(merged: &Merged<'_>, case: &str, bare_name: &str) -> String {
     let groups: BTreeSet<(&str, &str)> = merged
         .of_case(case)
         .filter(|(key, _)| key.metric == MEDIAN_NS)
@@ -338,7 +354,10 @@ fn overhead(merged: &Merged<'_>, case: &str) -> String {
             format!("**{variant}**, {parameter}")
         };
         let _ = writeln!(body, "\n{title}\n");
-        body.push_str("| library | median per call | overhead over the bare future | overhead × best peer's | overhead × floor's |\n|---|---:|---:|---:|---:|\n");
+        let _ = writeln!(
+            body,
+            "| library | median per call | overhead over {bare_name} | overhead × best peer's | overhead × floor's |\n|---|---:|---:|---:|---:|"
+        );
         for library in libraries {
             let Some(ns) = value(library) else { continue };
             let own = over(library).filter(|_| library != BARE);
@@ -721,6 +740,41 @@ kept, no results
             "{document}"
         );
         assert!(document.find("| torchlight").unwrap() < document.find("| bare").unwrap());
+    }
+
+    #[test]
+    fn tower_tables_compare_the_layers_over_bare_axum() {
+        let mut text = String::new();
+        for (library, ns) in [
+            ("bare", 800.0),
+            ("floor", 900.0),
+            ("torchlight", 1100.0),
+            ("axum_prometheus", 2300.0),
+        ] {
+            text.push_str(&format!(
+                "torchlight-bench\tcase13_tower\trequest\t-\t{library}\t{MEDIAN_NS}\t{ns}\n"
+            ));
+        }
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case13_tower:begin --><!-- bench:case13_tower:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        // 300 ns over bare axum: 0.20× axum-prometheus' 1500 ns, 3.00× the floor's 100.
+        assert!(
+            document.contains("| overhead over bare axum |"),
+            "{document}"
+        );
+        assert!(
+            document.contains("| torchlight | 1.10 µs | 300 ns | 0.20× | 3.00× |"),
+            "{document}"
+        );
+        assert!(
+            document.contains("| axum_prometheus | 2.30 µs | 1.50 µs | 1.00× | 15.00× |"),
+            "{document}"
+        );
     }
 
     #[test]
