@@ -2,14 +2,16 @@
 //! the histogram `req_time_seconds`, with errors counted and in-flight requests
 //! tracked, and the metrics server on 127.0.0.1:8000, with the process metrics and
 //! `app_up`, a gauge an asynchronous collector sets by connecting to the app at each
-//! scrape.
+//! scrape. With `--remote-write URL` it also pushes them there with Prometheus remote
+//! write every `--push-interval` (15 s by default), saying on stderr when pushes start
+//! failing and when they recover.
 //!
 //! ```text
-//! cargo run --release -p torchlight-smol --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE]
+//! cargo run --release -p torchlight-smol --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE] [--remote-write URL] [--push-interval DURATION]
 //! curl http://127.0.0.1:8080/ && curl http://127.0.0.1:8000/metrics
 //! ```
 //!
-//! Ctrl-C stops both servers. The instrumented application (the metrics, the
+//! Ctrl-C stops both servers (and the pusher, after a last push). The instrumented application (the metrics, the
 //! handler with `#[timed]`, `#[count_errors]` and `#[track_in_progress]`) is the same on
 //! every runtime: `torchlight_example_cli::quickstart`; this file is what smol adds.
 #![forbid(unsafe_code)]
@@ -18,28 +20,37 @@ use std::error::Error;
 use std::net::{SocketAddr, TcpListener};
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use smol::Async;
 use smol_hyper::rt::FuturesIo;
 use torchlight::{AsyncCollector, REGISTRY};
-use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
+use torchlight_example_cli::examples::{
+    self, APP_ADDR, METRICS_ADDR, PUSH_INTERVAL, REMOTE_WRITE, WEB_CONFIG,
+};
 use torchlight_example_cli::{quickstart, report};
-use torchlight_smol::start_http_server;
+use torchlight_smol::push::RemoteWritePush;
+use torchlight_smol::{start_http_server, start_remote_write};
 
 fn main() -> ExitCode {
     let args = examples::quickstart(env!("CARGO_PKG_NAME")).parse_args();
     let [app_addr, metrics_addr] = args.addresses;
-    report(run(app_addr, metrics_addr, args.web_config.as_deref()))
+    let push = args.value(&REMOTE_WRITE).zip(args.duration(&PUSH_INTERVAL));
+    report(run(app_addr, metrics_addr, args.path(&WEB_CONFIG), push))
 }
 
 fn run(
     app_addr: SocketAddr,
     metrics_addr: SocketAddr,
     web_config: Option<&Path>,
+    push: Option<(&str, Duration)>,
 ) -> Result<(), Box<dyn Error>> {
     let options = quickstart::setup(metrics_addr, web_config)?;
+    let push = push
+        .map(|(url, interval)| quickstart::remote_write(url, interval))
+        .transpose()?;
     let (interrupt, interrupted) = smol::channel::bounded(1);
     ctrlc::set_handler(move || {
         let _ = interrupt.try_send(());
@@ -60,6 +71,11 @@ fn run(
             Ok::<(), std::io::Error>(())
         }))?;
         println!("metrics: {}", metrics.metrics_url());
+        // Pushed by a task of this runtime, beside /metrics; failures on stderr once per outage.
+        let pusher = push.map(|options| start_remote_write(options, RemoteWritePush::new()));
+        if let Some(pusher) = &pusher {
+            println!("push:    {}", pusher.url());
+        }
 
         let serving = smol::spawn(async move {
             loop {
@@ -74,6 +90,12 @@ fn run(
         // Until Ctrl-C; then the metrics server closes, and the app with it.
         metrics.serve_until(interrupted.recv()).await?;
         drop(serving);
+        if let Some(pusher) = pusher {
+            // The last push, so the receiver has the final values.
+            if let Err(error) = pusher.close().await {
+                eprintln!("the last push failed: {error}");
+            }
+        }
         println!("stopped");
         Ok(())
     })

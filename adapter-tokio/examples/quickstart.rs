@@ -2,14 +2,16 @@
 //! the histogram `req_time_seconds`, with errors counted and in-flight requests
 //! tracked, and the metrics server on 127.0.0.1:8000, with the process metrics and
 //! `app_up`, a gauge an asynchronous collector sets by connecting to the app at each
-//! scrape.
+//! scrape. With `--remote-write URL` it also pushes them there with Prometheus remote
+//! write every `--push-interval` (15 s by default), saying on stderr when pushes start
+//! failing and when they recover.
 //!
 //! ```text
-//! cargo run --release -p torchlight-tokio --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE]
+//! cargo run --release -p torchlight-tokio --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE] [--remote-write URL] [--push-interval DURATION]
 //! curl http://127.0.0.1:8080/ && curl http://127.0.0.1:8000/metrics
 //! ```
 //!
-//! Ctrl-C stops both servers. The instrumented application (the metrics, the
+//! Ctrl-C stops both servers (and the pusher, after a last push). The instrumented application (the metrics, the
 //! handler with `#[timed]`, `#[count_errors]` and `#[track_in_progress]`) is the same on
 //! every runtime: `torchlight_example_cli::quickstart`; this file is what tokio adds.
 #![forbid(unsafe_code)]
@@ -18,28 +20,37 @@ use std::error::Error;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use torchlight::{AsyncCollector, REGISTRY};
-use torchlight_example_cli::examples::{self, APP_ADDR, METRICS_ADDR};
+use torchlight_example_cli::examples::{
+    self, APP_ADDR, METRICS_ADDR, PUSH_INTERVAL, REMOTE_WRITE, WEB_CONFIG,
+};
 use torchlight_example_cli::{quickstart, report};
-use torchlight_tokio::start_http_server;
+use torchlight_tokio::push::RemoteWritePush;
+use torchlight_tokio::{start_http_server, start_remote_write};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = examples::quickstart(env!("CARGO_PKG_NAME")).parse_args();
     let [app_addr, metrics_addr] = args.addresses;
-    report(run(app_addr, metrics_addr, args.web_config.as_deref()).await)
+    let push = args.value(&REMOTE_WRITE).zip(args.duration(&PUSH_INTERVAL));
+    report(run(app_addr, metrics_addr, args.path(&WEB_CONFIG), push).await)
 }
 
 async fn run(
     app_addr: SocketAddr,
     metrics_addr: SocketAddr,
     web_config: Option<&Path>,
+    push: Option<(&str, Duration)>,
 ) -> Result<(), Box<dyn Error>> {
     let options = quickstart::setup(metrics_addr, web_config)?;
+    let push = push
+        .map(|(url, interval)| quickstart::remote_write(url, interval))
+        .transpose()?;
 
     let metrics = start_http_server(options)
         .await
@@ -56,6 +67,11 @@ async fn run(
         Ok::<(), std::io::Error>(())
     }))?;
     println!("metrics: {}", metrics.metrics_url());
+    // Pushed by a task of this runtime, beside /metrics; failures on stderr once per outage.
+    let pusher = push.map(|options| start_remote_write(options, RemoteWritePush::new()));
+    if let Some(pusher) = &pusher {
+        println!("push:    {}", pusher.url());
+    }
 
     let serving = tokio::spawn(async move {
         loop {
@@ -70,6 +86,12 @@ async fn run(
     // Until Ctrl-C; then the metrics server closes, and the app with it.
     metrics.serve_until(tokio::signal::ctrl_c()).await?;
     serving.abort();
+    if let Some(pusher) = pusher {
+        // The last push, so the receiver has the final values.
+        if let Err(error) = pusher.close().await {
+            eprintln!("the last push failed: {error}");
+        }
+    }
     println!("stopped");
     Ok(())
 }

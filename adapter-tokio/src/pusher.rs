@@ -8,10 +8,34 @@ pub type Pusher = torchlight_server::push::Pusher<Tokio>;
 
 /// A Pushgateway group reached on this runtime (see
 /// `torchlight_server::push::Pushgateway`); its `*_blocking` methods run it without one.
+///
+/// A batch job pushes its metrics once, at its end (README, "Pushing"):
+///
+/// ```no_run
+/// use torchlight_tokio::Pushgateway;
+///
+/// let gateway = Pushgateway::new("http://pushgateway:9091", "nightly_import")?;
+/// // … the job's work, recorded in metrics registered with torchlight::REGISTRY …
+/// gateway.push_blocking(&torchlight::REGISTRY)?;
+/// # Ok::<(), torchlight_tokio::push::PushError>(())
+/// ```
 pub type Pushgateway = torchlight_server::push::Pushgateway<Tokio>;
 
 /// Starts pushing the registry with Prometheus remote write every interval, on this
 /// runtime (call it inside the runtime); `close().await` sends a last push.
+///
+/// Beside `/metrics`, or instead of it (README, "Pushing"):
+///
+/// ```no_run
+/// use torchlight_tokio::push::{PushOptions, RemoteWritePush};
+///
+/// # async fn run() -> Result<(), torchlight_tokio::push::PushError> {
+/// let options = PushOptions::new("http://prometheus:9090/api/v1/write")?;
+/// let pusher = torchlight_tokio::start_remote_write(options, RemoteWritePush::new());
+/// // … the program runs; the registry is pushed every 15 s …
+/// pusher.close().await?; // one last push
+/// # Ok(()) }
+/// ```
 #[must_use]
 pub fn start_remote_write(options: PushOptions, push: RemoteWritePush) -> Pusher {
     Pusher::start(options, push)

@@ -178,6 +178,67 @@ impl Scrape for Torchlight {
     }
 }
 
+/// torchlight's compile-time registry as one Prometheus remote-write push (case 13): the
+/// `WriteRequest` encoded into a kept buffer and compressed with snappy into another,
+/// what the pusher does per push (`RemoteWritePush::encode`), without the HTTP exchange.
+#[derive(Debug)]
+pub struct TorchlightRemoteWrite {
+    registry: &'static Registry,
+    proto: Vec<u8>,
+    body: Vec<u8>,
+}
+
+impl Scrape for TorchlightRemoteWrite {
+    fn new(series: usize) -> Self {
+        Self {
+            registry: torchlight_registry(series),
+            proto: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        // 2023-11-14T22:13:20Z: the time changes nothing but eight bytes per sample.
+        let request = torchlight::RemoteWrite::new(1_700_000_000_000);
+        self.proto.clear();
+        self.registry
+            .encode_write_request(&mut self.proto, &request)
+            .expect("a Vec never fills up");
+        self.body.clear();
+        torchlight::snappy_compress(&self.proto, &mut self.body).expect("a Vec never fills up");
+        &self.body
+    }
+}
+
+/// torchlight's text exposition gzip'd as the server sends it (`Compression::fast()`,
+/// `server/src/exposure/encode.rs`): the scrape's bytes on the wire, against which case
+/// 13 compares a push's.
+#[derive(Debug)]
+pub struct TorchlightTextGzip {
+    text: Bytes,
+    body: Vec<u8>,
+}
+
+impl Scrape for TorchlightTextGzip {
+    fn new(series: usize) -> Self {
+        Self {
+            text: Bytes::new(torchlight_registry(series), Format::Text),
+            body: Vec::new(),
+        }
+    }
+
+    fn scrape(&mut self) -> &[u8] {
+        use std::io::Write as _;
+        let text = self.text.scrape();
+        self.body.clear();
+        let mut encoder =
+            flate2::write::GzEncoder::new(&mut self.body, flate2::Compression::fast());
+        encoder.write_all(text).expect("a Vec never fails");
+        encoder.finish().expect("a Vec never fails");
+        &self.body
+    }
+}
+
 /// torchlight's compile-time registry encoded as OpenMetrics 1.0: the same series, for
 /// the OpenMetrics-to-text time ratio (its bytes differ: `1.0` values, `# EOF`).
 #[derive(Debug)]

@@ -1,13 +1,16 @@
 //! [`Cli`]: a program's purpose and flags, its `--help` text, and parsing its arguments
-//! into addresses or a [`Stop`] (help asked for, or a [`UsageError`]).
+//! into [`Args`] (addresses and values) or a [`Stop`] (help asked for, or a
+//! [`UsageError`]).
 
 use std::ffi::OsString;
 use std::fmt::{self, Write as _};
 use std::io::Write as _;
 use std::net::{AddrParseError, SocketAddr};
-use std::path::PathBuf;
+use std::path::Path;
+use std::time::Duration;
 
-use crate::flag::Flag;
+use crate::duration::parse_duration;
+use crate::flag::{Flag, Kind, Takes, loopback};
 
 /// The exit status of a usage error. 2, as Python's `argparse` (`ArgumentParser.error`),
 /// clap and getopt-based tools use, so scripts can tell a mistyped command (2) from a
@@ -24,28 +27,55 @@ pub struct Cli<const N: usize> {
     /// What the program does, one or more lines ending without a newline; `--help`
     /// prints it after the name.
     pub about: &'static str,
-    /// The flags, in the order `--help` lists them and [`Cli::parse`] returns their
-    /// addresses.
+    /// The address flags ([`Flag::new`]), in the order `--help` lists them and
+    /// [`Cli::parse`] returns their addresses.
     pub flags: [Flag; N],
+    /// The other flags, each taking a value ([`Flag::value`]: a file, a URL, a name, a
+    /// duration) or nothing ([`Flag::switch`]), listed after the address flags; read
+    /// them from [`Cli::parse_args`]'s [`Args`].
+    pub options: &'static [Flag],
     /// Environment variables the program reads, as (name, meaning) pairs for `--help`.
     pub environment: &'static [(&'static str, &'static str)],
-    /// Whether the program takes `--web-config FILE`, the exporter-toolkit web
-    /// configuration file (HTTPS, basic authentication) of its metrics server; read it
-    /// with [`Cli::parse_args`].
-    pub web_config: bool,
 }
 
-/// The flag of the web configuration file.
-pub const WEB_CONFIG: &str = "--web-config";
-
-/// A parsed command line: the addresses, in the order of [`Cli::flags`], and the web
-/// configuration file if one was given.
+/// A parsed command line: the addresses, in the order of [`Cli::flags`], and the
+/// [`Cli::options`] given, their values checked.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Args<const N: usize> {
-    /// Each flag's address (its default when not given).
+    /// Each address flag's address (its default when not given).
     pub addresses: [SocketAddr; N],
-    /// `--web-config FILE`, for programs that take it.
-    pub web_config: Option<PathBuf>,
+    /// The options given, with their values (empty for a switch).
+    given: Vec<(&'static str, String)>,
+}
+
+impl<const N: usize> Args<N> {
+    /// The value of `flag`, one of the [`Cli::options`]: as given, else its default.
+    pub fn value(&self, flag: &Flag) -> Option<&str> {
+        self.given
+            .iter()
+            .find(|(name, _)| *name == flag.name())
+            .map(|(_, value)| value.as_str())
+            .or(match flag.takes() {
+                Takes::Value { default, .. } => default,
+                _ => None,
+            })
+    }
+
+    /// The value of `flag` as a path ([`Kind::File`]).
+    pub fn path(&self, flag: &Flag) -> Option<&Path> {
+        self.value(flag).map(Path::new)
+    }
+
+    /// The value of `flag` as a duration ([`Kind::Duration`]; checked when parsed).
+    pub fn duration(&self, flag: &Flag) -> Option<Duration> {
+        self.value(flag)
+            .and_then(|value| parse_duration(value).ok())
+    }
+
+    /// Whether the switch `flag` was given.
+    pub fn is_on(&self, flag: &Flag) -> bool {
+        self.given.iter().any(|(name, _)| *name == flag.name())
+    }
 }
 
 /// Why parsing stopped without addresses.
@@ -66,7 +96,7 @@ pub enum UsageError {
     /// An argument that is not a flag; the programs take only flags.
     Unexpected(String),
     /// The flag was last, with no value after it.
-    MissingValue(&'static str),
+    MissingValue(Flag),
     /// The value is not an IP address and port.
     BadAddress {
         /// The flag.
@@ -76,6 +106,19 @@ pub enum UsageError {
         /// Why it does not parse.
         reason: AddrParseError,
     },
+    /// The value is not of the flag's [`Kind`].
+    BadValue {
+        /// The flag.
+        flag: Flag,
+        /// The value given.
+        value: String,
+        /// Why it is not of the kind.
+        reason: String,
+    },
+    /// A required flag is not given.
+    Missing(Flag),
+    /// A switch given a value (`--delete=yes`).
+    SwitchValue(&'static str),
     /// The flag is given more than once (which one should win would be a guess).
     Repeated(&'static str),
     /// An argument that is not valid Unicode (so it cannot be a flag or an address).
@@ -89,12 +132,14 @@ impl fmt::Display for UsageError {
             Self::Unexpected(argument) => {
                 write!(f, "unexpected argument {argument:?}; only flags are taken")
             }
-            Self::MissingValue(WEB_CONFIG) => {
-                write!(f, "{WEB_CONFIG} needs a file, such as {WEB_CONFIG} web.yml")
-            }
-            Self::MissingValue(flag) => {
-                write!(f, "{flag} needs an address, such as {flag} 127.0.0.1:0")
-            }
+            Self::MissingValue(flag) => write!(
+                f,
+                "{} needs {}, such as {} {}",
+                flag.name(),
+                noun(flag),
+                flag.name(),
+                flag.example()
+            ),
             Self::BadAddress {
                 flag,
                 value,
@@ -104,9 +149,38 @@ impl fmt::Display for UsageError {
                 "{flag} {value:?} is not an address ({reason}); give an IP address and a \
                  port, such as {flag} 127.0.0.1:0"
             ),
+            Self::BadValue {
+                flag,
+                value,
+                reason,
+            } => write!(
+                f,
+                "{} {value:?} is not {} ({reason}), such as {} {}",
+                flag.name(),
+                noun(flag),
+                flag.name(),
+                flag.example()
+            ),
+            Self::Missing(flag) => write!(
+                f,
+                "{} is required, such as {} {}",
+                flag.name(),
+                flag.name(),
+                flag.example()
+            ),
+            Self::SwitchValue(flag) => write!(f, "{flag} takes no value"),
             Self::Repeated(flag) => write!(f, "{flag} is given more than once"),
             Self::NotUnicode(argument) => write!(f, "argument {argument:?} is not valid Unicode"),
         }
+    }
+}
+
+/// What `flag` takes, with its article: `an address`, `a URL`.
+fn noun(flag: &Flag) -> &'static str {
+    match flag.takes() {
+        Takes::Address { .. } => "an address",
+        Takes::Value { kind, .. } => kind.noun(),
+        Takes::Nothing { .. } => "nothing",
     }
 }
 
@@ -121,7 +195,7 @@ impl<const N: usize> Cli<N> {
         self.parse_args().addresses
     }
 
-    /// [`Cli::parse`], with the web configuration file (see [`Cli::web_config`]).
+    /// [`Cli::parse`], with the [`Cli::options`].
     pub fn parse_args(&self) -> Args<N> {
         match self.try_parse_args(std::env::args_os().skip(1)) {
             Ok(args) => args,
@@ -155,7 +229,7 @@ impl<const N: usize> Cli<N> {
     /// assert_eq!(cli.try_parse(["-h"]), Err(Stop::Help));
     /// assert_eq!(
     ///     cli.try_parse(["--app-addr"]),
-    ///     Err(Stop::Usage(UsageError::MissingValue("--app-addr")))
+    ///     Err(Stop::Usage(UsageError::MissingValue(examples::APP_ADDR)))
     /// );
     /// ```
     ///
@@ -171,30 +245,32 @@ impl<const N: usize> Cli<N> {
         self.try_parse_args(arguments).map(|args| args.addresses)
     }
 
-    /// [`Cli::try_parse`], with `--web-config FILE` (or `--web-config=FILE`) for a
-    /// program that takes it.
+    /// [`Cli::try_parse`], with the [`Cli::options`]: `--flag VALUE` (or
+    /// `--flag=VALUE`) each checked for its kind, `--switch`, and every required flag.
     ///
     /// ```
-    /// use std::path::PathBuf;
-    /// use torchlight_example_cli::{examples, loopback};
+    /// use std::path::Path;
+    /// use std::time::Duration;
+    /// use torchlight_example_cli::examples::{self, PUSH_INTERVAL, WEB_CONFIG};
+    /// use torchlight_example_cli::loopback;
     ///
     /// let cli = examples::quickstart("torchlight-tokio");
     /// let args = cli.try_parse_args(["--web-config", "web.yml"]).expect("valid");
     /// assert_eq!(args.addresses, [loopback(8080), loopback(8000)]);
-    /// assert_eq!(args.web_config, Some(PathBuf::from("web.yml")));
+    /// assert_eq!(args.path(&WEB_CONFIG), Some(Path::new("web.yml")));
+    /// assert_eq!(args.duration(&PUSH_INTERVAL), Some(Duration::from_secs(15)));
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`Cli::try_parse`]; `--web-config` is an unknown flag where the program does
-    /// not take it.
+    /// As [`Cli::try_parse`], and [`UsageError::Missing`] for a required flag not given.
     pub fn try_parse_args<I>(&self, arguments: I) -> Result<Args<N>, Stop>
     where
         I: IntoIterator,
         I::Item: Into<OsString>,
     {
         let mut given: [Option<SocketAddr>; N] = [None; N];
-        let mut web_config: Option<PathBuf> = None;
+        let mut options: Vec<(&'static str, String)> = Vec::new();
         let mut arguments = arguments.into_iter().map(Into::into);
         while let Some(argument) = arguments.next() {
             let argument = unicode(argument)?;
@@ -205,11 +281,19 @@ impl<const N: usize> Cli<N> {
                 Some((name, value)) if name.starts_with("--") => (name, Some(value)),
                 _ => (argument.as_str(), None),
             };
-            if self.web_config && name == WEB_CONFIG {
-                let file = value(WEB_CONFIG, inline, &mut arguments)?;
-                if web_config.replace(PathBuf::from(file)).is_some() {
-                    return Err(Stop::Usage(UsageError::Repeated(WEB_CONFIG)));
+            if let Some(option) = self.options.iter().find(|flag| flag.name() == name) {
+                let value = match option.takes() {
+                    Takes::Nothing { .. } if inline.is_some() => {
+                        return Err(Stop::Usage(UsageError::SwitchValue(option.name())));
+                    }
+                    Takes::Nothing { .. } => String::new(),
+                    _ => value(option, inline, &mut arguments)?,
+                };
+                if options.iter().any(|(given, _)| *given == option.name()) {
+                    return Err(Stop::Usage(UsageError::Repeated(option.name())));
                 }
+                check(option, &value)?;
+                options.push((option.name(), value));
                 continue;
             }
             let Some(index) = self.flags.iter().position(|flag| flag.name() == name) else {
@@ -219,36 +303,43 @@ impl<const N: usize> Cli<N> {
                     UsageError::Unexpected(argument.clone())
                 }));
             };
-            let flag = self.flags[index].name();
+            let flag = &self.flags[index];
             let value = value(flag, inline, &mut arguments)?;
             if given[index].is_some() {
-                return Err(Stop::Usage(UsageError::Repeated(flag)));
+                return Err(Stop::Usage(UsageError::Repeated(flag.name())));
             }
-            let address = value.parse().map_err(|reason| {
-                Stop::Usage(UsageError::BadAddress {
-                    flag,
-                    value: value.clone(),
-                    reason,
-                })
-            })?;
-            given[index] = Some(address);
+            given[index] = Some(address(flag, &value)?);
+        }
+        if let Some(missing) = self.options.iter().find(|flag| {
+            matches!(flag.takes(), Takes::Value { required: true, .. })
+                && !options.iter().any(|(name, _)| *name == flag.name())
+        }) {
+            return Err(Stop::Usage(UsageError::Missing(*missing)));
         }
         Ok(Args {
             addresses: std::array::from_fn(|index| {
-                given[index].unwrap_or(self.flags[index].default_address())
+                given[index]
+                    .or(self.flags[index].default_address())
+                    .unwrap_or(loopback(0))
             }),
-            web_config,
+            given: options,
         })
     }
 
-    /// The one-line synopsis: `Usage: quickstart [--app-addr ADDR] [--metrics-addr ADDR]`.
+    /// The one-line synopsis: `Usage: quickstart [--app-addr ADDR] [--metrics-addr ADDR]`;
+    /// a required flag without brackets.
     pub fn usage(&self) -> String {
         let mut usage = format!("Usage: {}", self.name);
-        for flag in &self.flags {
-            let _ = write!(usage, " [{} ADDR]", flag.name());
-        }
-        if self.web_config {
-            let _ = write!(usage, " [{WEB_CONFIG} FILE]");
+        for flag in self.flags.iter().chain(self.options) {
+            let placeholder = match flag.placeholder() {
+                "" => String::new(),
+                placeholder => format!(" {placeholder}"),
+            };
+            if matches!(flag.takes(), Takes::Value { required: true, .. }) {
+                let _ = write!(usage, " {}{placeholder}", flag.name());
+            } else {
+                let _ = write!(usage, " [{}{placeholder}]", flag.name());
+            }
         }
         usage
     }
@@ -259,24 +350,30 @@ impl<const N: usize> Cli<N> {
         let options: Vec<(String, String)> = self
             .flags
             .iter()
+            .chain(self.options)
             .map(|flag| {
-                (
-                    format!("{} ADDR", flag.name()),
-                    format!(
-                        "where {} listens [default: {}]",
-                        flag.listener(),
-                        flag.default_address()
-                    ),
-                )
+                let left = match flag.placeholder() {
+                    "" => flag.name().to_owned(),
+                    placeholder => format!("{} {placeholder}", flag.name()),
+                };
+                let right = match flag.takes() {
+                    Takes::Address { default, listener } => {
+                        format!("where {listener} listens [default: {default}]")
+                    }
+                    Takes::Value {
+                        about,
+                        default: Some(default),
+                        ..
+                    } => format!("{about} [default: {default}]"),
+                    Takes::Value {
+                        about,
+                        required: true,
+                        ..
+                    } => format!("{about} [required]"),
+                    Takes::Value { about, .. } | Takes::Nothing { about } => about.to_owned(),
+                };
+                (left, right)
             })
-            .chain(self.web_config.then(|| {
-                (
-                    format!("{WEB_CONFIG} FILE"),
-                    "exporter-toolkit web configuration file of the metrics server\n\
-                     (HTTPS, basic auth) [default: none, plain HTTP]"
-                        .to_owned(),
-                )
-            }))
             .chain([(
                 "-h, --help".to_owned(),
                 "print this help and exit".to_owned(),
@@ -290,10 +387,30 @@ impl<const N: usize> Cli<N> {
             self.usage()
         );
         table(&mut help, &options);
-        if N > 0 {
+        let takes = |wanted: fn(Takes) -> bool| {
+            self.flags
+                .iter()
+                .chain(self.options)
+                .any(|flag| wanted(flag.takes()))
+        };
+        if takes(|takes| matches!(takes, Takes::Address { .. })) {
             help.push_str(
                 "\nADDR is an IP address and a port, such as 127.0.0.1:8000 or [::1]:8000;\n\
                  port 0 picks a free port.\n",
+            );
+        }
+        if takes(|takes| {
+            matches!(
+                takes,
+                Takes::Value {
+                    kind: Kind::Duration,
+                    ..
+                }
+            )
+        }) {
+            help.push_str(
+                "\nDURATION is a Prometheus duration: numbers with units y, w, d, h, m, s, ms,\n\
+                 largest first, such as 15s, 1h30m or 500ms.\n",
             );
         }
         if !self.environment.is_empty() {
@@ -332,7 +449,7 @@ fn table(text: &mut String, rows: &[(String, String)]) {
 
 /// The value of `flag`: after its `=`, or the next argument.
 fn value(
-    flag: &'static str,
+    flag: &Flag,
     inline: Option<&str>,
     arguments: &mut impl Iterator<Item = OsString>,
 ) -> Result<String, Stop> {
@@ -341,8 +458,34 @@ fn value(
         None => unicode(
             arguments
                 .next()
-                .ok_or(Stop::Usage(UsageError::MissingValue(flag)))?,
+                .ok_or(Stop::Usage(UsageError::MissingValue(*flag)))?,
         ),
+    }
+}
+
+/// `value` as the address `flag` takes.
+fn address(flag: &Flag, value: &str) -> Result<SocketAddr, Stop> {
+    value.parse().map_err(|reason| {
+        Stop::Usage(UsageError::BadAddress {
+            flag: flag.name(),
+            value: value.to_owned(),
+            reason,
+        })
+    })
+}
+
+/// Whether `value` is what `flag` takes.
+fn check(flag: &Flag, value: &str) -> Result<(), Stop> {
+    match flag.takes() {
+        Takes::Address { .. } => address(flag, value).map(|_| ()),
+        Takes::Value { kind, .. } => kind.check(value).map_err(|reason| {
+            Stop::Usage(UsageError::BadValue {
+                flag: *flag,
+                value: value.to_owned(),
+                reason,
+            })
+        }),
+        Takes::Nothing { .. } => Ok(()),
     }
 }
 
@@ -354,8 +497,18 @@ fn unicode(argument: OsString) -> Result<String, Stop> {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
-    use crate::flag::loopback;
+
+    /// As `examples::WEB_CONFIG` (which imports this module, so is not imported here).
+    const WEB_CONFIG: Flag = Flag::value(
+        "--web-config",
+        Kind::File,
+        "exporter-toolkit web configuration file of the metrics server\n\
+         (HTTPS, basic auth) [default: none, plain HTTP]",
+        "web.yml",
+    );
 
     const CLI: Cli<2> = Cli {
         name: "quickstart",
@@ -366,7 +519,7 @@ mod tests {
             Flag::new("--metrics-addr", loopback(8000), "the metrics server"),
         ],
         environment: &[("CONSUL_HTTP_ADDR", "the agent")],
-        web_config: false,
+        options: &[],
     };
 
     fn usage(arguments: &[&str]) -> UsageError {
@@ -464,20 +617,21 @@ Exit status: 0 on success, 1 on a failure (its causes one per line),
     #[test]
     fn the_web_config_file_is_taken_once_where_the_program_has_it() {
         let cli = Cli {
-            web_config: true,
+            options: &[WEB_CONFIG],
             ..CLI
         };
         let args = cli
             .try_parse_args(["--web-config=a b.yml", "--app-addr", "127.0.0.1:1"])
             .expect("valid");
-        assert_eq!(args.web_config, Some(PathBuf::from("a b.yml")));
+        assert_eq!(args.path(&WEB_CONFIG), Some(Path::new("a b.yml")));
         assert_eq!(args.addresses, [loopback(1), loopback(8000)]);
         assert_eq!(
-            cli.try_parse_args::<[&str; 0]>([]).map(|a| a.web_config),
+            cli.try_parse_args::<[&str; 0]>([])
+                .map(|a| a.path(&WEB_CONFIG).map(PathBuf::from)),
             Ok(None)
         );
         assert_eq!(
-            cli.try_parse_args(["--web-config"]).map(|a| a.web_config),
+            cli.try_parse_args(["--web-config"]),
             Err(Stop::Usage(UsageError::MissingValue(WEB_CONFIG)))
         );
         assert_eq!(
@@ -506,6 +660,95 @@ Exit status: 0 on success, 1 on a failure (its causes one per line),
         ), "{}", cli.help());
     }
 
+    const GATEWAY: Flag = Flag::value(
+        "--gateway",
+        Kind::Url,
+        "the gateway",
+        "http://127.0.0.1:9091",
+    )
+    .required();
+    const INTERVAL: Flag =
+        Flag::value("--interval", Kind::Duration, "how often", "15s").with_default("15s");
+    const DELETE: Flag = Flag::switch("--delete", "deletes instead");
+    const VALUES: Cli<0> = Cli {
+        name: "push",
+        package: "torchlight-tokio",
+        about: "Pushes.",
+        flags: [],
+        options: &[GATEWAY, INTERVAL, DELETE],
+        environment: &[],
+    };
+
+    fn value_error(arguments: &[&str]) -> String {
+        match VALUES.try_parse_args(arguments) {
+            Err(Stop::Usage(error)) => error.to_string(),
+            other => panic!("{arguments:?} parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_and_switches_are_checked_read_and_listed() {
+        let args = VALUES
+            .try_parse_args(["--gateway", "http://g:9091", "--interval=1m30s", "--delete"])
+            .expect("valid");
+        assert_eq!(args.value(&GATEWAY), Some("http://g:9091"));
+        assert_eq!(args.duration(&INTERVAL), Some(Duration::from_secs(90)));
+        assert!(args.is_on(&DELETE));
+        let args = VALUES
+            .try_parse_args(["--gateway=https://g"])
+            .expect("valid");
+        assert_eq!(args.duration(&INTERVAL), Some(Duration::from_secs(15)));
+        assert!(!args.is_on(&DELETE));
+        assert_eq!(
+            VALUES.usage(),
+            "Usage: push --gateway URL [--interval DURATION] [--delete]"
+        );
+        let help = VALUES.help();
+        assert!(
+            help.contains(
+                "  --gateway URL        the gateway [required]\n  \
+                 --interval DURATION  how often [default: 15s]\n  \
+                 --delete             deletes instead\n"
+            ),
+            "{help}"
+        );
+        assert!(
+            help.contains("\nDURATION is a Prometheus duration"),
+            "{help}"
+        );
+        assert!(!help.contains("ADDR"), "{help}");
+    }
+
+    #[test]
+    fn each_value_error_names_the_flag() {
+        assert_eq!(
+            value_error(&[]),
+            "--gateway is required, such as --gateway http://127.0.0.1:9091"
+        );
+        assert_eq!(
+            value_error(&["--gateway", "127.0.0.1:9091"]),
+            "--gateway \"127.0.0.1:9091\" is not a URL (it does not start with http:// or \
+             https://), such as --gateway http://127.0.0.1:9091"
+        );
+        assert_eq!(
+            value_error(&["--gateway=http://g", "--interval", "15"]),
+            "--interval \"15\" is not a duration (a number needs a unit (y, w, d, h, m, s, \
+             ms)), such as --interval 15s"
+        );
+        assert_eq!(
+            value_error(&["--gateway=http://g", "--interval"]),
+            "--interval needs a duration, such as --interval 15s"
+        );
+        assert_eq!(
+            value_error(&["--gateway=http://g", "--delete=yes"]),
+            "--delete takes no value"
+        );
+        assert_eq!(
+            value_error(&["--gateway=http://g", "--delete", "--delete"]),
+            "--delete is given more than once"
+        );
+    }
+
     #[test]
     fn a_program_without_flags_takes_only_help() {
         let bare: Cli<0> = Cli {
@@ -514,7 +757,7 @@ Exit status: 0 on success, 1 on a failure (its causes one per line),
             about: "Prints.",
             flags: [],
             environment: &[],
-            web_config: false,
+            options: &[],
         };
         assert_eq!(bare.try_parse::<[&str; 0]>([]), Ok([]));
         assert_eq!(bare.usage(), "Usage: exposition");

@@ -3,7 +3,7 @@
 //! names its package (`examples::quickstart(env!("CARGO_PKG_NAME"))`).
 
 use crate::cli::Cli;
-use crate::flag::{Flag, loopback};
+use crate::flag::{Flag, Kind, loopback};
 
 /// `--app-addr`, where the app listens (with `/metrics` in the embedding examples);
 /// 8080, the quickstart's.
@@ -18,6 +18,67 @@ pub const METRICS_ADDR: Flag = Flag::new("--metrics-addr", loopback(8000), "the 
 pub const DISCOVERED_METRICS_ADDR: Flag =
     Flag::new("--metrics-addr", loopback(0), "the metrics server");
 
+/// `--web-config FILE`: exporter-toolkit's web configuration file (HTTPS, basic
+/// authentication) of the metrics server.
+pub const WEB_CONFIG: Flag = Flag::value(
+    "--web-config",
+    Kind::File,
+    "exporter-toolkit web configuration file of the metrics server\n\
+     (HTTPS, basic auth) [default: none, plain HTTP]",
+    "web.yml",
+);
+
+/// `--remote-write URL`: a Prometheus remote-write receiver the quickstart pushes to.
+pub const REMOTE_WRITE: Flag = Flag::value(
+    "--remote-write",
+    Kind::Url,
+    "also push the metrics there with Prometheus remote write\n\
+     [default: none, only /metrics]",
+    "http://127.0.0.1:9090/api/v1/write",
+);
+
+/// `--push-interval DURATION`: how often the quickstart pushes; 15 s, Prometheus'
+/// default `scrape_interval` (and `PushOptions`' default).
+pub const PUSH_INTERVAL: Flag = Flag::value(
+    "--push-interval",
+    Kind::Duration,
+    "how often --remote-write pushes",
+    "15s",
+)
+.with_default("15s");
+
+/// `--gateway URL`: the Pushgateway the batch job pushes to.
+pub const GATEWAY: Flag = Flag::value(
+    "--gateway",
+    Kind::Url,
+    "the Pushgateway's URL",
+    "http://127.0.0.1:9091",
+)
+.required();
+
+/// `--job NAME`: the batch job's name, the group's `job` label.
+pub const JOB: Flag = Flag::value(
+    "--job",
+    Kind::Name,
+    "the job's name, the group's job label",
+    "nightly-import",
+)
+.required();
+
+/// `--instance VALUE`: the group's `instance` label.
+pub const INSTANCE: Flag = Flag::value(
+    "--instance",
+    Kind::LabelValue,
+    "the group's instance label [default: none]",
+    "worker-1",
+);
+
+/// `--delete`: delete the group instead of pushing.
+pub const DELETE: Flag = Flag::switch(
+    "--delete",
+    "delete the job's group from the Pushgateway instead of running",
+);
+
 /// `quickstart`: an instrumented app and its metrics server.
 pub const fn quickstart(package: &'static str) -> Cli<2> {
     Cli {
@@ -26,10 +87,11 @@ pub const fn quickstart(package: &'static str) -> Cli<2> {
         about: "An app whose GET / answers \"hello\", timed by the histogram req_time_seconds,
 with its errors counted (try any other path) and the requests in flight tracked,
 and a metrics server exposing them at /metrics (over HTTPS, with basic auth, as
-a --web-config file says). Ctrl-C stops both.",
+a --web-config file says), and with --remote-write a pusher sending them to a
+remote-write receiver every --push-interval. Ctrl-C stops all (a last push first).",
         flags: [APP_ADDR, METRICS_ADDR],
         environment: &[],
-        web_config: true,
+        options: &[WEB_CONFIG, REMOTE_WRITE, PUSH_INTERVAL],
     }
 }
 
@@ -43,7 +105,7 @@ work_done, while the metrics server serves /metrics from its own thread; then it
 stops both.",
         flags: [METRICS_ADDR],
         environment: &[],
-        web_config: false,
+        options: &[],
     }
 }
 
@@ -56,7 +118,7 @@ pub const fn hyper(package: &'static str) -> Cli<1> {
 and keeps its other routes. Ctrl-C stops it.",
         flags: [APP_ADDR],
         environment: &[],
-        web_config: false,
+        options: &[],
     }
 }
 
@@ -69,7 +131,7 @@ pub const fn axum(package: &'static str) -> Cli<1> {
 /metrics. Ctrl-C stops it.",
         flags: [APP_ADDR],
         environment: &[],
-        web_config: false,
+        options: &[],
     }
 }
 
@@ -92,7 +154,22 @@ then stops it.",
                 "the ACL token, when the agent's ACLs are on",
             ),
         ],
-        web_config: false,
+        options: &[],
+    }
+}
+
+/// `push`: a batch job pushing its metrics to a Pushgateway.
+pub const fn push(package: &'static str) -> Cli<0> {
+    Cli {
+        name: "push",
+        package,
+        about: "A batch job: processes 100 items (counted by batch_items_processed, each timed by
+batch_item_seconds), sets batch_last_success_timestamp_seconds and pushes the three
+to the Pushgateway's group of the job (and instance), replacing it; exits 0 when
+the gateway took them. --delete deletes the group instead.",
+        flags: [],
+        options: &[GATEWAY, JOB, INSTANCE, DELETE],
+        environment: &[],
     }
 }
 
@@ -105,7 +182,7 @@ pub const fn exposition(package: &'static str) -> Cli<0> {
 Prometheus text format 0.0.4, then in OpenMetrics 1.0; no server.",
         flags: [],
         environment: &[],
-        web_config: false,
+        options: &[],
     }
 }
 
@@ -120,6 +197,47 @@ pub const fn service(package: &'static str) -> Cli<2> {
 http_server_active_requests on the metrics server's /metrics. Ctrl-C stops both.",
         flags: [APP_ADDR, METRICS_ADDR],
         environment: &[],
-        web_config: false,
+        options: &[],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::flag::Takes;
+
+    #[test]
+    fn defaults_are_valid_and_address_flags_take_addresses() {
+        let clis = [
+            (quickstart("p").flags.to_vec(), quickstart("p").options),
+            (service("p").flags.to_vec(), service("p").options),
+            (threaded("p").flags.to_vec(), threaded("p").options),
+            (hyper("p").flags.to_vec(), hyper("p").options),
+            (axum("p").flags.to_vec(), axum("p").options),
+            (consul("p").flags.to_vec(), consul("p").options),
+            (push("p").flags.to_vec(), push("p").options),
+        ];
+        for (flags, options) in clis {
+            for flag in flags {
+                assert!(flag.default_address().is_some(), "{flag:?}");
+            }
+            for option in options {
+                match option.takes() {
+                    Takes::Value {
+                        kind,
+                        example,
+                        default,
+                        ..
+                    } => {
+                        assert_eq!(kind.check(example), Ok(()), "{option:?}");
+                        if let Some(default) = default {
+                            assert_eq!(kind.check(default), Ok(()), "{option:?}");
+                        }
+                    }
+                    Takes::Nothing { .. } => {}
+                    Takes::Address { .. } => panic!("{option:?} belongs in flags"),
+                }
+            }
+        }
     }
 }

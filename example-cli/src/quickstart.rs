@@ -1,18 +1,22 @@
 //! The quickstarts' application, the same on every runtime: three instrumented
-//! request metrics, the `app_up` gauge, the handler, and the metrics server's
-//! options. Each adapter's `examples/quickstart.rs` adds only what its runtime does
-//! (listen, spawn, stop on Ctrl-C) around it.
+//! request metrics, the `app_up` gauge, the handler, the metrics server's options and
+//! the remote-write pusher's. Each adapter's `examples/quickstart.rs` adds only what its
+//! runtime does (listen, spawn, start the pusher, stop on Ctrl-C) around it.
 
 use std::convert::Infallible;
 use std::error::Error;
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use torchlight::{ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
+use torchlight_server::push::{PushError, PushOptions};
 use torchlight_server::{Options, WebConfig};
 
 use crate::TraceId;
@@ -91,4 +95,82 @@ pub fn setup(
         options = WebConfig::from_file(file)?.apply(options);
     }
     Ok(options)
+}
+
+/// The remote-write pusher's options: the global registry to `url` every `interval`,
+/// each failure reported on stderr once per outage ([`Outage`]).
+///
+/// # Errors
+///
+/// [`PushError::Url`] for a URL the pusher cannot use.
+pub fn remote_write(url: &str, interval: Duration) -> Result<PushOptions, PushError> {
+    let outage = Outage::new(url);
+    Ok(PushOptions::new(url)?
+        .with_interval(interval)
+        .with_report(move |result| {
+            if let Some(line) = outage.report(result) {
+                eprintln!("{line}");
+            }
+        }))
+}
+
+/// Whether pushes to a URL are failing, so that an outage is reported twice (when the
+/// first attempt fails and when one succeeds again) rather than at every attempt.
+#[derive(Debug)]
+pub struct Outage {
+    url: Arc<str>,
+    failing: AtomicBool,
+}
+
+impl Outage {
+    /// No outage yet, of pushes to `url`.
+    pub fn new(url: &str) -> Self {
+        Self {
+            url: url.into(),
+            failing: AtomicBool::new(false),
+        }
+    }
+
+    /// The line to print after an attempt that ended with `result`, if any:
+    /// `push to URL failing: …` at the first failure, `push to URL recovered` at the
+    /// first success after failures.
+    pub fn report(&self, result: Result<(), &PushError>) -> Option<String> {
+        // Relaxed: the flag orders nothing else; one pusher reports one attempt at a time.
+        let was_failing = self.failing.swap(result.is_err(), Ordering::Relaxed);
+        match (result, was_failing) {
+            (Err(error), false) => Some(format!("push to {} failing: {error}", self.url)),
+            (Ok(()), true) => Some(format!("push to {} recovered", self.url)),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_outage_is_reported_once_and_its_end_once() {
+        let outage = Outage::new("http://r/api/v1/write");
+        let error = PushError::Timeout {
+            url: "http://r/api/v1/write".to_owned(),
+            after: Duration::from_secs(10),
+        };
+        assert_eq!(outage.report(Ok(())), None);
+        assert_eq!(
+            outage.report(Err(&error)).as_deref(),
+            Some(
+                "push to http://r/api/v1/write failing: http://r/api/v1/write did not \
+                 answer within 10s"
+            )
+        );
+        assert_eq!(outage.report(Err(&error)), None);
+        assert_eq!(outage.report(Err(&error)), None);
+        assert_eq!(
+            outage.report(Ok(())).as_deref(),
+            Some("push to http://r/api/v1/write recovered")
+        );
+        assert_eq!(outage.report(Ok(())), None);
+        assert!(outage.report(Err(&error)).is_some(), "a second outage");
+    }
 }

@@ -29,7 +29,14 @@ impl Daemon {
             "TORCHLIGHT_PUSHGATEWAY",
             "prometheus-pushgateway",
             "prometheus-pushgateway",
-            |address, _| vec![format!("--web.listen-address={address}")],
+            // Debian's build persists to /var/lib/prometheus/pushgateway.data by
+            // default, which every run on the machine would share: in memory instead.
+            |address, _| {
+                vec![
+                    format!("--web.listen-address={address}"),
+                    "--persistence.file=".to_owned(),
+                ]
+            },
         )
     }
 

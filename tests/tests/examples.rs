@@ -4,7 +4,11 @@
 //! on `127.0.0.1:0`) fails with exit 1, naming the address and the flag that changes it,
 //! with the causes one per line; a Consul agent that refuses the registration (the agent
 //! double) fails the same way; `threaded` and `exposition` run to their end with status
-//! 0. The README's Demo section shows `quickstart --help`'s output exactly.
+//! 0. The README's Demo section shows `quickstart --help`'s output exactly. Issue 23:
+//! `quickstart --remote-write URL` pushes every `--push-interval`, reports an outage
+//! once and its end once, and pushes a last time on Ctrl-C; `push` (a client, so no
+//! port of its own to take) pushes its batch job's metrics to a real Pushgateway and
+//! `--delete` removes them; a gateway's refusal is exit 1 naming the URL.
 //!
 //! The binaries come from `cargo build -p <package> --examples`, one package at a time
 //! under one lock: the adapters' examples share names (`quickstart` in three packages), so
@@ -20,36 +24,47 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
+use torchlight_tests::daemon::Daemon;
 use torchlight_tests::examples::build;
+use torchlight_tests::receiver::{Receiver, Reply};
 
 /// How long an example may take to answer; they answer in milliseconds, but the machine
 /// may be loaded. One that is still running then has hung, and is killed.
 const DEADLINE: Duration = Duration::from_secs(60);
 
-/// The examples each package must have, with their flags (every flag is `--name ADDR`).
-/// A new example must be added here, so it is held to the same rules.
-const CORE: &[(&str, &[&str])] = &[("exposition", &[])];
-const TOKIO: &[(&str, &[&str])] = &[
-    ("axum", &["--app-addr"]),
-    ("consul", &["--metrics-addr"]),
-    ("hyper", &["--app-addr"]),
-    ("quickstart", &["--app-addr", "--metrics-addr"]),
-    ("service", &["--app-addr", "--metrics-addr"]),
-    ("threaded", &["--metrics-addr"]),
+/// The examples each package must have: the name, the address flags (`--name ADDR`) and
+/// the synopsis of its other flags. A new example must be added here, so it is held to
+/// the same rules.
+type Example = (&'static str, &'static [&'static str], &'static str);
+/// The quickstarts' flags after the addresses.
+const QUICKSTART: &str = " [--web-config FILE] [--remote-write URL] [--push-interval DURATION]";
+/// The `push` examples' flags (no address: the batch job listens nowhere).
+const PUSH: &str = " --gateway URL --job NAME [--instance VALUE] [--delete]";
+const CORE: &[Example] = &[("exposition", &[], "")];
+const TOKIO: &[Example] = &[
+    ("axum", &["--app-addr"], ""),
+    ("consul", &["--metrics-addr"], ""),
+    ("hyper", &["--app-addr"], ""),
+    ("push", &[], PUSH),
+    ("quickstart", &["--app-addr", "--metrics-addr"], QUICKSTART),
+    ("service", &["--app-addr", "--metrics-addr"], ""),
+    ("threaded", &["--metrics-addr"], ""),
 ];
-const SMOL: &[(&str, &[&str])] = &[
-    ("consul", &["--metrics-addr"]),
-    ("hyper", &["--app-addr"]),
-    ("quickstart", &["--app-addr", "--metrics-addr"]),
-    ("service", &["--app-addr", "--metrics-addr"]),
-    ("threaded", &["--metrics-addr"]),
+const SMOL: &[Example] = &[
+    ("consul", &["--metrics-addr"], ""),
+    ("hyper", &["--app-addr"], ""),
+    ("push", &[], PUSH),
+    ("quickstart", &["--app-addr", "--metrics-addr"], QUICKSTART),
+    ("service", &["--app-addr", "--metrics-addr"], ""),
+    ("threaded", &["--metrics-addr"], ""),
 ];
 /// smol's without `service` (the tower example is on the tokio and smol adapters).
-const ASYNC_STD: &[(&str, &[&str])] = &[
-    ("consul", &["--metrics-addr"]),
-    ("hyper", &["--app-addr"]),
-    ("quickstart", &["--app-addr", "--metrics-addr"]),
-    ("threaded", &["--metrics-addr"]),
+const ASYNC_STD: &[Example] = &[
+    ("consul", &["--metrics-addr"], ""),
+    ("hyper", &["--app-addr"], ""),
+    ("push", &[], PUSH),
+    ("quickstart", &["--app-addr", "--metrics-addr"], QUICKSTART),
+    ("threaded", &["--metrics-addr"], ""),
 ];
 
 /// What listens on each flag's address, as the failure's first line names it.
@@ -127,17 +142,17 @@ fn drain(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<String>
 }
 
 /// Every check, on every example `package` has; `expected` lists them.
-fn check_package(package: &str, expected: &[(&str, &[&str])]) {
+fn check_package(package: &str, expected: &[Example]) {
     let (_guard, examples) = build(package);
     let names: Vec<&str> = examples.keys().map(String::as_str).collect();
-    let wanted: Vec<&str> = expected.iter().map(|(name, _)| *name).collect();
+    let wanted: Vec<&str> = expected.iter().map(|(name, _, _)| *name).collect();
     assert_eq!(
         names, wanted,
         "{package}'s examples changed: list each in tests/tests/examples.rs with its flags"
     );
-    for &(name, flags) in expected {
+    for &(name, flags, options) in expected {
         let program = &examples[name];
-        help(program, package, name, flags);
+        help(program, package, name, flags, options);
         unknown_flag(program, name);
         for flag in flags {
             malformed_address(program, name, flag);
@@ -151,12 +166,22 @@ fn check_package(package: &str, expected: &[(&str, &[&str])]) {
         }
         if name == "quickstart" {
             web_config_errors(program);
+            push_flag_errors(program);
+            remote_write_outage_reported_once(program);
+        }
+        if name == "push" {
+            // A client only: it listens nowhere, so no port of its own can be taken;
+            // its run-time failure is the gateway's, checked here instead.
+            assert!(flags.is_empty(), "push listens nowhere");
+            push_usage_errors(program);
+            refused_push(program);
+            push_to_the_pushgateway(program, package);
         }
     }
 }
 
 /// `--help` and `-h`: name, package, purpose, synopsis, each flag with its default; exit 0.
-fn help(program: &Path, package: &str, name: &str, flags: &[&str]) {
+fn help(program: &Path, package: &str, name: &str, flags: &[&str], options: &str) {
     let help = run(program, &["--help"], &[]);
     assert_eq!(help.code, Some(0), "{name} --help: {help:?}");
     assert_eq!(help.stderr, "", "{name} --help");
@@ -166,9 +191,7 @@ fn help(program: &Path, package: &str, name: &str, flags: &[&str]) {
         help.stdout
     );
     let mut synopsis: String = flags.iter().map(|flag| format!(" [{flag} ADDR]")).collect();
-    if name == "quickstart" {
-        synopsis.push_str(" [--web-config FILE]");
-    }
+    synopsis.push_str(options);
     assert!(
         help.stdout
             .contains(&format!("\nUsage: {name}{synopsis}\n")),
@@ -366,6 +389,237 @@ fn web_config_errors(program: &Path) {
         assert_eq!(failed.stdout, "", "nothing started");
     }
     let _ = std::fs::remove_dir_all(&folder);
+}
+
+/// `quickstart`'s push flags: a value that is not a URL or a duration is a usage error
+/// naming the flag (exit 2), before anything listens.
+fn push_flag_errors(program: &Path) {
+    for (arguments, message) in [
+        (
+            ["--remote-write", "127.0.0.1:9090"],
+            "error: --remote-write \"127.0.0.1:9090\" is not a URL (it does not start with \
+             http:// or https://), such as --remote-write http://127.0.0.1:9090/api/v1/write",
+        ),
+        (
+            ["--push-interval", "15"],
+            "error: --push-interval \"15\" is not a duration (a number needs a unit (y, w, \
+             d, h, m, s, ms)), such as --push-interval 15s",
+        ),
+        (
+            ["--push-interval", "0s"],
+            "error: --push-interval \"0s\" is not a duration (it must be more than 0), such \
+             as --push-interval 15s",
+        ),
+    ] {
+        let refused = run(program, &arguments, &[]);
+        assert_eq!(
+            refused.code,
+            Some(2),
+            "quickstart {arguments:?}: {refused:?}"
+        );
+        assert_eq!(refused.stdout, "", "quickstart {arguments:?}");
+        assert_eq!(
+            refused.stderr.lines().next(),
+            Some(message),
+            "quickstart {arguments:?}"
+        );
+    }
+}
+
+/// `quickstart --remote-write URL --push-interval 100ms` against a receiver that fails
+/// its first three requests: one line when pushes start failing, one when they
+/// recover, none per attempt; the pushes carry remote write's headers; Ctrl-C (SIGINT,
+/// sent to this child's PID) stops it with status 0 after a last push.
+fn remote_write_outage_reported_once(program: &Path) {
+    let receiver = Receiver::start(|n| {
+        if n < 3 {
+            Reply::Status(503, None, "down for maintenance")
+        } else {
+            Reply::Status(204, None, "")
+        }
+    });
+    let url = receiver.url().to_owned();
+    let mut child = Command::new(program)
+        .args(["--app-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"])
+        .args(["--remote-write", &url, "--push-interval", "100ms"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start quickstart");
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    // Three failures, the recovery, then a few pushes on the interval.
+    let received = receiver.wait_for(6, DEADLINE);
+    let before_stop = received.len();
+    interrupt(&mut child);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for quickstart") {
+            break Some(status);
+        }
+        if started.elapsed() > DEADLINE {
+            stop(&mut child);
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (
+        stdout.join().expect("the stdout reader"),
+        stderr.join().expect("the stderr reader"),
+    );
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(0),
+        "quickstart after SIGINT: {stdout}{stderr}"
+    );
+    assert!(before_stop >= 6, "pushes arrived: {before_stop}; {stderr}");
+    for request in &received {
+        assert_eq!(request.method, "POST");
+        assert_eq!(request.header("content-encoding"), Some("snappy"));
+        assert_eq!(
+            request.header("x-prometheus-remote-write-version"),
+            Some("0.1.0")
+        );
+    }
+    assert!(
+        stdout.contains(&format!("\npush:    {url}\n")) && stdout.ends_with("stopped\n"),
+        "{stdout}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            format!("push to {url} failing: {url} answered 503 (will retry): down for maintenance")
+                .as_str(),
+            format!("push to {url} recovered").as_str(),
+        ],
+        "an outage is reported once, and its end once"
+    );
+    let after_stop = receiver.wait_for(before_stop + 1, DEADLINE).len();
+    assert!(after_stop > before_stop, "a last push on Ctrl-C");
+}
+
+/// Sends SIGINT (Ctrl-C) to exactly this child, by its PID.
+fn interrupt(child: &mut Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(sent.success(), "kill -INT {}", child.id());
+}
+
+/// `push` without its required flags, or with a gateway that is not a URL: exit 2,
+/// naming the flag.
+fn push_usage_errors(program: &Path) {
+    for (arguments, message) in [
+        (
+            &["--job", "nightly"][..],
+            "error: --gateway is required, such as --gateway http://127.0.0.1:9091",
+        ),
+        (
+            &["--gateway", "http://127.0.0.1:9091"][..],
+            "error: --job is required, such as --job nightly-import",
+        ),
+        (
+            &["--gateway", "127.0.0.1:9091", "--job", "nightly"][..],
+            "error: --gateway \"127.0.0.1:9091\" is not a URL (it does not start with \
+             http:// or https://), such as --gateway http://127.0.0.1:9091",
+        ),
+        (
+            &["--gateway", "http://g", "--job", "j", "--delete=yes"][..],
+            "error: --delete takes no value",
+        ),
+    ] {
+        let refused = run(program, arguments, &[]);
+        assert_eq!(refused.code, Some(2), "push {arguments:?}: {refused:?}");
+        assert_eq!(refused.stdout, "", "push {arguments:?}");
+        assert_eq!(
+            refused.stderr.lines().next(),
+            Some(message),
+            "push {arguments:?}"
+        );
+    }
+}
+
+/// A gateway that refuses the push (400): exit 1, the message naming the group's URL
+/// and quoting the gateway.
+fn refused_push(program: &Path) {
+    let gateway = Receiver::start(|_| Reply::Status(400, None, "pushed metrics are invalid"));
+    let base = gateway.url().trim_end_matches("/api/v1/write").to_owned();
+    let failed = run(program, &["--gateway", &base, "--job", "nightly"], &[]);
+    assert_eq!(failed.code, Some(1), "push refused: {failed:?}");
+    assert_eq!(
+        failed.stderr,
+        format!(
+            "error: {base}/metrics/job/nightly refused the push with 400: pushed metrics \
+             are invalid\n"
+        )
+    );
+}
+
+/// `push` against Debian's `prometheus-pushgateway`: the group of the job and instance
+/// appears with the 100 items, the histogram's count and the time of success; `--delete`
+/// removes it.
+fn push_to_the_pushgateway(program: &Path, package: &str) {
+    let gateway = Daemon::pushgateway();
+    let url = gateway.url();
+    let group = format!("instance=\"{package}\",job=\"examples\"");
+    let pushed = run(
+        program,
+        &[
+            "--gateway",
+            &url,
+            "--job",
+            "examples",
+            "--instance",
+            package,
+        ],
+        &[],
+    );
+    assert_eq!(pushed.code, Some(0), "push: {pushed:?}");
+    assert_eq!(
+        pushed.stdout,
+        format!("pushed 100 items to {url}/metrics/job/examples/instance/{package}\n")
+    );
+    let (status, exposed) = gateway.get("/metrics").expect("the gateway answers");
+    assert_eq!(status, 200);
+    for line in [
+        format!("batch_items_processed_total{{{group}}} 100"),
+        format!("batch_item_seconds_count{{{group}}} 100"),
+    ] {
+        assert!(exposed.lines().any(|l| l == line), "{line} in:\n{exposed}");
+    }
+    let success = exposed
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("batch_last_success_timestamp_seconds{{{group}}} ")))
+        .and_then(|value| value.parse::<f64>().ok())
+        .expect("the time of success");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs_f64();
+    assert!((now - success).abs() < 600.0, "{success} vs {now}");
+
+    let deleted = run(
+        program,
+        &[
+            "--gateway",
+            &url,
+            "--job",
+            "examples",
+            "--instance",
+            package,
+            "--delete",
+        ],
+        &[],
+    );
+    assert_eq!(deleted.code, Some(0), "push --delete: {deleted:?}");
+    let (_, exposed) = gateway.get("/metrics").expect("the gateway answers");
+    assert!(
+        !exposed.contains("batch_"),
+        "the group is gone after --delete:\n{exposed}"
+    );
 }
 
 /// `threaded` on a free port: it serves, works its 3 seconds and ends with status 0 (the

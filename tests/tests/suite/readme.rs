@@ -209,3 +209,45 @@ fn readme_native_histogram_example_is_the_type_doctest() {
          core/src/native.rs (without its hidden `# ` lines): copy one to the other"
     );
 }
+
+/// The lines of the first `no_run` code block of `source` after the line `after`,
+/// without the lines rustdoc hides.
+fn item_no_run_doctest(source: &str, after: &str) -> Vec<String> {
+    source
+        .lines()
+        .skip_while(|line| !line.starts_with(after))
+        .skip_while(|line| *line != "/// ```no_run")
+        .skip(1)
+        .take_while(|line| *line != "/// ```")
+        .map(|line| line.strip_prefix("///").unwrap_or(line))
+        .map(|line| line.strip_prefix(' ').unwrap_or(line))
+        .filter(|line| !line.starts_with("# ") && *line != "#")
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn readme_pushing_examples_are_the_tokio_pusher_doctests() {
+    let readme = read("README.md");
+    let start = readme
+        .find("\n## Pushing\n")
+        .expect("README.md has a section `## Pushing`");
+    let section = &readme[start..];
+    let source = read("adapter-tokio/src/pusher.rs");
+    for (index, item) in [
+        "/// Starts pushing the registry with Prometheus remote write",
+        "/// A Pushgateway group reached on this runtime",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let doctest = item_no_run_doctest(&source, item);
+        assert!(doctest.len() >= 3, "no doctest found after {item:?}");
+        assert_eq!(
+            readme_example(section, index),
+            doctest,
+            "README.md's \"Pushing\" example {index} must equal the doctest in \
+             adapter-tokio/src/pusher.rs (without its hidden `# ` lines): copy one to the other"
+        );
+    }
+}

@@ -18,7 +18,7 @@ use core::task::{Context, Poll, Waker};
 use cortex_m_rt::{entry, exception};
 use torchlight::{
     Buckets, Counter, FloatCounter, FloatGauge, Format, Gauge, Histogram, Instrument, Labelled,
-    Metric, Registry, Snapshot,
+    Metric, Registry, RemoteWrite, SliceSink, Snapshot,
 };
 use torchlight_firmware::buffer::{self, Buffer};
 use torchlight_firmware::executor::block_on;
@@ -42,6 +42,7 @@ fn checks(run: &mut Run) {
         golden(Format::OpenMetrics, GOLDEN_OPENMETRICS)
     });
     run.check("encode-overflow", encode_overflow);
+    run.check("encode-remote-write", remote_write);
     run.check("future-instrumented", future_instrumented);
     run.check("future-dropped", future_dropped);
     run.check("histogram-interrupt", histogram_interrupt);
@@ -300,6 +301,66 @@ fn encode_overflow() -> Outcome {
         small.as_bytes().len() <= 64 && GOLDEN_TEXT.as_bytes().starts_with(small.as_bytes()),
         "a full buffer holds bytes that are not a prefix of the exposition"
     );
+    Ok(())
+}
+
+// ---- a remote-write body, built without an allocator ----------------------------------
+
+/// The golden registry as a Prometheus remote-write body (a snappy-compressed
+/// `WriteRequest`) stamped [`PUSH_TIME_MS`] with [`EXTERNAL_LABELS`]: what firmware would
+/// hand its own transport. `tests/tests/suite/firmware.rs` decompresses and decodes these
+/// bytes and checks the series, samples and metadata they hold.
+const GOLDEN_REMOTE_WRITE: &[u8] = include_bytes!("../../golden/remote-write.bin");
+
+/// 2023-11-14T22:13:20Z: a fixed time, so that the body is golden.
+const PUSH_TIME_MS: i64 = 1_700_000_000_000;
+
+/// Which device the samples come from, as Prometheus' `external_labels` say it.
+const EXTERNAL_LABELS: [(&str, &str); 1] = [("device", "qemu")];
+
+/// Builds the body in two fixed buffers (the uncompressed request, the compressed
+/// body) and compares it with [`GOLDEN_REMOTE_WRITE`], byte for byte; a difference
+/// prints the bytes built, in hex, to regenerate the golden file from.
+fn remote_write() -> Outcome {
+    let registry = golden_registry().map_err(|error| {
+        torchlight_firmware::report::explain(format_args!("registration failed: {error}"))
+    })?;
+    let request = RemoteWrite::new(PUSH_TIME_MS)
+        .with_external_labels(&EXTERNAL_LABELS)
+        .map_err(|error| {
+            torchlight_firmware::report::explain(format_args!("external labels: {error}"))
+        })?;
+    let mut scratch = [0u8; 1536];
+    let mut body = [0u8; 1536];
+    let mut sink = SliceSink::new(&mut body);
+    let (encoded, used) =
+        stack::high_water(|| registry.encode_remote_write(&mut scratch, &mut sink, &request));
+    ensure!(
+        encoded.is_ok(),
+        "the remote-write body does not fit in 1536 bytes"
+    );
+    let bytes = sink.filled();
+    line(format_args!(
+        "  {} bytes, encode stack high-water mark {used} bytes",
+        bytes.len()
+    ));
+    if bytes != GOLDEN_REMOTE_WRITE {
+        for chunk in bytes.chunks(32) {
+            let mut hex = [0u8; 64];
+            for (i, byte) in chunk.iter().enumerate() {
+                hex[2 * i] = b"0123456789abcdef"[usize::from(byte >> 4)];
+                hex[2 * i + 1] = b"0123456789abcdef"[usize::from(byte & 0xf)];
+            }
+            let hex = core::str::from_utf8(&hex[..2 * chunk.len()]).unwrap_or("");
+            line(format_args!("  got {hex}"));
+        }
+        ensure!(
+            false,
+            "the body differs from golden/remote-write.bin (got {} bytes, want {})",
+            bytes.len(),
+            GOLDEN_REMOTE_WRITE.len()
+        );
+    }
     Ok(())
 }
 
