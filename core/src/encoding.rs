@@ -6,6 +6,10 @@
 //! keeps what it wrote. This file holds what the formats share: [`Format`], the family
 //! header (`FamilyHead`) and the two steps the registry calls (`encode_family`, one
 //! `match` on the format, and `encode_end`), [`EncodeError`], the sinks and the chunk.
+//! The three protobuf encoders (`encoding/protobuf.rs`, `encoding/remote_write.rs`,
+//! `encoding/otlp.rs`) write only their messages' fields; the wire format they share
+//! (varints, tags, scalar and length-delimited fields, messages whose length is filled
+//! in afterwards) is `encoding/wire.rs`.
 //!
 //! The bytes follow Go's `expfmt`, the ecosystem's reference encoder
 //! (`github.com/prometheus/common`, `expfmt/text_create.go` and
@@ -46,6 +50,7 @@ mod protobuf;
 mod remote_write;
 mod snappy;
 mod text;
+mod wire;
 
 pub use otlp::Otlp;
 pub(crate) use remote_write::encode_family as encode_remote_write_family;
@@ -548,7 +553,7 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
     pub(crate) fn fill_length(&mut self, mark: usize) -> Result<(), EncodeError> {
         let body = self.position() - mark;
         let mut varint = [0u8; 10];
-        let width = protobuf::varint(&mut varint, body as u64);
+        let width = wire::varint(&mut varint, body as u64);
         // The room the longer length takes: written at the end, then the body moves.
         let extra = width - 1;
         if mark > self.passed && self.len + extra <= CHUNK {

@@ -46,18 +46,13 @@
 
 use core::fmt::{self, Write};
 
-use super::protobuf::{varint, varint_len, zigzag};
+use super::wire::{Wire, varint_len};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::sample::{
     Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Native, NativeBuckets,
     Number, Quantiles, Samples,
 };
-
-/// Wire types (protobuf encoding guide, "Message Structure").
-const VARINT: u8 = 0;
-const I64: u8 = 1;
-const LEN: u8 = 2;
 
 /// Field numbers of opentelemetry-proto's `metrics.proto`, `common.proto`,
 /// `resource.proto` and `metrics_service.proto`.
@@ -236,13 +231,22 @@ pub(crate) fn begin<B: ByteSink + ?Sized>(
     if !out.rewritable() {
         return Err(EncodeError::Unsupported);
     }
-    let mut w = Wire { out };
+    let mut w = Wire::new(out);
+    let open = head(&mut w, request);
+    w.finish(open)
+}
+
+/// [`begin`]'s messages.
+fn head<B: ByteSink + ?Sized>(
+    w: &mut Wire<'_, '_, B>,
+    request: &Otlp<'_>,
+) -> Result<Open, fmt::Error> {
     let resource_metrics = w.open(field::REQUEST_RESOURCE_METRICS)?;
     let resource = w.open(field::RESOURCE_METRICS_RESOURCE)?;
     let given = request.resource;
     for (i, (key, value)) in given.iter().enumerate() {
         if !given[..i].iter().any(|(other, _)| other == key) {
-            w.key_value(field::RESOURCE_ATTRIBUTES, key, value)?;
+            key_value(w, field::RESOURCE_ATTRIBUTES, key, value)?;
         }
     }
     let defaults = [
@@ -253,16 +257,16 @@ pub(crate) fn begin<B: ByteSink + ?Sized>(
     ];
     for (key, value) in defaults {
         if !given.iter().any(|(other, _)| *other == key) {
-            w.key_value(field::RESOURCE_ATTRIBUTES, key, value)?;
+            key_value(w, field::RESOURCE_ATTRIBUTES, key, value)?;
         }
     }
-    w.out.fill_length(resource)?;
+    w.close(resource)?;
     let scope_metrics = w.open(field::RESOURCE_METRICS_SCOPE_METRICS)?;
     let (name, version) = Otlp::SCOPE;
     let scope = w.open(field::SCOPE_METRICS_SCOPE)?;
     w.string(field::SCOPE_NAME, name)?;
     w.string(field::SCOPE_VERSION, version)?;
-    w.out.fill_length(scope)?;
+    w.close(scope)?;
     Ok(Open {
         resource_metrics,
         scope_metrics,
@@ -296,90 +300,30 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
     collect: impl FnOnce(&mut Encoder<'_>) -> fmt::Result,
 ) -> Result<(), EncodeError> {
     let mut writer = Writer {
-        wire: Wire { out },
+        wire: Wire::new(out),
         family,
         time: request.time_unix_nano,
         start: start_time_unix_nano,
         open: None,
         attributes: field::number::ATTRIBUTES,
-        error: None,
     };
     let result = collect(&mut Encoder::new(&mut writer)).and_then(|()| writer.close_metric());
-    match (result, writer.error) {
-        (Ok(()), None) => Ok(()),
-        (_, Some(error)) => Err(error),
-        (Err(fmt::Error), None) => Err(EncodeError::Collect),
-    }
+    writer.wire.finish(result)
 }
 
-/// The protobuf primitives, over the chunk.
-struct Wire<'o, 'c, B: ?Sized> {
-    out: &'o mut Chunked<'c, B>,
-}
-
-impl<B: ByteSink + ?Sized> Wire<'_, '_, B> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
-        self.out.write(bytes)
-    }
-
-    #[inline]
-    fn varint(&mut self, n: u64) -> Result<(), EncodeError> {
-        let mut buf = [0; 10];
-        let len = varint(&mut buf, n);
-        self.put(&buf[..len])
-    }
-
-    #[inline]
-    fn tag(&mut self, field: u8, wire: u8) -> Result<(), EncodeError> {
-        // Field numbers here are below 16: the tag is one byte.
-        self.put(&[(field << 3) | wire])
-    }
-
-    fn uint(&mut self, field: u8, n: u64) -> Result<(), EncodeError> {
-        self.tag(field, VARINT)?;
-        self.varint(n)
-    }
-
-    fn fixed64(&mut self, field: u8, n: u64) -> Result<(), EncodeError> {
-        self.tag(field, I64)?;
-        self.put(&n.to_le_bytes())
-    }
-
-    fn double(&mut self, field: u8, value: f64) -> Result<(), EncodeError> {
-        self.tag(field, I64)?;
-        self.put(&value.to_le_bytes())
-    }
-
-    fn bytes(&mut self, field: u8, bytes: &[u8]) -> Result<(), EncodeError> {
-        self.tag(field, LEN)?;
-        self.varint(bytes.len() as u64)?;
-        self.put(bytes)
-    }
-
-    fn string(&mut self, field: u8, text: &str) -> Result<(), EncodeError> {
-        self.bytes(field, text.as_bytes())
-    }
-
-    /// Starts a message of unknown length; returns the mark to close it with
-    /// (`Chunked::fill_length`).
-    fn open(&mut self, field: u8) -> Result<usize, EncodeError> {
-        self.tag(field, LEN)?;
-        self.put(&[0])?;
-        Ok(self.out.position())
-    }
-
-    /// A `KeyValue` whose value is a string `AnyValue`.
-    fn key_value(&mut self, field: u8, key: &str, value: &str) -> Result<(), EncodeError> {
-        let any = 1 + varint_len(value.len() as u64) + value.len();
-        let len = 1 + varint_len(key.len() as u64) + key.len() + 1 + varint_len(any as u64) + any;
-        self.tag(field, LEN)?;
-        self.varint(len as u64)?;
-        self.string(field::KEY_VALUE_KEY, key)?;
-        self.tag(field::KEY_VALUE_VALUE, LEN)?;
-        self.varint(any as u64)?;
-        self.string(field::ANY_VALUE_STRING, value)
-    }
+/// A `KeyValue` whose value is a string `AnyValue`.
+fn key_value<B: ByteSink + ?Sized>(
+    w: &mut Wire<'_, '_, B>,
+    field: u8,
+    key: &str,
+    value: &str,
+) -> fmt::Result {
+    let any = 1 + varint_len(value.len() as u64) + value.len();
+    let len = 1 + varint_len(key.len() as u64) + key.len() + 1 + varint_len(any as u64) + any;
+    w.sized(field, len)?;
+    w.string(field::KEY_VALUE_KEY, key)?;
+    w.sized(field::KEY_VALUE_VALUE, any)?;
+    w.string(field::ANY_VALUE_STRING, value)
 }
 
 /// The data kind of an OTLP `Metric`.
@@ -429,28 +373,9 @@ struct Writer<'o, 'c, B: ?Sized> {
     open: Option<OpenMetric>,
     /// The field labels go to: the current point's (or exemplar's) attributes.
     attributes: u8,
-    /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
-    error: Option<EncodeError>,
 }
 
 impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
-    /// `result`, with the sink's error kept.
-    #[inline]
-    fn check<T>(&mut self, result: Result<T, EncodeError>) -> Result<T, fmt::Error> {
-        result.map_err(|error| self.fail(error))
-    }
-
-    #[cold]
-    fn fail(&mut self, error: EncodeError) -> fmt::Error {
-        self.error = Some(error);
-        fmt::Error
-    }
-
-    fn close(&mut self, mark: usize) -> fmt::Result {
-        let result = self.wire.out.fill_length(mark);
-        self.check(result)
-    }
-
     /// Makes sure a `Metric` of `kind` is open: opens one (name, description, unit,
     /// `prometheus.type`) unless it already is.
     fn metric(&mut self, kind: Kind) -> fmt::Result {
@@ -459,13 +384,11 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             Some(_) => self.close_metric()?,
             None => {}
         }
-        let result = self.open_metric(kind);
-        let open = self.check(result)?;
-        self.open = Some(open);
+        self.open = Some(self.open_metric(kind)?);
         Ok(())
     }
 
-    fn open_metric(&mut self, kind: Kind) -> Result<OpenMetric, EncodeError> {
+    fn open_metric(&mut self, kind: Kind) -> Result<OpenMetric, fmt::Error> {
         use field::metric::{DESCRIPTION, METADATA, NAME, UNIT};
         let family = self.family;
         let w = &mut self.wire;
@@ -475,8 +398,7 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         } else {
             ""
         };
-        w.tag(NAME, LEN)?;
-        w.varint((family.name.len() + suffix.len()) as u64)?;
+        w.sized(NAME, family.name.len() + suffix.len())?;
         w.put(family.name.as_bytes())?;
         w.put(suffix.as_bytes())?;
         if !family.help.is_empty() {
@@ -484,9 +406,10 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         }
         if let Some(unit) = family.unit {
             let (numerator, denominator) = ucum(unit);
-            let len = numerator.len() + denominator.map_or(0, |d| 1 + d.len());
-            w.tag(UNIT, LEN)?;
-            w.varint(len as u64)?;
+            w.sized(
+                UNIT,
+                numerator.len() + denominator.map_or(0, |d| 1 + d.len()),
+            )?;
             w.put(numerator.as_bytes())?;
             if let Some(denominator) = denominator {
                 w.put(b"/")?;
@@ -502,7 +425,7 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             MetricType::StateSet => "stateset",
             _ => "unknown",
         };
-        w.key_value(METADATA, "prometheus.type", keyword)?;
+        key_value(w, METADATA, "prometheus.type", keyword)?;
         let data = w.open(kind.field())?;
         Ok(OpenMetric { kind, metric, data })
     }
@@ -513,18 +436,15 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         let Some(open) = self.open.take() else {
             return Ok(());
         };
-        let result = (|| {
-            let w = &mut self.wire;
-            if open.kind.cumulative() && open.kind != Kind::Summary {
-                w.uint(AGGREGATION_TEMPORALITY, CUMULATIVE)?;
-            }
-            if open.kind == (Kind::Sum { monotonic: true }) {
-                w.uint(IS_MONOTONIC, 1)?;
-            }
-            w.out.fill_length(open.data)?;
-            w.out.fill_length(open.metric)
-        })();
-        self.check(result)
+        let w = &mut self.wire;
+        if open.kind.cumulative() && open.kind != Kind::Summary {
+            w.uint(AGGREGATION_TEMPORALITY, CUMULATIVE)?;
+        }
+        if open.kind == (Kind::Sum { monotonic: true }) {
+            w.uint(IS_MONOTONIC, 1)?;
+        }
+        w.close(open.data)?;
+        w.close(open.metric)
     }
 
     /// Opens a data point of `kind` with its times and labels (into `attributes`), and
@@ -537,16 +457,12 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         extra: Option<(&str, &str)>,
     ) -> Result<usize, fmt::Error> {
         self.metric(kind)?;
-        let result = (|| {
-            let w = &mut self.wire;
-            let mark = w.open(field::data::DATA_POINTS)?;
-            if kind.cumulative() {
-                w.fixed64(field::START_TIME, self.start)?;
-            }
-            w.fixed64(field::TIME, self.time)?;
-            Ok(mark)
-        })();
-        let mark = self.check(result)?;
+        let w = &mut self.wire;
+        let mark = w.open(field::data::DATA_POINTS)?;
+        if kind.cumulative() {
+            w.fixed64(field::START_TIME, self.start)?;
+        }
+        w.fixed64(field::TIME, self.time)?;
         self.attributes = attributes;
         labels.encode(&mut LabelEncoder::new(self))?;
         if let Some((name, value)) = extra {
@@ -566,28 +482,27 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
     ) -> fmt::Result {
         use field::number::{AS_DOUBLE, AS_INT, ATTRIBUTES, EXEMPLARS};
         let mark = self.point(kind, ATTRIBUTES, labels, extra)?;
-        let result = match value {
-            Number::Float(value) => self.wire.double(AS_DOUBLE, value),
-            Number::Signed(n) => self.wire.fixed64(AS_INT, sfixed64(n)),
+        match value {
+            Number::Float(value) => self.wire.double(AS_DOUBLE, value)?,
+            Number::Signed(n) => self.wire.fixed64(AS_INT, sfixed64(n))?,
             Number::Unsigned(n) => match i64::try_from(n) {
-                Ok(n) => self.wire.fixed64(AS_INT, sfixed64(n)),
+                Ok(n) => self.wire.fixed64(AS_INT, sfixed64(n))?,
                 #[allow(clippy::cast_precision_loss)]
-                Err(_) => self.wire.double(AS_DOUBLE, n as f64),
+                Err(_) => self.wire.double(AS_DOUBLE, n as f64)?,
             },
-        };
-        self.check(result)?;
+        }
         if let Some(exemplar) = exemplar {
             self.exemplar(EXEMPLARS, exemplar)?;
         }
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// An `Exemplar`: `trace_id` and `span_id` as bytes when they are hex of their
     /// length, every other label as a filtered attribute.
     fn exemplar(&mut self, field: u8, exemplar: &Exemplar) -> fmt::Result {
         use field::exemplar::{AS_DOUBLE, FILTERED_ATTRIBUTES, SPAN_ID, TIME, TRACE_ID};
-        let result = self.wire.open(field);
-        let mark = self.check(result)?;
+        let w = &mut self.wire;
+        let mark = w.open(field)?;
         let mut trace = None;
         let mut span = None;
         for (name, value) in exemplar.labels() {
@@ -603,25 +518,19 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
                 _ => false,
             };
             if !id && !value.is_empty() {
-                let result = self.wire.key_value(FILTERED_ATTRIBUTES, name, value);
-                self.check(result)?;
+                key_value(w, FILTERED_ATTRIBUTES, name, value)?;
             }
         }
         let time = exemplar.timestamp().map_or(self.time, unix_nanos);
-        let result = (|| {
-            let w = &mut self.wire;
-            w.fixed64(TIME, time)?;
-            w.double(AS_DOUBLE, exemplar.value())?;
-            if let Some(span) = span {
-                w.bytes(SPAN_ID, &span)?;
-            }
-            if let Some(trace) = trace {
-                w.bytes(TRACE_ID, &trace)?;
-            }
-            Ok(())
-        })();
-        self.check(result)?;
-        self.close(mark)
+        w.fixed64(TIME, time)?;
+        w.double(AS_DOUBLE, exemplar.value())?;
+        if let Some(span) = span {
+            w.bytes(SPAN_ID, &span)?;
+        }
+        if let Some(trace) = trace {
+            w.bytes(TRACE_ID, &trace)?;
+        }
+        w.close(mark)
     }
 
     /// A classic histogram's `HistogramDataPoint`: per-bucket counts (the last one past
@@ -629,36 +538,30 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
     fn explicit(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
         use field::histogram::{ATTRIBUTES, BUCKET_COUNTS, COUNT, EXEMPLARS, EXPLICIT_BOUNDS, SUM};
         let mark = self.point(Kind::Histogram, ATTRIBUTES, labels, None)?;
-        let result = (|| {
-            let w = &mut self.wire;
-            w.fixed64(COUNT, histogram.count)?;
-            w.double(SUM, histogram.sum)?;
-            let buckets = histogram.bounds.len() + 1;
-            w.tag(BUCKET_COUNTS, LEN)?;
-            w.varint(8 * buckets as u64)?;
-            let mut below = 0;
-            for cumulative in histogram.cumulative {
-                // A user's `Collect` may report counts that are not cumulative: never
-                // below zero.
-                w.put(&cumulative.saturating_sub(below).to_le_bytes())?;
-                below = below.max(*cumulative);
+        let w = &mut self.wire;
+        w.fixed64(COUNT, histogram.count)?;
+        w.double(SUM, histogram.sum)?;
+        // Packed `fixed64`s.
+        w.sized(BUCKET_COUNTS, 8 * (histogram.bounds.len() + 1))?;
+        let mut below = 0;
+        for cumulative in histogram.cumulative {
+            // A user's `Collect` may report counts that are not cumulative: never
+            // below zero.
+            w.put(&cumulative.saturating_sub(below).to_le_bytes())?;
+            below = below.max(*cumulative);
+        }
+        w.put(&histogram.count.saturating_sub(below).to_le_bytes())?;
+        if !histogram.bounds.is_empty() {
+            w.sized(EXPLICIT_BOUNDS, 8 * histogram.bounds.len())?;
+            for bound in histogram.bounds {
+                w.put(&bound.to_le_bytes())?;
             }
-            w.put(&histogram.count.saturating_sub(below).to_le_bytes())?;
-            if !histogram.bounds.is_empty() {
-                w.tag(EXPLICIT_BOUNDS, LEN)?;
-                w.varint(8 * histogram.bounds.len() as u64)?;
-                for bound in histogram.bounds {
-                    w.put(&bound.to_le_bytes())?;
-                }
-            }
-            Ok(())
-        })();
-        self.check(result)?;
+        }
         let exemplars = histogram.exemplars.iter().filter_map(Option::as_ref);
         for exemplar in exemplars.chain(histogram.inf_exemplar) {
             self.exemplar(EXEMPLARS, exemplar)?;
         }
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// A native histogram's `ExponentialHistogramDataPoint`.
@@ -673,18 +576,15 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             ATTRIBUTES, COUNT, NEGATIVE, POSITIVE, SCALE, SUM, ZERO_COUNT, ZERO_THRESHOLD,
         };
         let mark = self.point(Kind::Exponential, ATTRIBUTES, labels, None)?;
-        let result = (|| {
-            let w = &mut self.wire;
-            w.fixed64(COUNT, count)?;
-            w.double(SUM, sum)?;
-            w.uint(SCALE, zigzag(i64::from(native.schema)))?;
-            w.fixed64(ZERO_COUNT, native.zero_count)?;
-            w.double(ZERO_THRESHOLD, native.zero_threshold)
-        })();
-        self.check(result)?;
+        let w = &mut self.wire;
+        w.fixed64(COUNT, count)?;
+        w.double(SUM, sum)?;
+        w.sint(SCALE, i64::from(native.schema))?;
+        w.fixed64(ZERO_COUNT, native.zero_count)?;
+        w.double(ZERO_THRESHOLD, native.zero_threshold)?;
         self.side(native.buckets, false, POSITIVE)?;
         self.side(native.buckets, true, NEGATIVE)?;
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// One sign's `Buckets`: the offset (the first populated Prometheus index, less
@@ -699,37 +599,21 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         let Some(first) = first else {
             return Ok(());
         };
-        let result = (|| {
-            let w = &mut self.wire;
-            let mark = w.open(field)?;
-            w.uint(OFFSET, zigzag(i64::from(first) - 1))?;
-            let counts = w.open(BUCKET_COUNTS)?;
-            Ok((mark, counts))
-        })();
-        let (mark, counts) = self.check(result)?;
+        let w = &mut self.wire;
+        let mark = w.open(field)?;
+        w.sint(OFFSET, i64::from(first) - 1)?;
+        let counts = w.open(BUCKET_COUNTS)?;
         let mut next = first;
-        let mut error = None;
-        buckets
-            .each(negative, &mut |index, count| {
-                let result = (|| {
-                    while next < index {
-                        self.wire.varint(0)?;
-                        next += 1;
-                    }
-                    next = index + 1;
-                    self.wire.varint(count)
-                })();
-                result.map_err(|e| {
-                    error = Some(e);
-                    fmt::Error
-                })
-            })
-            .map_err(|fmt::Error| match error {
-                Some(e) => self.fail(e),
-                None => fmt::Error,
-            })?;
-        self.close(counts)?;
-        self.close(mark)
+        buckets.each(negative, &mut |index, count| {
+            while next < index {
+                w.varint(0)?;
+                next += 1;
+            }
+            next = index + 1;
+            w.varint(count)
+        })?;
+        w.close(counts)?;
+        w.close(mark)
     }
 }
 
@@ -833,36 +717,22 @@ impl<B: ByteSink + ?Sized> LabelSink for Writer<'_, '_, B> {
         if value.is_empty() {
             return Ok(());
         }
-        let result = self.wire.key_value(self.attributes, name, value);
-        self.check(result)
+        key_value(&mut self.wire, self.attributes, name, value)
     }
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
-        /// Passes what `Display` writes on to the message.
-        struct Raw<'p, 'o, 'c, B: ?Sized>(&'p mut Wire<'o, 'c, B>);
-
-        impl<B: ByteSink + ?Sized> Write for Raw<'_, '_, '_, B> {
-            fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.put(text.as_bytes()).map_err(|_| fmt::Error)
-            }
+        let w = &mut self.wire;
+        let pair = w.open(self.attributes)?;
+        w.string(field::KEY_VALUE_KEY, name)?;
+        let any = w.open(field::KEY_VALUE_VALUE)?;
+        let text = w.open(field::ANY_VALUE_STRING)?;
+        if write!(w, "{value}").is_err() {
+            // The sink's error or the value's own: this format reports either as `Write`.
+            return Err(w.fail(EncodeError::Write));
         }
-
-        let result = (|| {
-            let w = &mut self.wire;
-            let pair = w.open(self.attributes)?;
-            w.string(field::KEY_VALUE_KEY, name)?;
-            let any = w.open(field::KEY_VALUE_VALUE)?;
-            let text = w.open(field::ANY_VALUE_STRING)?;
-            Ok((pair, any, text))
-        })();
-        let (pair, any, text) = self.check(result)?;
-        if write!(Raw(&mut self.wire), "{value}").is_err() {
-            // The sink's error (its reason lost in `fmt::Error`) or the value's own.
-            return Err(self.fail(EncodeError::Write));
-        }
-        self.close(text)?;
-        self.close(any)?;
-        self.close(pair)
+        w.close(text)?;
+        w.close(any)?;
+        w.close(pair)
     }
 }
 
@@ -895,21 +765,16 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
         use field::summary::{ATTRIBUTES, COUNT, QUANTILE, QUANTILE_VALUES, SUM, VALUE};
         let mark = self.point(Kind::Summary, ATTRIBUTES, labels, None)?;
-        let result = (|| {
-            let w = &mut self.wire;
-            w.fixed64(COUNT, summary.count)?;
-            w.double(SUM, summary.sum)?;
-            for (quantile, value) in summary.quantiles {
-                // Two doubles with their tags.
-                w.tag(QUANTILE_VALUES, LEN)?;
-                w.varint(18)?;
-                w.double(QUANTILE, *quantile)?;
-                w.double(VALUE, *value)?;
-            }
-            Ok(())
-        })();
-        self.check(result)?;
-        self.close(mark)
+        let w = &mut self.wire;
+        w.fixed64(COUNT, summary.count)?;
+        w.double(SUM, summary.sum)?;
+        for (quantile, value) in summary.quantiles {
+            // Two doubles with their tags.
+            w.sized(QUANTILE_VALUES, 18)?;
+            w.double(QUANTILE, *quantile)?;
+            w.double(VALUE, *value)?;
+        }
+        w.close(mark)
     }
 
     fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {

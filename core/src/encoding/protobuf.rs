@@ -6,7 +6,8 @@
 //!
 //! Hand-written rather than generated: the messages are few, and a generator's runtime
 //! (`prost`, `protobuf`) allocates a message tree per scrape, which the core must not.
-//! The encoder writes fields straight into the sink as the metric reports its series.
+//! The encoder writes fields straight into the sink as the metric reports its series,
+//! through the wire format the protobuf encoders share (`encoding/wire.rs`).
 //!
 //! # Length prefixes: back-patching, not a sizing pass
 //!
@@ -39,6 +40,7 @@
 
 use core::fmt::{self, Write};
 
+use super::wire::{Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
@@ -46,11 +48,6 @@ use crate::sample::{
     Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Native, NativeBuckets,
     Number, Quantiles, Samples,
 };
-
-/// Wire types (protobuf encoding guide, "Message Structure").
-const VARINT: u8 = 0;
-const I64: u8 = 1;
-const LEN: u8 = 2;
 
 /// Field numbers of client_model's `metrics.proto`.
 mod field {
@@ -85,40 +82,6 @@ mod field {
     }
 }
 
-/// Writes `n` as a varint into `buf`; returns how many bytes it took.
-#[inline]
-pub(crate) fn varint(buf: &mut [u8; 10], mut n: u64) -> usize {
-    let mut i = 0;
-    while n >= 0x80 {
-        // The low seven bits with the continuation bit: the cast keeps them.
-        #[allow(clippy::cast_possible_truncation)]
-        let byte = (n as u8 & 0x7f) | 0x80;
-        buf[i] = byte;
-        n >>= 7;
-        i += 1;
-    }
-    #[allow(clippy::cast_possible_truncation)]
-    let last = n as u8;
-    buf[i] = last;
-    i + 1
-}
-
-/// How many bytes `n` takes as a varint.
-#[inline]
-pub(crate) const fn varint_len(n: u64) -> usize {
-    // 1 for 0..=127, one more per further seven bits.
-    let bits = 64 - (n | 1).leading_zeros() as usize;
-    bits.div_ceil(7)
-}
-
-/// ZigZag, for `sint32`/`sint64` fields (encoding guide, "Signed Integers").
-#[inline]
-pub(crate) const fn zigzag(n: i64) -> u64 {
-    #[allow(clippy::cast_sign_loss)]
-    let zigzag = ((n << 1) ^ (n >> 63)) as u64;
-    zigzag
-}
-
 /// Writes one family as a delimited `MetricFamily`, or nothing when it has no series.
 ///
 /// # Errors
@@ -137,123 +100,47 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
         return Err(EncodeError::Unsupported);
     }
     let mut proto = Proto {
-        out,
+        wire: Wire::new(out),
         family,
         escaping,
         open: None,
-        error: None,
     };
     let result = collect(&mut Encoder::new(&mut proto)).and_then(|()| proto.close_family());
-    match (result, proto.error) {
-        (Ok(()), None) => Ok(()),
-        (_, Some(error)) => Err(error),
-        (Err(fmt::Error), None) => Err(EncodeError::Collect),
-    }
+    proto.wire.finish(result)
 }
 
 /// The encoder of one family's message.
 struct Proto<'o, 'c, B: ?Sized> {
-    out: &'o mut Chunked<'c, B>,
+    wire: Wire<'o, 'c, B>,
     family: &'o FamilyHead<'o>,
     /// How names outside the legacy grammar are written (no quoting in protobuf).
     escaping: Escaping,
     /// Invariant: `Some(mark)` once the family's message is open (its first series was
     /// reported); `mark` is the position after its length placeholder.
     open: Option<usize>,
-    /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
-    error: Option<EncodeError>,
 }
 
 impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
-        self.out.write(bytes).map_err(|error| self.fail(error))
-    }
-
-    #[cold]
-    fn fail(&mut self, error: EncodeError) -> fmt::Error {
-        self.error = Some(error);
-        fmt::Error
-    }
-
-    #[inline]
-    fn varint(&mut self, n: u64) -> fmt::Result {
-        let mut buf = [0; 10];
-        let len = varint(&mut buf, n);
-        self.put(&buf[..len])
-    }
-
-    #[inline]
-    fn tag(&mut self, field: u8, wire: u8) -> fmt::Result {
-        // Field numbers below 16 make a one-byte tag (the encoding guide's varint of
-        // `field << 3 | wire` fits seven bits); `Histogram.exemplars` (16) takes two.
-        if field < 16 {
-            self.put(&[(field << 3) | wire])
-        } else {
-            self.varint((u64::from(field) << 3) | u64::from(wire))
-        }
-    }
-
-    fn uint(&mut self, field: u8, n: u64) -> fmt::Result {
-        self.tag(field, VARINT)?;
-        self.varint(n)
-    }
-
-    fn sint(&mut self, field: u8, n: i64) -> fmt::Result {
-        self.uint(field, zigzag(n))
-    }
-
-    fn double(&mut self, field: u8, value: f64) -> fmt::Result {
-        self.tag(field, I64)?;
-        self.put(&value.to_le_bytes())
-    }
-
-    fn string(&mut self, field: u8, text: &str) -> fmt::Result {
-        self.tag(field, LEN)?;
-        self.varint(text.len() as u64)?;
-        self.put(text.as_bytes())
-    }
-
-    /// Starts a message of unknown length: its tag (none at the top level) and a
-    /// placeholder; returns the mark to [`close`](Self::close) it with.
-    fn open(&mut self, field: Option<u8>) -> Result<usize, fmt::Error> {
-        if let Some(field) = field {
-            self.tag(field, LEN)?;
-        }
-        self.put(&[0])?;
-        Ok(self.out.position())
-    }
-
-    fn close(&mut self, mark: usize) -> fmt::Result {
-        self.out.fill_length(mark).map_err(|error| self.fail(error))
-    }
-
-    /// A message of `len` bytes, whose fields follow.
-    fn sized(&mut self, field: u8, len: usize) -> fmt::Result {
-        self.tag(field, LEN)?;
-        self.varint(len as u64)
-    }
-
     /// The family's head, before its first series.
     fn open_family(&mut self) -> fmt::Result {
         if self.open.is_some() {
             return Ok(());
         }
-        let mark = self.open(None)?;
+        let mark = self.wire.open_delimited()?;
         self.open = Some(mark);
         let family = self.family;
         let suffix = family.metric_type.family_suffix();
-        self.tag(field::family::NAME, LEN)?;
         if is_metric_name(family.name) {
-            self.varint((family.name.len() + suffix.len()) as u64)?;
-            self.put(family.name.as_bytes())?;
+            let len = family.name.len() + suffix.len();
+            self.wire.sized(field::family::NAME, len)?;
+            self.wire.put(family.name.as_bytes())?;
         } else {
             let len = escaped(family.name, self.escaping, false).count();
-            self.varint((len + suffix.len()) as u64)?;
+            self.wire.sized(field::family::NAME, len + suffix.len())?;
             self.escaped_name(family.name, false)?;
         }
-        self.put(suffix.as_bytes())?;
-        self.string(field::family::HELP, family.help)?;
+        self.wire.put(suffix.as_bytes())?;
+        self.wire.string(field::family::HELP, family.help)?;
         let metric_type = match family.metric_type {
             MetricType::Counter => 0,
             MetricType::Summary => 2,
@@ -262,7 +149,7 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             // Gauges, infos and state sets are gauges, as in text 0.0.4.
             _ => 1,
         };
-        self.uint(field::family::TYPE, metric_type)
+        self.wire.uint(field::family::TYPE, metric_type)
     }
 
     /// `name` as the scheme writes it (its bytes, without a length).
@@ -272,22 +159,22 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         let mut len = 0;
         for byte in escaped(name, self.escaping, label) {
             if len == buf.len() {
-                self.put(&buf)?;
+                self.wire.put(&buf)?;
                 len = 0;
             }
             buf[len] = byte;
             len += 1;
         }
-        self.put(&buf[..len])
+        self.wire.put(&buf[..len])
     }
 
     /// A `LabelPair`'s name field (1), escaped when it is not a legacy label name.
     fn label_name(&mut self, name: &str) -> fmt::Result {
         if self.family.legacy_labels || is_label_name(name) {
-            return self.string(1, name);
+            return self.wire.string(1, name);
         }
-        self.tag(1, LEN)?;
-        self.varint(escaped(name, self.escaping, true).count() as u64)?;
+        let len = escaped(name, self.escaping, true).count();
+        self.wire.sized(1, len)?;
         self.escaped_name(name, true)
     }
 
@@ -297,9 +184,9 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             return Ok(());
         };
         if let Some(unit) = self.family.unit {
-            self.string(field::family::UNIT, unit)?;
+            self.wire.string(field::family::UNIT, unit)?;
         }
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// One `Metric`: the labels, an extra label (a state set's), then `value`'s fields.
@@ -310,20 +197,20 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         value: impl FnOnce(&mut Self) -> fmt::Result,
     ) -> fmt::Result {
         self.open_family()?;
-        let mark = self.open(Some(field::family::METRIC))?;
+        let mark = self.wire.open(field::family::METRIC)?;
         labels.encode(&mut LabelEncoder::new(self))?;
         if let Some((name, value)) = extra {
             self.label(name, value)?;
         }
         value(self)?;
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// A `Gauge`, `Counter` or `Untyped` message holding only its value.
     fn single(&mut self, field: u8, value: Number) -> fmt::Result {
         // Tag and eight bytes.
-        self.sized(field, 9)?;
-        self.double(1, as_f64(value))
+        self.wire.sized(field, 9)?;
+        self.wire.double(1, as_f64(value))
     }
 
     /// An `Exemplar` message as field `field`: its labels (1), value (2) and, when it
@@ -331,14 +218,14 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
     /// as client_golang writes a counter's (`Counter` field 2) and a bucket's (`Bucket`
     /// field 3).
     fn exemplar(&mut self, field: u8, exemplar: &Exemplar) -> fmt::Result {
-        let mark = self.open(Some(field))?;
+        let mark = self.wire.open(field)?;
         for (name, value) in exemplar.labels() {
-            let pair = self.open(Some(1))?;
-            self.string(1, name)?;
-            self.string(2, value)?;
-            self.close(pair)?;
+            let pair = self.wire.open(1)?;
+            self.wire.string(1, name)?;
+            self.wire.string(2, value)?;
+            self.wire.close(pair)?;
         }
-        self.double(2, exemplar.value())?;
+        self.wire.double(2, exemplar.value())?;
         if let Some(unix) = exemplar.timestamp() {
             // Whole seconds (rounded down, without `f64::floor`, which needs std) and
             // nanoseconds of a Unix time in milliseconds: both fit.
@@ -356,40 +243,35 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
                     ((fraction * 1e9 + 0.5) as i64).clamp(0, 999_999_999),
                 )
             };
-            let time = self.open(Some(3))?;
+            let time = self.wire.open(3)?;
             if seconds != 0 {
-                self.sint_plain(1, seconds)?;
+                self.wire.int(1, seconds)?;
             }
             if nanos != 0 {
-                self.sint_plain(2, nanos)?;
+                self.wire.int(2, nanos)?;
             }
-            self.close(time)?;
+            self.wire.close(time)?;
         }
-        self.close(mark)
-    }
-
-    /// An `int64`/`int32` field: two's complement as a varint (not zigzag).
-    fn sint_plain(&mut self, field: u8, n: i64) -> fmt::Result {
-        #[allow(clippy::cast_sign_loss)]
-        self.uint(field, n as u64)
+        self.wire.close(mark)
     }
 
     /// A classic `Bucket` with its exemplar (field 3).
     fn bucket_with_exemplar(&mut self, count: u64, bound: f64, exemplar: &Exemplar) -> fmt::Result {
-        let mark = self.open(Some(field::histogram::BUCKET))?;
-        self.uint(1, count)?;
-        self.double(2, bound)?;
+        let mark = self.wire.open(field::histogram::BUCKET)?;
+        self.wire.uint(1, count)?;
+        self.wire.double(2, bound)?;
         self.exemplar(3, exemplar)?;
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// One `BucketSpan` message.
     fn span(&mut self, field: u8, offset: i32, length: u32) -> fmt::Result {
         let offset = zigzag(i64::from(offset));
         let length = u64::from(length);
-        self.sized(field, 1 + varint_len(offset) + 1 + varint_len(length))?;
-        self.uint(1, offset)?;
-        self.uint(2, length)
+        let len = 1 + varint_len(offset) + 1 + varint_len(length);
+        self.wire.sized(field, len)?;
+        self.wire.uint(1, offset)?;
+        self.wire.uint(2, length)
     }
 
     /// A native histogram's spans and deltas of one sign, as client_golang's
@@ -426,13 +308,13 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         self.span(span_field, offset, length)?;
         // Pass 2: the deltas, packed (as proto3 and client_golang write repeated
         // scalars), with the gap fillers of pass 1.
-        let mark = self.open(Some(delta_field))?;
+        let mark = self.wire.open(delta_field)?;
         let (mut previous, mut next, mut first) = (0i64, 0i32, true);
         buckets.each(negative, &mut |index, count| {
             // A gap of up to two buckets inside a span (pass 1): zero counts.
             if !first && index - next <= 2 {
                 for _ in next..index {
-                    self.varint(zigzag(-previous))?;
+                    self.wire.varint(zigzag(-previous))?;
                     previous = 0;
                 }
             }
@@ -441,11 +323,11 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             // Counts below 2^63: a histogram cannot see more observations.
             #[allow(clippy::cast_possible_wrap)]
             let count = count as i64;
-            self.varint(zigzag(count - previous))?;
+            self.wire.varint(zigzag(count - previous))?;
             previous = count;
             Ok(())
         })?;
-        self.close(mark)?;
+        self.wire.close(mark)?;
         Ok(true)
     }
 
@@ -456,9 +338,9 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             EXEMPLARS, NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA,
             ZERO_COUNT, ZERO_THRESHOLD,
         };
-        self.sint(SCHEMA, i64::from(native.schema))?;
-        self.double(ZERO_THRESHOLD, native.zero_threshold)?;
-        self.uint(ZERO_COUNT, native.zero_count)?;
+        self.wire.sint(SCHEMA, i64::from(native.schema))?;
+        self.wire.double(ZERO_THRESHOLD, native.zero_threshold)?;
+        self.wire.uint(ZERO_COUNT, native.zero_count)?;
         self.side(native.buckets, true, NEGATIVE_SPAN, NEGATIVE_DELTA)?;
         if !self.side(native.buckets, false, POSITIVE_SPAN, POSITIVE_DELTA)? {
             // A no-op span marks a histogram without positive buckets as native: one
@@ -489,10 +371,10 @@ fn as_f64(value: Number) -> f64 {
 impl<B: ByteSink + ?Sized> LabelSink for Proto<'_, '_, B> {
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
         if !self.family.legacy_labels && !is_label_name(name) {
-            let pair = self.open(Some(field::metric::LABEL))?;
+            let pair = self.wire.open(field::metric::LABEL)?;
             self.label_name(name)?;
-            self.string(2, value)?;
-            return self.close(pair);
+            self.wire.string(2, value)?;
+            return self.wire.close(pair);
         }
         let len = 1
             + varint_len(name.len() as u64)
@@ -500,27 +382,18 @@ impl<B: ByteSink + ?Sized> LabelSink for Proto<'_, '_, B> {
             + 1
             + varint_len(value.len() as u64)
             + value.len();
-        self.sized(field::metric::LABEL, len)?;
-        self.string(1, name)?;
-        self.string(2, value)
+        self.wire.sized(field::metric::LABEL, len)?;
+        self.wire.string(1, name)?;
+        self.wire.string(2, value)
     }
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
-        /// Passes what `Display` writes on to the message.
-        struct Raw<'p, 'o, 'c, B: ?Sized>(&'p mut Proto<'o, 'c, B>);
-
-        impl<B: ByteSink + ?Sized> Write for Raw<'_, '_, '_, B> {
-            fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.put(text.as_bytes())
-            }
-        }
-
-        let pair = self.open(Some(field::metric::LABEL))?;
+        let pair = self.wire.open(field::metric::LABEL)?;
         self.label_name(name)?;
-        let text = self.open(Some(2))?;
-        write!(Raw(self), "{value}")?;
-        self.close(text)?;
-        self.close(pair)
+        let text = self.wire.open(2)?;
+        write!(self.wire, "{value}")?;
+        self.wire.close(text)?;
+        self.wire.close(pair)
     }
 }
 
@@ -534,10 +407,10 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
         self.metric(labels, None, |p| match exemplar {
             None => p.single(field::metric::COUNTER, value),
             Some(exemplar) => {
-                let mark = p.open(Some(field::metric::COUNTER))?;
-                p.double(1, as_f64(value))?;
+                let mark = p.wire.open(field::metric::COUNTER)?;
+                p.wire.double(1, as_f64(value))?;
                 p.exemplar(2, exemplar)?;
-                p.close(mark)
+                p.wire.close(mark)
             }
         })
     }
@@ -553,9 +426,9 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
         use field::histogram::{BUCKET, SAMPLE_COUNT, SAMPLE_SUM};
         self.metric(labels, None, |p| {
-            let mark = p.open(Some(field::metric::HISTOGRAM))?;
-            p.uint(SAMPLE_COUNT, histogram.count)?;
-            p.double(SAMPLE_SUM, histogram.sum)?;
+            let mark = p.wire.open(field::metric::HISTOGRAM)?;
+            p.wire.uint(SAMPLE_COUNT, histogram.count)?;
+            p.wire.double(SAMPLE_SUM, histogram.sum)?;
             for (i, (bound, n)) in histogram
                 .bounds
                 .iter()
@@ -564,9 +437,9 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             {
                 match histogram.exemplars.get(i).and_then(Option::as_ref) {
                     None => {
-                        p.sized(BUCKET, 1 + varint_len(*n) + 9)?;
-                        p.uint(1, *n)?;
-                        p.double(2, *bound)?;
+                        p.wire.sized(BUCKET, 1 + varint_len(*n) + 9)?;
+                        p.wire.uint(1, *n)?;
+                        p.wire.double(2, *bound)?;
                     }
                     Some(exemplar) => p.bucket_with_exemplar(*n, *bound, exemplar)?,
                 }
@@ -579,21 +452,21 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             if let Some(native) = &histogram.native {
                 p.native(native)?;
             }
-            p.close(mark)
+            p.wire.close(mark)
         })
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
         self.metric(labels, None, |p| {
             let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
-            p.sized(field::metric::SUMMARY, len)?;
-            p.uint(1, summary.count)?;
-            p.double(2, summary.sum)?;
+            p.wire.sized(field::metric::SUMMARY, len)?;
+            p.wire.uint(1, summary.count)?;
+            p.wire.double(2, summary.sum)?;
             for (quantile, value) in summary.quantiles {
                 // Two doubles with their tags.
-                p.sized(3, 18)?;
-                p.double(1, *quantile)?;
-                p.double(2, *value)?;
+                p.wire.sized(3, 18)?;
+                p.wire.double(1, *quantile)?;
+                p.wire.double(2, *value)?;
             }
             Ok(())
         })
@@ -614,42 +487,5 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             })?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn varints_match_the_encoding_guide() {
-        for (n, bytes) in [
-            (0u64, &[0x00][..]),
-            (1, &[0x01]),
-            (127, &[0x7f]),
-            (128, &[0x80, 0x01]),
-            (150, &[0x96, 0x01]),
-            (16_383, &[0xff, 0x7f]),
-            (16_384, &[0x80, 0x80, 0x01]),
-            (
-                u64::MAX,
-                &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
-            ),
-        ] {
-            let mut buf = [0; 10];
-            let len = varint(&mut buf, n);
-            assert_eq!(&buf[..len], bytes, "{n}");
-            assert_eq!(varint_len(n), len, "{n}");
-        }
-        assert_eq!(
-            [
-                zigzag(0),
-                zigzag(-1),
-                zigzag(1),
-                zigzag(-2),
-                zigzag(i64::MIN)
-            ],
-            [0, 1, 2, 3, u64::MAX]
-        );
     }
 }

@@ -41,7 +41,7 @@
 use core::fmt::{self, Write};
 
 use super::float::{StackBuf, write_f64};
-use super::protobuf::{varint, varint_len, zigzag};
+use super::wire::{Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::name::is_label_name;
@@ -49,11 +49,6 @@ use crate::sample::{
     Buckets, EncodeLabels, Encoder, Exemplar, LabelEncoder, LabelSink, Native, NativeBuckets,
     Number, Quantiles, Samples,
 };
-
-/// Wire types (protobuf encoding guide, "Message Structure").
-const VARINT: u8 = 0;
-const I64: u8 = 1;
-const LEN: u8 = 2;
 
 /// Field numbers of `prompb`'s `remote.proto` and `types.proto`.
 mod field {
@@ -227,20 +222,15 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
         return Err(EncodeError::Unsupported);
     }
     let mut writer = Writer {
-        out,
+        wire: Wire::new(out),
         family,
         request,
         labels_start: 0,
-        error: None,
     };
     let result = writer
         .metadata()
         .and_then(|()| collect(&mut Encoder::new(&mut writer)));
-    match (result, writer.error) {
-        (Ok(()), None) => Ok(()),
-        (_, Some(error)) => Err(error),
-        (Err(fmt::Error), None) => Err(EncodeError::Collect),
-    }
+    writer.wire.finish(result)
 }
 
 /// A sample of one series: a float, or a native histogram.
@@ -251,79 +241,14 @@ enum Value<'a> {
 
 /// The encoder of one family's series.
 struct Writer<'o, 'c, B: ?Sized> {
-    out: &'o mut Chunked<'c, B>,
+    wire: Wire<'o, 'c, B>,
     family: &'o FamilyHead<'o>,
     request: &'o RemoteWrite<'o>,
     /// The position of the current series' first `Label` message.
     labels_start: usize,
-    /// Invariant: set when the sink failed; every method then returns `fmt::Error`.
-    error: Option<EncodeError>,
 }
 
 impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) -> fmt::Result {
-        self.out.write(bytes).map_err(|error| self.fail(error))
-    }
-
-    #[cold]
-    fn fail(&mut self, error: EncodeError) -> fmt::Error {
-        self.error = Some(error);
-        fmt::Error
-    }
-
-    #[inline]
-    fn varint(&mut self, n: u64) -> fmt::Result {
-        let mut buf = [0; 10];
-        let len = varint(&mut buf, n);
-        self.put(&buf[..len])
-    }
-
-    #[inline]
-    fn tag(&mut self, field: u8, wire: u8) -> fmt::Result {
-        // Field numbers here are below 16: the tag is one byte.
-        self.put(&[(field << 3) | wire])
-    }
-
-    fn uint(&mut self, field: u8, n: u64) -> fmt::Result {
-        self.tag(field, VARINT)?;
-        self.varint(n)
-    }
-
-    /// An `int64` field: two's complement as a varint.
-    fn int(&mut self, field: u8, n: i64) -> fmt::Result {
-        #[allow(clippy::cast_sign_loss)]
-        self.uint(field, n as u64)
-    }
-
-    fn double(&mut self, field: u8, value: f64) -> fmt::Result {
-        self.tag(field, I64)?;
-        self.put(&value.to_le_bytes())
-    }
-
-    fn string(&mut self, field: u8, text: &str) -> fmt::Result {
-        self.tag(field, LEN)?;
-        self.varint(text.len() as u64)?;
-        self.put(text.as_bytes())
-    }
-
-    /// A message of `len` bytes, whose fields follow.
-    fn sized(&mut self, field: u8, len: usize) -> fmt::Result {
-        self.tag(field, LEN)?;
-        self.varint(len as u64)
-    }
-
-    /// Starts a message of unknown length; returns the mark to close it with.
-    fn open(&mut self, field: u8) -> Result<usize, fmt::Error> {
-        self.tag(field, LEN)?;
-        self.put(&[0])?;
-        Ok(self.out.position())
-    }
-
-    fn close(&mut self, mark: usize) -> fmt::Result {
-        self.out.fill_length(mark).map_err(|error| self.fail(error))
-    }
-
     /// The family's `MetricMetadata`, named and typed as OpenMetrics reports it.
     fn metadata(&mut self) -> fmt::Result {
         use field::metadata::{FAMILY_NAME, HELP, TYPE, UNIT};
@@ -341,16 +266,16 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             // `UNKNOWN`, and any type added later.
             _ => 0,
         };
-        let mark = self.open(field::request::METADATA)?;
-        self.uint(TYPE, metric_type)?;
-        self.string(FAMILY_NAME, family.name)?;
+        let mark = self.wire.open(field::request::METADATA)?;
+        self.wire.uint(TYPE, metric_type)?;
+        self.wire.string(FAMILY_NAME, family.name)?;
         if !family.help.is_empty() {
-            self.string(HELP, family.help)?;
+            self.wire.string(HELP, family.help)?;
         }
         if let Some(unit) = family.unit {
-            self.string(UNIT, unit)?;
+            self.wire.string(UNIT, unit)?;
         }
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// One `TimeSeries`: `__name__` (the family name and `suffix`), the metric's labels,
@@ -364,8 +289,8 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         value: Value<'_>,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        let mark = self.open(field::request::TIMESERIES)?;
-        self.labels_start = self.out.position();
+        let mark = self.wire.open(field::request::TIMESERIES)?;
+        self.labels_start = self.wire.out.position();
         let name = self.family.name;
         self.label_parts("__name__", name, suffix)?;
         labels.encode(&mut LabelEncoder::new(self))?;
@@ -384,16 +309,16 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
                 #[allow(clippy::cast_sign_loss)]
                 let stamp = varint_len(timestamp as u64);
                 // A double with its tag, the timestamp with its tag.
-                self.sized(field::series::SAMPLES, 9 + 1 + stamp)?;
-                self.double(1, value)?;
-                self.int(2, timestamp)?;
+                self.wire.sized(field::series::SAMPLES, 9 + 1 + stamp)?;
+                self.wire.double(1, value)?;
+                self.wire.int(2, timestamp)?;
             }
             Value::Native(native, count, sum) => self.histogram(native, count, sum)?,
         }
         if let Some(exemplar) = exemplar {
             self.exemplar(exemplar)?;
         }
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// A `Label` whose value is `value` and `suffix`, moved to its place by name.
@@ -402,19 +327,18 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         if value_len == 0 {
             return Ok(());
         }
-        let start = self.out.position();
+        let start = self.wire.out.position();
         let len = 1
             + varint_len(name.len() as u64)
             + name.len()
             + 1
             + varint_len(value_len as u64)
             + value_len;
-        self.sized(field::series::LABELS, len)?;
-        self.string(1, name)?;
-        self.tag(2, LEN)?;
-        self.varint(value_len as u64)?;
-        self.put(value.as_bytes())?;
-        self.put(suffix.as_bytes())?;
+        self.wire.sized(field::series::LABELS, len)?;
+        self.wire.string(1, name)?;
+        self.wire.sized(2, value_len)?;
+        self.wire.put(value.as_bytes())?;
+        self.wire.put(suffix.as_bytes())?;
         self.place(start)
     }
 
@@ -425,20 +349,20 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         if start == labels_start {
             return Ok(());
         }
-        match self.out.since_mut(labels_start) {
+        match self.wire.out.since_mut(labels_start) {
             Ok(region) => {
                 sort_last(region, start - labels_start);
                 Ok(())
             }
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.wire.fail(error)),
         }
     }
 
     /// Whether the current series has a label called `name`.
     fn has_label(&mut self, name: &str) -> Result<bool, fmt::Error> {
-        match self.out.since_mut(self.labels_start) {
+        match self.wire.out.since_mut(self.labels_start) {
             Ok(region) => Ok(labels(region).any(|label| label_name(label) == name.as_bytes())),
-            Err(error) => Err(self.fail(error)),
+            Err(error) => Err(self.wire.fail(error)),
         }
     }
 
@@ -448,25 +372,26 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             COUNT_INT, NEGATIVE_DELTAS, NEGATIVE_SPANS, POSITIVE_DELTAS, POSITIVE_SPANS, SCHEMA,
             SUM, TIMESTAMP, ZERO_COUNT_INT, ZERO_THRESHOLD,
         };
-        let mark = self.open(field::series::HISTOGRAMS)?;
-        self.uint(COUNT_INT, count)?;
-        self.double(SUM, sum)?;
-        self.uint(SCHEMA, zigzag(i64::from(native.schema)))?;
-        self.double(ZERO_THRESHOLD, native.zero_threshold)?;
-        self.uint(ZERO_COUNT_INT, native.zero_count)?;
+        let mark = self.wire.open(field::series::HISTOGRAMS)?;
+        self.wire.uint(COUNT_INT, count)?;
+        self.wire.double(SUM, sum)?;
+        self.wire.sint(SCHEMA, i64::from(native.schema))?;
+        self.wire.double(ZERO_THRESHOLD, native.zero_threshold)?;
+        self.wire.uint(ZERO_COUNT_INT, native.zero_count)?;
         self.side(native.buckets, true, NEGATIVE_SPANS, NEGATIVE_DELTAS)?;
         self.side(native.buckets, false, POSITIVE_SPANS, POSITIVE_DELTAS)?;
-        self.int(TIMESTAMP, self.request.timestamp_ms)?;
-        self.close(mark)
+        self.wire.int(TIMESTAMP, self.request.timestamp_ms)?;
+        self.wire.close(mark)
     }
 
     /// One `BucketSpan` message.
     fn span(&mut self, field: u8, offset: i32, length: u32) -> fmt::Result {
         let offset = zigzag(i64::from(offset));
         let length = u64::from(length);
-        self.sized(field, 1 + varint_len(offset) + 1 + varint_len(length))?;
-        self.uint(1, offset)?;
-        self.uint(2, length)
+        let len = 1 + varint_len(offset) + 1 + varint_len(length);
+        self.wire.sized(field, len)?;
+        self.wire.uint(1, offset)?;
+        self.wire.uint(2, length)
     }
 
     /// A native histogram's spans and deltas of one sign: a span per run of populated
@@ -498,37 +423,37 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
             return Ok(());
         };
         self.span(span_field, offset, length)?;
-        let mark = self.open(delta_field)?;
+        let mark = self.wire.open(delta_field)?;
         let mut previous = 0i64;
         buckets.each(negative, &mut |_, count| {
             // Counts below 2^63: a histogram cannot see more observations.
             #[allow(clippy::cast_possible_wrap)]
             let count = count as i64;
-            self.varint(zigzag(count - previous))?;
+            self.wire.varint(zigzag(count - previous))?;
             previous = count;
             Ok(())
         })?;
-        self.close(mark)
+        self.wire.close(mark)
     }
 
     /// An `Exemplar` (labels, value, timestamp in milliseconds: the exemplar's own, or
     /// the request's when it has none).
     fn exemplar(&mut self, exemplar: &Exemplar) -> fmt::Result {
-        let mark = self.open(field::series::EXEMPLARS)?;
+        let mark = self.wire.open(field::series::EXEMPLARS)?;
         for (name, value) in exemplar.labels() {
-            let pair = self.open(1)?;
-            self.string(1, name)?;
-            self.string(2, value)?;
-            self.close(pair)?;
+            let pair = self.wire.open(1)?;
+            self.wire.string(1, name)?;
+            self.wire.string(2, value)?;
+            self.wire.close(pair)?;
         }
-        self.double(2, exemplar.value())?;
+        self.wire.double(2, exemplar.value())?;
         // Milliseconds of a Unix time in seconds: the cast saturates, never wraps.
         #[allow(clippy::cast_possible_truncation)]
         let timestamp = exemplar
             .timestamp()
             .map_or(self.request.timestamp_ms, |unix| (unix * 1e3 + 0.5) as i64);
-        self.int(3, timestamp)?;
-        self.close(mark)
+        self.wire.int(3, timestamp)?;
+        self.wire.close(mark)
     }
 
     /// `value` formatted as OpenMetrics writes an `le` or `quantile`.
@@ -620,22 +545,13 @@ impl<B: ByteSink + ?Sized> LabelSink for Writer<'_, '_, B> {
     }
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
-        /// Passes what `Display` writes on to the message.
-        struct Raw<'p, 'o, 'c, B: ?Sized>(&'p mut Writer<'o, 'c, B>);
-
-        impl<B: ByteSink + ?Sized> Write for Raw<'_, '_, '_, B> {
-            fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.put(text.as_bytes())
-            }
-        }
-
-        let start = self.out.position();
-        let pair = self.open(field::series::LABELS)?;
-        self.string(1, name)?;
-        let text = self.open(2)?;
-        write!(Raw(self), "{value}")?;
-        self.close(text)?;
-        self.close(pair)?;
+        let start = self.wire.out.position();
+        let pair = self.wire.open(field::series::LABELS)?;
+        self.wire.string(1, name)?;
+        let text = self.wire.open(2)?;
+        write!(self.wire, "{value}")?;
+        self.wire.close(text)?;
+        self.wire.close(pair)?;
         self.place(start)
     }
 }

@@ -48,7 +48,7 @@ const MIN_MATCH_INPUT: usize = 16;
 /// reference's `MaxCompressedLength`).
 pub fn snappy_compress<B: ByteSink + ?Sized>(input: &[u8], out: &mut B) -> Result<(), EncodeError> {
     let mut varint = [0u8; 10];
-    let len = super::protobuf::varint(&mut varint, input.len() as u64);
+    let len = super::wire::varint(&mut varint, input.len() as u64);
     out.write(&varint[..len])?;
     let mut table = [0u16; 1 << TABLE_BITS];
     for fragment in input.chunks(FRAGMENT) {
