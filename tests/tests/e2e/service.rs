@@ -30,7 +30,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use torchlight_tests::client::agent;
 use torchlight_tests::examples;
 use torchlight_tests::prometheus::{Job, Prometheus};
 
@@ -119,7 +118,16 @@ fn load(app: SocketAddr, stop: &Arc<AtomicBool>) -> Vec<thread::JoinHandle<u64>>
     let worker = |requests: Vec<(&'static str, &'static str)>| {
         let stop = Arc::clone(stop);
         thread::spawn(move || {
-            let agent = agent();
+            // A new connection per request: a kept-alive one that the server closes
+            // between two requests (an idle close racing the next request) would fail
+            // the load for a reason the test is not about.
+            let agent: ureq::Agent = ureq::Agent::config_builder()
+                .proxy(None)
+                .http_status_as_error(false)
+                .timeout_global(Some(Duration::from_secs(10)))
+                .max_idle_connections(0)
+                .build()
+                .into();
             let mut sent = 0;
             // Relaxed: a flag polled in a loop; it guards no data.
             while !stop.load(Ordering::Relaxed) {
