@@ -340,7 +340,7 @@ impl Registry {
 
     /// Writes every registered family as one uncompressed Prometheus remote-write 1.0
     /// `WriteRequest` (protobuf) into `out`, which must keep what it wrote like
-    /// [`Format::Protobuf`]'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
+    /// [`Format::Protobuf`](crate::Format::Protobuf)'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
     /// the series as a scrape would store them, labels sorted, each sample at
     /// `request`'s timestamp (the mapping is in `encoding/remote_write.rs`). Compress it
     /// with [`snappy_compress`](crate::snappy_compress) to send it, or call
@@ -392,7 +392,7 @@ impl Registry {
     /// Writes every registered family as one OTLP `ExportMetricsServiceRequest`
     /// (protobuf, the body of an OTLP/HTTP export to `/v1/metrics`; send it with
     /// [`Otlp::HEADERS`]) into `out`, which must keep what it wrote like
-    /// [`Format::Protobuf`]'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
+    /// [`Format::Protobuf`](crate::Format::Protobuf)'s sinks (a `Vec<u8>`, a [`SliceSink`](crate::SliceSink)):
     /// one resource, the scope `torchlight`, a `Metric` per family with series, mapped
     /// as OpenTelemetry's Prometheus compatibility specification says (the table is in
     /// `encoding/otlp.rs`), cumulative points counting from `request`'s start time.
