@@ -3,17 +3,19 @@
 //! tracked, and the metrics server on 127.0.0.1:8000, with the process metrics and
 //! `app_up`, a gauge an asynchronous collector sets by connecting to the app at each
 //! scrape. With `--remote-write URL` it also pushes them there with Prometheus remote
-//! write every `--push-interval` (15 s by default), saying on stderr when pushes start
-//! failing and when they recover.
+//! write, and with `--otlp-endpoint URL` exports them to an OpenTelemetry collector
+//! (OTLP/HTTP, to `URL/v1/metrics`, service `quickstart`), every `--push-interval` (15 s
+//! by default), saying on stderr when pushes start failing and when they recover.
 //!
 //! ```text
-//! cargo run --release -p torchlight-smol --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE] [--remote-write URL] [--push-interval DURATION]
+//! cargo run --release -p torchlight-smol --example quickstart -- [--app-addr ADDR] [--metrics-addr ADDR] [--web-config FILE] [--remote-write URL] [--otlp-endpoint URL] [--push-interval DURATION]
 //! curl http://127.0.0.1:8080/ && curl http://127.0.0.1:8000/metrics
 //! ```
 //!
-//! Ctrl-C stops both servers (and the pusher, after a last push). The instrumented application (the metrics, the
-//! handler with `#[timed]`, `#[count_errors]` and `#[track_in_progress]`) is the same on
-//! every runtime: `torchlight_example_cli::quickstart`; this file is what smol adds.
+//! Ctrl-C stops both servers (and the pushers, after a last push). The instrumented
+//! application (the metrics, the handler with `#[timed]`, `#[count_errors]` and
+//! `#[track_in_progress]`) is the same on every runtime:
+//! `torchlight_example_cli::quickstart`; this file is what smol adds.
 #![forbid(unsafe_code)]
 
 use std::error::Error;
@@ -28,17 +30,25 @@ use smol::Async;
 use smol_hyper::rt::FuturesIo;
 use torchlight::{AsyncCollector, REGISTRY};
 use torchlight_example_cli::examples::{
-    self, APP_ADDR, METRICS_ADDR, PUSH_INTERVAL, REMOTE_WRITE, WEB_CONFIG,
+    self, APP_ADDR, METRICS_ADDR, OTLP_ENDPOINT, PUSH_INTERVAL, REMOTE_WRITE, WEB_CONFIG,
 };
 use torchlight_example_cli::{quickstart, report};
 use torchlight_smol::push::RemoteWritePush;
-use torchlight_smol::{start_http_server, start_remote_write};
+use torchlight_smol::{start_http_server, start_otlp, start_remote_write};
 
 fn main() -> ExitCode {
     let args = examples::quickstart(env!("CARGO_PKG_NAME")).parse_args();
     let [app_addr, metrics_addr] = args.addresses;
-    let push = args.value(&REMOTE_WRITE).zip(args.duration(&PUSH_INTERVAL));
-    report(run(app_addr, metrics_addr, args.path(&WEB_CONFIG), push))
+    let interval = args.duration(&PUSH_INTERVAL);
+    let push = args.value(&REMOTE_WRITE).zip(interval);
+    let export = args.value(&OTLP_ENDPOINT).zip(interval);
+    report(run(
+        app_addr,
+        metrics_addr,
+        args.path(&WEB_CONFIG),
+        push,
+        export,
+    ))
 }
 
 fn run(
@@ -46,10 +56,14 @@ fn run(
     metrics_addr: SocketAddr,
     web_config: Option<&Path>,
     push: Option<(&str, Duration)>,
+    export: Option<(&str, Duration)>,
 ) -> Result<(), Box<dyn Error>> {
     let options = quickstart::setup(metrics_addr, web_config)?;
     let push = push
         .map(|(url, interval)| quickstart::remote_write(url, interval))
+        .transpose()?;
+    let export = export
+        .map(|(endpoint, interval)| quickstart::otlp(endpoint, interval))
         .transpose()?;
     let (interrupt, interrupted) = smol::channel::bounded(1);
     ctrlc::set_handler(move || {
@@ -71,10 +85,15 @@ fn run(
             Ok::<(), std::io::Error>(())
         }))?;
         println!("metrics: {}", metrics.metrics_url());
-        // Pushed by a task of this runtime, beside /metrics; failures on stderr once per outage.
+        // Pushed and exported by tasks of this runtime, beside /metrics; failures on stderr
+        // once per outage.
         let pusher = push.map(|options| start_remote_write(options, RemoteWritePush::new()));
         if let Some(pusher) = &pusher {
             println!("push:    {}", pusher.url());
+        }
+        let exporter = export.map(|(options, otlp)| start_otlp(options, otlp));
+        if let Some(exporter) = &exporter {
+            println!("otlp:    {}", exporter.url());
         }
 
         let serving = smol::spawn(async move {
@@ -90,10 +109,11 @@ fn run(
         // Until Ctrl-C; then the metrics server closes, and the app with it.
         metrics.serve_until(interrupted.recv()).await?;
         drop(serving);
-        if let Some(pusher) = pusher {
-            // The last push, so the receiver has the final values.
+        // The last push and export, so the receivers have the final values.
+        for pusher in [pusher, exporter].into_iter().flatten() {
+            let url = pusher.url().to_owned();
             if let Err(error) = pusher.close().await {
-                eprintln!("the last push failed: {error}");
+                eprintln!("the last push to {url} failed: {error}");
             }
         }
         println!("stopped");

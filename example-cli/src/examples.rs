@@ -37,12 +37,23 @@ pub const REMOTE_WRITE: Flag = Flag::value(
     "http://127.0.0.1:9090/api/v1/write",
 );
 
-/// `--push-interval DURATION`: how often the quickstart pushes; 15 s, Prometheus'
-/// default `scrape_interval` (and `PushOptions`' default).
+/// `--otlp-endpoint URL`: an OpenTelemetry collector or backend the quickstart exports
+/// to, a base URL as `OTEL_EXPORTER_OTLP_ENDPOINT` is (`/v1/metrics` appended); 4318 is
+/// OTLP/HTTP's default port.
+pub const OTLP_ENDPOINT: Flag = Flag::value(
+    "--otlp-endpoint",
+    Kind::Url,
+    "also export the metrics there with OTLP/HTTP (/v1/metrics\n\
+     appended) [default: none, only /metrics]",
+    "http://127.0.0.1:4318",
+);
+
+/// `--push-interval DURATION`: how often the quickstart pushes and exports; 15 s,
+/// Prometheus' default `scrape_interval` (and `PushOptions`' default).
 pub const PUSH_INTERVAL: Flag = Flag::value(
     "--push-interval",
     Kind::Duration,
-    "how often --remote-write pushes",
+    "how often --remote-write and --otlp-endpoint push",
     "15s",
 )
 .with_default("15s");
@@ -88,10 +99,16 @@ pub const fn quickstart(package: &'static str) -> Cli<2> {
 with its errors counted (try any other path) and the requests in flight tracked,
 and a metrics server exposing them at /metrics (over HTTPS, with basic auth, as
 a --web-config file says), and with --remote-write a pusher sending them to a
-remote-write receiver every --push-interval. Ctrl-C stops all (a last push first).",
+remote-write receiver, with --otlp-endpoint an exporter sending them to an
+OpenTelemetry collector (OTLP/HTTP), every --push-interval. Ctrl-C stops all (a
+last push first).",
         flags: [APP_ADDR, METRICS_ADDR],
-        environment: &[],
-        options: &[WEB_CONFIG, REMOTE_WRITE, PUSH_INTERVAL],
+        environment: &[(
+            "OTEL_*",
+            "--otlp-endpoint's other settings (OTEL_EXPORTER_OTLP_HEADERS,\n\
+             _TIMEOUT, _COMPRESSION, OTEL_RESOURCE_ATTRIBUTES); the flags win",
+        )],
+        options: &[WEB_CONFIG, REMOTE_WRITE, OTLP_ENDPOINT, PUSH_INTERVAL],
     }
 }
 

@@ -1,7 +1,8 @@
 //! The quickstarts' application, the same on every runtime: three instrumented
-//! request metrics, the `app_up` gauge, the handler, the metrics server's options and
-//! the remote-write pusher's. Each adapter's `examples/quickstart.rs` adds only what its
-//! runtime does (listen, spawn, start the pusher, stop on Ctrl-C) around it.
+//! request metrics, the `app_up` gauge, the handler, the metrics server's options, the
+//! remote-write pusher's and the OTLP exporter's. Each adapter's `examples/quickstart.rs`
+//! adds only what its runtime does (listen, spawn, start the pushers, stop on Ctrl-C)
+//! around it.
 
 use std::convert::Infallible;
 use std::error::Error;
@@ -16,7 +17,7 @@ use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::{Request, Response, StatusCode};
 use torchlight::{ExemplarCounter, ExemplarHistogram, Gauge, Metric, REGISTRY};
-use torchlight_server::push::{PushError, PushOptions};
+use torchlight_server::push::{OtlpPush, PushError, PushOptions};
 use torchlight_server::{Options, WebConfig};
 
 use crate::TraceId;
@@ -104,14 +105,35 @@ pub fn setup(
 ///
 /// [`PushError::Url`] for a URL the pusher cannot use.
 pub fn remote_write(url: &str, interval: Duration) -> Result<PushOptions, PushError> {
-    let outage = Outage::new(url);
-    Ok(PushOptions::new(url)?
-        .with_interval(interval)
-        .with_report(move |result| {
-            if let Some(line) = outage.report(result) {
-                eprintln!("{line}");
-            }
-        }))
+    Ok(reported(PushOptions::new(url)?.with_interval(interval)))
+}
+
+/// The OTLP exporter (service `quickstart`) and its pusher's options: the global
+/// registry to `{endpoint}/v1/metrics` every `interval` (`endpoint` is a base URL, as
+/// `OTEL_EXPORTER_OTLP_ENDPOINT` is), the other settings from the `OTEL_*` variables,
+/// each failure reported on stderr once per outage ([`Outage`]).
+///
+/// # Errors
+///
+/// [`PushError::Url`] for an endpoint the pusher cannot use.
+pub fn otlp(endpoint: &str, interval: Duration) -> Result<(PushOptions, OtlpPush), PushError> {
+    // The environment first, so that what the flags say wins, as the OTLP spec asks.
+    let push = OtlpPush::new()
+        .with_endpoint(endpoint)
+        .with_service_name("quickstart")
+        .with_interval(interval);
+    Ok((reported(push.options()?), push))
+}
+
+/// `options` with each failure of the pushes to their URL reported on stderr, once per
+/// outage.
+fn reported(options: PushOptions) -> PushOptions {
+    let outage = Outage::new(options.endpoint().url());
+    options.with_report(move |result| {
+        if let Some(line) = outage.report(result) {
+            eprintln!("{line}");
+        }
+    })
 }
 
 /// Whether pushes to a URL are failing, so that an outage is reported twice (when the

@@ -8,7 +8,9 @@
 //! `quickstart --remote-write URL` pushes every `--push-interval`, reports an outage
 //! once and its end once, and pushes a last time on Ctrl-C; `push` (a client, so no
 //! port of its own to take) pushes its batch job's metrics to a real Pushgateway and
-//! `--delete` removes them; a gateway's refusal is exit 1 naming the URL.
+//! `--delete` removes them; a gateway's refusal is exit 1 naming the URL. Issue 24:
+//! `quickstart --otlp-endpoint URL` exports OTLP/HTTP protobuf to `URL/v1/metrics` the
+//! same way, the request histogram's exemplar carrying the request's trace id as bytes.
 //!
 //! The binaries come from `cargo build -p <package> --examples`, one package at a time
 //! under one lock: the adapters' examples share names (`quickstart` in three packages), so
@@ -16,8 +18,8 @@
 //! last. Every process runs under a deadline and is killed by its PID if it outlives it.
 #![forbid(unsafe_code)]
 
-use std::io::Read;
-use std::net::TcpListener;
+use std::io::{BufRead as _, BufReader, Read, Write as _};
+use std::net::{TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread;
@@ -26,6 +28,7 @@ use std::time::{Duration, Instant};
 use torchlight_tests::consul::{ConsulDouble, Endpoint, Fault};
 use torchlight_tests::daemon::Daemon;
 use torchlight_tests::examples::build;
+use torchlight_tests::otlp_proto::{self, Data};
 use torchlight_tests::receiver::{Receiver, Reply};
 
 /// How long an example may take to answer; they answer in milliseconds, but the machine
@@ -37,7 +40,8 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// the same rules.
 type Example = (&'static str, &'static [&'static str], &'static str);
 /// The quickstarts' flags after the addresses.
-const QUICKSTART: &str = " [--web-config FILE] [--remote-write URL] [--push-interval DURATION]";
+const QUICKSTART: &str =
+    " [--web-config FILE] [--remote-write URL] [--otlp-endpoint URL] [--push-interval DURATION]";
 /// The `push` examples' flags (no address: the batch job listens nowhere).
 const PUSH: &str = " --gateway URL --job NAME [--instance VALUE] [--delete]";
 const CORE: &[Example] = &[("exposition", &[], "")];
@@ -168,6 +172,7 @@ fn check_package(package: &str, expected: &[Example]) {
             web_config_errors(program);
             push_flag_errors(program);
             remote_write_outage_reported_once(program);
+            otlp_export_with_exemplars(program);
         }
         if name == "push" {
             // A client only: it listens nowhere, so no port of its own can be taken;
@@ -498,6 +503,148 @@ fn remote_write_outage_reported_once(program: &Path) {
     );
     let after_stop = receiver.wait_for(before_stop + 1, DEADLINE).len();
     assert!(after_stop > before_stop, "a last push on Ctrl-C");
+}
+
+/// `--otlp-endpoint BASE` (issue 24): OTLP/HTTP protobuf POSTed to `BASE/v1/metrics`
+/// every `--push-interval`, resource `service.name` `quickstart`; `req_time_seconds` a
+/// histogram whose exemplar carries the request's trace id as 16 bytes; an outage
+/// reported once and its end once; a last export on Ctrl-C.
+fn otlp_export_with_exemplars(program: &Path) {
+    let receiver = Receiver::start(|n| {
+        if n < 1 {
+            Reply::Status(503, None, "down for maintenance")
+        } else {
+            Reply::Status(200, None, "")
+        }
+    });
+    let endpoint = format!("{}/v1/metrics", receiver.base_url());
+    let mut child = Command::new(program)
+        .args(["--app-addr", "127.0.0.1:0", "--metrics-addr", "127.0.0.1:0"])
+        .args([
+            "--otlp-endpoint",
+            &receiver.base_url(),
+            "--push-interval",
+            "100ms",
+        ])
+        // Plain bodies whatever the caller's shell says.
+        .env_remove("OTEL_EXPORTER_OTLP_COMPRESSION")
+        .env_remove("OTEL_EXPORTER_OTLP_METRICS_COMPRESSION")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start quickstart");
+    let mut stdout = BufReader::new(child.stdout.take().expect("a piped stdout"));
+    let mut first = String::new();
+    stdout
+        .read_line(&mut first)
+        .expect("read quickstart's first line");
+    let stdout = drain(Some(stdout));
+    let stderr = drain(child.stderr.take());
+    // One request to the app, so the histogram has an observation and its exemplar.
+    let app = first
+        .strip_prefix("app:     http://")
+        .and_then(|rest| rest.trim_end().strip_suffix('/'))
+        .unwrap_or_else(|| panic!("the app's address first: {first:?}"));
+    let mut connection = TcpStream::connect(app).expect("connect to the app");
+    connection
+        .write_all(b"GET / HTTP/1.1\r\nhost: app\r\nconnection: close\r\n\r\n")
+        .expect("send a request");
+    let mut answer = String::new();
+    connection
+        .read_to_string(&mut answer)
+        .expect("read the answer");
+    assert!(answer.ends_with("hello"), "{answer}");
+    // At most one export is in flight, so the second after this one began after the
+    // request: the failure, the recovery, and at least that one.
+    let seen = receiver.wait_for(0, Duration::ZERO).len();
+    let received = receiver.wait_for((seen + 2).max(3), DEADLINE);
+    let before_stop = received.len();
+    interrupt(&mut child);
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait for quickstart") {
+            break Some(status);
+        }
+        if started.elapsed() > DEADLINE {
+            stop(&mut child);
+            break None;
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    let (stdout, stderr) = (
+        first + &stdout.join().expect("the stdout reader"),
+        stderr.join().expect("the stderr reader"),
+    );
+    assert_eq!(
+        status.and_then(|status| status.code()),
+        Some(0),
+        "quickstart after SIGINT: {stdout}{stderr}"
+    );
+    assert!(before_stop >= 3, "exports arrived: {before_stop}; {stderr}");
+    for request in &received {
+        assert_eq!(
+            (request.method.as_str(), request.path.as_str()),
+            ("POST", "/v1/metrics")
+        );
+        assert_eq!(
+            request.header("content-type"),
+            Some("application/x-protobuf")
+        );
+        assert_eq!(request.header("content-encoding"), None);
+    }
+    let last = otlp_proto::decode(&received[before_stop - 1].body);
+    let [resource_metrics] = last.resource_metrics.as_slice() else {
+        panic!("one resource: {last:?}");
+    };
+    let resource = resource_metrics.resource.as_ref().expect("a resource");
+    assert!(
+        otlp_proto::pairs(&resource.attributes).contains(&("service.name", "quickstart")),
+        "{resource:?}"
+    );
+    let histogram = resource_metrics
+        .scope_metrics
+        .iter()
+        .flat_map(|scope| &scope.metrics)
+        .find(|metric| metric.name == "req_time_seconds")
+        .unwrap_or_else(|| panic!("req_time_seconds exported: {last:?}"));
+    let Some(Data::Histogram(histogram)) = &histogram.data else {
+        panic!("req_time_seconds is a Histogram: {histogram:?}");
+    };
+    let [point] = histogram.data_points.as_slice() else {
+        panic!("one point: {histogram:?}");
+    };
+    assert_eq!(point.count, 1, "the one request: {point:?}");
+    let [exemplar] = point.exemplars.as_slice() else {
+        panic!("the request's exemplar: {point:?}");
+    };
+    assert_eq!(
+        exemplar.trace_id.len(),
+        16,
+        "a trace id of 16 bytes: {exemplar:?}"
+    );
+    assert!(
+        exemplar.trace_id.iter().any(|&byte| byte != 0),
+        "{exemplar:?}"
+    );
+    assert!(
+        exemplar.filtered_attributes.is_empty(),
+        "the trace id is not also an attribute: {exemplar:?}"
+    );
+    assert!(
+        stdout.contains(&format!("\notlp:    {endpoint}\n")) && stdout.ends_with("stopped\n"),
+        "{stdout}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines.len() == 2
+            && lines[0].starts_with(&format!("push to {endpoint} failing: "))
+            && lines[0].contains("503")
+            && lines[1] == format!("push to {endpoint} recovered"),
+        "an outage is reported once, and its end once: {stderr}"
+    );
+    let after_stop = receiver.wait_for(before_stop + 1, DEADLINE).len();
+    assert!(after_stop > before_stop, "a last export on Ctrl-C");
 }
 
 /// Sends SIGINT (Ctrl-C) to exactly this child, by its PID.
