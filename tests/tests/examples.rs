@@ -416,19 +416,21 @@ fn push_flag_errors(program: &Path) {
              as --push-interval 15s",
         ),
     ] {
-        let refused = run(program, &arguments, &[]);
-        assert_eq!(
-            refused.code,
-            Some(2),
-            "quickstart {arguments:?}: {refused:?}"
-        );
-        assert_eq!(refused.stdout, "", "quickstart {arguments:?}");
-        assert_eq!(
-            refused.stderr.lines().next(),
-            Some(message),
-            "quickstart {arguments:?}"
-        );
+        refused_with_usage_error(program, "quickstart", &arguments, message);
     }
+}
+
+/// Runs `program` (the example `name`) with `arguments` and checks it refuses them as a
+/// usage error: exit 2, nothing on stdout, `message` as the first line on stderr.
+fn refused_with_usage_error(program: &Path, name: &str, arguments: &[&str], message: &str) {
+    let refused = run(program, arguments, &[]);
+    assert_eq!(refused.code, Some(2), "{name} {arguments:?}: {refused:?}");
+    assert_eq!(refused.stdout, "", "{name} {arguments:?}");
+    assert_eq!(
+        refused.stderr.lines().next(),
+        Some(message),
+        "{name} {arguments:?}"
+    );
 }
 
 /// `quickstart --remote-write URL --push-interval 100ms` against a receiver that fails
@@ -678,14 +680,7 @@ fn push_usage_errors(program: &Path) {
             "error: --delete takes no value",
         ),
     ] {
-        let refused = run(program, arguments, &[]);
-        assert_eq!(refused.code, Some(2), "push {arguments:?}: {refused:?}");
-        assert_eq!(refused.stdout, "", "push {arguments:?}");
-        assert_eq!(
-            refused.stderr.lines().next(),
-            Some(message),
-            "push {arguments:?}"
-        );
+        refused_with_usage_error(program, "push", arguments, message);
     }
 }
 
