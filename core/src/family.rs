@@ -11,9 +11,10 @@
 //! documented on [`Family`], where users read it. Submodules: `table` (the children,
 //! shared by both fronts), `dynamic` (`DynFamily` and its errors), `key` (the packed
 //! label values), `shard` (the sharded maps and their slots), `sorted` (the exposition
-//! order, cached between scrapes).
+//! order, cached between scrapes), `expiry` (expiry that waits for a scrape).
 
 mod dynamic;
+mod expiry;
 mod key;
 mod shard;
 mod sorted;
@@ -21,6 +22,7 @@ mod table;
 
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::collect::{Collect, MetricType, Series};
 use crate::sample::Encoder;
@@ -152,6 +154,70 @@ use table::Table;
 /// their read locks while it copies the handles, never while it writes), so it sees
 /// each child once and never more children than the limit; the list is written with
 /// no lock held (the writer is user code).
+///
+/// # Expiry that waits for a scrape
+///
+/// With [`with_idle_timeout`](Self::with_idle_timeout), a child nobody uses goes away,
+/// but never before a scrape has read its final value. A *scrape* is any
+/// [`Registry::encode`](crate::Registry::encode) or `encode_to` that includes the
+/// family (so a request to any server serving its registry); each one first looks at
+/// every child:
+///
+/// - a child is **used** at a scrape if a lookup ([`get_or_create`](Self::get_or_create),
+///   [`get`](Self::get)) handed out its handle since the previous scrape looked, or a
+///   handle to it (an `Arc` a lookup returned) is alive outside the family at that
+///   moment; its *last use* is the time of the last scrape that found it used;
+/// - a scrape that finds **no handle alive** writes a value no update can change
+///   without a new lookup: once the family's children are all written without an
+///   error from the encoder, the child is *exposed*;
+/// - a later scrape **removes** an exposed child if no lookup handed it out since, no
+///   handle is alive, and its last use is at least the timeout ago; that scrape does
+///   not write it. The series ends with the value the exposing scrape wrote.
+///
+/// So a child is removed at the earliest by the second scrape after its last use, and
+/// never while a handle to it is alive: **keeping a handle keeps the child** (a
+/// handle kept forever keeps it forever). A later lookup of the same values creates
+/// a new child, at zero: a new series. The cardinality limit counts live children, so
+/// expiry makes room; the overflow child never expires. "Written" means handed to the
+/// encoder: a sink that fails afterwards (a full buffer, a closed connection) does not
+/// undo the exposure, so a timeout of several scrape intervals leaves room for a
+/// failed scrape. Lookups only store a flag (no clock, no allocation, no exclusive
+/// lock); a scrape reads the clock once and takes each shard's write lock twice,
+/// briefly. Two scrapes of one family at the same instant may see each other's
+/// passing handles as alive, which only delays expiry.
+///
+/// ```
+/// use std::time::Duration;
+/// use torchlight::{Counter, Family, Format, Metric, Registry};
+///
+/// static JOBS: Metric<Family<Counter, 1>> = Metric::new(
+///     "jobs",
+///     "Jobs run, by tenant.",
+///     Family::new(["tenant"], Counter::new).with_idle_timeout(Duration::ZERO),
+/// );
+/// let registry = Registry::new();
+/// registry.register(&JOBS)?;
+/// let scrape = || -> Result<String, std::fmt::Error> {
+///     let mut text = String::new();
+///     registry.encode(&mut text, Format::Text)?;
+///     Ok(text)
+/// };
+///
+/// JOBS.get_or_create(["acme"]).inc(); // the handle is dropped at once
+/// assert!(scrape()?.contains("jobs_total{tenant=\"acme\"} 1\n")); // exposed
+/// assert!(!scrape()?.contains("acme")); // unused since: removed
+/// assert!(JOBS.is_empty());
+///
+/// let held = JOBS.get_or_create(["initech"]);
+/// held.inc();
+/// scrape()?;
+/// scrape()?; // a handle is alive: kept
+/// held.inc();
+/// drop(held);
+/// assert!(scrape()?.contains("jobs_total{tenant=\"initech\"} 2\n")); // final value
+/// assert!(!scrape()?.contains("initech"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Family<M, const N: usize, F = fn() -> M> {
     /// Checked at registration (valid, distinct, none reserved by `M`'s type or equal
     /// to [`OVERFLOW_LABEL`](Self::OVERFLOW_LABEL)), like every metric's label names.
@@ -204,6 +270,22 @@ impl<M: Series, const N: usize, F: Fn() -> M> Family<M, N, F> {
         self
     }
 
+    /// Removes children once they have gone unused for `timeout` and a scrape has
+    /// read their final value; see [Expiry that waits for a
+    /// scrape](Self#expiry-that-waits-for-a-scrape) for exactly when. With
+    /// `Duration::ZERO` a child goes at the first scrape after the one that exposed it.
+    #[must_use]
+    pub const fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.table.set_idle_timeout(timeout);
+        self
+    }
+
+    /// The idle timeout set by [`with_idle_timeout`](Self::with_idle_timeout), if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.table.idle_timeout()
+    }
+
     /// The label names, in exposition order.
     #[must_use]
     pub const fn label_names(&self) -> &[&'static str; N] {
@@ -253,6 +335,32 @@ impl<M: Series, const N: usize, F: Fn() -> M> Family<M, N, F> {
     pub fn clear(&self) {
         self.table.clear();
     }
+
+    /// Removes every child for which `keep(values, child)` returns `false` (never the
+    /// overflow child). Handles to a removed child stay valid but are no longer
+    /// exposed, as with [`remove`](Self::remove), so updates through them are lost
+    /// from the exposition.
+    ///
+    /// `keep` runs with no lock held, over the children as a scrape would see them at
+    /// the call; a child created meanwhile is not offered, and one removed and created
+    /// again meanwhile is a new child and stays.
+    ///
+    /// ```
+    /// use torchlight::{Counter, Family};
+    ///
+    /// let family = Family::new(["tenant"], Counter::new);
+    /// family.get_or_create(["acme"]).inc_by(5);
+    /// family.get_or_create(["initech"]).inc();
+    /// family.retain(|[tenant], requests| *tenant == "acme" || requests.get() > 1);
+    /// assert!(family.get(["acme"]).is_some());
+    /// assert!(family.get(["initech"]).is_none());
+    /// ```
+    pub fn retain(&self, mut keep: impl FnMut(&[&str; N], &M) -> bool) {
+        self.table.retain(|values, child| {
+            // One value per name: the table holds exactly `N` for this family.
+            <&[&str; N]>::try_from(values).map_or(true, |values| keep(values, child))
+        });
+    }
 }
 
 impl<M, const N: usize, F> fmt::Debug for Family<M, N, F> {
@@ -260,6 +368,7 @@ impl<M, const N: usize, F> fmt::Debug for Family<M, N, F> {
         f.debug_struct("Family")
             .field("label_names", &self.names)
             .field("limit", &self.table.limit())
+            .field("idle_timeout", &self.table.idle_timeout())
             .field("len", &self.table.len())
             .finish_non_exhaustive()
     }

@@ -6,6 +6,7 @@
 use std::boxed::Box;
 use std::fmt;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::table::{self, Table};
 use crate::collect::MetricType;
@@ -17,7 +18,8 @@ use crate::sample::Encoder;
 /// number is not part of its type.
 ///
 /// Everything else is [`Family`](super::Family)'s: the sharded maps, the cardinality
-/// limit and its overflow child, the exposition order, the costs. The two checks
+/// limit and its overflow child, the exposition order, [expiry that waits for a
+/// scrape](super::Family#expiry-that-waits-for-a-scrape), the costs. The two checks
 /// `Family`'s type makes at compile time happen here at run time: the label names
 /// when the family is built, and the number of values at each lookup, which returns
 /// a [`LabelCountError`] for a mismatch. Reach for it when the names come from data
@@ -107,6 +109,19 @@ impl<M: Series, F: Fn() -> M> DynFamily<M, F> {
         self
     }
 
+    /// As [`Family::with_idle_timeout`](super::Family::with_idle_timeout).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.table.set_idle_timeout(timeout);
+        self
+    }
+
+    /// The idle timeout set by [`with_idle_timeout`](Self::with_idle_timeout), if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.table.idle_timeout()
+    }
+
     /// The label names, in exposition order.
     #[must_use]
     pub fn label_names(&self) -> &[&'static str] {
@@ -168,6 +183,13 @@ impl<M: Series, F: Fn() -> M> DynFamily<M, F> {
         self.table.clear();
     }
 
+    /// As [`Family::retain`](super::Family::retain): removes every child for which
+    /// `keep(values, child)` returns `false`, `values` holding one value per label
+    /// name. `keep` runs with no lock held.
+    pub fn retain(&self, keep: impl FnMut(&[&str], &M) -> bool) {
+        self.table.retain(keep);
+    }
+
     fn check(&self, values: &[&str]) -> Result<(), LabelCountError> {
         if values.len() == self.names.len() {
             Ok(())
@@ -208,6 +230,7 @@ impl<M, F> fmt::Debug for DynFamily<M, F> {
         f.debug_struct("DynFamily")
             .field("label_names", &self.names)
             .field("limit", &self.table.limit())
+            .field("idle_timeout", &self.table.idle_timeout())
             .field("len", &self.table.len())
             .finish_non_exhaustive()
     }

@@ -57,6 +57,11 @@ impl Key {
         Values(&self.0)
     }
 
+    /// Whether `other` is this very key (one child's), not merely equal values.
+    pub(super) fn same(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+
     /// Orders keys as their values, lexicographically, value by value, by bytes: the
     /// exposition order.
     pub(super) fn cmp_values(&self, other: &Self) -> Ordering {

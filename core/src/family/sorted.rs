@@ -5,24 +5,27 @@
 //! A scrape locks the cache, takes every shard's *read* lock (so no change is under
 //! way, and it sees the latest generation) and compares generations: equal, the cached
 //! list is still exact and the scrape takes it (an `Arc` clone, no allocation);
-//! different, it copies the children's handles and keys into one new exactly-sized
-//! slice (one allocation), releases the shard locks, sorts the slice by label values
-//! and caches it. Either way the scrape then writes from its own `Arc` of the list, so
-//! no lock is held while the writer runs, and a removed child drops with the last list
-//! that holds it, outside every lock.
+//! different, it copies the children's keys and *weak* handles into one new
+//! exactly-sized slice (one allocation), releases the shard locks, sorts the slice by
+//! label values and caches it. Either way the scrape then writes from its own `Arc` of
+//! the list, so no lock is held while the writer runs. The list holds `Weak`s so that
+//! a child's strong count says whether a handle exists outside the family (expiry
+//! needs that); a scrape upgrades each while it writes it, and skips a child removed
+//! and dropped since. A removed child's memory goes with the last list that holds it,
+//! outside every lock.
 //!
 //! Cost: a scrape of an unchanged family allocates nothing, sorts nothing and decodes
 //! nothing (label values are read straight from the packed keys as they are written);
 //! a changed one allocates once and sorts once. Lookups never touch the cache; a
 //! creation or removal waits, at most, for a scrape's copy of the handles.
 
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock, Weak};
 
 use super::key::Key;
 use super::shard::{SHARDS, Shard, Slot, read};
 
-/// One child in the list: its packed values and its handle.
-pub(super) type Child<M> = (Key, Arc<M>);
+/// One child in the list: its packed values and a weak handle.
+pub(super) type Child<M> = (Key, Weak<M>);
 
 /// The list a scrape walks. `None` only while it is being filled.
 pub(super) type Children<M> = Arc<[Option<Child<M>>]>;
@@ -73,8 +76,8 @@ impl<M> Sorted<M> {
             let children = maps
                 .iter()
                 .flat_map(|map| map.values().flat_map(Slot::iter));
-            for (slot, (key, child)) in slots.iter_mut().zip(children) {
-                *slot = Some((key.clone(), Arc::clone(child)));
+            for (slot, entry) in slots.iter_mut().zip(children) {
+                *slot = Some((entry.key.clone(), Arc::downgrade(&entry.child)));
             }
             drop(maps);
             // Keys are distinct, so an unstable sort gives the one order; it sorts in

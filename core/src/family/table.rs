@@ -14,9 +14,14 @@ use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
+use std::time::Duration;
+use std::vec::Vec;
 
+use super::expiry::{Expiry, Scrape, Verdict};
 use super::key::Key;
-use super::shard::{Probe, SHARDS, Shard, Slot, find, read, read_lock, write, write_lock};
+use super::shard::{
+    Entry as Child, Probe, SHARDS, Shard, Slot, find, read, read_lock, release, write, write_lock,
+};
 use super::sorted::Sorted;
 use crate::collect::Series;
 use crate::sample::{EncodeLabels, Encoder, LabelEncoder};
@@ -49,8 +54,10 @@ pub(super) struct Table<M, F> {
     /// The children in exposition order, as of some generation.
     sorted: Sorted<M>,
     /// The child that stands in for every combination refused by the limit; created
-    /// the first time the limit refuses one.
+    /// the first time the limit refuses one. Never expires.
     overflow: RwLock<Option<Arc<M>>>,
+    /// Set when idle children expire (see `expiry.rs`).
+    expiry: Option<Expiry>,
 }
 
 impl<M, F> Table<M, F> {
@@ -66,7 +73,22 @@ impl<M, F> Table<M, F> {
             generation: AtomicU64::new(0),
             sorted: Sorted::new(),
             overflow: RwLock::new(None),
+            expiry: None,
         }
+    }
+
+    pub(super) const fn set_idle_timeout(&mut self, timeout: Duration) {
+        // `None` or a previous setting, whose drop a `const fn` cannot run: it owns
+        // nothing (an unset `OnceLock<Instant>` and an integer), so forgetting it leaks
+        // nothing.
+        core::mem::forget(core::mem::replace(
+            &mut self.expiry,
+            Some(Expiry::new(timeout)),
+        ));
+    }
+
+    pub(super) fn idle_timeout(&self) -> Option<Duration> {
+        self.expiry.as_ref().map(Expiry::timeout)
     }
 
     pub(super) const fn set_limit(&mut self, limit: usize) {
@@ -96,8 +118,8 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         // precede the increment), so it comes after its release and the lookup finds
         // the child instead of sending it to the overflow.
         let full = self.len() >= self.limit;
-        if let Some(child) = find(&read(shard), &probe) {
-            return Arc::clone(child);
+        if let Some(child) = self.hand_out(find(&read(shard), &probe)) {
+            return child;
         }
         if full {
             return self.overflow_child();
@@ -106,8 +128,8 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         let child = Arc::new((self.make)());
         let key = Key::new(probe.values);
         let mut map = write(shard);
-        if let Some(existing) = find(&map, &probe) {
-            return Arc::clone(existing);
+        if let Some(existing) = self.hand_out(find(&map, &probe)) {
+            return existing;
         }
         // ORDERING: Relaxed: the count only has to be exact, which the atomic
         // read-modify-write guarantees; it publishes nothing.
@@ -121,11 +143,12 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
             drop(map);
             return self.overflow_child();
         }
+        let entry = Child::new(key, Arc::clone(&child));
         match map.entry(probe.hash) {
             Entry::Vacant(slot) => {
-                slot.insert(Slot::One(key, Arc::clone(&child)));
+                slot.insert(Slot::One(entry));
             }
-            Entry::Occupied(mut slot) => slot.get_mut().push(key, Arc::clone(&child)),
+            Entry::Occupied(mut slot) => slot.get_mut().push(entry),
         }
         self.changed();
         child
@@ -134,7 +157,18 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
     /// The child for `values`, if it exists (never the overflow child).
     pub(super) fn get(&self, values: &[&str]) -> Option<Arc<M>> {
         let probe = self.probe(values);
-        find(&read(&self.shards[probe.shard()]), &probe).cloned()
+        self.hand_out(find(&read(&self.shards[probe.shard()]), &probe))
+    }
+
+    /// A found child's handle, its lookup recorded when the family expires children.
+    /// Called under the child's shard lock (read or write).
+    #[inline]
+    fn hand_out(&self, found: Option<&Child<M>>) -> Option<Arc<M>> {
+        let found = found?;
+        if self.expiry.is_some() {
+            found.life.touch();
+        }
+        Some(Arc::clone(&found.child))
     }
 
     /// Removes the child for `values` and returns it.
@@ -155,6 +189,7 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
             // ORDERING: Relaxed: see `get_or_create`.
             self.len.fetch_sub(1, Ordering::Relaxed);
             self.changed();
+            release(&mut map);
         }
         drop(map);
         // The child is dropped, if this was its last handle, after the lock is released.
@@ -179,9 +214,56 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         drop(overflow);
     }
 
+    /// Removes the children `keep` refuses, given their values and their metric;
+    /// `keep` runs with no lock held, on a snapshot of the children (one taken like a
+    /// scrape's). A child re-created while `keep` ran is a new child and stays.
+    pub(super) fn retain(&self, mut keep: impl FnMut(&[&str], &M) -> bool) {
+        let children = self.sorted.get(&self.shards, || {
+            // ORDERING: Relaxed: as in `encode`.
+            self.generation.load(Ordering::Relaxed)
+        });
+        let mut values = Vec::new();
+        for (key, child) in children.iter().flatten() {
+            let Some(child) = child.upgrade() else {
+                continue;
+            };
+            values.clear();
+            values.extend(key.values());
+            if keep(&values, &child) {
+                continue;
+            }
+            drop(child);
+            let hash = self.hash(key.values());
+            let mut removed = None;
+            let mut map = write(&self.shards[Probe::shard_of(hash)]);
+            if let Entry::Occupied(mut slot) = map.entry(hash) {
+                // The same child, not merely one with the same values.
+                slot.get_mut()
+                    .retain(|entry| !entry.key.same(key), |entry| removed = Some(entry));
+                if slot.get().len() == 0 {
+                    slot.remove();
+                }
+            }
+            if removed.is_some() {
+                // ORDERING: Relaxed: see `get_or_create`.
+                self.len.fetch_sub(1, Ordering::Relaxed);
+                self.changed();
+                release(&mut map);
+            }
+            drop(map);
+            // The child drops here, after the lock is released.
+            drop(removed);
+        }
+    }
+
     /// Reports every child, labelled with `names` (one per value), sorted by values,
-    /// then the overflow child.
+    /// then the overflow child; expires idle children first if the family does.
     pub(super) fn encode(&self, names: &[&'static str], encoder: &mut Encoder<'_>) -> fmt::Result {
+        let scrape = self.expiry.as_ref().map(|expiry| {
+            let scrape = expiry.start();
+            self.observe(scrape);
+            scrape
+        });
         // The cached sorted list, or a fresh one if children changed; written from this
         // scrape's own handle on it, with no lock held.
         let children = self.sorted.get(&self.shards, || {
@@ -189,8 +271,14 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
             self.generation.load(Ordering::Relaxed)
         });
         for (key, child) in children.iter().flatten() {
-            let labels = ChildLabels { names, key };
-            child.encode_series(&labels, encoder)?;
+            // `None`: removed and dropped since the list was built.
+            if let Some(child) = child.upgrade() {
+                let labels = ChildLabels { names, key };
+                child.encode_series(&labels, encoder)?;
+            }
+        }
+        if let Some(scrape) = scrape {
+            self.exposed_by(scrape);
         }
         let overflow = read_lock(&self.overflow).clone();
         if let Some(child) = overflow {
@@ -199,23 +287,65 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         Ok(())
     }
 
-    fn probe<'a>(&self, values: &'a [&'a str]) -> Probe<'a> {
-        // The hasher sees the values' bytes with `0xFF`, a byte UTF-8 never uses,
-        // between them: with the number of values fixed, different values give
-        // different input, so the last value needs no terminator (as `str::hash` would
-        // write) and a lookup makes one `write` call fewer.
-        let mut hasher = self.hasher.get_or_init(RandomState::new).build_hasher();
-        if let Some((last, rest)) = values.split_last() {
-            for value in rest {
-                hasher.write(value.as_bytes());
-                hasher.write_u8(0xFF);
+    /// Step 1 of expiry (see `expiry.rs`): every child observed under its shard's
+    /// write lock, the expired ones removed (and dropped after the lock).
+    fn observe(&self, scrape: Scrape) {
+        for shard in &self.shards {
+            let mut removed = Vec::new();
+            let mut map = write(shard);
+            map.retain(|_, slot| {
+                slot.retain(
+                    |entry| {
+                        let verdict = entry.life.observe(
+                            entry.held(),
+                            scrape.number,
+                            scrape.now,
+                            scrape.timeout,
+                        );
+                        verdict == Verdict::Keep
+                    },
+                    |entry| removed.push(entry),
+                );
+                slot.len() > 0
+            });
+            if !removed.is_empty() {
+                // ORDERING: Relaxed: see `get_or_create`.
+                self.len.fetch_sub(removed.len(), Ordering::Relaxed);
+                self.changed();
+                release(&mut map);
             }
-            hasher.write(last.as_bytes());
+            drop(map);
+            drop(removed);
         }
+    }
+
+    /// Step 3 of expiry: this scrape wrote every child.
+    fn exposed_by(&self, scrape: Scrape) {
+        for shard in &self.shards {
+            let map = write(shard);
+            for entry in map.values().flat_map(Slot::iter) {
+                entry.life.exposed_by(scrape.number);
+            }
+        }
+    }
+
+    fn probe<'a>(&self, values: &'a [&'a str]) -> Probe<'a> {
         Probe {
-            hash: hasher.finish(),
+            hash: self.hash(values.iter().copied()),
             values,
         }
+    }
+
+    fn hash<'v>(&self, values: impl Iterator<Item = &'v str>) -> u64 {
+        // The hasher sees the values' bytes with `0xFF`, a byte UTF-8 never uses,
+        // after each: with the number of values fixed, different values give
+        // different input.
+        let mut hasher = self.hasher.get_or_init(RandomState::new).build_hasher();
+        for value in values {
+            hasher.write(value.as_bytes());
+            hasher.write_u8(0xFF);
+        }
+        hasher.finish()
     }
 
     /// Records a change to the set of children; called under the changed shard's
