@@ -175,3 +175,42 @@ fn memory_per_child() {
         per(histogram_bytes)
     );
 }
+
+#[test]
+fn expired_children_give_their_memory_back() {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    let family = Arc::new(Metric::new(
+        "jobs",
+        "Jobs.",
+        Family::new(["tenant", "job"], Counter::new)
+            .with_limit(10_000)
+            .with_idle_timeout(Duration::ZERO),
+    ));
+    let registry = Registry::new();
+    registry
+        .register_owned(Arc::clone(&family))
+        .expect("valid metric");
+    // Room for the biggest exposition up front, so the buffer's growth does not count.
+    let mut out = Vec::with_capacity(1 << 20);
+    let mut scrape = |out: &mut Vec<u8>| {
+        out.clear();
+        registry.encode_to(out, Format::Text).expect("a Vec never fills up");
+    };
+    // The level before any child: registered, scraped once (its hash keys drawn, its
+    // empty sorted list cached).
+    assert!(family.get(["warm", "up"]).is_none());
+    scrape(&mut out);
+    let ((), _, net) = measure(|| {
+        for i in 0..2_000 {
+            family.get_or_create(["acme", &format!("job-{i}")]).inc();
+        }
+        scrape(&mut out); // exposes every child
+        assert!(out.len() > 2_000 * 20, "the children were written");
+        scrape(&mut out); // removes them
+        assert!(family.is_empty());
+        scrape(&mut out);
+    });
+    assert_eq!(net, 0, "expired children kept {net} bytes");
+}

@@ -5,5 +5,6 @@
 #![forbid(unsafe_code)]
 
 mod exemplar;
+mod expiry;
 mod histogram;
 mod registry;
