@@ -196,7 +196,9 @@ fn expired_children_give_their_memory_back() {
     let mut out = Vec::with_capacity(1 << 20);
     let mut scrape = |out: &mut Vec<u8>| {
         out.clear();
-        registry.encode_to(out, Format::Text).expect("a Vec never fills up");
+        registry
+            .encode_to(out, Format::Text)
+            .expect("a Vec never fills up");
     };
     // The level before any child: registered, scraped once (its hash keys drawn, its
     // empty sorted list cached).

@@ -53,7 +53,9 @@ type Seen = HashMap<u64, (String, u64)>;
 
 fn record(text: &str, seen: &mut Seen) {
     for line in text.lines().filter(|line| !line.starts_with('#')) {
-        let rest = line.strip_prefix("tagged{worker=\"").expect("a tagged sample");
+        let rest = line
+            .strip_prefix("tagged{worker=\"")
+            .expect("a tagged sample");
         let (worker, value) = rest.split_once("\"} ").expect("one label");
         // Written as a float (`4.294967297e+09`): exact, the values stay below 2^53.
         let value: f64 = value.parse().expect("a number");
@@ -141,7 +143,10 @@ fn every_increment_is_scraped_before_its_child_expires() {
             .filter(|(owner, _)| *owner == label)
             .map(|(_, count)| count)
             .sum();
-        assert_eq!(total, expected, "{label}: increments lost to expired children");
+        assert_eq!(
+            total, expected,
+            "{label}: increments lost to expired children"
+        );
     }
     // The race was run: children expired and came back many times.
     assert!(

@@ -10,6 +10,7 @@ mod consul;
 mod consul_double;
 mod discovery;
 mod exemplars;
+mod expiry;
 mod exposition;
 mod exposure_https;
 mod exposure_server;
