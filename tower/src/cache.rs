@@ -9,9 +9,10 @@
 //! shard read lock, as before the cache) and stores the child in the first empty slot
 //! it probed; when all were taken, it records through the family's answer without
 //! caching it. Slots are never emptied: that is correct because the layer never
-//! removes a child from its families (a full family's answer for a new label set is
-//! its overflow child, for good), and bounded because the label sets a request can
-//! produce are bounded by the family's limit. The cache is an index over the family,
+//! removes a child from a family that has a cache (a full family's answer for a new
+//! label set is its overflow child, for good; with an idle timeout, where children do
+//! go, the layer has no cache: see `metrics.rs`), and bounded because the label sets
+//! a request can produce are bounded by the family's limit. The cache is an index over the family,
 //! never a second store: every child it holds is the family's, so what is exposed
 //! does not change. Tested through the layer (`tower/tests/layer.rs`: exact counts
 //! under concurrency, the overflow series; `tower/tests/alloc.rs`: a hit allocates

@@ -104,6 +104,7 @@ impl Builder {
                 native: false,
                 body_sizes: false,
                 limit: Family::<Gauge, 1>::DEFAULT_LIMIT,
+                idle_timeout: None,
             },
             https: false,
             clock: StdClock,
@@ -138,6 +139,20 @@ impl<C> Builder<C> {
     /// `otel_metric_overflow="true"` series (default: the core's, 2000).
     pub fn with_limit(mut self, limit: usize) -> Self {
         self.settings.limit = limit;
+        self
+    }
+
+    /// Removes a label set's series (durations, body sizes, RPC durations) once no
+    /// request has used it for `timeout` and a scrape has shown its final value: the
+    /// core's [expiry that waits for a
+    /// scrape](torchlight::Family#expiry-that-waits-for-a-scrape). A later request
+    /// with those labels starts a new series. Each request then finds its series in
+    /// the family (a hash and a shard read lock, no allocation) rather than in the
+    /// layer's cache, whose handles would keep their series alive.
+    /// `http_server_active_requests` never expires: its label sets (method × scheme)
+    /// are bounded already.
+    pub fn with_idle_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.settings.idle_timeout = Some(timeout);
         self
     }
 

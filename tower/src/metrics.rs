@@ -5,9 +5,19 @@
 //! to Prometheus as the OpenTelemetry specification's "Prometheus and OpenMetrics
 //! Compatibility" says: dots to underscores, the unit as a suffix (`s` → `_seconds`,
 //! `By` → `_bytes`, `ms` → `_milliseconds`).
+//!
+//! With an idle timeout, the families keyed by route and status expire idle children
+//! (the core's expiry that waits for a scrape), and the duration cache is off: a cached
+//! handle is a held handle, which keeps its child for good, and a cached weak one would
+//! skip the lookup that tells the family the child is used. Each request then looks
+//! its child up in the family (a hash and a shard read lock, no allocation).
+//! `http_server_active_requests` does not expire: its label sets are a closed set
+//! (method × scheme), so it is bounded already, and a request holds its child while
+//! it is in flight anyway.
 
 use std::fmt;
 use std::sync::{Arc, OnceLock};
+use std::time::Duration as Timeout;
 
 use torchlight::{
     Buckets, EncodeLabels, Encoder, ExemplarHistogram, Family, Gauge, Histogram, Metric,
@@ -129,6 +139,21 @@ pub(crate) struct Settings {
     pub(crate) native: bool,
     pub(crate) body_sizes: bool,
     pub(crate) limit: usize,
+    pub(crate) idle_timeout: Option<Timeout>,
+}
+
+impl Settings {
+    /// `family` with the layer's limit, and its idle timeout if one is set.
+    fn apply<M: Series, const N: usize, F: Fn() -> M>(
+        &self,
+        family: Family<M, N, F>,
+    ) -> Family<M, N, F> {
+        let family = family.with_limit(self.limit);
+        match self.idle_timeout {
+            Some(timeout) => family.with_idle_timeout(timeout),
+            None => family,
+        }
+    }
 }
 
 /// The layer's families, shared by every service it made.
@@ -141,8 +166,9 @@ pub(crate) struct Metrics {
     /// The default `url_scheme`, for requests whose URI names none (HTTP/1.1's
     /// origin form): `http`, or `https` behind TLS.
     pub(crate) https: bool,
-    /// `duration`'s children by label set, so most requests skip its lookup.
-    durations: Cache<Arc<Duration>>,
+    /// `duration`'s children by label set, so most requests skip its lookup; `None`
+    /// when children expire (see the module docs).
+    durations: Option<Cache<Arc<Duration>>>,
     /// `active`'s children by [`Head::active_index`]: methods and schemes are closed
     /// sets, so the children are found by indexing, and created (then exposed) only
     /// once a request has used them.
@@ -166,8 +192,9 @@ impl Metrics {
                 Metric::new(
                     name,
                     help,
-                    Family::new(HTTP_LABELS, || Histogram::with_buckets(&SIZE_BUCKETS))
-                        .with_limit(settings.limit),
+                    settings.apply(Family::new(HTTP_LABELS, || {
+                        Histogram::with_buckets(&SIZE_BUCKETS)
+                    })),
                 )
                 .with_unit("bytes"),
             )
@@ -177,7 +204,7 @@ impl Metrics {
                 Metric::new(
                     "http_server_request_duration_seconds",
                     "Duration of HTTP server requests.",
-                    Family::new(HTTP_LABELS, make).with_limit(settings.limit),
+                    settings.apply(Family::new(HTTP_LABELS, make)),
                 )
                 .with_unit("seconds"),
             ),
@@ -202,13 +229,14 @@ impl Metrics {
                 Metric::new(
                     "rpc_server_duration_milliseconds",
                     "Measures the duration of inbound RPC.",
-                    Family::new(RPC_LABELS, || ExemplarHistogram::with_buckets(&RPC_BUCKETS))
-                        .with_limit(settings.limit),
+                    settings.apply(Family::new(RPC_LABELS, || {
+                        ExemplarHistogram::with_buckets(&RPC_BUCKETS)
+                    })),
                 )
                 .with_unit("milliseconds"),
             ),
             https,
-            durations: Cache::new(),
+            durations: settings.idle_timeout.is_none().then(Cache::new),
             active_children: [const { OnceLock::new() }; ACTIVE_PAIRS],
         };
         metrics.register_all(registry)?;
@@ -229,11 +257,11 @@ impl Metrics {
         seconds: f64,
         trace: Option<&TraceContext>,
     ) {
-        self.durations.with(
-            labels,
-            || self.duration.get_or_create(labels.values()),
-            |child| child.observe(seconds, trace),
-        );
+        let lookup = || self.duration.get_or_create(labels.values());
+        match &self.durations {
+            Some(cache) => cache.with(labels, lookup, |child| child.observe(seconds, trace)),
+            None => lookup().observe(seconds, trace),
+        }
     }
 
     fn register_all(&self, registry: &Registry) -> Result<(), RegisterError> {

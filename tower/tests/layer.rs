@@ -206,6 +206,60 @@ fn the_cardinality_limit_holds_with_an_overflow_series() {
 }
 
 #[test]
+fn with_an_idle_timeout_series_expire_after_a_scrape_and_requests_never_go_unseen() {
+    let registry = Registry::new();
+    let layer = MetricsLayer::builder()
+        .with_clock(clock())
+        .with_body_sizes()
+        .with_idle_timeout(Duration::ZERO)
+        .build(&registry)
+        .unwrap();
+    let service = tower::ServiceBuilder::new()
+        .map_request(|mut request: Request<Empty<Bytes>>| {
+            request
+                .extensions_mut()
+                .insert(RouteTemplate::new("/users/{id}"));
+            request
+        })
+        .layer(layer)
+        .service(service_fn(|_| async {
+            Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hi"))))
+        }));
+    let count = |text: &str| {
+        let prefix = format!(
+            "http_server_request_duration_seconds_count{{http_request_method=\"GET\",http_route=\"/users/{{id}}\",http_response_status_code=\"200\",{LABELS},error_type=\"\"}} "
+        );
+        text.lines()
+            .find_map(|line| line.strip_prefix(&prefix))
+            .map(|count| count.parse::<u64>().unwrap())
+    };
+    for round in 0..3 {
+        call(&service, request(Method::GET, "/users/1"));
+        assert_eq!(
+            count(&text(&registry, Format::Text)),
+            Some(1),
+            "round {round}"
+        );
+        // The last request before the series goes: shown by the next scrape.
+        call(&service, request(Method::GET, "/users/2"));
+        let shown = text(&registry, Format::Text);
+        assert_eq!(count(&shown), Some(2), "round {round}: {shown}");
+        assert!(shown.contains("http_server_response_body_size_bytes_count{"));
+        // Unused since: gone, every family keyed by route with it.
+        let gone = text(&registry, Format::Text);
+        assert_eq!(count(&gone), None, "round {round}: {gone}");
+        assert!(
+            !gone.contains("http_server_response_body_size_bytes_count{"),
+            "{gone}"
+        );
+        // The next request starts a new series: recorded where a scrape sees it, not
+        // into a handle the layer kept from before.
+    }
+    // Active requests are a closed set of label sets, never expired.
+    assert!(text(&registry, Format::Text).contains("http_server_active_requests{"));
+}
+
+#[test]
 fn a_streamed_body_is_timed_to_its_end() {
     let registry = Registry::new();
     let clock = clock();
