@@ -70,8 +70,9 @@ pub(crate) struct FamilyHead<'a> {
     pub(crate) metric_type: MetricType,
     pub(crate) help: &'a str,
     pub(crate) unit: Option<&'a str>,
-    /// Whether every label name the family declares is a legacy label name, so the
-    /// formats write label names without looking at them (the common case).
+    /// Whether the family declares its label names and every one is a legacy label
+    /// name, so the formats write label names without looking at them (the common
+    /// case; a family without labels looks at none either way).
     pub(crate) legacy_labels: bool,
 }
 

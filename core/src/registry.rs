@@ -514,10 +514,13 @@ fn family_head(entry: &dyn Entry) -> (FamilyHead<'_>, &dyn Collect) {
         metric_type,
         help: metadata.help(),
         unit: metadata.unit(),
-        legacy_labels: collector
-            .label_names()
-            .iter()
-            .all(|name| is_label_name(name)),
+        // A collector that declares no label names may still write labels (the
+        // `metrics` recorder's families, whose label sets come at run time): only
+        // declared names, all legacy, let the formats skip looking at each one.
+        legacy_labels: {
+            let names = collector.label_names();
+            !names.is_empty() && names.iter().all(|name| is_label_name(name))
+        },
     };
     (head, collector)
 }

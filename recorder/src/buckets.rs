@@ -5,7 +5,7 @@ use torchlight::DEFAULT_BUCKETS;
 
 use crate::child::Layout;
 use crate::error::BuildError;
-use crate::names;
+use crate::names::Spelling;
 
 /// Which histograms a list of bounds given to the builder is for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +58,7 @@ impl Buckets {
     /// [`BuildError::Buckets`] for the first bounds that are empty, longer than
     /// [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly increasing, or
     /// the first native factor not above 1.
-    pub(crate) fn new(specs: &[Spec]) -> Result<Self, BuildError> {
+    pub(crate) fn new(specs: &[Spec], spelling: Spelling) -> Result<Self, BuildError> {
         let mut buckets = Self {
             default: Layout::classic(DEFAULT_BUCKETS.bounds())
                 .expect("DEFAULT_BUCKETS are valid and fewer than MAX_BUCKETS"),
@@ -72,7 +72,7 @@ impl Buckets {
                 Request::Native(factor) => Layout::native(*factor),
             }
             .map_err(|error| BuildError::buckets(&spec.pattern, &error))?;
-            let pattern = || names::metric_name(&spec.pattern).into_owned();
+            let pattern = || spelling.metric_name(&spec.pattern).into_owned();
             match spec.matcher {
                 Matcher::Default => buckets.default = layout,
                 Matcher::Name => buckets.names.push((pattern(), layout)),
@@ -83,7 +83,7 @@ impl Buckets {
         Ok(buckets)
     }
 
-    /// The layout for the histogram named `name` (sanitised): the last one given for
+    /// The layout for the histogram named `name` (as exposed): the last one given for
     /// the full name, else the longest matching prefix, else the longest matching
     /// suffix (the last one given among equally long ones), else the default.
     pub(crate) fn layout(&self, name: &str) -> Layout {

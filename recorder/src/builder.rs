@@ -2,6 +2,7 @@
 //! [`Builder::build`].
 
 use std::fmt;
+use std::time::Duration;
 
 use torchlight::{DynFamily, Registry};
 
@@ -9,7 +10,7 @@ use crate::buckets::{Buckets, Matcher, Request, Spec};
 use crate::child::CounterChild;
 use crate::error::{BuildError, InstallError, RecordError};
 use crate::label_sets::Settings;
-use crate::names;
+use crate::names::Spelling;
 use crate::recorder::TorchlightRecorder;
 
 /// Options of a [`TorchlightRecorder`]: histogram buckets (or native histograms) per
@@ -47,6 +48,7 @@ pub struct Builder {
     buckets: Vec<Spec>,
     globals: Vec<(String, String)>,
     limit: usize,
+    idle_timeout: Option<Duration>,
     report: Box<dyn Fn(&RecordError) + Send + Sync>,
 }
 
@@ -63,6 +65,7 @@ impl Builder {
             buckets: Vec::new(),
             globals: Vec::new(),
             limit: DynFamily::<CounterChild>::DEFAULT_LIMIT,
+            idle_timeout: None,
             report: Box::new(|error| std::eprintln!("torchlight-metrics: {error}")),
         }
     }
@@ -74,8 +77,8 @@ impl Builder {
         self.with_spec(Matcher::Default, "", Request::Bounds(bounds.to_vec()))
     }
 
-    /// The bucket bounds of the histogram named `name` (sanitised, as recorded names
-    /// are). Takes precedence over prefixes and suffixes; the last one given for a name
+    /// The bucket bounds of the histogram named `name` (as exposed: sanitised for a
+    /// legacy registry, as recorded names are). Takes precedence over prefixes and suffixes; the last one given for a name
     /// wins. [`build`](Self::build) checks them.
     #[must_use]
     pub fn with_buckets_for_name(self, name: &str, bounds: &[f64]) -> Self {
@@ -110,7 +113,8 @@ impl Builder {
         self.with_spec(Matcher::Default, "", Request::Native(factor))
     }
 
-    /// Makes the histogram named `name` (sanitised, as recorded names are) a native
+    /// Makes the histogram named `name` (as exposed, as for
+    /// [`with_buckets_for_name`](Self::with_buckets_for_name)) a native
     /// histogram, as [`with_native_histograms`](Self::with_native_histograms)
     /// describes. A native setting competes with the bucket settings as one of them:
     /// a name wins over prefixes and suffixes, the last one given for a name wins.
@@ -155,7 +159,7 @@ impl Builder {
     /// `labels` in the scrape configuration) cover both kinds.
     #[must_use]
     pub fn with_global_label(mut self, name: &str, value: &str) -> Self {
-        let name = names::label_name(name).into_owned();
+        let name = Spelling::of(self.registry).label_name(name).into_owned();
         self.globals.retain(|(known, _)| *known != name);
         self.globals.push((name, value.to_owned()));
         self
@@ -167,6 +171,25 @@ impl Builder {
     #[must_use]
     pub fn with_limit(mut self, limit: usize) -> Self {
         self.limit = limit;
+        self
+    }
+
+    /// Removes a series once it has gone unrecorded for `timeout` and a scrape has
+    /// shown its final value: each family's
+    /// [`DynFamily::with_idle_timeout`], for counters, gauges and histograms alike
+    /// (`metrics-exporter-prometheus`' `idle_timeout`, without its kind mask). A
+    /// series recorded again later starts anew (a counter from zero).
+    ///
+    /// "Recorded" means a `counter!`/`gauge!`/`histogram!` call resolved the series,
+    /// or a handle from one is alive: a `metrics::Counter` (or gauge, histogram) kept
+    /// in a struct keeps its series for as long as it lives, so updates through it are
+    /// never lost (where the exporter lets the series go and drops them). With a
+    /// timeout the recorder keeps no cache of handles (one would keep every series):
+    /// each macro call resolves its series through the name, the label set and the
+    /// family (read locks, no allocation for an existing series).
+    #[must_use]
+    pub fn with_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = Some(timeout);
         self
     }
 
@@ -189,7 +212,7 @@ impl Builder {
         self.registry
     }
 
-    /// The global labels (sanitised name, value), in the order given.
+    /// The global labels (name as the registry gets it, value), in the order given.
     pub fn global_labels(&self) -> impl Iterator<Item = (&str, &str)> {
         self.globals
             .iter()
@@ -202,6 +225,12 @@ impl Builder {
         self.limit
     }
 
+    /// The idle timeout set by [`with_idle_timeout`](Self::with_idle_timeout), if any.
+    #[must_use]
+    pub fn idle_timeout(&self) -> Option<Duration> {
+        self.idle_timeout
+    }
+
     /// The recorder, for [`metrics::set_global_recorder`] or
     /// [`metrics::with_local_recorder`].
     ///
@@ -211,10 +240,13 @@ impl Builder {
     /// longer than [`MAX_BUCKETS`](crate::MAX_BUCKETS), or not finite and strictly
     /// increasing, or the first native histogram factor not above 1.
     pub fn build(self) -> Result<TorchlightRecorder, BuildError> {
-        let buckets = Buckets::new(&self.buckets)?;
+        let spelling = Spelling::of(self.registry);
+        let buckets = Buckets::new(&self.buckets, spelling)?;
         let settings = Settings {
             globals: self.globals,
             limit: self.limit,
+            idle_timeout: self.idle_timeout,
+            spelling,
             report: self.report,
         };
         Ok(TorchlightRecorder::new(self.registry, settings, buckets))
@@ -239,6 +271,7 @@ impl fmt::Debug for Builder {
             .field("buckets", &self.buckets)
             .field("globals", &self.globals)
             .field("limit", &self.limit)
+            .field("idle_timeout", &self.idle_timeout)
             .finish_non_exhaustive()
     }
 }

@@ -6,8 +6,11 @@
 //! a hash computed once (at compile time for literal keys), so a lookup here is one
 //! shard's read lock, one probe by that hash, one key comparison and an `Arc` clone.
 //!
-//! Entries are never invalidated: a family never removes a child (the recorder has no
-//! idle expiry), so a cached child is the one a fresh lookup would find. The cache is
+//! Entries are never invalidated: without an idle timeout a family never removes a
+//! child, so a cached child is the one a fresh lookup would find. With one, the
+//! recorder has no cache at all: a cached handle is a live handle, which would keep
+//! its child from expiring (and a weak one would skip the lookup that tells the
+//! family the child is used). The cache is
 //! bounded ([`SHARDS`] × [`SHARD_CAPACITY`] keys): once a shard is full, further keys
 //! are served by the full lookup, uncached, so label values beyond the families'
 //! limits cannot grow it. The key hash is `metrics`' fixed-seed hash, so keys chosen

@@ -11,12 +11,13 @@
 
 use core::fmt;
 use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::time::Duration;
 
 use metrics::Label;
-use torchlight::{Collect, DynFamily, Encoder, MetricType, Series};
+use torchlight::{Collect, DynFamily, Encoder, LabelNamesError, MetricType, Series};
 
 use crate::error::RecordError;
-use crate::names;
+use crate::names::{self, Spelling};
 
 /// The most sets of label keys one metric name can be recorded with.
 ///
@@ -30,18 +31,22 @@ pub(crate) type Make<M> = Arc<dyn Fn() -> M + Send + Sync>;
 
 /// What every [`LabelSets`] needs to know from the recorder's configuration.
 pub(crate) struct Settings {
-    /// Labels added to every series (sanitised name, value), unless the call sets a
-    /// label of the same (sanitised) name.
+    /// Labels added to every series (name as spelled for the registry, value), unless
+    /// the call sets a label of the same sanitised name.
     pub(crate) globals: Vec<(String, String)>,
     /// The cardinality limit of each family.
     pub(crate) limit: usize,
+    /// Each family's idle timeout (expiry that waits for a scrape), if any.
+    pub(crate) idle_timeout: Option<Duration>,
+    /// How names are spelled for the registry.
+    pub(crate) spelling: Spelling,
     /// Where a [`RecordError`] goes.
     pub(crate) report: Box<dyn Fn(&RecordError) + Send + Sync>,
 }
 
-/// The families recorded under one (sanitised) metric name.
+/// The families recorded under one metric name (as spelled for the registry).
 pub(crate) struct LabelSets<M> {
-    /// The sanitised name.
+    /// The name, as spelled for the registry.
     name: &'static str,
     make: Make<M>,
     /// Invariant: at most [`MAX_LABEL_SETS`] sets, no two with the same keys as sets.
@@ -53,8 +58,9 @@ pub(crate) struct LabelSets<M> {
 /// One set of label keys and its family.
 struct LabelSet<M> {
     /// The keys, sanitised, in the order first recorded. Matched against sanitised
-    /// keys, so `http.method` and `http_method` are one label, never two families
-    /// writing the same series.
+    /// keys, so `http.method` and `http_method` are one label (spelled, in a UTF-8
+    /// registry, as first recorded), never two families writing series a scraper
+    /// reads alike.
     keys: Box<[String]>,
     /// The values of the global labels this set keeps (those no key overrides); the
     /// family's first label names are theirs.
@@ -120,18 +126,25 @@ impl<M: Series + Send + Sync + 'static> LabelSets<M> {
         labels: impl Iterator<Item = &'a Label>,
         settings: &Settings,
     ) -> (LabelSet<M>, Option<RecordError>) {
-        let keys: Box<[String]> = labels
-            .map(|label| names::label_name(label.key()).into_owned())
-            .collect();
+        let (keys, spelled): (Vec<String>, Vec<String>) = labels
+            .map(|label| {
+                let key = label.key();
+                (
+                    names::label_name(key).into_owned(),
+                    settings.spelling.label_name(key).into_owned(),
+                )
+            })
+            .unzip();
+        let keys: Box<[String]> = keys.into();
         let kept: Vec<&(String, String)> = settings
             .globals
             .iter()
-            .filter(|(name, _)| !keys.contains(name))
+            .filter(|(name, _)| !keys.iter().any(|key| *key == names::label_name(name)))
             .collect();
         let label_names: Vec<String> = kept
             .iter()
             .map(|(name, _)| name.clone())
-            .chain(keys.iter().cloned())
+            .chain(spelled)
             .collect();
         // The family keeps its label names for the life of the program, as `'static`
         // names; this leaks them once per set, bounded by `MAX_LABEL_SETS` per name.
@@ -141,8 +154,28 @@ impl<M: Series + Send + Sync + 'static> LabelSets<M> {
             .collect();
         let make = Arc::clone(&self.make);
         let make: Box<dyn Fn() -> M + Send + Sync> = Box::new(move || make());
-        let (family, refusal) = match DynFamily::with_constructor(leaked, make) {
-            Ok(family) => (Some(family.with_limit(settings.limit)), None),
+        // Two keys given that are one label (`a.b` and `a_b`): refused as a repeated
+        // name, as a legacy registry's sanitising makes it.
+        let repeated = keys
+            .iter()
+            .enumerate()
+            .find(|(i, key)| keys[..*i].contains(key))
+            .map(|(i, _)| LabelNamesError::Duplicate {
+                label: leaked[kept.len() + i],
+            });
+        let built = match repeated {
+            Some(error) => Err(error),
+            None => DynFamily::with_constructor(leaked, make),
+        };
+        let (family, refusal) = match built {
+            Ok(family) => {
+                let family = family.with_limit(settings.limit);
+                let family = match settings.idle_timeout {
+                    Some(timeout) => family.with_idle_timeout(timeout),
+                    None => family,
+                };
+                (Some(family), None)
+            }
             Err(source) => (
                 None,
                 Some(RecordError::Labels {

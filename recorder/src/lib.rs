@@ -28,8 +28,12 @@
 //!   bounds [`Builder`] chooses per name, prefix or suffix (at most [`MAX_BUCKETS`]),
 //!   or native histograms where it says so
 //!   ([`Builder::with_native_histogram_for_name`] and its kin).
-//! - **Names** are sanitised as `metrics-exporter-prometheus` does ([`names`]); label
-//!   values are escaped, never rewritten.
+//! - **Names** follow the registry: kept as recorded (`http.server.requests`) where it
+//!   accepts UTF-8 names (`Registry::new`), each scraper reading them as it asked;
+//!   sanitised as `metrics-exporter-prometheus` does for a `Registry::legacy()`
+//!   ([`names`]). Label values are escaped, never rewritten.
+//! - **Idle series** can expire ([`Builder::with_idle_timeout`]), never before a scrape
+//!   has shown their final value.
 //! - **Labels** of any keys: each set of label keys of a name is a torchlight
 //!   [`DynFamily`](torchlight::DynFamily) (at most [`MAX_LABEL_SETS`] per name), bounded by
 //!   the family's cardinality limit ([`Builder::with_limit`]).

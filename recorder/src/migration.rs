@@ -40,7 +40,7 @@
 //! | `set_quantiles(q)`, `set_bucket_duration`, `set_bucket_count` | not provided: histograms are always classic histograms (quantiles come from `histogram_quantile` in PromQL, over any window) |
 //! | `set_native_histogram_for_metric(Matcher::Full(n), NativeHistogramConfig::new(f, max, zero))` | [`Builder::with_native_histogram_for_name(n, f)`](crate::Builder::with_native_histogram_for_name) (`…_for_prefix`, `…_for_suffix`, and [`with_native_histograms(f)`](crate::Builder::with_native_histograms) for every histogram); the bound (the exporter's `max`) is torchlight's default, 160 buckets, past which the resolution drops as client_golang's does, and the zero threshold client_golang's 2^-128. A native setting competes with the bucket settings by specificity (name, longest prefix, longest suffix), where the exporter's native overrides win over any bucket setting |
 //! | `add_global_label(k, v)` | [`Builder::with_global_label`](crate::Builder::with_global_label) (recorded labels win, as there; only series recorded through the facade get it, not native torchlight metrics in the same registry: the exporter has no others) |
-//! | `idle_timeout(mask, t)` | not provided: series stay until the process ends; [`Builder::with_limit`](crate::Builder::with_limit) bounds each family instead |
+//! | `idle_timeout(mask, t)` | [`Builder::with_idle_timeout(t)`](crate::Builder::with_idle_timeout), for every kind (no mask). It waits for a scrape: a series goes only after a scrape has shown its final value (the exporter's timer can drop an increment never scraped), and never while a handle to it is alive (the exporter expires a held handle's series and drops its later updates). A series recorded again starts anew |
 //! | `upkeep_timeout(t)` | nothing to do: there is no upkeep task (histograms are read in place) |
 //! | `with_recommended_naming(true)` | counters always end in `_total`; a unit from `describe_*!` is written as `# UNIT` when the name ends in `_<unit>`, and names are never rewritten to add one |
 //! | `set_enable_unit_suffix` (deprecated) | as above (`Unit::Percent` is the unit `percent`, where the exporter's suffix is `ratio`) |
@@ -49,8 +49,15 @@
 //!
 //! - Counters are exposed as `name_total` (the exporter adds `_total` only with
 //!   recommended naming), and the `# TYPE` line follows the negotiated format.
-//! - Names and label keys are sanitised with the exporter's rules ([`names`](crate::names));
-//!   label values are escaped exactly, so a value holding `\\` reads back as recorded.
+//! - Names and label keys are kept as recorded (`http.server.requests`) in a registry
+//!   that accepts UTF-8 names (`Registry::new`, the default): a Prometheus 3 scraper
+//!   reads them so, an older one escaped (`http_server_requests`), where the exporter
+//!   rewrites every dot to `_` for everyone. For the exporter's names, record into a
+//!   `Registry::legacy()`: names and keys are then sanitised with the exporter's rules
+//!   ([`names`](crate::names)). Label values are escaped exactly, so a value holding
+//!   `\\` reads back as recorded.
+//! - In a UTF-8 registry, two names a scraper reads alike (`a.b` beside `a_b`) are one
+//!   name to it: the second is refused and reported once, as a kind clash is.
 //! - A name recorded as two kinds, or clashing with a native torchlight metric, is
 //!   recorded once (the first use wins) and reported through
 //!   [`Builder::with_error_hook`](crate::Builder::with_error_hook), where the exporter would write two

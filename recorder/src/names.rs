@@ -1,7 +1,18 @@
-//! Turning the facade's free-form names into names the exposition can carry, as
-//! `metrics-exporter-prometheus` 0.18 does (its `formatting.rs`:
+//! Turning the facade's free-form names into names the registry accepts.
+//!
+//! A registry that accepts UTF-8 names ([`Registry::new`](torchlight::Registry::new),
+//! the default) takes them **as recorded**: `http.server.requests` stays
+//! `http.server.requests`, and each scraper gets it escaped as it asked (Prometheus 3
+//! quoted, older ones `http_server_requests`). Two recorded names a scraper would read
+//! alike (`a.b` and `a_b`) are refused by the registry (`RegisterError::Clash`):
+//! the second is reported once and records into no-op handles. Label keys are matched
+//! by their sanitised form below, so `http.method` and `http_method` are one label,
+//! spelled as first recorded, never two labels a scraper reads alike.
+//!
+//! A legacy registry ([`Registry::legacy`](torchlight::Registry::legacy)) gets the
+//! names sanitised as `metrics-exporter-prometheus` 0.18 does (its `formatting.rs`:
 //! `sanitize_metric_name`, `sanitize_label_key`), so a program moving between the two
-//! exporters keeps its series names.
+//! exporters keeps its series names:
 //!
 //! - A **metric name** keeps `[a-zA-Z_:]` as its first character and `[a-zA-Z0-9_:]`
 //!   after it; every other character (a Unicode *character*, not a byte) becomes `_`.
@@ -21,6 +32,41 @@
 //! <https://prometheus.io/docs/concepts/data_model/#metric-names-and-labels>.
 
 use std::borrow::Cow;
+
+use torchlight::{NameValidation, Registry};
+
+/// How the recorder spells names for its registry: as recorded where the registry
+/// accepts UTF-8 names, sanitised where it takes only legacy ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Spelling {
+    utf8: bool,
+}
+
+impl Spelling {
+    pub(crate) fn of(registry: &Registry) -> Self {
+        Self {
+            utf8: registry.name_validation() != NameValidation::Legacy,
+        }
+    }
+
+    /// The metric name the registry gets for `name`.
+    pub(crate) fn metric_name(self, name: &str) -> Cow<'_, str> {
+        if self.utf8 {
+            Cow::Borrowed(name)
+        } else {
+            metric_name(name)
+        }
+    }
+
+    /// The label name the registry gets for `name`.
+    pub(crate) fn label_name(self, name: &str) -> Cow<'_, str> {
+        if self.utf8 {
+            Cow::Borrowed(name)
+        } else {
+            label_name(name)
+        }
+    }
+}
 
 /// `name` with every character a metric name cannot hold replaced by `_`.
 #[must_use]

@@ -7,8 +7,9 @@
 //! (`register_counter`) on every call, so that lookup is the hot path:
 //!
 //! 1. the name, as recorded, in a map of names (one shared *read* lock); a name seen
-//!    for the first time is sanitised (see [`names`](crate::names)), and names that
-//!    sanitise to the same name share one entry;
+//!    for the first time is spelled for the registry (as recorded where it accepts
+//!    UTF-8 names, sanitised for a legacy one: see [`names`](crate::names)), and
+//!    names spelled alike share one entry;
 //! 2. the set of label keys in that name's [`LabelSets`] (a read lock, a comparison of
 //!    a few keys);
 //! 3. the child in that set's torchlight [`DynFamily`](torchlight::DynFamily) (its lookup:
@@ -19,14 +20,17 @@
 //! Before all three steps, a bounded cache keyed by the recorded `Key` (its hash is
 //! computed once, at compile time for literal keys) returns a series resolved before
 //! (see `cache.rs`): a repeated call costs one shard's read lock and an `Arc` clone.
+//! With an idle timeout there is no such cache: a cached handle would keep its series
+//! from ever expiring, so each call takes the three steps.
 //!
 //! # Registration, descriptions and clashes
 //!
 //! A name's first use registers one family with the registry
 //! ([`Registry::register_owned`]), with the description and unit given by
 //! `describe_*!` so far. The registry checks it against everything registered there,
-//! native torchlight metrics included: if it refuses (a clash, an empty name), the
-//! error is reported once and that name records into no-op handles from then on, so
+//! native torchlight metrics included: if it refuses (a clash, such as `a.b` beside
+//! `a_b`, which a scraper asking for `underscores` would read alike; an empty name),
+//! the error is reported once and that name records into no-op handles from then on, so
 //! the output never holds two families of one name. A description that arrives after
 //! the first use re-registers the family with it (unregister, register: a scrape
 //! running at that instant can miss the family once).
@@ -38,7 +42,7 @@
 //! # Memory
 //!
 //! Metric names and label names become `'static` torchlight metadata: each distinct
-//! name leaks its sanitised name and description once (again when re-described), and
+//! name leaks its spelled name and description once (again when re-described), and
 //! each set of label keys its label names (at most [`MAX_LABEL_SETS`] per name).
 //! Label *values* are never leaked: they live in the family, bounded by its limit.
 //!
@@ -56,7 +60,6 @@ use crate::cache::{Cache, Handle};
 use crate::child::{CounterChild, GaugeChild, HistogramChild};
 use crate::error::RecordError;
 use crate::label_sets::{Exposed, LabelSets, Make, Settings};
-use crate::names;
 
 /// A `metrics` recorder that exposes what it records through a torchlight
 /// [`Registry`], next to the registry's native metrics.
@@ -73,13 +76,13 @@ struct Inner {
     registry: &'static Registry,
     settings: Settings,
     buckets: Buckets,
-    /// Recorded keys to their series: the fast path.
-    cache: Cache,
-    /// Names as recorded (and their sanitised forms) to their entry.
+    /// Recorded keys to their series: the fast path; `None` with an idle timeout.
+    cache: Option<Cache>,
+    /// Names as recorded (and as spelled for the registry) to their entry.
     entries: RwLock<HashMap<Box<str>, Entry>>,
-    /// Descriptions by sanitised name, from `describe_*!`.
+    /// Descriptions by spelled name, from `describe_*!`.
     descriptions: Mutex<HashMap<String, Description>>,
-    /// (sanitised name, kind) pairs whose kind mismatch was reported.
+    /// (spelled name, kind) pairs whose kind mismatch was reported.
     mismatches: Mutex<HashSet<(String, Kind)>>,
 }
 
@@ -90,7 +93,7 @@ struct Description {
     unit: Option<&'static str>,
 }
 
-/// What a sanitised name records into.
+/// What a spelled name records into.
 #[derive(Clone)]
 enum Entry {
     Counter(Arc<Named<CounterChild>>),
@@ -141,9 +144,9 @@ impl TorchlightRecorder {
         Self {
             inner: Arc::new(Inner {
                 registry,
+                cache: settings.idle_timeout.is_none().then(Cache::new),
                 settings,
                 buckets,
-                cache: Cache::new(),
                 entries: RwLock::new(HashMap::new()),
                 descriptions: Mutex::new(HashMap::new()),
                 mismatches: Mutex::new(HashSet::new()),
@@ -180,7 +183,7 @@ impl Inner {
         if let Some(entry) = self.read_entries().get(name) {
             return entry.clone();
         }
-        let sanitised = names::metric_name(name).into_owned();
+        let sanitised = self.settings.spelling.metric_name(name).into_owned();
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = entries.get(name) {
             return entry.clone();
@@ -210,7 +213,7 @@ impl Inner {
         self.entries.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers a new name as `kind` (called once per sanitised name, under the
+    /// Registers a new name as `kind` (called once per spelled name, under the
     /// entries' write lock, so two threads cannot register it twice).
     fn create(&self, sanitised: &str, kind: Kind) -> Result<Entry, RecordError> {
         let name: &'static str = Box::leak(Box::from(sanitised));
@@ -283,7 +286,7 @@ impl Inner {
 
     /// Remembers a description and applies it to a family already registered.
     fn describe(&self, name: &str, unit: Option<Unit>, help: &str, kind: Kind) {
-        let sanitised = names::metric_name(name).into_owned();
+        let sanitised = self.settings.spelling.metric_name(name).into_owned();
         let unit = unit
             .filter(|unit| *unit != Unit::Count)
             .map(|unit| unit.as_str());
@@ -341,7 +344,7 @@ impl Inner {
 
     /// Reports that `name`, a `first`, was used as a `now`, once per pair.
     fn mismatch(&self, name: &str, first: Kind, now: Kind) {
-        let sanitised = names::metric_name(name).into_owned();
+        let sanitised = self.settings.spelling.metric_name(name).into_owned();
         let new = self
             .mismatches
             .lock()
@@ -441,7 +444,8 @@ impl Inner {
     /// created) through the name's entry and cached. `None` when refused (reported
     /// once).
     fn resolve<M: Child>(&self, key: &Key) -> Option<Arc<M>> {
-        if let Some(child) = self.cache.get(key).and_then(M::cached) {
+        let cache = self.cache.as_ref();
+        if let Some(child) = cache.and_then(|cache| cache.get(key)).and_then(M::cached) {
             return Some(child);
         }
         let entry = self.entry(key.name(), M::KIND);
@@ -452,7 +456,9 @@ impl Inner {
             return None;
         };
         let child = sets.child(key.labels(), &self.settings)?;
-        self.cache.insert(key, M::handle(Arc::clone(&child)));
+        if let Some(cache) = cache {
+            cache.insert(key, M::handle(Arc::clone(&child)));
+        }
         Some(child)
     }
 }

@@ -5,8 +5,10 @@
 
 use std::sync::{Arc, Mutex};
 
+use std::time::Duration;
+
 use metrics::{Unit, with_local_recorder};
-use torchlight::{Counter, Format, Metric, Registry};
+use torchlight::{Counter, Escaping, Exposition, Format, Metric, RegisterError, Registry};
 use torchlight_metrics::{Builder, MAX_LABEL_SETS, RecordError, TorchlightRecorder};
 
 /// A fresh registry for one test (the recorder needs a `'static` one).
@@ -14,18 +16,28 @@ fn registry() -> &'static Registry {
     Box::leak(Box::new(Registry::new()))
 }
 
+/// A fresh registry taking only legacy names.
+fn legacy_registry() -> &'static Registry {
+    Box::leak(Box::new(Registry::legacy()))
+}
+
 /// A recorder on a fresh registry whose errors are collected.
 fn recorder() -> (TorchlightRecorder, Arc<Mutex<Vec<RecordError>>>) {
+    recorder_with(Builder::new(registry()))
+}
+
+/// The recorder `builder` builds, its errors collected.
+fn recorder_with(builder: Builder) -> (TorchlightRecorder, Arc<Mutex<Vec<RecordError>>>) {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&errors);
-    let recorder = Builder::new(registry())
+    let recorder = builder
         .with_error_hook(move |error| sink.lock().expect("not poisoned").push(error.clone()))
         .build()
         .expect("valid options");
     (recorder, errors)
 }
 
-fn encode(recorder: &TorchlightRecorder, format: Format) -> String {
+fn encode(recorder: &TorchlightRecorder, format: impl Into<Exposition>) -> String {
     let mut text = String::new();
     recorder
         .registry()
@@ -95,8 +107,8 @@ fn absolute_only_raises_a_counter() {
 }
 
 #[test]
-fn names_and_label_keys_are_sanitised_as_the_prometheus_exporter_does() {
-    let (recorder, _) = recorder();
+fn names_and_label_keys_are_sanitised_as_the_prometheus_exporter_does_for_a_legacy_registry() {
+    let (recorder, _) = recorder_with(Builder::new(legacy_registry()));
     with_local_recorder(&recorder, || {
         metrics::counter!("http.requests", "http.method" => "GET", "1st" => "a\"b\\c\nd")
             .increment(1);
@@ -108,6 +120,98 @@ fn names_and_label_keys_are_sanitised_as_the_prometheus_exporter_does() {
         text(&recorder),
         "# TYPE http_requests_total counter\n\
          http_requests_total{http_method=\"GET\",_st=\"a\\\"b\\\\c\\nd\"} 2\n"
+    );
+}
+
+#[test]
+fn a_utf8_registry_gets_names_and_label_keys_as_recorded() {
+    let (recorder, errors) =
+        recorder_with(Builder::new(registry()).with_global_label("service.name", "checkout"));
+    with_local_recorder(&recorder, || {
+        metrics::counter!("http.server.requests", "http.method" => "GET").increment(1);
+        // Another spelling of the key is the same label, spelled as first recorded.
+        metrics::counter!("http.server.requests", "http_method" => "GET").increment(1);
+    });
+    let utf8 = Exposition::new(Format::Text).with_escaping(Escaping::AllowUtf8);
+    assert_eq!(
+        encode(&recorder, utf8),
+        "# TYPE \"http.server.requests_total\" counter\n\
+         {\"http.server.requests_total\",\"service.name\"=\"checkout\",\"http.method\"=\"GET\"} 2\n"
+    );
+    // A scraper without UTF-8 support reads the names escaped, as it asked.
+    assert_eq!(
+        text(&recorder),
+        "# TYPE http_server_requests_total counter\n\
+         http_server_requests_total{service_name=\"checkout\",http_method=\"GET\"} 2\n"
+    );
+    assert!(errors.lock().expect("not poisoned").is_empty());
+}
+
+#[test]
+fn names_a_scraper_reads_alike_are_reported_once_and_never_duplicated() {
+    let (recorder, errors) = recorder();
+    with_local_recorder(&recorder, || {
+        metrics::counter!("jobs.done").increment(1);
+        for _ in 0..3 {
+            metrics::counter!("jobs_done").increment(5);
+        }
+        // Two keys that are one label, in one call: refused, once.
+        for _ in 0..2 {
+            metrics::counter!("jobs.done", "a.b" => "1", "a_b" => "2").increment(1);
+        }
+    });
+    let errors = errors.lock().expect("not poisoned");
+    assert_eq!(errors.len(), 2, "{errors:#?}");
+    assert!(
+        matches!(
+            &errors[0],
+            RecordError::Register { name, source: RegisterError::Clash { existing: "jobs.done", .. } }
+                if name == "jobs_done"
+        ),
+        "{errors:#?}"
+    );
+    assert!(
+        matches!(&errors[1], RecordError::Labels { .. }),
+        "{errors:#?}"
+    );
+    let utf8 = Exposition::new(Format::Text).with_escaping(Escaping::AllowUtf8);
+    assert_eq!(
+        encode(&recorder, utf8),
+        "# TYPE \"jobs.done_total\" counter\n{\"jobs.done_total\"} 1\n"
+    );
+}
+
+#[test]
+fn with_an_idle_timeout_a_series_goes_after_a_scrape_showed_its_final_value() {
+    let (recorder, errors) =
+        recorder_with(Builder::new(registry()).with_idle_timeout(Duration::ZERO));
+    let jobs = || metrics::counter!("jobs", "queue" => "mail");
+    with_local_recorder(&recorder, || jobs().increment(1));
+    assert!(text(&recorder).ends_with("jobs_total{queue=\"mail\"} 1\n"));
+    with_local_recorder(&recorder, || jobs().increment(1));
+    // The final increment is scraped, then the series goes.
+    assert!(text(&recorder).ends_with("jobs_total{queue=\"mail\"} 2\n"));
+    assert_eq!(text(&recorder), "# TYPE jobs_total counter\n");
+    // Recorded again: a new series, from zero.
+    with_local_recorder(&recorder, || jobs().increment(1));
+    assert!(text(&recorder).ends_with("jobs_total{queue=\"mail\"} 1\n"));
+
+    // A handle kept by the program keeps its series, and loses no update.
+    let held = with_local_recorder(&recorder, || metrics::gauge!("depth"));
+    held.set(3.0);
+    for _ in 0..3 {
+        assert!(text(&recorder).contains("depth 3\n"));
+    }
+    held.set(4.0);
+    drop(held);
+    assert!(text(&recorder).contains("depth 4\n"));
+    assert!(!text(&recorder).contains("depth 4\n"));
+    assert!(errors.lock().expect("not poisoned").is_empty());
+    assert_eq!(
+        Builder::new(registry())
+            .with_idle_timeout(Duration::from_secs(60))
+            .idle_timeout(),
+        Some(Duration::from_secs(60))
     );
 }
 
@@ -232,7 +336,8 @@ fn descriptions_and_units_before_or_after_first_use() {
 
 #[test]
 fn buckets_per_name_prefix_and_suffix() {
-    let recorder = Builder::new(registry())
+    // Legacy: patterns are sanitised as recorded names are.
+    let recorder = Builder::new(legacy_registry())
         .with_buckets(&[1.0])
         .with_buckets_for_prefix("db_", &[2.0])
         .with_buckets_for_prefix("db_slow_", &[3.0])
