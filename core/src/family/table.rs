@@ -81,10 +81,7 @@ impl<M, F> Table<M, F> {
         // `None` or a previous setting, whose drop a `const fn` cannot run: it owns
         // nothing (an unset `OnceLock<Instant>` and an integer), so forgetting it leaks
         // nothing.
-        core::mem::forget(core::mem::replace(
-            &mut self.expiry,
-            Some(Expiry::new(timeout)),
-        ));
+        core::mem::forget(self.expiry.replace(Expiry::new(timeout)));
     }
 
     pub(super) fn idle_timeout(&self) -> Option<Duration> {

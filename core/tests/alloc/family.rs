@@ -194,7 +194,7 @@ fn expired_children_give_their_memory_back() {
         .expect("valid metric");
     // Room for the biggest exposition up front, so the buffer's growth does not count.
     let mut out = Vec::with_capacity(1 << 20);
-    let mut scrape = |out: &mut Vec<u8>| {
+    let scrape = |out: &mut Vec<u8>| {
         out.clear();
         registry
             .encode_to(out, Format::Text)
