@@ -86,7 +86,8 @@ fn every_increment_is_scraped_before_its_child_expires() {
             scope.spawn(|| {
                 let mut mine = Seen::new();
                 let mut text = String::new();
-                while !done.load(Ordering::Acquire) {
+                // Relaxed: a stop flag only; the updaters' work is ordered by their joins.
+                while !done.load(Ordering::Relaxed) {
                     text.clear();
                     registry.encode(&mut text, Format::Text).expect("String");
                     record(&text, &mut mine);
@@ -125,7 +126,7 @@ fn every_increment_is_scraped_before_its_child_expires() {
         for updater in updaters {
             updater.join().expect("updater panicked");
         }
-        done.store(true, Ordering::Release);
+        done.store(true, Ordering::Relaxed);
     });
     // The last children: exposed by one scrape, removed by the next.
     let mut seen = seen.into_inner().expect("no panic");
