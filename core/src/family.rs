@@ -313,8 +313,9 @@ impl<M: Series, const N: usize, F: Fn() -> M> Family<M, N, F> {
     /// The child for `values` (one per label name, in order), created at zero if it
     /// does not exist; or, when the family is full, the overflow child.
     ///
-    /// An existing child costs a hash, a shared read lock and an `Arc` clone; nothing
-    /// is allocated. Keep the handle where a path is hot.
+    /// An existing child costs a hash, a shared read lock and an `Arc` clone (with an
+    /// idle timeout, also the store of a flag); nothing is allocated. Keep the handle
+    /// where a path is hot (a kept handle keeps its child from expiring).
     pub fn get_or_create(&self, values: [&str; N]) -> Arc<M> {
         self.table.get_or_create(&values)
     }

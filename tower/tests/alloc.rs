@@ -83,11 +83,23 @@ fn allocations<F: Fn(Request<Empty<Bytes>>)>(
 
 #[test]
 fn a_request_of_an_existing_label_set_allocates_nothing() {
+    existing_label_sets_allocate_nothing(MetricsLayer::builder());
+}
+
+#[test]
+fn with_an_idle_timeout_too() {
+    // No cache then: each request finds its series in the families.
+    existing_label_sets_allocate_nothing(
+        MetricsLayer::builder().with_idle_timeout(std::time::Duration::from_secs(3600)),
+    );
+}
+
+fn existing_label_sets_allocate_nothing(builder: torchlight_tower::Builder) {
     let inner = service_fn(|_: Request<Empty<Bytes>>| async {
         Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello"))))
     });
     let registry = Registry::new();
-    let layered = MetricsLayer::builder()
+    let layered = builder
         .with_body_sizes()
         .build(&registry)
         .unwrap()

@@ -27,6 +27,35 @@ fn looking_up_an_existing_child_does_not_allocate() {
 }
 
 #[test]
+fn with_an_idle_timeout_looking_up_and_scraping_an_unchanged_family_does_not_allocate() {
+    use std::time::Duration;
+
+    static JOBS: Metric<Family<Counter, 1>> = Metric::new(
+        "jobs",
+        "",
+        Family::new(["tenant"], Counter::new).with_idle_timeout(Duration::from_secs(3600)),
+    );
+    let registry = Registry::new();
+    registry.register(&JOBS).expect("valid metric");
+    JOBS.get_or_create(["acme"]).inc();
+    let mut out = Vec::with_capacity(4096);
+    registry
+        .encode_to(&mut out, Format::Text)
+        .expect("a Vec never fills up");
+    let ((), calls, bytes) = measure(|| {
+        for _ in 0..1_000 {
+            JOBS.get_or_create(["acme"]).inc();
+            out.clear();
+            registry
+                .encode_to(&mut out, Format::Text)
+                .expect("a Vec never fills up");
+        }
+    });
+    assert_eq!((calls, bytes), (0, 0), "lookups or scrapes allocated");
+    assert_eq!(JOBS.get(["acme"]).map(|child| child.get()), Some(1_001));
+}
+
+#[test]
 fn an_empty_family_has_allocated_nothing() {
     // Its first lookup draws the hash keys; nothing is allocated before a child.
     let (family, calls, _) = measure(|| {
