@@ -136,6 +136,13 @@ impl Format {
         Exposition::new(self).with_escaping(escaping)
     }
 
+    /// This format, writing OpenMetrics `_created` samples if `created_samples`: see
+    /// [`Exposition::with_created_samples`].
+    #[must_use]
+    pub const fn with_created_samples(self, created_samples: bool) -> Exposition {
+        Exposition::new(self).with_created_samples(created_samples)
+    }
+
     /// The exact `Content-Type` to send with a body in this format.
     #[must_use]
     pub const fn content_type(self) -> &'static str {
@@ -159,6 +166,10 @@ impl Format {
 /// names it back; for [`Format::Text`] it also means the text format 1.0.0, which is
 /// 0.0.4 with quoted names under [`Escaping::AllowUtf8`].
 ///
+/// It also says whether OpenMetrics writes `<name>_created` samples
+/// ([`with_created_samples`](Self::with_created_samples)); by default it does not, as
+/// Go's `expfmt` does not without `WithCreatedLines`.
+///
 /// ```
 /// use torchlight::{Escaping, Format};
 ///
@@ -174,6 +185,8 @@ pub struct Exposition {
     /// Invariant: `Some` only when a scraper named the scheme (or the caller chose
     /// one); `None` writes `underscores` under the format's own `Content-Type`.
     escaping: Option<Escaping>,
+    /// Whether OpenMetrics writes `_created` samples.
+    created_samples: bool,
 }
 
 impl Exposition {
@@ -183,6 +196,7 @@ impl Exposition {
         Self {
             format,
             escaping: None,
+            created_samples: false,
         }
     }
 
@@ -191,6 +205,47 @@ impl Exposition {
     pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
         self.escaping = Some(escaping);
         self
+    }
+
+    /// Whether [`Format::OpenMetrics`] writes a `<name>_created` sample after the last
+    /// sample of each series that has a created timestamp (counters after `_total`,
+    /// histograms and summaries after `_count`), its value the Unix time in seconds, as
+    /// Go's `expfmt` does with `WithCreatedLines()` and Python's `prometheus_client`
+    /// always does. Off by default, so the bytes stay Go's default. The other formats
+    /// ignore it: text 0.0.4 has no `_created` samples (a line there would be a new
+    /// untyped series), and [`Format::Protobuf`] always carries the timestamp, in each
+    /// message's `created_timestamp` field.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use torchlight::{Counter, Format, ManualClock, Metric, Registry};
+    ///
+    /// static WALL: ManualClock = ManualClock::new();
+    /// static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+    /// let registry = Registry::new().with_created_clock(Some(&WALL));
+    /// WALL.set(Duration::from_millis(1_700_000_000_500));
+    /// registry.register(&JOBS)?;
+    ///
+    /// let mut text = String::new();
+    /// registry.encode(&mut text, Format::OpenMetrics.with_created_samples(true))?;
+    /// assert_eq!(
+    ///     text,
+    ///     "# HELP jobs Jobs run.\n# TYPE jobs counter\n\
+    ///      jobs_total 0.0\njobs_created 1.7000000005e+09\n# EOF\n"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn with_created_samples(mut self, created_samples: bool) -> Self {
+        self.created_samples = created_samples;
+        self
+    }
+
+    /// Whether OpenMetrics writes `_created` samples (see
+    /// [`with_created_samples`](Self::with_created_samples)).
+    #[must_use]
+    pub const fn created_samples(&self) -> bool {
+        self.created_samples
     }
 
     /// The format.

@@ -36,9 +36,12 @@
 //! | unknown | `UNTYPED` | `<name>` |
 //!
 //! That is text 0.0.4's mapping, which is also what Prometheus stores for either. A
-//! family without series is left out, as client_golang's registry does.
+//! family without series is left out, as client_golang's registry does. A series'
+//! created timestamp, when it has one, goes in its message's `created_timestamp`
+//! (`Counter` 3, `Summary` 4, `Histogram` 15), as client_golang always writes it.
 
 use core::fmt::{self, Write};
+use core::time::Duration;
 
 use super::wire::{Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
@@ -66,6 +69,14 @@ mod field {
         pub(crate) const UNTYPED: u8 = 5;
         pub(crate) const HISTOGRAM: u8 = 7;
     }
+    pub(super) mod counter {
+        pub(crate) const VALUE: u8 = 1;
+        pub(crate) const EXEMPLAR: u8 = 2;
+        pub(crate) const CREATED_TIMESTAMP: u8 = 3;
+    }
+    pub(super) mod summary {
+        pub(crate) const CREATED_TIMESTAMP: u8 = 4;
+    }
     pub(super) mod histogram {
         pub(crate) const SAMPLE_COUNT: u8 = 1;
         pub(crate) const SAMPLE_SUM: u8 = 2;
@@ -77,6 +88,7 @@ mod field {
         pub(crate) const NEGATIVE_DELTA: u8 = 10;
         pub(crate) const POSITIVE_SPAN: u8 = 12;
         pub(crate) const POSITIVE_DELTA: u8 = 13;
+        pub(crate) const CREATED_TIMESTAMP: u8 = 15;
         /// The first field number above 15: its tag takes two bytes.
         pub(crate) const EXEMPLARS: u8 = 16;
     }
@@ -243,16 +255,34 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
                     ((fraction * 1e9 + 0.5) as i64).clamp(0, 999_999_999),
                 )
             };
-            let time = self.wire.open(3)?;
-            if seconds != 0 {
-                self.wire.int(1, seconds)?;
-            }
-            if nanos != 0 {
-                self.wire.int(2, nanos)?;
-            }
-            self.wire.close(time)?;
+            self.timestamp(3, seconds, nanos)?;
         }
         self.wire.close(mark)
+    }
+
+    /// A `google.protobuf.Timestamp` message as field `field`: `seconds` (1) and
+    /// `nanos` (2), each left out when 0 (proto3 defaults).
+    fn timestamp(&mut self, field: u8, seconds: i64, nanos: i64) -> fmt::Result {
+        let time = self.wire.open(field)?;
+        if seconds != 0 {
+            self.wire.int(1, seconds)?;
+        }
+        if nanos != 0 {
+            self.wire.int(2, nanos)?;
+        }
+        self.wire.close(time)
+    }
+
+    /// A series' created timestamp as field `field`, when it has one.
+    fn created(&mut self, field: u8, created: Option<Duration>) -> fmt::Result {
+        match created {
+            Some(created) => self.timestamp(
+                field,
+                i64::try_from(created.as_secs()).unwrap_or(i64::MAX),
+                i64::from(created.subsec_nanos()),
+            ),
+            None => Ok(()),
+        }
     }
 
     /// A classic `Bucket` with its exemplar (field 3).
@@ -331,12 +361,12 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         Ok(true)
     }
 
-    /// The native part of a `Histogram` message, with the native histogram's
-    /// exemplars last (field 16, as client_golang writes them since 1.23).
+    /// The native part of a `Histogram` message but its exemplars, which go after the
+    /// created timestamp (field order, as client_golang writes them).
     fn native(&mut self, native: &Native<'_>) -> fmt::Result {
         use field::histogram::{
-            EXEMPLARS, NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA,
-            ZERO_COUNT, ZERO_THRESHOLD,
+            NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA, ZERO_COUNT,
+            ZERO_THRESHOLD,
         };
         self.wire.sint(SCHEMA, i64::from(native.schema))?;
         self.wire.double(ZERO_THRESHOLD, native.zero_threshold)?;
@@ -348,9 +378,6 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             // without buckets (specification, "Exposition formats": "MUST contain a
             // no-op span").
             self.span(POSITIVE_SPAN, 0, 0)?;
-        }
-        for exemplar in native.exemplars.iter().flatten() {
-            self.exemplar(EXEMPLARS, exemplar)?;
         }
         Ok(())
     }
@@ -403,15 +430,20 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result {
-        self.metric(labels, None, |p| match exemplar {
-            None => p.single(field::metric::COUNTER, value),
-            Some(exemplar) => {
-                let mark = p.wire.open(field::metric::COUNTER)?;
-                p.wire.double(1, as_f64(value))?;
-                p.exemplar(2, exemplar)?;
-                p.wire.close(mark)
+        use field::counter::{CREATED_TIMESTAMP, EXEMPLAR, VALUE};
+        self.metric(labels, None, |p| {
+            if exemplar.is_none() && created.is_none() {
+                return p.single(field::metric::COUNTER, value);
             }
+            let mark = p.wire.open(field::metric::COUNTER)?;
+            p.wire.double(VALUE, as_f64(value))?;
+            if let Some(exemplar) = exemplar {
+                p.exemplar(EXEMPLAR, exemplar)?;
+            }
+            p.created(CREATED_TIMESTAMP, created)?;
+            p.wire.close(mark)
         })
     }
 
@@ -424,7 +456,7 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
     }
 
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
-        use field::histogram::{BUCKET, SAMPLE_COUNT, SAMPLE_SUM};
+        use field::histogram::{BUCKET, CREATED_TIMESTAMP, EXEMPLARS, SAMPLE_COUNT, SAMPLE_SUM};
         self.metric(labels, None, |p| {
             let mark = p.wire.open(field::metric::HISTOGRAM)?;
             p.wire.uint(SAMPLE_COUNT, histogram.count)?;
@@ -452,14 +484,28 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             if let Some(native) = &histogram.native {
                 p.native(native)?;
             }
+            p.created(CREATED_TIMESTAMP, histogram.created)?;
+            if let Some(native) = &histogram.native {
+                // Last: field 16, as client_golang writes them since 1.23.
+                for exemplar in native.exemplars.iter().flatten() {
+                    p.exemplar(EXEMPLARS, exemplar)?;
+                }
+            }
             p.wire.close(mark)
         })
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
         self.metric(labels, None, |p| {
-            let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
-            p.wire.sized(field::metric::SUMMARY, len)?;
+            // Sized in advance without a timestamp, patched afterwards with one.
+            let mark = match summary.created {
+                None => {
+                    let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
+                    p.wire.sized(field::metric::SUMMARY, len)?;
+                    None
+                }
+                Some(_) => Some(p.wire.open(field::metric::SUMMARY)?),
+            };
             p.wire.uint(1, summary.count)?;
             p.wire.double(2, summary.sum)?;
             for (quantile, value) in summary.quantiles {
@@ -468,7 +514,11 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
                 p.wire.double(1, *quantile)?;
                 p.wire.double(2, *value)?;
             }
-            Ok(())
+            p.created(field::summary::CREATED_TIMESTAMP, summary.created)?;
+            match mark {
+                Some(mark) => p.wire.close(mark),
+                None => Ok(()),
+            }
         })
     }
 
