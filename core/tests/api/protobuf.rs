@@ -142,6 +142,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Counter as i32),
             metric: vec![pb::Metric {
                 counter: Some(pb::Counter {
+                    created_timestamp: None,
                     value: Some(3.0),
                     exemplar: None,
                 }),
@@ -183,6 +184,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Histogram as i32),
             metric: vec![pb::Metric {
                 histogram: Some(pb::Histogram {
+                    created_timestamp: None,
                     sample_count: Some(3),
                     sample_sum: Some(5.0),
                     bucket: vec![
@@ -209,6 +211,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Summary as i32),
             metric: vec![pb::Metric {
                 summary: Some(pb::Summary {
+                    created_timestamp: None,
                     sample_count: Some(2),
                     sample_sum: Some(3.0),
                     quantile: vec![],
@@ -303,6 +306,7 @@ fn long_messages_get_multi_byte_lengths_in_any_sink() {
         assert_eq!(
             metric.counter,
             Some(pb::Counter {
+                created_timestamp: None,
                 value: Some(value),
                 exemplar: None,
             })
@@ -371,7 +375,7 @@ fn exemplars_ride_on_counters_and_buckets() {
     );
     static BOUNDS_2: Buckets<2> = Buckets::new([1.0, 2.0]);
 
-    let registry = Registry::new();
+    let registry = Registry::new().with_created_clock(None);
     registry.register(&TRACED).unwrap();
     registry.register(&LATENCY).unwrap();
     let job = Exemplar::new(&[("trace_id", "abc")], 2.0)
@@ -397,6 +401,7 @@ fn exemplars_ride_on_counters_and_buckets() {
     assert_eq!(
         families[0].metric[0].counter,
         Some(pb::Counter {
+            created_timestamp: None,
             value: Some(2.0),
             exemplar: exemplar(
                 &[("trace_id", "abc")],
