@@ -201,6 +201,63 @@ impl Exposition {
     }
 
     /// Escapes names with `escaping`, and names it in the `Content-Type`.
+    ///
+    /// An OpenTelemetry-style name, served to a Prometheus 3 scraper (its `Accept`
+    /// header asks for `escaping=allow-utf-8`: names are quoted as written) and to a
+    /// Prometheus 2 (no scheme named: `underscores`); a server negotiates this from
+    /// the `Accept` header by itself:
+    ///
+    /// ```
+    /// # #[cfg(feature = "std")] {
+    /// use torchlight::{Buckets, Escaping, Family, Format, Histogram, Metric, Registry};
+    ///
+    /// static BOUNDS: Buckets<1> = Buckets::new([0.25]);
+    /// fn histogram() -> Histogram<1> {
+    ///     Histogram::with_buckets(&BOUNDS)
+    /// }
+    /// static DURATION: Metric<Family<Histogram<1>, 1>> = Metric::new(
+    ///     "http.server.request.duration",
+    ///     "Duration of HTTP server requests.",
+    ///     Family::new(["http.request.method"], histogram),
+    /// );
+    ///
+    /// let registry = Registry::new();
+    /// registry.register(&DURATION)?;
+    /// DURATION.get_or_create(["GET"]).observe(0.1);
+    ///
+    /// let mut prometheus_3 = String::new();
+    /// let utf8 = Format::OpenMetrics.with_escaping(Escaping::AllowUtf8);
+    /// registry.encode(&mut prometheus_3, utf8)?;
+    /// assert_eq!(
+    ///     prometheus_3.lines().collect::<Vec<_>>(),
+    ///     [
+    ///         r#"# HELP "http.server.request.duration" Duration of HTTP server requests."#,
+    ///         r#"# TYPE "http.server.request.duration" histogram"#,
+    ///         r#"{"http.server.request.duration_bucket","http.request.method"="GET",le="0.25"} 1"#,
+    ///         r#"{"http.server.request.duration_bucket","http.request.method"="GET",le="+Inf"} 1"#,
+    ///         r#"{"http.server.request.duration_sum","http.request.method"="GET"} 0.1"#,
+    ///         r#"{"http.server.request.duration_count","http.request.method"="GET"} 1"#,
+    ///         "# EOF",
+    ///     ]
+    /// );
+    ///
+    /// let mut prometheus_2 = String::new();
+    /// registry.encode(&mut prometheus_2, Format::OpenMetrics)?;
+    /// assert_eq!(
+    ///     prometheus_2.lines().collect::<Vec<_>>(),
+    ///     [
+    ///         "# HELP http_server_request_duration Duration of HTTP server requests.",
+    ///         "# TYPE http_server_request_duration histogram",
+    ///         r#"http_server_request_duration_bucket{http_request_method="GET",le="0.25"} 1"#,
+    ///         r#"http_server_request_duration_bucket{http_request_method="GET",le="+Inf"} 1"#,
+    ///         r#"http_server_request_duration_sum{http_request_method="GET"} 0.1"#,
+    ///         r#"http_server_request_duration_count{http_request_method="GET"} 1"#,
+    ///         "# EOF",
+    ///     ]
+    /// );
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
         self.escaping = Some(escaping);

@@ -8,6 +8,7 @@
 mod discovery;
 mod exemplars;
 mod https;
+mod names;
 mod native;
 mod prometheus;
 mod push;
