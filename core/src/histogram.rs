@@ -466,7 +466,8 @@ impl<const N: usize> Series for Histogram<N> {
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // Take the snapshot before reporting: the collection lock is never held while
         // the encoder (and a caller's writer) runs.
-        self.snapshot().encode(labels, encoder, &[], None, self.created())
+        self.snapshot()
+            .encode(labels, encoder, &[], None, self.created())
     }
 
     fn set_created(&self, created: Option<Duration>) {

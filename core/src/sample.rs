@@ -193,7 +193,8 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.counter(labels, Number::Float(value), None, None)
+        self.samples
+            .counter(labels, Number::Float(value), None, None)
     }
 
     /// A counter series with an exemplar: OpenMetrics writes it after the `_total`
@@ -210,7 +211,8 @@ impl<'a> Encoder<'a> {
         value: f64,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        self.samples.counter(labels, Number::Float(value), exemplar, None)
+        self.samples
+            .counter(labels, Number::Float(value), exemplar, None)
     }
 
     /// A counter series with the value as the metric holds it, and its created
@@ -234,7 +236,8 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter_u64(&mut self, labels: &dyn EncodeLabels, value: u64) -> fmt::Result {
-        self.samples.counter(labels, Number::Unsigned(value), None, None)
+        self.samples
+            .counter(labels, Number::Unsigned(value), None, None)
     }
 
     /// A gauge series: `<family>{labels} value`.

@@ -56,25 +56,29 @@ fn registry() -> &'static Registry {
 
 fn text(registry: &Registry, exposition: impl Into<torchlight::Exposition>) -> String {
     let mut text = String::new();
-    registry.encode(&mut text, exposition).unwrap();
+    registry.encode(&mut text, exposition).expect("encodes");
     text
 }
 
 fn protobuf(registry: &Registry) -> Vec<pb::MetricFamily> {
     let mut body = Vec::new();
-    registry.encode_to(&mut body, Format::Protobuf).unwrap();
+    registry
+        .encode_to(&mut body, Format::Protobuf)
+        .expect("encodes");
     decode_all(&body)
 }
 
 /// The system's wall clock.
 fn now() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("after 1970")
 }
 
 fn duration(timestamp: &pb::Timestamp) -> Duration {
     Duration::new(
-        u64::try_from(timestamp.seconds).unwrap(),
-        u32::try_from(timestamp.nanos).unwrap(),
+        u64::try_from(timestamp.seconds).expect("after 1970"),
+        u32::try_from(timestamp.nanos).expect("below a second"),
     )
 }
 
@@ -83,7 +87,7 @@ fn counter_created(metric: &pb::Metric) -> Option<Duration> {
     metric
         .counter
         .as_ref()
-        .unwrap()
+        .expect("a counter")
         .created_timestamp
         .as_ref()
         .map(duration)

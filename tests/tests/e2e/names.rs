@@ -98,8 +98,7 @@ fn serve<A: Adapter>() -> (Box<dyn Server>, Series, (f64, f64)) {
 
     let mut config = Config::loopback(registry);
     config.created_samples = true;
-    let server =
-        A::start_in_thread(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
+    let server = A::start_in_thread(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
     (server, expected, (before, after))
 }
 

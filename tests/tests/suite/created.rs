@@ -71,7 +71,11 @@ fn openmetrics(created_samples: bool) -> String {
 
 fn created_lines(body: &str) -> Vec<&str> {
     body.lines()
-        .filter(|line| line.split([' ', '{']).next().is_some_and(|name| name.ends_with("_created")))
+        .filter(|line| {
+            line.split([' ', '{'])
+                .next()
+                .is_some_and(|name| name.ends_with("_created"))
+        })
         .collect()
 }
 
@@ -126,10 +130,12 @@ fn servers_write_created_samples_when_set<A: Adapter>() {
     for created_samples in [false, true] {
         let mut config = Config::loopback(registry());
         config.created_samples = created_samples;
-        let mut server =
-            A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
+        let mut server = A::start(config).unwrap_or_else(|error| panic!("{}: {error}", A::NAME));
         let url = format!("{}metrics", server.url());
-        let reply = get(&url, &[("accept", "application/openmetrics-text;version=1.0.0")]);
+        let reply = get(
+            &url,
+            &[("accept", "application/openmetrics-text;version=1.0.0")],
+        );
         assert_eq!(reply.status, 200);
         assert_eq!(reply.text(), openmetrics(created_samples), "{}", A::NAME);
         // Text 0.0.4 never has them.
@@ -152,15 +158,20 @@ fn the_embedded_service_writes_created_samples_when_set() {
         .build()
         .expect("a runtime");
     for created_samples in [false, true] {
-        let service = torchlight_tokio::MetricsService::new(registry())
-            .with_created_samples(created_samples);
+        let service =
+            torchlight_tokio::MetricsService::new(registry()).with_created_samples(created_samples);
         let request = Request::get("/metrics")
             .header("accept", "application/openmetrics-text;version=1.0.0")
             .body(())
             .expect("a request");
         let body = runtime.block_on(async {
             let response = service.call(request).await.expect("infallible");
-            response.into_body().collect().await.expect("a body").to_bytes()
+            response
+                .into_body()
+                .collect()
+                .await
+                .expect("a body")
+                .to_bytes()
         });
         assert_eq!(
             String::from_utf8_lossy(&body),

@@ -261,7 +261,10 @@ fn readme_names_example_is_the_with_escaping_doctest() {
         &read("core/src/encoding.rs"),
         "    /// Escapes names with `escaping`",
     );
-    assert!(doctest.len() > 5, "no doctest found on `Exposition::with_escaping`");
+    assert!(
+        doctest.len() > 5,
+        "no doctest found on `Exposition::with_escaping`"
+    );
     assert_eq!(
         example, doctest,
         "README.md's \"Prometheus 3 names\" example must equal the example on \
