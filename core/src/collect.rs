@@ -57,9 +57,13 @@ pub trait Series: Sync {
     /// As [`Collect::encode`].
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result;
 
-    /// Sets the series' created timestamp (see [`Collect::set_created`]): counters,
-    /// histograms and summaries keep it and report it with their samples; the default
-    /// ignores it. A `Family` calls it when it creates the child.
+    /// Sets the series' created timestamp (see [`Collect::set_created`]): this crate's
+    /// counters, histograms and summaries ([`Counter`](crate::Counter),
+    /// [`FloatCounter`](crate::FloatCounter), [`Histogram`](crate::Histogram),
+    /// [`NativeHistogram`](crate::NativeHistogram), [`Summary`](crate::Summary) and the
+    /// exemplar kinds) keep it and report it with their samples; the default ignores it
+    /// (and so do [`CounterFn`](crate::CounterFn) and the gauge-like types). A `Family`
+    /// calls it when it creates the child.
     fn set_created(&self, created: Option<Duration>) {
         let _ = created;
     }
