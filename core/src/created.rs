@@ -62,35 +62,49 @@ pub(crate) fn system_time() -> Option<Duration> {
 /// A series' created timestamp: written when the series starts (registration, creation
 /// of a family child, a reset), read by a scrape.
 pub(crate) struct Created {
-    /// Nanoseconds since the Unix epoch (a `u64` spans until the year 2554); 0: none.
-    /// Relaxed everywhere: the timestamp publishes nothing, and a scrape racing a reset
-    /// may report either timestamp.
-    nanos: AtomicU64,
+    /// Seconds since the Unix epoch in bits 30 and up (34 bits: until the year 2514),
+    /// the nanoseconds of the second below (< 10^9 < 2^30); 0: none. Packed rather than
+    /// counted in nanoseconds so a scrape reads it without a division. Relaxed
+    /// everywhere: the timestamp publishes nothing, and a scrape racing a reset may
+    /// report either timestamp.
+    packed: AtomicU64,
 }
+
+/// Where the seconds start in `Created::packed`.
+const SECONDS_SHIFT: u32 = 30;
 
 impl Created {
     const_fn! {
         /// No timestamp.
         pub(crate) const fn new() -> Self {
-            Self { nanos: AtomicU64::new(0) }
+            Self { packed: AtomicU64::new(0) }
         }
     }
 
-    /// Sets the timestamp; `None`, or the epoch itself, removes it.
+    /// Sets the timestamp (past the year 2514: that year's last second); `None`, or
+    /// the epoch itself, removes it.
     #[inline]
     pub(crate) fn set(&self, at: Option<Duration>) {
-        let nanos = at.map_or(0, |at| u64::try_from(at.as_nanos()).unwrap_or(u64::MAX));
-        // ORDERING: Relaxed: see `nanos`.
-        self.nanos.store(nanos, Ordering::Relaxed);
+        let packed = at.map_or(0, |at| {
+            let seconds = at.as_secs().min((1 << (64 - SECONDS_SHIFT)) - 1);
+            (seconds << SECONDS_SHIFT) | u64::from(at.subsec_nanos())
+        });
+        // ORDERING: Relaxed: see `packed`.
+        self.packed.store(packed, Ordering::Relaxed);
     }
 
     /// The timestamp, if set.
     #[inline]
     pub(crate) fn get(&self) -> Option<Duration> {
-        // ORDERING: Relaxed: see `nanos`.
-        match self.nanos.load(Ordering::Relaxed) {
+        // ORDERING: Relaxed: see `packed`.
+        match self.packed.load(Ordering::Relaxed) {
             0 => None,
-            nanos => Some(Duration::from_nanos(nanos)),
+            packed => {
+                // Below 2^30: the cast is exact.
+                #[allow(clippy::cast_possible_truncation)]
+                let nanos = (packed & ((1 << SECONDS_SHIFT) - 1)) as u32;
+                Some(Duration::new(packed >> SECONDS_SHIFT, nanos))
+            }
         }
     }
 
@@ -111,5 +125,33 @@ impl Created {
 impl core::fmt::Debug for Created {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         self.get().fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_reads_back_as_set_to_the_nanosecond() {
+        let created = Created::new();
+        assert_eq!(created.get(), None);
+        for at in [
+            Duration::new(1_700_000_000, 500_000_000),
+            Duration::new(1, 999_999_999),
+            Duration::new(0, 1),
+            Duration::new((1 << 34) - 1, 999_999_999),
+        ] {
+            created.set(Some(at));
+            assert_eq!(created.get(), Some(at));
+        }
+        // Past 2514: that year's last second; the epoch and `None`: no timestamp.
+        created.set(Some(Duration::new(u64::MAX, 7)));
+        assert_eq!(created.get(), Some(Duration::new((1 << 34) - 1, 7)));
+        created.set(Some(Duration::ZERO));
+        assert_eq!(created.get(), None);
+        created.set(Some(Duration::new(5, 0)));
+        created.set(None);
+        assert_eq!(created.get(), None);
     }
 }

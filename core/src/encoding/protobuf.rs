@@ -43,7 +43,7 @@
 use core::fmt::{self, Write};
 use core::time::Duration;
 
-use super::wire::{Wire, varint_len, zigzag};
+use super::wire::{self, Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
@@ -218,7 +218,7 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         self.wire.close(mark)
     }
 
-    /// A `Gauge`, `Counter` or `Untyped` message holding only its value.
+    /// A `Gauge` or `Untyped` message holding only its value.
     fn single(&mut self, field: u8, value: Number) -> fmt::Result {
         // Tag and eight bytes.
         self.wire.sized(field, 9)?;
@@ -261,28 +261,17 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
     }
 
     /// A `google.protobuf.Timestamp` message as field `field`: `seconds` (1) and
-    /// `nanos` (2), each left out when 0 (proto3 defaults).
+    /// `nanos` (2), each left out when 0 (proto3 defaults); its length is known, so it
+    /// is written in front.
     fn timestamp(&mut self, field: u8, seconds: i64, nanos: i64) -> fmt::Result {
-        let time = self.wire.open(field)?;
+        self.wire.sized(field, timestamp_len(seconds, nanos))?;
         if seconds != 0 {
             self.wire.int(1, seconds)?;
         }
         if nanos != 0 {
             self.wire.int(2, nanos)?;
         }
-        self.wire.close(time)
-    }
-
-    /// A series' created timestamp as field `field`, when it has one.
-    fn created(&mut self, field: u8, created: Option<Duration>) -> fmt::Result {
-        match created {
-            Some(created) => self.timestamp(
-                field,
-                i64::try_from(created.as_secs()).unwrap_or(i64::MAX),
-                i64::from(created.subsec_nanos()),
-            ),
-            None => Ok(()),
-        }
+        Ok(())
     }
 
     /// A classic `Bucket` with its exemplar (field 3).
@@ -383,6 +372,60 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
     }
 }
 
+/// The length of a `Timestamp` message's body.
+fn timestamp_len(seconds: i64, nanos: i64) -> usize {
+    // Two's complement, as `int` writes them.
+    #[allow(clippy::cast_sign_loss)]
+    let field = |n: i64| if n == 0 { 0 } else { 1 + varint_len(n as u64) };
+    field(seconds) + field(nanos)
+}
+
+/// A series' created timestamp as a `Timestamp` field, assembled on the stack to be
+/// written with one call (it is on nearly every counter, histogram and summary
+/// series); no bytes when the series has none.
+struct CreatedField {
+    /// Tag, length (the body is below 128 bytes), `seconds` (up to 11 bytes) and
+    /// `nanos` (up to 6).
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl CreatedField {
+    /// `created` as field `field`, whose tag takes one byte.
+    #[inline]
+    fn new(field: u8, created: Option<Duration>) -> Self {
+        let mut bytes = [0u8; 20];
+        let Some(created) = created else {
+            return Self { bytes, len: 0 };
+        };
+        bytes[0] = (field << 3) | 2;
+        let mut len = 2;
+        let mut varint = [0u8; 10];
+        for (tag, n) in [
+            (0x08, created.as_secs()),
+            (0x10, u64::from(created.subsec_nanos())),
+        ] {
+            // Seconds stay below 2^34 (`Created`): as `int64` writes them.
+            if n != 0 {
+                bytes[len] = tag;
+                let width = wire::varint(&mut varint, n);
+                bytes[len + 1..len + 1 + width].copy_from_slice(&varint[..width]);
+                len += 1 + width;
+            }
+        }
+        // At most 17: the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        let body = (len - 2) as u8;
+        bytes[1] = body;
+        Self { bytes, len }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+}
+
 /// A sample value as the `double` protobuf stores.
 #[inline]
 fn as_f64(value: Number) -> f64 {
@@ -433,17 +476,21 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
         created: Option<Duration>,
     ) -> fmt::Result {
         use field::counter::{CREATED_TIMESTAMP, EXEMPLAR, VALUE};
-        self.metric(labels, None, |p| {
-            if exemplar.is_none() && created.is_none() {
-                return p.single(field::metric::COUNTER, value);
+        let created = CreatedField::new(CREATED_TIMESTAMP, created);
+        self.metric(labels, None, |p| match exemplar {
+            // Sized in front: a double with its tag, and the timestamp.
+            None => {
+                p.wire.sized(field::metric::COUNTER, 9 + created.len)?;
+                p.wire.double(VALUE, as_f64(value))?;
+                p.wire.put(created.as_bytes())
             }
-            let mark = p.wire.open(field::metric::COUNTER)?;
-            p.wire.double(VALUE, as_f64(value))?;
-            if let Some(exemplar) = exemplar {
+            Some(exemplar) => {
+                let mark = p.wire.open(field::metric::COUNTER)?;
+                p.wire.double(VALUE, as_f64(value))?;
                 p.exemplar(EXEMPLAR, exemplar)?;
+                p.wire.put(created.as_bytes())?;
+                p.wire.close(mark)
             }
-            p.created(CREATED_TIMESTAMP, created)?;
-            p.wire.close(mark)
         })
     }
 
@@ -484,7 +531,8 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             if let Some(native) = &histogram.native {
                 p.native(native)?;
             }
-            p.created(CREATED_TIMESTAMP, histogram.created)?;
+            p.wire
+                .put(CreatedField::new(CREATED_TIMESTAMP, histogram.created).as_bytes())?;
             if let Some(native) = &histogram.native {
                 // Last: field 16, as client_golang writes them since 1.23.
                 for exemplar in native.exemplars.iter().flatten() {
@@ -496,16 +544,11 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
+        let created = CreatedField::new(field::summary::CREATED_TIMESTAMP, summary.created);
         self.metric(labels, None, |p| {
-            // Sized in advance without a timestamp, patched afterwards with one.
-            let mark = match summary.created {
-                None => {
-                    let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
-                    p.wire.sized(field::metric::SUMMARY, len)?;
-                    None
-                }
-                Some(_) => Some(p.wire.open(field::metric::SUMMARY)?),
-            };
+            let len =
+                1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20 + created.len;
+            p.wire.sized(field::metric::SUMMARY, len)?;
             p.wire.uint(1, summary.count)?;
             p.wire.double(2, summary.sum)?;
             for (quantile, value) in summary.quantiles {
@@ -514,11 +557,7 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
                 p.wire.double(1, *quantile)?;
                 p.wire.double(2, *value)?;
             }
-            p.created(field::summary::CREATED_TIMESTAMP, summary.created)?;
-            match mark {
-                Some(mark) => p.wire.close(mark),
-                None => Ok(()),
-            }
+            p.wire.put(created.as_bytes())
         })
     }
 
