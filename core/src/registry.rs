@@ -159,7 +159,8 @@ impl Registry {
         /// (see [`register`](Self::register)): `clock`, or with `None` nowhere, so
         /// metrics registered here carry none (nor do protobuf's `created_timestamp`
         /// and OpenMetrics' `_created` then). By default, the system's wall clock with
-        /// `std`, and no clock without.
+        /// `std`, and no clock without. A `Family` (`std`) stamps each child with the
+        /// system's wall clock when it creates it, whatever its registry's clock.
         ///
         /// ```
         /// use core::time::Duration;
