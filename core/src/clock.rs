@@ -8,6 +8,7 @@ mod system;
 
 use core::time::Duration;
 
+use crate::created::WallClock;
 use crate::sync::{AtomicU64, Ordering};
 
 #[cfg(feature = "std")]
@@ -152,6 +153,29 @@ impl Clock for ManualClock {
     #[inline]
     fn seconds_between(earlier: Duration, later: Duration) -> f64 {
         later.saturating_sub(earlier).as_secs_f64()
+    }
+}
+
+/// As a [`WallClock`], a manual clock's zero is the Unix epoch: set it to the time since
+/// 1970 (from a real-time clock, or a fixed time in tests) to stamp created timestamps;
+/// at zero it gives none.
+///
+/// ```
+/// use core::time::Duration;
+/// use torchlight::{ManualClock, WallClock};
+///
+/// static WALL: ManualClock = ManualClock::new();
+/// assert_eq!(WALL.unix_time(), None);
+/// WALL.set(Duration::from_secs(1_700_000_000));
+/// assert_eq!(WALL.unix_time(), Some(Duration::from_secs(1_700_000_000)));
+/// ```
+impl WallClock for ManualClock {
+    fn unix_time(&self) -> Option<Duration> {
+        // ORDERING: Relaxed: see `advance`.
+        match self.nanos.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
     }
 }
 

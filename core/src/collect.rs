@@ -5,6 +5,7 @@
 //! [`Encoder`] of `sample.rs`.
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::sample::{EncodeLabels, Encoder};
 
@@ -28,6 +29,17 @@ pub trait Collect: Sync {
     /// Return the encoder's errors as they are (they stop the exposition); an error of
     /// your own fails the scrape with [`EncodeError::Collect`](crate::EncodeError::Collect).
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result;
+
+    /// Sets the created timestamp (the time since the Unix epoch when the series
+    /// started counting) of every series the family has now; `None` removes it. A
+    /// [`Registry`](crate::Registry) calls it once, when it registers the metric, with
+    /// its clock's time, under its registration lock (so it must not register
+    /// anything itself). The default does nothing, for families without created
+    /// timestamps (gauges, infos) and for those that stamp their series themselves
+    /// (a `Family` stamps each child when it creates it).
+    fn set_created(&self, created: Option<Duration>) {
+        let _ = created;
+    }
 }
 
 /// A metric that is a single series: it writes its samples given the labels that
@@ -44,6 +56,17 @@ pub trait Series: Sync {
     ///
     /// As [`Collect::encode`].
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result;
+
+    /// Sets the series' created timestamp (see [`Collect::set_created`]): this crate's
+    /// counters, histograms and summaries ([`Counter`](crate::Counter),
+    /// [`FloatCounter`](crate::FloatCounter), [`Histogram`](crate::Histogram),
+    /// [`NativeHistogram`](crate::NativeHistogram), [`Summary`](crate::Summary) and the
+    /// exemplar kinds) keep it and report it with their samples; the default ignores it
+    /// (and so do [`CounterFn`](crate::CounterFn) and the gauge-like types). A `Family`
+    /// calls it when it creates the child.
+    fn set_created(&self, created: Option<Duration>) {
+        let _ = created;
+    }
 }
 
 impl<S: Series> Collect for S {
@@ -53,6 +76,10 @@ impl<S: Series> Collect for S {
 
     fn encode(&self, encoder: &mut Encoder<'_>) -> fmt::Result {
         self.encode_series(&(), encoder)
+    }
+
+    fn set_created(&self, created: Option<Duration>) {
+        Series::set_created(self, created);
     }
 }
 

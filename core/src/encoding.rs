@@ -137,6 +137,13 @@ impl Format {
         Exposition::new(self).with_escaping(escaping)
     }
 
+    /// This format, writing OpenMetrics `_created` samples if `created_samples`: see
+    /// [`Exposition::with_created_samples`].
+    #[must_use]
+    pub const fn with_created_samples(self, created_samples: bool) -> Exposition {
+        Exposition::new(self).with_created_samples(created_samples)
+    }
+
     /// The exact `Content-Type` to send with a body in this format.
     #[must_use]
     pub const fn content_type(self) -> &'static str {
@@ -160,6 +167,10 @@ impl Format {
 /// names it back; for [`Format::Text`] it also means the text format 1.0.0, which is
 /// 0.0.4 with quoted names under [`Escaping::AllowUtf8`].
 ///
+/// It also says whether OpenMetrics writes `<name>_created` samples
+/// ([`with_created_samples`](Self::with_created_samples)); by default it does not, as
+/// Go's `expfmt` does not without `WithCreatedLines`.
+///
 /// ```
 /// use torchlight::{Escaping, Format};
 ///
@@ -175,6 +186,8 @@ pub struct Exposition {
     /// Invariant: `Some` only when a scraper named the scheme (or the caller chose
     /// one); `None` writes `underscores` under the format's own `Content-Type`.
     escaping: Option<Escaping>,
+    /// Whether OpenMetrics writes `_created` samples.
+    created_samples: bool,
 }
 
 impl Exposition {
@@ -184,14 +197,113 @@ impl Exposition {
         Self {
             format,
             escaping: None,
+            created_samples: false,
         }
     }
 
     /// Escapes names with `escaping`, and names it in the `Content-Type`.
+    ///
+    /// An OpenTelemetry-style name, served to a Prometheus 3 scraper (its `Accept`
+    /// header asks for `escaping=allow-utf-8`: names are quoted as written) and to a
+    /// Prometheus 2 (no scheme named: `underscores`); a server negotiates this from
+    /// the `Accept` header by itself:
+    ///
+    /// ```
+    /// # #[cfg(feature = "std")] {
+    /// use torchlight::{Buckets, Escaping, Family, Format, Histogram, Metric, Registry};
+    ///
+    /// static BOUNDS: Buckets<1> = Buckets::new([0.25]);
+    /// fn histogram() -> Histogram<1> {
+    ///     Histogram::with_buckets(&BOUNDS)
+    /// }
+    /// static DURATION: Metric<Family<Histogram<1>, 1>> = Metric::new(
+    ///     "http.server.request.duration",
+    ///     "Duration of HTTP server requests.",
+    ///     Family::new(["http.request.method"], histogram),
+    /// );
+    ///
+    /// let registry = Registry::new();
+    /// registry.register(&DURATION)?;
+    /// DURATION.get_or_create(["GET"]).observe(0.1);
+    ///
+    /// let mut prometheus_3 = String::new();
+    /// let utf8 = Format::OpenMetrics.with_escaping(Escaping::AllowUtf8);
+    /// registry.encode(&mut prometheus_3, utf8)?;
+    /// assert_eq!(
+    ///     prometheus_3.lines().collect::<Vec<_>>(),
+    ///     [
+    ///         r#"# HELP "http.server.request.duration" Duration of HTTP server requests."#,
+    ///         r#"# TYPE "http.server.request.duration" histogram"#,
+    ///         r#"{"http.server.request.duration_bucket","http.request.method"="GET",le="0.25"} 1"#,
+    ///         r#"{"http.server.request.duration_bucket","http.request.method"="GET",le="+Inf"} 1"#,
+    ///         r#"{"http.server.request.duration_sum","http.request.method"="GET"} 0.1"#,
+    ///         r#"{"http.server.request.duration_count","http.request.method"="GET"} 1"#,
+    ///         "# EOF",
+    ///     ]
+    /// );
+    ///
+    /// let mut prometheus_2 = String::new();
+    /// registry.encode(&mut prometheus_2, Format::OpenMetrics)?;
+    /// assert_eq!(
+    ///     prometheus_2.lines().collect::<Vec<_>>(),
+    ///     [
+    ///         "# HELP http_server_request_duration Duration of HTTP server requests.",
+    ///         "# TYPE http_server_request_duration histogram",
+    ///         r#"http_server_request_duration_bucket{http_request_method="GET",le="0.25"} 1"#,
+    ///         r#"http_server_request_duration_bucket{http_request_method="GET",le="+Inf"} 1"#,
+    ///         r#"http_server_request_duration_sum{http_request_method="GET"} 0.1"#,
+    ///         r#"http_server_request_duration_count{http_request_method="GET"} 1"#,
+    ///         "# EOF",
+    ///     ]
+    /// );
+    /// # }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub const fn with_escaping(mut self, escaping: Escaping) -> Self {
         self.escaping = Some(escaping);
         self
+    }
+
+    /// Whether [`Format::OpenMetrics`] writes a `<name>_created` sample after the last
+    /// sample of each series that has a created timestamp (counters after `_total`,
+    /// histograms and summaries after `_count`), its value the Unix time in seconds, as
+    /// Go's `expfmt` does with `WithCreatedLines()` and Python's `prometheus_client`
+    /// always does. Off by default, so the bytes stay Go's default. The other formats
+    /// ignore it: text 0.0.4 has no `_created` samples (a line there would be a new
+    /// untyped series), and [`Format::Protobuf`] always carries the timestamp, in each
+    /// message's `created_timestamp` field.
+    ///
+    /// ```
+    /// use core::time::Duration;
+    /// use torchlight::{Counter, Format, ManualClock, Metric, Registry};
+    ///
+    /// static WALL: ManualClock = ManualClock::new();
+    /// static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+    /// let registry = Registry::new().with_created_clock(Some(&WALL));
+    /// WALL.set(Duration::from_millis(1_700_000_000_500));
+    /// registry.register(&JOBS)?;
+    ///
+    /// let mut text = String::new();
+    /// registry.encode(&mut text, Format::OpenMetrics.with_created_samples(true))?;
+    /// assert_eq!(
+    ///     text,
+    ///     "# HELP jobs Jobs run.\n# TYPE jobs counter\n\
+    ///      jobs_total 0.0\njobs_created 1.7000000005e+09\n# EOF\n"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub const fn with_created_samples(mut self, created_samples: bool) -> Self {
+        self.created_samples = created_samples;
+        self
+    }
+
+    /// Whether OpenMetrics writes `_created` samples (see
+    /// [`with_created_samples`](Self::with_created_samples)).
+    #[must_use]
+    pub const fn created_samples(&self) -> bool {
+        self.created_samples
     }
 
     /// The format.

@@ -29,9 +29,11 @@
 //! A collection reads each shard once when nothing is in flight.
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::collect::{MetricType, Series};
-use crate::sample::{EncodeLabels, Encoder};
+use crate::created::Created;
+use crate::sample::{self, EncodeLabels, Encoder, Exemplar};
 use crate::split::{self, Split};
 use crate::sync::{AtomicU64, Ordering, add_f64_with, const_fn, zeroed};
 
@@ -316,8 +318,15 @@ impl<const N: usize> split::Shard for Shard<N> {
 /// assert_eq!(snapshot.cumulative(), &[0, 1, 1]); // le=0.1, le=1, le=10; +Inf = count
 /// ```
 pub struct Histogram<const N: usize = 14> {
-    /// The bucket bounds, and the shards.
-    split: Split<Shard<N>, &'static Buckets<N>>,
+    /// The bucket bounds and created timestamp, and the shards.
+    split: Split<Shard<N>, Config<N>>,
+}
+
+/// What a histogram keeps beside its shards, on the split's first cache line: written
+/// at construction, registration and nowhere on the observation path.
+struct Config<const N: usize> {
+    buckets: &'static Buckets<N>,
+    created: Created,
 }
 
 impl Histogram<14> {
@@ -342,7 +351,10 @@ impl<const N: usize> Histogram<N> {
         #[must_use]
         pub const fn with_buckets(buckets: &'static Buckets<N>) -> Self {
             Self {
-                split: Split::new(buckets, [Shard::new(), Shard::new()]),
+                split: Split::new(
+                    Config { buckets, created: Created::new() },
+                    [Shard::new(), Shard::new()],
+                ),
             }
         }
     }
@@ -350,7 +362,12 @@ impl<const N: usize> Histogram<N> {
     /// The bucket bounds.
     #[must_use]
     pub fn buckets(&self) -> &'static Buckets<N> {
-        self.split.config()
+        self.split.config().buckets
+    }
+
+    /// The created timestamp, for the types built on this one.
+    pub(crate) fn created(&self) -> Option<Duration> {
+        self.split.config().created.get()
     }
 
     /// Records one value. NaN lands in the `+Inf` bucket (and makes the sum NaN), as in
@@ -449,13 +466,39 @@ impl<const N: usize> Series for Histogram<N> {
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // Take the snapshot before reporting: the collection lock is never held while
         // the encoder (and a caller's writer) runs.
-        let snapshot = self.snapshot();
-        encoder.histogram(
+        self.snapshot()
+            .encode(labels, encoder, &[], None, self.created())
+    }
+
+    fn set_created(&self, created: Option<Duration>) {
+        self.split.config().created.set(created);
+    }
+}
+
+impl<const N: usize> Snapshot<N> {
+    /// Reports the snapshot as one series, with the exemplars of the buckets (one per
+    /// bound, or none) and of `+Inf`, and the histogram's created timestamp: the one
+    /// place a classic histogram becomes samples, for every type built on it.
+    pub(crate) fn encode(
+        &self,
+        labels: &dyn EncodeLabels,
+        encoder: &mut Encoder<'_>,
+        exemplars: &[Option<Exemplar>],
+        inf_exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
+    ) -> fmt::Result {
+        encoder.histogram_series(
             labels,
-            snapshot.bounds(),
-            snapshot.cumulative(),
-            snapshot.count(),
-            snapshot.sum(),
+            &sample::Buckets {
+                bounds: self.bounds(),
+                cumulative: self.cumulative(),
+                count: self.count(),
+                sum: self.sum(),
+                exemplars,
+                inf_exemplar,
+                native: None,
+                created,
+            },
         )
     }
 }

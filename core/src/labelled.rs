@@ -240,4 +240,11 @@ impl<L: LabelSet, M: Series, const N: usize> Collect for Labelled<L, M, N> {
         self.iter()
             .try_for_each(|(labels, cell)| cell.encode_series(&labels, encoder))
     }
+
+    /// Every child exists from the start, so all get the registration's timestamp.
+    fn set_created(&self, created: Option<core::time::Duration>) {
+        for cell in &self.cells {
+            cell.set_created(created);
+        }
+    }
 }

@@ -17,6 +17,11 @@
 //!   fixed buffer ([`SliceSink`], no allocator needed) or any [`ByteSink`], byte for
 //!   byte as Go's `expfmt` does; [`Registry::encode`] writes the text formats into any
 //!   [`core::fmt::Write`].
+//! - Created timestamps: counters, histograms and summaries carry when they started
+//!   counting (set at registration from the registry's [`WallClock`], at a `Family`
+//!   child's creation, at [`Counter::reset`]), written to protobuf's
+//!   `created_timestamp` and, when asked ([`Exposition::with_created_samples`]), as
+//!   OpenMetrics `_created` samples.
 //! - Serving over HTTP is not the core's: `torchlight-server` (through the adapter
 //!   crates `torchlight-tokio`, `torchlight-smol`, `torchlight-async-std`) serves a
 //!   registry at `/metrics`, so a library that only instruments compiles no HTTP code.
@@ -105,6 +110,7 @@ mod callback;
 mod clock;
 mod collect;
 mod counter;
+mod created;
 mod encoding;
 mod exemplar;
 #[cfg(all(feature = "std", not(loom)))]
@@ -135,6 +141,7 @@ pub use clock::StdClock;
 pub use clock::{Clock, ManualClock};
 pub use collect::{Collect, MetricType, Series};
 pub use counter::{Counter, FloatCounter};
+pub use created::WallClock;
 pub use encoding::{
     ByteSink, EncodeError, Exposition, ExternalLabelError, Format, Otlp, RemoteWrite, SliceSink,
     snappy_compress,

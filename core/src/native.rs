@@ -95,8 +95,10 @@ mod bounds;
 mod resolution;
 
 use core::fmt;
+use core::time::Duration;
 
 use crate::collect::{MetricType, Series};
+use crate::created::Created;
 use crate::histogram::Buckets;
 use crate::sample::{self, EncodeLabels, Encoder, Exemplar, NativeBuckets};
 use crate::split::{self, Split};
@@ -468,7 +470,9 @@ pub struct NativeHistogram<const N: usize = 160, const C: usize = 0> {
     /// grows; at most `max_zero_threshold`; a bucket boundary at every schema that has
     /// keys.
     widened: AtomicU64,
-    split: Split<Shard<N, C>>,
+    /// The split's config is the created timestamp: on its first cache line, which
+    /// observations read but registration alone writes.
+    split: Split<Shard<N, C>, Created>,
 }
 
 /// No classic buckets.
@@ -513,7 +517,7 @@ impl<const N: usize, const C: usize> NativeHistogram<N, C> {
                 reduced: AtomicU64::new(0),
                 aliases: AtomicU64::new(0),
                 widened: AtomicU64::new(0),
-                split: Split::new((), [Shard::new(), Shard::new()]),
+                split: Split::new(Created::new(), [Shard::new(), Shard::new()]),
             }
         }
     }
@@ -1106,6 +1110,7 @@ impl<const N: usize, const C: usize> NativeSnapshot<N, C> {
         classic: &[Option<Exemplar>],
         inf: Option<&Exemplar>,
         native: &[Option<Exemplar>],
+        created: Option<Duration>,
     ) -> fmt::Result {
         encoder.histogram_series(
             labels,
@@ -1123,6 +1128,7 @@ impl<const N: usize, const C: usize> NativeSnapshot<N, C> {
                     buckets: self,
                     exemplars: native,
                 }),
+                created,
             },
         )
     }
@@ -1133,7 +1139,19 @@ impl<const N: usize, const C: usize> Series for NativeHistogram<N, C> {
 
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // Taken before reporting, as the classic histogram's.
-        self.snapshot().encode(labels, encoder, &[], None, &[])
+        self.snapshot()
+            .encode(labels, encoder, &[], None, &[], self.created())
+    }
+
+    fn set_created(&self, created: Option<Duration>) {
+        self.split.config().set(created);
+    }
+}
+
+impl<const N: usize, const C: usize> NativeHistogram<N, C> {
+    /// The created timestamp, for the exemplar-keeping type built on this one.
+    pub(crate) fn created(&self) -> Option<Duration> {
+        self.split.config().get()
     }
 }
 

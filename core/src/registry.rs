@@ -30,6 +30,7 @@ use core::fmt;
 use core::ptr;
 
 use crate::collect::{Collect, MetricType};
+use crate::created::WallClock;
 use crate::encoding::{
     ByteSink, Chunked, EncodeError, Exposition, FamilyHead, FmtSink, Otlp, RemoteWrite, encode_end,
     encode_family, encode_remote_write_family, otlp, snappy_compress,
@@ -89,6 +90,8 @@ pub struct Registry {
     writers: SpinLock,
     /// The name grammar registration checks.
     validation: NameValidation,
+    /// Where registrations read the created timestamp they give each metric.
+    created_clock: CreatedClock,
     /// `Arc`-owned families, exposed after the static ones.
     #[cfg(feature = "std")]
     owned: owned::Owned,
@@ -136,6 +139,7 @@ impl Registry {
                 tail: AtomicPtr::new(ptr::null_mut()),
                 writers: SpinLock::new(),
                 validation,
+                created_clock: CreatedClock::DEFAULT,
                 #[cfg(feature = "std")]
                 owned: owned::Owned::new(),
                 #[cfg(all(feature = "std", not(loom)))]
@@ -150,6 +154,50 @@ impl Registry {
         self.validation
     }
 
+    const_fn! {
+        /// Sets where a registration reads the created timestamp it gives the metric
+        /// (see [`register`](Self::register)): `clock`, or with `None` nowhere, so
+        /// metrics registered here carry none (nor do protobuf's `created_timestamp`
+        /// and OpenMetrics' `_created` then). By default, the system's wall clock with
+        /// `std`, and no clock without. A `Family` (`std`) stamps each child with the
+        /// system's wall clock when it creates it, whatever its registry's clock.
+        ///
+        /// ```
+        /// use core::time::Duration;
+        /// use torchlight::{Counter, Format, ManualClock, Metric, Registry};
+        ///
+        /// // A target without `std` keeps the time itself, say from a real-time clock.
+        /// static WALL: ManualClock = ManualClock::new();
+        /// static REGISTRY: Registry = Registry::new().with_created_clock(Some(&WALL));
+        /// static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs run.", Counter::new());
+        ///
+        /// WALL.set(Duration::from_secs(1_700_000_000));
+        /// REGISTRY.register(&JOBS)?;
+        /// let mut text = String::new();
+        /// REGISTRY.encode(&mut text, Format::OpenMetrics.with_created_samples(true))?;
+        /// assert!(text.contains("jobs_created 1.7e+09\n"));
+        /// # Ok::<(), Box<dyn std::error::Error>>(())
+        /// ```
+        #[must_use]
+        pub const fn with_created_clock(mut self, clock: Option<&'static dyn WallClock>) -> Self {
+            self.created_clock = match clock {
+                Some(clock) => CreatedClock::Given(clock),
+                None => CreatedClock::None,
+            };
+            self
+        }
+    }
+
+    /// The created timestamp a registration gives now.
+    fn created_now(&self) -> Option<core::time::Duration> {
+        match self.created_clock {
+            CreatedClock::Given(clock) => clock.unix_time(),
+            #[cfg(all(feature = "std", not(loom)))]
+            CreatedClock::System => crate::created::system_time(),
+            CreatedClock::None => None,
+        }
+    }
+
     /// Adds `metric` to the exposition, after checking its name, help, unit and label
     /// names and that no registered family produces a sample name it would produce,
     /// as written or as any [`Escaping`](crate::Escaping) writes it (`a.b` and `a_b`
@@ -158,6 +206,11 @@ impl Registry {
     ///
     /// A metric can be in one registry, once; registration is permanent (for metrics
     /// that come and go, see `register_owned` with the `std` feature).
+    ///
+    /// Registration is when a metric's series start for its scrapers: it sets their
+    /// created timestamp ([`Collect::set_created`]) to the time of the registry's clock
+    /// (see [`with_created_clock`](Self::with_created_clock): the system's wall clock
+    /// with `std`). A `Family` stamps each child when it creates it instead.
     ///
     /// # Errors
     ///
@@ -195,6 +248,9 @@ impl Registry {
             metric.node.claimed.store(false, Ordering::Relaxed);
             return Err(error);
         }
+        // Before publishing, so the first scrape sees it; only a registration that
+        // claimed the metric stamps it.
+        metric.inner().set_created(self.created_now());
         publish();
         Ok(())
     }
@@ -451,6 +507,26 @@ impl Registry {
     ) -> fmt::Result {
         Ok(self.encode_families_to(&mut FmtSink { w }, format)?)
     }
+}
+
+/// Where a registry's registrations read created timestamps.
+#[derive(Clone, Copy)]
+enum CreatedClock {
+    /// The system's wall clock.
+    #[cfg(all(feature = "std", not(loom)))]
+    System,
+    /// The user's.
+    Given(&'static dyn WallClock),
+    /// None: metrics carry no created timestamp.
+    None,
+}
+
+impl CreatedClock {
+    /// The system's wall clock where there is one.
+    #[cfg(all(feature = "std", not(loom)))]
+    const DEFAULT: Self = Self::System;
+    #[cfg(not(all(feature = "std", not(loom))))]
+    const DEFAULT: Self = Self::None;
 }
 
 /// Fails if `new` would produce a sample name that `entry` produces.

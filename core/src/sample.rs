@@ -46,18 +46,21 @@
 pub(crate) mod exemplar;
 
 use core::fmt;
+use core::time::Duration;
 
 pub use exemplar::{Exemplar, ExemplarError, ExemplarLabels};
 
 /// What every exposition format implements to receive a family's series: the visitor
 /// behind [`Encoder`]. Each method reports one whole series.
 pub(crate) trait Samples {
-    /// A counter's `_total`, with the exemplar OpenMetrics writes after it.
+    /// A counter's `_total`, with the exemplar OpenMetrics writes after it, and its
+    /// created timestamp (since the Unix epoch) if it keeps one.
     fn counter(
         &mut self,
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result;
     fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
     fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result;
@@ -95,6 +98,8 @@ pub(crate) struct Buckets<'a> {
     /// carries; text formats write the classic buckets above (client_golang's combined
     /// form).
     pub(crate) native: Option<Native<'a>>,
+    /// When the histogram started counting (since the Unix epoch), if it keeps that.
+    pub(crate) created: Option<Duration>,
 }
 
 /// A native histogram's exponential buckets (Prometheus' "Native Histograms"
@@ -127,6 +132,8 @@ pub(crate) struct Quantiles<'a> {
     pub(crate) quantiles: &'a [(f64, f64)],
     pub(crate) count: u64,
     pub(crate) sum: f64,
+    /// When the summary started counting (since the Unix epoch), if it keeps that.
+    pub(crate) created: Option<Duration>,
 }
 
 /// Receives the series of one metric family, whatever the exposition format.
@@ -186,7 +193,8 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter(&mut self, labels: &dyn EncodeLabels, value: f64) -> fmt::Result {
-        self.samples.counter(labels, Number::Float(value), None)
+        self.samples
+            .counter(labels, Number::Float(value), None, None)
     }
 
     /// A counter series with an exemplar: OpenMetrics writes it after the `_total`
@@ -203,18 +211,21 @@ impl<'a> Encoder<'a> {
         value: f64,
         exemplar: Option<&Exemplar>,
     ) -> fmt::Result {
-        self.samples.counter(labels, Number::Float(value), exemplar)
+        self.samples
+            .counter(labels, Number::Float(value), exemplar, None)
     }
 
-    /// A counter series with the value as the metric holds it.
+    /// A counter series with the value as the metric holds it, and its created
+    /// timestamp.
     #[inline]
     pub(crate) fn counter_number(
         &mut self,
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result {
-        self.samples.counter(labels, value, exemplar)
+        self.samples.counter(labels, value, exemplar, created)
     }
 
     /// A counter series with an integer value: the same samples as
@@ -225,7 +236,8 @@ impl<'a> Encoder<'a> {
     /// When the exposition stops (a full buffer, a failing writer).
     #[inline]
     pub fn counter_u64(&mut self, labels: &dyn EncodeLabels, value: u64) -> fmt::Result {
-        self.samples.counter(labels, Number::Unsigned(value), None)
+        self.samples
+            .counter(labels, Number::Unsigned(value), None, None)
     }
 
     /// A gauge series: `<family>{labels} value`.
@@ -309,11 +321,13 @@ impl<'a> Encoder<'a> {
                 exemplars,
                 inf_exemplar,
                 native: None,
+                created: None,
             },
         )
     }
 
-    /// A histogram series with native buckets as well (see [`Buckets::native`]).
+    /// A histogram series as a metric of this crate reports it: with its created
+    /// timestamp, and native buckets as well (see [`Buckets::native`]).
     pub(crate) fn histogram_series(
         &mut self,
         labels: &dyn EncodeLabels,
@@ -342,8 +356,19 @@ impl<'a> Encoder<'a> {
                 quantiles,
                 count,
                 sum,
+                created: None,
             },
         )
+    }
+
+    /// A summary series as a metric of this crate reports it, with its created
+    /// timestamp.
+    pub(crate) fn summary_series(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        summary: &Quantiles<'_>,
+    ) -> fmt::Result {
+        self.samples.summary(labels, summary)
     }
 
     /// An info series: `<family>_info{labels} 1`.

@@ -54,7 +54,7 @@ pub(crate) trait Shard {
 }
 
 /// Two shards, which one is hot, and the collection lock; `config` is the metric's own
-/// read-only settings, kept here so they share the first cache line with `hot` (a
+/// settings (read-only but for the created timestamp, which observations never touch), kept here so they share the first cache line with `hot` (a
 /// `Histogram<14>` stays 640 bytes on x86-64).
 pub(crate) struct Split<S, C = ()> {
     config: C,

@@ -18,7 +18,7 @@ use core::fmt;
 
 use crate::collect::{MetricType, Series};
 use crate::histogram::{Buckets, Histogram, Snapshot};
-use crate::sample::{EncodeLabels, Encoder};
+use crate::sample::{EncodeLabels, Encoder, Quantiles};
 use crate::sync::const_fn;
 
 /// No finite buckets: only the implicit `+Inf` one, which is the count.
@@ -108,6 +108,18 @@ impl Series for Summary {
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // Snapshot first: nothing is held while the caller's writer runs.
         let snapshot = self.snapshot();
-        encoder.summary(labels, &[], snapshot.count(), snapshot.sum())
+        encoder.summary_series(
+            labels,
+            &Quantiles {
+                quantiles: &[],
+                count: snapshot.count(),
+                sum: snapshot.sum(),
+                created: self.inner.created(),
+            },
+        )
+    }
+
+    fn set_created(&self, created: Option<core::time::Duration>) {
+        Series::set_created(&self.inner, created);
     }
 }

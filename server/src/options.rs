@@ -57,6 +57,7 @@ pub struct Options {
     #[cfg(feature = "tls")]
     tls: Option<TlsConfig>,
     users: Option<Arc<dyn Authenticate>>,
+    created_samples: bool,
 }
 
 /// Whom the server announces itself to.
@@ -84,6 +85,7 @@ impl Options {
             #[cfg(feature = "tls")]
             tls: None,
             users: None,
+            created_samples: false,
         }
     }
 
@@ -194,6 +196,26 @@ impl Options {
         self
     }
 
+    /// Whether OpenMetrics scrapes get a `<name>_created` sample after each counter,
+    /// histogram and summary series that has a created timestamp (see
+    /// [`Exposition::with_created_samples`](torchlight::Exposition::with_created_samples)).
+    /// Off by default, as in Go's `promhttp`: Prometheus 2 stores each `_created` as a
+    /// series of its own, one more per counter. Protobuf scrapes carry the timestamps
+    /// either way, in `created_timestamp`, where Prometheus' created-timestamp ingestion
+    /// reads them.
+    ///
+    /// ```
+    /// use torchlight_smol::Options;
+    ///
+    /// assert!(!Options::new().created_samples());
+    /// assert!(Options::new().with_created_samples(true).created_samples());
+    /// ```
+    #[must_use]
+    pub fn with_created_samples(mut self, created_samples: bool) -> Self {
+        self.created_samples = created_samples;
+        self
+    }
+
     /// The socket address to bind: [`address`](Self::address) and
     /// [`port`](Self::port) together.
     #[must_use]
@@ -258,6 +280,12 @@ impl Options {
         self.users.as_ref()
     }
 
+    /// What [`with_created_samples`](Self::with_created_samples) set.
+    #[must_use]
+    pub fn created_samples(&self) -> bool {
+        self.created_samples
+    }
+
     /// What [`with_tls`](Self::with_tls) set: `None` serves plain HTTP.
     #[must_use]
     #[cfg(feature = "tls")]
@@ -285,6 +313,7 @@ impl fmt::Debug for Options {
             .field("limits", &self.limits)
             .field("tls", &self.tls_debug())
             .field("basic_auth", &self.users)
+            .field("created_samples", &self.created_samples)
             .finish_non_exhaustive()
     }
 }

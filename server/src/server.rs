@@ -167,7 +167,11 @@ pub async fn start<R: Runtime>(options: Options) -> Result<MetricsServer<R>, Sta
         let result = run::<R>(
             listener,
             Served {
-                exposure: Exposure::new(options.registry().clone(), options.basic_auth().cloned()),
+                exposure: Exposure::new(
+                    options.registry().clone(),
+                    options.basic_auth().cloned(),
+                    options.created_samples(),
+                ),
                 limits: options.limits(),
                 tls,
             },

@@ -28,6 +28,8 @@ pub(crate) struct Exposure {
     registry: ServedRegistry,
     /// Basic authentication when set.
     users: Option<Arc<dyn Authenticate>>,
+    /// Whether OpenMetrics answers carry `_created` samples.
+    created_samples: bool,
     flights: Arc<Flights>,
 }
 
@@ -39,10 +41,15 @@ pub(crate) struct Head {
 }
 
 impl Exposure {
-    pub(crate) fn new(registry: ServedRegistry, users: Option<Arc<dyn Authenticate>>) -> Self {
+    pub(crate) fn new(
+        registry: ServedRegistry,
+        users: Option<Arc<dyn Authenticate>>,
+        created_samples: bool,
+    ) -> Self {
         Self {
             registry,
             users,
+            created_samples,
             flights: Arc::default(),
         }
     }
@@ -55,6 +62,7 @@ impl Exposure {
         let route = exposure::Request::new(method.as_str(), path)
             .with_accept(accept.as_deref())
             .with_accept_encoding(accept_encoding.as_deref())
+            .with_created_samples(self.created_samples)
             .route();
         let credentials = self.users.as_ref().and_then(|_| {
             let authorization = headers.get(AUTHORIZATION)?.to_str().ok()?;
@@ -120,7 +128,7 @@ impl<R: Runtime> MetricsService<R> {
     #[must_use]
     pub fn new(registry: impl Into<ServedRegistry>) -> Self {
         Self {
-            exposure: Arc::new(Exposure::new(registry.into(), None)),
+            exposure: Arc::new(Exposure::new(registry.into(), None, false)),
             runtime: PhantomData,
         }
     }
@@ -130,9 +138,29 @@ impl<R: Runtime> MetricsService<R> {
     /// server.
     #[must_use]
     pub fn with_basic_auth(self, users: impl Authenticate + 'static) -> Self {
-        let registry = self.exposure.registry.clone();
+        let exposure = &self.exposure;
         Self {
-            exposure: Arc::new(Exposure::new(registry, Some(Arc::new(users)))),
+            exposure: Arc::new(Exposure::new(
+                exposure.registry.clone(),
+                Some(Arc::new(users)),
+                exposure.created_samples,
+            )),
+            runtime: PhantomData,
+        }
+    }
+
+    /// Writes OpenMetrics `_created` samples, as
+    /// [`Options::with_created_samples`](crate::Options::with_created_samples) does for
+    /// the server.
+    #[must_use]
+    pub fn with_created_samples(self, created_samples: bool) -> Self {
+        let exposure = &self.exposure;
+        Self {
+            exposure: Arc::new(Exposure::new(
+                exposure.registry.clone(),
+                exposure.users.clone(),
+                created_samples,
+            )),
             runtime: PhantomData,
         }
     }
@@ -172,6 +200,7 @@ impl<R> fmt::Debug for MetricsService<R> {
         f.debug_struct("MetricsService")
             .field("registry", &self.exposure.registry)
             .field("basic_auth", &self.exposure.users.is_some())
+            .field("created_samples", &self.exposure.created_samples)
             .finish_non_exhaustive()
     }
 }

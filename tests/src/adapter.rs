@@ -43,6 +43,8 @@ pub struct Config {
     pub tls: Option<torchlight_tokio::TlsConfig>,
     /// Basic authentication (`Options::with_basic_auth`) when set.
     pub basic_auth: Option<Arc<dyn torchlight_server::exposure::Authenticate>>,
+    /// OpenMetrics `_created` samples (`Options::with_created_samples`).
+    pub created_samples: bool,
 }
 
 impl fmt::Debug for Config {
@@ -56,6 +58,7 @@ impl fmt::Debug for Config {
             .field("consul", &self.consul)
             .field("tls", &self.tls)
             .field("basic_auth", &self.basic_auth)
+            .field("created_samples", &self.created_samples)
             .finish_non_exhaustive()
     }
 }
@@ -74,6 +77,7 @@ impl Config {
             consul: None,
             tls: None,
             basic_auth: None,
+            created_samples: false,
         }
     }
 }
@@ -295,7 +299,8 @@ macro_rules! options {
             .with_address(config.address)
             .with_port(config.port)
             .with_registry(config.registry)
-            .with_limits(config.limits);
+            .with_limits(config.limits)
+            .with_created_samples(config.created_samples);
         if let Some(host) = config.advertised_address {
             options = options.with_advertised_address(host);
         }

@@ -31,8 +31,8 @@ pub mod validate;
 
 pub use consul::ConsulDouble;
 pub use validate::{
-    Exemplar, Family, Sample, openmetrics_parse, prometheus_client_names, promtool_check,
-    text_parse,
+    Exemplar, Family, Sample, openmetrics_parse, prometheus_client_created,
+    prometheus_client_names, promtool_check, text_parse,
 };
 
 /// Generates, for each generic test `name::<A: Adapter>()` listed, one `#[test]` per

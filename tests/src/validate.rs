@@ -207,6 +207,48 @@ pub fn prometheus_client_names(accept: &str) -> (String, String) {
     (content_type.to_owned(), body.to_owned())
 }
 
+/// What `prometheus_client` 0.26 writes in OpenMetrics for the families of
+/// `tests/tests/suite/created.rs` (a counter `jobs` at 3, a histogram
+/// `latency_seconds` with bounds 1 and 2 over 0.5, 1.5 and 3, a summary `sizes` over 1
+/// and 2), all created at `created` (Unix seconds; the script fixes `time.time`): the
+/// reference for `_created` samples, which Python always writes.
+///
+/// # Panics
+///
+/// As [`openmetrics_parse`], and when the script fails.
+#[must_use]
+pub fn prometheus_client_created(created: f64) -> String {
+    const SCRIPT: &str = "import sys, time\n\
+        created = float(sys.argv[1])\n\
+        time.time = lambda: created\n\
+        from prometheus_client import CollectorRegistry, Counter, Histogram, Summary\n\
+        from prometheus_client.openmetrics.exposition import generate_latest\n\
+        registry = CollectorRegistry()\n\
+        Counter('jobs', 'Jobs run.', registry=registry).inc(3)\n\
+        h = Histogram('latency_seconds', 'Latency.', unit='seconds', buckets=[1.0, 2.0], registry=registry)\n\
+        [h.observe(v) for v in (0.5, 1.5, 3.0)]\n\
+        s = Summary('sizes', 'Sizes.', registry=registry)\n\
+        s.observe(1.0)\n\
+        s.observe(2.0)\n\
+        sys.stdout.write(generate_latest(registry).decode())\n";
+    let python = python();
+    let output = match run(&python, &["-c", SCRIPT, &created.to_string()], "") {
+        Ok(output) => output,
+        Err(error) => panic!(
+            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
+             target/validators-venv is used. To install it, {INSTALL_HELP}",
+            python.display()
+        ),
+    };
+    assert!(
+        output.status.success(),
+        "prometheus_client's generate_latest failed ({}): {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
 /// The Python to run the parse script with.
 fn python() -> PathBuf {
     std::env::var_os(PYTHON_ENV).map_or_else(

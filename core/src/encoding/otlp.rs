@@ -742,6 +742,8 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        // Points count from the request's start time (see `Otlp`), not the series'.
+        _created: Option<core::time::Duration>,
     ) -> fmt::Result {
         let kind = Kind::Sum { monotonic: true };
         self.number(kind, labels, None, value, exemplar)

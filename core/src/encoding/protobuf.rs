@@ -36,11 +36,14 @@
 //! | unknown | `UNTYPED` | `<name>` |
 //!
 //! That is text 0.0.4's mapping, which is also what Prometheus stores for either. A
-//! family without series is left out, as client_golang's registry does.
+//! family without series is left out, as client_golang's registry does. A series'
+//! created timestamp, when it has one, goes in its message's `created_timestamp`
+//! (`Counter` 3, `Summary` 4, `Histogram` 15), as client_golang always writes it.
 
 use core::fmt::{self, Write};
+use core::time::Duration;
 
-use super::wire::{Wire, varint_len, zigzag};
+use super::wire::{self, Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
@@ -66,6 +69,14 @@ mod field {
         pub(crate) const UNTYPED: u8 = 5;
         pub(crate) const HISTOGRAM: u8 = 7;
     }
+    pub(super) mod counter {
+        pub(crate) const VALUE: u8 = 1;
+        pub(crate) const EXEMPLAR: u8 = 2;
+        pub(crate) const CREATED_TIMESTAMP: u8 = 3;
+    }
+    pub(super) mod summary {
+        pub(crate) const CREATED_TIMESTAMP: u8 = 4;
+    }
     pub(super) mod histogram {
         pub(crate) const SAMPLE_COUNT: u8 = 1;
         pub(crate) const SAMPLE_SUM: u8 = 2;
@@ -77,6 +88,7 @@ mod field {
         pub(crate) const NEGATIVE_DELTA: u8 = 10;
         pub(crate) const POSITIVE_SPAN: u8 = 12;
         pub(crate) const POSITIVE_DELTA: u8 = 13;
+        pub(crate) const CREATED_TIMESTAMP: u8 = 15;
         /// The first field number above 15: its tag takes two bytes.
         pub(crate) const EXEMPLARS: u8 = 16;
     }
@@ -206,7 +218,7 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         self.wire.close(mark)
     }
 
-    /// A `Gauge`, `Counter` or `Untyped` message holding only its value.
+    /// A `Gauge` or `Untyped` message holding only its value.
     fn single(&mut self, field: u8, value: Number) -> fmt::Result {
         // Tag and eight bytes.
         self.wire.sized(field, 9)?;
@@ -243,16 +255,23 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
                     ((fraction * 1e9 + 0.5) as i64).clamp(0, 999_999_999),
                 )
             };
-            let time = self.wire.open(3)?;
-            if seconds != 0 {
-                self.wire.int(1, seconds)?;
-            }
-            if nanos != 0 {
-                self.wire.int(2, nanos)?;
-            }
-            self.wire.close(time)?;
+            self.timestamp(3, seconds, nanos)?;
         }
         self.wire.close(mark)
+    }
+
+    /// A `google.protobuf.Timestamp` message as field `field`: `seconds` (1) and
+    /// `nanos` (2), each left out when 0 (proto3 defaults); its length is known, so it
+    /// is written in front.
+    fn timestamp(&mut self, field: u8, seconds: i64, nanos: i64) -> fmt::Result {
+        self.wire.sized(field, timestamp_len(seconds, nanos))?;
+        if seconds != 0 {
+            self.wire.int(1, seconds)?;
+        }
+        if nanos != 0 {
+            self.wire.int(2, nanos)?;
+        }
+        Ok(())
     }
 
     /// A classic `Bucket` with its exemplar (field 3).
@@ -331,12 +350,12 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
         Ok(true)
     }
 
-    /// The native part of a `Histogram` message, with the native histogram's
-    /// exemplars last (field 16, as client_golang writes them since 1.23).
+    /// The native part of a `Histogram` message but its exemplars, which go after the
+    /// created timestamp (field order, as client_golang writes them).
     fn native(&mut self, native: &Native<'_>) -> fmt::Result {
         use field::histogram::{
-            EXEMPLARS, NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA,
-            ZERO_COUNT, ZERO_THRESHOLD,
+            NEGATIVE_DELTA, NEGATIVE_SPAN, POSITIVE_DELTA, POSITIVE_SPAN, SCHEMA, ZERO_COUNT,
+            ZERO_THRESHOLD,
         };
         self.wire.sint(SCHEMA, i64::from(native.schema))?;
         self.wire.double(ZERO_THRESHOLD, native.zero_threshold)?;
@@ -349,10 +368,61 @@ impl<B: ByteSink + ?Sized> Proto<'_, '_, B> {
             // no-op span").
             self.span(POSITIVE_SPAN, 0, 0)?;
         }
-        for exemplar in native.exemplars.iter().flatten() {
-            self.exemplar(EXEMPLARS, exemplar)?;
-        }
         Ok(())
+    }
+}
+
+/// The length of a `Timestamp` message's body.
+fn timestamp_len(seconds: i64, nanos: i64) -> usize {
+    // Two's complement, as `int` writes them.
+    #[allow(clippy::cast_sign_loss)]
+    let field = |n: i64| if n == 0 { 0 } else { 1 + varint_len(n as u64) };
+    field(seconds) + field(nanos)
+}
+
+/// A series' created timestamp as a `Timestamp` field, assembled on the stack to be
+/// written with one call (it is on nearly every counter, histogram and summary
+/// series); no bytes when the series has none.
+struct CreatedField {
+    /// Tag, length (the body is below 128 bytes), `seconds` (up to 11 bytes) and
+    /// `nanos` (up to 6).
+    bytes: [u8; 20],
+    len: usize,
+}
+
+impl CreatedField {
+    /// `created` as field `field`, whose tag takes one byte.
+    #[inline]
+    fn new(field: u8, created: Option<Duration>) -> Self {
+        let mut bytes = [0u8; 20];
+        let Some(created) = created else {
+            return Self { bytes, len: 0 };
+        };
+        bytes[0] = (field << 3) | 2;
+        let mut len = 2;
+        let mut varint = [0u8; 10];
+        for (tag, n) in [
+            (0x08, created.as_secs()),
+            (0x10, u64::from(created.subsec_nanos())),
+        ] {
+            // Seconds stay below 2^34 (`Created`): as `int64` writes them.
+            if n != 0 {
+                bytes[len] = tag;
+                let width = wire::varint(&mut varint, n);
+                bytes[len + 1..len + 1 + width].copy_from_slice(&varint[..width]);
+                len += 1 + width;
+            }
+        }
+        // At most 17: the cast is exact.
+        #[allow(clippy::cast_possible_truncation)]
+        let body = (len - 2) as u8;
+        bytes[1] = body;
+        Self { bytes, len }
+    }
+
+    #[inline]
+    fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -403,13 +473,22 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result {
+        use field::counter::{CREATED_TIMESTAMP, EXEMPLAR, VALUE};
+        let created = CreatedField::new(CREATED_TIMESTAMP, created);
         self.metric(labels, None, |p| match exemplar {
-            None => p.single(field::metric::COUNTER, value),
+            // Sized in front: a double with its tag, and the timestamp.
+            None => {
+                p.wire.sized(field::metric::COUNTER, 9 + created.len)?;
+                p.wire.double(VALUE, as_f64(value))?;
+                p.wire.put(created.as_bytes())
+            }
             Some(exemplar) => {
                 let mark = p.wire.open(field::metric::COUNTER)?;
-                p.wire.double(1, as_f64(value))?;
-                p.exemplar(2, exemplar)?;
+                p.wire.double(VALUE, as_f64(value))?;
+                p.exemplar(EXEMPLAR, exemplar)?;
+                p.wire.put(created.as_bytes())?;
                 p.wire.close(mark)
             }
         })
@@ -424,7 +503,7 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
     }
 
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
-        use field::histogram::{BUCKET, SAMPLE_COUNT, SAMPLE_SUM};
+        use field::histogram::{BUCKET, CREATED_TIMESTAMP, EXEMPLARS, SAMPLE_COUNT, SAMPLE_SUM};
         self.metric(labels, None, |p| {
             let mark = p.wire.open(field::metric::HISTOGRAM)?;
             p.wire.uint(SAMPLE_COUNT, histogram.count)?;
@@ -452,13 +531,23 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
             if let Some(native) = &histogram.native {
                 p.native(native)?;
             }
+            p.wire
+                .put(CreatedField::new(CREATED_TIMESTAMP, histogram.created).as_bytes())?;
+            if let Some(native) = &histogram.native {
+                // Last: field 16, as client_golang writes them since 1.23.
+                for exemplar in native.exemplars.iter().flatten() {
+                    p.exemplar(EXEMPLARS, exemplar)?;
+                }
+            }
             p.wire.close(mark)
         })
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
+        let created = CreatedField::new(field::summary::CREATED_TIMESTAMP, summary.created);
         self.metric(labels, None, |p| {
-            let len = 1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20;
+            let len =
+                1 + varint_len(summary.count) + 9 + summary.quantiles.len() * 20 + created.len;
             p.wire.sized(field::metric::SUMMARY, len)?;
             p.wire.uint(1, summary.count)?;
             p.wire.double(2, summary.sum)?;
@@ -468,7 +557,7 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
                 p.wire.double(1, *quantile)?;
                 p.wire.double(2, *value)?;
             }
-            Ok(())
+            p.wire.put(created.as_bytes())
         })
     }
 

@@ -574,6 +574,8 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        // Remote write 1.0 has no field for it.
+        _created: Option<core::time::Duration>,
     ) -> fmt::Result {
         self.series(
             "_total",

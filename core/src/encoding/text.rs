@@ -6,6 +6,7 @@
 //! series (`Samples`) and one per label pair (`LabelSink`).
 
 use core::fmt::{self, Write};
+use core::time::Duration;
 
 use super::escape::{escape, needs_escaping};
 use super::float::{StackBuf, write_f64};
@@ -30,6 +31,7 @@ pub(crate) fn encode_family<B: ByteSink + ?Sized>(
         out,
         format: exposition.format(),
         escaping: exposition.escaping(),
+        created_samples: exposition.created_samples(),
         family: family.name,
         legacy_family: is_metric_name(family.name),
         legacy_labels: family.legacy_labels,
@@ -50,6 +52,8 @@ struct Text<'o, 'c, B: ?Sized> {
     out: &'o mut Chunked<'c, B>,
     format: Format,
     escaping: Escaping,
+    /// Whether OpenMetrics writes `_created` samples.
+    created_samples: bool,
     /// The family name, without any type suffix.
     family: &'o str,
     /// Whether `family` is a legacy metric name: written as it is under every scheme.
@@ -341,10 +345,33 @@ impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
 }
 
 impl<B: ByteSink + ?Sized> Text<'_, '_, B> {
-    /// The `_sum` and `_count` lines of a histogram or summary.
-    fn sum_and_count(&mut self, labels: &dyn EncodeLabels, sum: f64, count: u64) -> fmt::Result {
+    /// The `_sum`, `_count` and `_created` lines of a histogram or summary.
+    fn sum_and_count(
+        &mut self,
+        labels: &dyn EncodeLabels,
+        sum: f64,
+        count: u64,
+        created: Option<Duration>,
+    ) -> fmt::Result {
         self.line("_sum", labels, Extra::None, Value::Float(sum))?;
-        self.line("_count", labels, Extra::None, Value::Count(count))
+        self.line("_count", labels, Extra::None, Value::Count(count))?;
+        self.created(labels, created)
+    }
+
+    /// OpenMetrics' `<family>_created{labels} <Unix seconds>`, the last sample of a
+    /// series, when the exposition asks for it and the series has a timestamp; as Go's
+    /// `expfmt` writes it (`writeOpenMetricsCreated`): the value is the nanoseconds
+    /// divided by 10^9, an OpenMetrics float.
+    fn created(&mut self, labels: &dyn EncodeLabels, created: Option<Duration>) -> fmt::Result {
+        match created {
+            Some(created) if self.created_samples && self.open_metrics() => {
+                // Go's `float64(UnixNano()) / 1e9`, rounded alike.
+                #[allow(clippy::cast_precision_loss)]
+                let seconds = created.as_nanos() as f64 / 1e9;
+                self.line("_created", labels, Extra::None, Value::Float(seconds))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -396,6 +423,7 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result {
         self.line_with(
             "_total",
@@ -403,7 +431,8 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
             Extra::None,
             Value::Number(value),
             exemplar,
-        )
+        )?;
+        self.created(labels, created)
     }
 
     fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
@@ -436,7 +465,7 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
             Value::Count(histogram.count),
             histogram.inf_exemplar,
         )?;
-        self.sum_and_count(labels, histogram.sum, histogram.count)
+        self.sum_and_count(labels, histogram.sum, histogram.count, histogram.created)
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
@@ -448,7 +477,7 @@ impl<B: ByteSink + ?Sized> Samples for Text<'_, '_, B> {
                 Value::Float(*value),
             )?;
         }
-        self.sum_and_count(labels, summary.sum, summary.count)
+        self.sum_and_count(labels, summary.sum, summary.count, summary.created)
     }
 
     fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {

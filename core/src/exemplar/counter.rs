@@ -142,6 +142,15 @@ impl Series for ExemplarCounter {
     fn encode_series(&self, labels: &dyn EncodeLabels, encoder: &mut Encoder<'_>) -> fmt::Result {
         // The exemplar first: its increment is then in the value read after it.
         let exemplar = self.exemplar.load();
-        encoder.counter_number(labels, Number::Unsigned(self.get()), exemplar.as_ref())
+        encoder.counter_number(
+            labels,
+            Number::Unsigned(self.get()),
+            exemplar.as_ref(),
+            self.counter.created(),
+        )
+    }
+
+    fn set_created(&self, created: Option<core::time::Duration>) {
+        Series::set_created(&self.counter, created);
     }
 }

@@ -178,15 +178,16 @@ impl<const N: usize> Series for ExemplarHistogram<N> {
         // before the exemplar was stored, so the snapshot counts every exposed one.
         let exemplars: [Option<Exemplar>; N] = core::array::from_fn(|i| self.exemplars[i].load());
         let overflow = self.overflow.load();
-        let snapshot = self.histogram.snapshot();
-        encoder.histogram_with_exemplars(
+        self.histogram.snapshot().encode(
             labels,
-            snapshot.bounds(),
-            snapshot.cumulative(),
-            snapshot.count(),
-            snapshot.sum(),
+            encoder,
             &exemplars,
             overflow.as_ref(),
+            self.histogram.created(),
         )
+    }
+
+    fn set_created(&self, created: Option<core::time::Duration>) {
+        Series::set_created(&self.histogram, created);
     }
 }

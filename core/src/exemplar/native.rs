@@ -303,9 +303,18 @@ impl<const N: usize, const C: usize, const E: usize> Series for ExemplarNativeHi
         let classic: [Option<Exemplar>; C] = core::array::from_fn(|i| self.classic[i].load());
         let overflow = self.overflow.load();
         let native = self.native_exemplars();
-        self.histogram
-            .snapshot()
-            .encode(labels, encoder, &classic, overflow.as_ref(), &native)
+        self.histogram.snapshot().encode(
+            labels,
+            encoder,
+            &classic,
+            overflow.as_ref(),
+            &native,
+            self.histogram.created(),
+        )
+    }
+
+    fn set_created(&self, created: Option<core::time::Duration>) {
+        Series::set_created(&self.histogram, created);
     }
 }
 

@@ -121,8 +121,10 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         if full {
             return self.overflow_child();
         }
-        // Built before locking: `make` is user code and must not run under a lock.
+        // Built before locking: `make` is user code and must not run under a lock. A
+        // child starts as a series now: its created timestamp.
         let child = Arc::new((self.make)());
+        child.set_created(crate::created::system_time());
         let key = Key::new(probe.values);
         let mut map = write(shard);
         if let Some(existing) = self.hand_out(find(&map, &probe)) {
@@ -363,6 +365,7 @@ impl<M: Series, F: Fn() -> M> Table<M, F> {
         }
         // Built before locking, and dropped after, if another thread won the race.
         let fresh = Arc::new((self.make)());
+        fresh.set_created(crate::created::system_time());
         let mut slot = write_lock(&self.overflow);
         let child = Arc::clone(slot.get_or_insert_with(|| Arc::clone(&fresh)));
         drop(slot);

@@ -40,6 +40,8 @@ pub struct Counter {
     pub value: Option<f64>,
     #[prost(message, optional, tag = "2")]
     pub exemplar: Option<Exemplar>,
+    #[prost(message, optional, tag = "3")]
+    pub created_timestamp: Option<Timestamp>,
 }
 
 /// `google.protobuf.Timestamp`.
@@ -77,6 +79,8 @@ pub struct Summary {
     pub sample_sum: Option<f64>,
     #[prost(message, repeated, tag = "3")]
     pub quantile: Vec<Quantile>,
+    #[prost(message, optional, tag = "4")]
+    pub created_timestamp: Option<Timestamp>,
 }
 
 #[derive(Clone, PartialEq, Message)]
@@ -125,6 +129,8 @@ pub struct Histogram {
     pub positive_span: Vec<BucketSpan>,
     #[prost(sint64, repeated, tag = "13")]
     pub positive_delta: Vec<i64>,
+    #[prost(message, optional, tag = "15")]
+    pub created_timestamp: Option<Timestamp>,
     /// The native histogram's exemplars (client_model 0.6, client_golang 1.23).
     #[prost(message, repeated, tag = "16")]
     pub exemplars: Vec<Exemplar>,

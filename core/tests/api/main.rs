@@ -18,6 +18,7 @@ mod support;
 
 mod async_collector;
 mod clock;
+mod created;
 mod expiry;
 mod exposition;
 mod family;

@@ -243,7 +243,8 @@ static EMPTY: Metric<NativeHistogram> = Metric::new("empty_seconds", "", NativeH
 /// `TestNativeHistogram`): observations 0, 1, 2, 3.
 #[test]
 fn protobuf_golden_bytes_and_prost_decode() {
-    let registry = Registry::new();
+    // Without a clock: no `created_timestamp` (`created.rs` has the bytes with one).
+    let registry = Registry::new().with_created_clock(None);
     registry.register(&NATIVE).unwrap();
     registry.register(&EMPTY).unwrap();
     for value in [0.0, 1.0, 2.0, 3.0] {
@@ -264,6 +265,7 @@ fn protobuf_golden_bytes_and_prost_decode() {
     assert_eq!(
         families[0].metric[0].histogram,
         Some(pb::Histogram {
+            created_timestamp: None,
             sample_count: Some(4),
             sample_sum: Some(6.0),
             bucket: vec![],
@@ -305,7 +307,7 @@ fn prost_decodes_spans_deltas_and_classic_buckets() {
     static BOUNDS: Buckets<1> = Buckets::new([1.5]);
     static BOTH: Metric<NativeHistogram<16, 1>> =
         Metric::new("both", "Both.", NativeHistogram::with_buckets(1.2, &BOUNDS));
-    let registry = Registry::new();
+    let registry = Registry::new().with_created_clock(None);
     registry.register(&BOTH).unwrap();
     for value in [0.0, 1.0, 1.2, 1.4, 1.8, 2.0, -1.0, -8.0] {
         BOTH.observe(value);
@@ -320,6 +322,7 @@ fn prost_decodes_spans_deltas_and_classic_buckets() {
     assert_eq!(
         histogram,
         pb::Histogram {
+            created_timestamp: None,
             sample_count: Some(8),
             sample_sum: Some(0.0 + 1.0 + 1.2 + 1.4 + 1.8 + 2.0 - 1.0 - 8.0),
             bucket: vec![pb::Bucket {

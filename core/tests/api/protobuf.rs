@@ -60,7 +60,8 @@ static PHASE: Metric<StateSet<Phase>> = Metric::new("phase", "Phase.", StateSet:
 
 /// The registry of every golden case, registered and recorded once.
 fn registry() -> &'static Registry {
-    static SHARED: Registry = Registry::new();
+    // Without a clock: no `created_timestamp` (`created.rs` has the bytes with one).
+    static SHARED: Registry = Registry::new().with_created_clock(None);
     static RECORD: std::sync::Once = std::sync::Once::new();
     RECORD.call_once(|| {
         SHARED.register(&JOBS).expect("registers once");
@@ -141,6 +142,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Counter as i32),
             metric: vec![pb::Metric {
                 counter: Some(pb::Counter {
+                    created_timestamp: None,
                     value: Some(3.0),
                     exemplar: None,
                 }),
@@ -182,6 +184,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Histogram as i32),
             metric: vec![pb::Metric {
                 histogram: Some(pb::Histogram {
+                    created_timestamp: None,
                     sample_count: Some(3),
                     sample_sum: Some(5.0),
                     bucket: vec![
@@ -208,6 +211,7 @@ fn prost_decodes_every_field_as_recorded() {
             r#type: Some(pb::MetricType::Summary as i32),
             metric: vec![pb::Metric {
                 summary: Some(pb::Summary {
+                    created_timestamp: None,
                     sample_count: Some(2),
                     sample_sum: Some(3.0),
                     quantile: vec![],
@@ -302,6 +306,7 @@ fn long_messages_get_multi_byte_lengths_in_any_sink() {
         assert_eq!(
             metric.counter,
             Some(pb::Counter {
+                created_timestamp: None,
                 value: Some(value),
                 exemplar: None,
             })
@@ -370,7 +375,7 @@ fn exemplars_ride_on_counters_and_buckets() {
     );
     static BOUNDS_2: Buckets<2> = Buckets::new([1.0, 2.0]);
 
-    let registry = Registry::new();
+    let registry = Registry::new().with_created_clock(None);
     registry.register(&TRACED).unwrap();
     registry.register(&LATENCY).unwrap();
     let job = Exemplar::new(&[("trace_id", "abc")], 2.0)
@@ -396,6 +401,7 @@ fn exemplars_ride_on_counters_and_buckets() {
     assert_eq!(
         families[0].metric[0].counter,
         Some(pb::Counter {
+            created_timestamp: None,
             value: Some(2.0),
             exemplar: exemplar(
                 &[("trace_id", "abc")],

@@ -18,6 +18,7 @@ pub struct Request<'a> {
     path: &'a str,
     accept: Option<&'a str>,
     accept_encoding: Option<&'a str>,
+    created_samples: bool,
 }
 
 impl<'a> Request<'a> {
@@ -30,6 +31,7 @@ impl<'a> Request<'a> {
             path,
             accept: None,
             accept_encoding: None,
+            created_samples: false,
         }
     }
 
@@ -47,6 +49,15 @@ impl<'a> Request<'a> {
         self
     }
 
+    /// Whether an OpenMetrics answer carries `_created` samples (the server's setting,
+    /// [`Options::with_created_samples`](crate::Options::with_created_samples)); off
+    /// unless set.
+    #[must_use]
+    pub const fn with_created_samples(mut self, created_samples: bool) -> Self {
+        self.created_samples = created_samples;
+        self
+    }
+
     /// Decides what to answer: routing and content negotiation, no encoding yet.
     #[must_use]
     pub fn route(&self) -> Route {
@@ -55,7 +66,8 @@ impl<'a> Request<'a> {
         let allowed = head || self.method == "GET";
         let target = match (path, allowed) {
             ("/metrics", true) => Target::Exposition {
-                format: negotiate_exposition(self.accept),
+                format: negotiate_exposition(self.accept)
+                    .with_created_samples(self.created_samples),
                 gzip: accepts_gzip(self.accept_encoding),
             },
             ("/", true) => Target::Page,

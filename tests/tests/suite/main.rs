@@ -8,6 +8,7 @@ mod adapter_api;
 mod collectors;
 mod consul;
 mod consul_double;
+mod created;
 mod discovery;
 mod exemplars;
 mod expiry;

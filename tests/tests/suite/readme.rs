@@ -179,12 +179,14 @@ fn readme_exemplars_example_is_the_exemplar_module_doctest() {
     );
 }
 
-/// The lines of the first `///` code block of `source` after the line `after`, without
-/// the lines rustdoc hides.
+/// The lines of the first `///` code block of `source` after the line `after` (which
+/// starts with it), without the lines rustdoc hides.
 fn item_doctest(source: &str, after: &str) -> Vec<String> {
+    // Trimmed: an item inside an `impl` has its docs indented.
     source
         .lines()
         .skip_while(|line| !line.starts_with(after))
+        .map(str::trim_start)
         .skip_while(|line| *line != "/// ```")
         .skip(1)
         .take_while(|line| *line != "/// ```")
@@ -250,4 +252,23 @@ fn readme_pushing_examples_are_the_tokio_pusher_doctests() {
              adapter-tokio/src/pusher.rs (without its hidden `# ` lines): copy one to the other"
         );
     }
+}
+
+#[test]
+fn readme_names_example_is_the_with_escaping_doctest() {
+    let example = section_example(&read("README.md"), "## Prometheus 3 names");
+    let doctest = item_doctest(
+        &read("core/src/encoding.rs"),
+        "    /// Escapes names with `escaping`",
+    );
+    assert!(
+        doctest.len() > 5,
+        "no doctest found on `Exposition::with_escaping`"
+    );
+    assert_eq!(
+        example, doctest,
+        "README.md's \"Prometheus 3 names\" example must equal the example on \
+         `Exposition::with_escaping` in core/src/encoding.rs (without its hidden `# ` lines): \
+         copy one to the other"
+    );
 }
