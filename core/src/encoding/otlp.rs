@@ -23,9 +23,11 @@
 //! OpenTelemetry's (UCUM) spelling: `seconds` → `s`, `bytes` → `By`, `ratio` → `1`,
 //! `foo_per_bar` → `foo/bar`; a unit the table does not know goes as it is.
 //!
-//! Points of cumulative metrics carry the start time the registry hands each family
-//! (the exporter's start, until the registry keeps a creation time per metric); gauges
-//! none. A label is an attribute with a string value; a label with an empty value is
+//! Points of cumulative metrics carry their series' created timestamp as their start
+//! time ("Prometheus and OpenMetrics Compatibility", "Counters": `_created` becomes
+//! `StartTimeUnixNano`), or the request's start time for a series that keeps none (a
+//! user's `Collect`, a registry without a clock); never a time after the point's own.
+//! Gauges carry none. A label is an attribute with a string value; a label with an empty value is
 //! left out (Prometheus treats it as absent). An exemplar's `trace_id` (32 hex digits)
 //! and `span_id` (16) go as the bytes they spell, its other labels as filtered
 //! attributes; its time is its timestamp, or the request's.
@@ -45,6 +47,7 @@
 //! first series: a family without series writes nothing.
 
 use core::fmt::{self, Write};
+use core::time::Duration;
 
 use super::wire::{Wire, varint_len};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
@@ -162,8 +165,8 @@ pub struct Otlp<'a> {
 
 impl<'a> Otlp<'a> {
     /// An export whose points are taken at `time_unix_nano` and whose cumulative points
-    /// count from `start_time_unix_nano` (nanoseconds since the Unix epoch), without
-    /// resource attributes of its own.
+    /// count from `start_time_unix_nano` (nanoseconds since the Unix epoch) where their
+    /// series keeps no created timestamp, without resource attributes of its own.
     #[must_use]
     pub const fn new(time_unix_nano: u64, start_time_unix_nano: u64) -> Self {
         Self {
@@ -190,7 +193,8 @@ impl<'a> Otlp<'a> {
         self.time_unix_nano
     }
 
-    /// Since when the cumulative points count, in nanoseconds since the Unix epoch.
+    /// Since when the cumulative points of series without a created timestamp count, in
+    /// nanoseconds since the Unix epoch.
     #[must_use]
     pub const fn start_time_unix_nano(&self) -> u64 {
         self.start_time_unix_nano
@@ -448,19 +452,22 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
     }
 
     /// Opens a data point of `kind` with its times and labels (into `attributes`), and
-    /// `extra` after them; returns its mark.
+    /// `extra` after them; returns its mark. A cumulative point starts when its series
+    /// was `created`, if it keeps that.
     fn point(
         &mut self,
         kind: Kind,
         attributes: u8,
         labels: &dyn EncodeLabels,
         extra: Option<(&str, &str)>,
+        created: Option<Duration>,
     ) -> Result<usize, fmt::Error> {
         self.metric(kind)?;
         let w = &mut self.wire;
         let mark = w.open(field::data::DATA_POINTS)?;
         if kind.cumulative() {
-            w.fixed64(field::START_TIME, self.start)?;
+            let start = created.map_or(self.start, duration_nanos).min(self.time);
+            w.fixed64(field::START_TIME, start)?;
         }
         w.fixed64(field::TIME, self.time)?;
         self.attributes = attributes;
@@ -479,9 +486,10 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         extra: Option<(&str, &str)>,
         value: Number,
         exemplar: Option<&Exemplar>,
+        created: Option<Duration>,
     ) -> fmt::Result {
         use field::number::{AS_DOUBLE, AS_INT, ATTRIBUTES, EXEMPLARS};
-        let mark = self.point(kind, ATTRIBUTES, labels, extra)?;
+        let mark = self.point(kind, ATTRIBUTES, labels, extra, created)?;
         match value {
             Number::Float(value) => self.wire.double(AS_DOUBLE, value)?,
             Number::Signed(n) => self.wire.fixed64(AS_INT, sfixed64(n))?,
@@ -537,7 +545,7 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
     /// every bound), the bounds, count, sum and the buckets' exemplars.
     fn explicit(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
         use field::histogram::{ATTRIBUTES, BUCKET_COUNTS, COUNT, EXEMPLARS, EXPLICIT_BOUNDS, SUM};
-        let mark = self.point(Kind::Histogram, ATTRIBUTES, labels, None)?;
+        let mark = self.point(Kind::Histogram, ATTRIBUTES, labels, None, histogram.created)?;
         let w = &mut self.wire;
         w.fixed64(COUNT, histogram.count)?;
         w.double(SUM, histogram.sum)?;
@@ -571,11 +579,12 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
         native: &Native<'_>,
         count: u64,
         sum: f64,
+        created: Option<Duration>,
     ) -> fmt::Result {
         use field::exponential::{
             ATTRIBUTES, COUNT, NEGATIVE, POSITIVE, SCALE, SUM, ZERO_COUNT, ZERO_THRESHOLD,
         };
-        let mark = self.point(Kind::Exponential, ATTRIBUTES, labels, None)?;
+        let mark = self.point(Kind::Exponential, ATTRIBUTES, labels, None, created)?;
         let w = &mut self.wire;
         w.fixed64(COUNT, count)?;
         w.double(SUM, sum)?;
@@ -621,6 +630,11 @@ impl<B: ByteSink + ?Sized> Writer<'_, '_, B> {
 #[inline]
 fn sfixed64(n: i64) -> u64 {
     u64::from_le_bytes(n.to_le_bytes())
+}
+
+/// A time since the Unix epoch in nanoseconds, saturating (in the year 2554).
+fn duration_nanos(since_epoch: Duration) -> u64 {
+    u64::try_from(since_epoch.as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Unix seconds (as an exemplar keeps them) in nanoseconds, to the microsecond a
@@ -742,31 +756,33 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
         labels: &dyn EncodeLabels,
         value: Number,
         exemplar: Option<&Exemplar>,
-        // Points count from the request's start time (see `Otlp`), not the series'.
-        _created: Option<core::time::Duration>,
+        created: Option<Duration>,
     ) -> fmt::Result {
         let kind = Kind::Sum { monotonic: true };
-        self.number(kind, labels, None, value, exemplar)
+        self.number(kind, labels, None, value, exemplar, created)
     }
 
     fn gauge(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
-        self.number(Kind::Gauge, labels, None, value, None)
+        self.number(Kind::Gauge, labels, None, value, None, None)
     }
 
     fn unknown(&mut self, labels: &dyn EncodeLabels, value: Number) -> fmt::Result {
-        self.number(Kind::Gauge, labels, None, value, None)
+        self.number(Kind::Gauge, labels, None, value, None, None)
     }
 
     fn histogram(&mut self, labels: &dyn EncodeLabels, histogram: &Buckets<'_>) -> fmt::Result {
         match &histogram.native {
-            Some(native) => self.exponential(labels, native, histogram.count, histogram.sum),
+            Some(native) => {
+                let (count, sum) = (histogram.count, histogram.sum);
+                self.exponential(labels, native, count, sum, histogram.created)
+            }
             None => self.explicit(labels, histogram),
         }
     }
 
     fn summary(&mut self, labels: &dyn EncodeLabels, summary: &Quantiles<'_>) -> fmt::Result {
         use field::summary::{ATTRIBUTES, COUNT, QUANTILE, QUANTILE_VALUES, SUM, VALUE};
-        let mark = self.point(Kind::Summary, ATTRIBUTES, labels, None)?;
+        let mark = self.point(Kind::Summary, ATTRIBUTES, labels, None, summary.created)?;
         let w = &mut self.wire;
         w.fixed64(COUNT, summary.count)?;
         w.double(SUM, summary.sum)?;
@@ -781,7 +797,7 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
 
     fn info(&mut self, labels: &dyn EncodeLabels) -> fmt::Result {
         let kind = Kind::Sum { monotonic: false };
-        self.number(kind, labels, None, Number::Signed(1), None)
+        self.number(kind, labels, None, Number::Signed(1), None, None)
     }
 
     fn state_set(&mut self, labels: &dyn EncodeLabels, states: &[(&str, bool)]) -> fmt::Result {
@@ -789,7 +805,7 @@ impl<B: ByteSink + ?Sized> Samples for Writer<'_, '_, B> {
         let kind = Kind::Sum { monotonic: false };
         for (state, on) in states {
             let value = Number::Signed(i64::from(*on));
-            self.number(kind, labels, Some((family, state)), value, None)?;
+            self.number(kind, labels, Some((family, state)), value, None, None)?;
         }
         Ok(())
     }

@@ -8,14 +8,23 @@
 
 use torchlight::{
     Buckets, ByteSink, Collect, Counter, EncodeError, Encoder, Exemplar, ExemplarCounter,
-    ExemplarHistogram, Gauge, Histogram, Info, Metric, MetricType, NativeHistogram, Otlp, Registry,
-    SliceSink, StateSet, Summary,
+    ExemplarHistogram, Gauge, Histogram, Info, ManualClock, Metric, MetricType, NativeHistogram,
+    Otlp, Registry, SliceSink, StateSet, Summary,
 };
+use core::time::Duration;
 
 use crate::otlp_proto::{self as pb, Data, Value, decode, pairs};
 
 const START: u64 = 1_700_000_000_000_000_000;
 const NOW: u64 = START + 15_000_000_000;
+/// When the metrics of a registry with [`created_at`]'s clock were created.
+const CREATED: u64 = START + 5_000_000_000;
+
+/// A registry whose metrics are created at `at` nanoseconds since the Unix epoch.
+fn created_at(at: u64, clock: &'static ManualClock) -> Registry {
+    clock.set(Duration::from_nanos(at));
+    Registry::new().with_created_clock(Some(clock))
+}
 
 fn export(registry: &Registry, request: &Otlp<'_>) -> pb::ExportMetricsServiceRequest {
     let mut body = Vec::new();
@@ -124,8 +133,11 @@ fn every_metric_type_maps_as_the_compatibility_specification_says() {
     static PHASE: Metric<StateSet<Phase>> = Metric::new("phase", "Phase.", StateSet::new());
     static DEPTH: Metric<Gauge> = Metric::new("depth", "Depth.", Gauge::new());
     static IDLE: Metric<Counter> = Metric::new("idle", "Never exported twice.", Counter::new());
+    static CLOCK: ManualClock = ManualClock::new();
 
-    let registry = Registry::new();
+    // Cumulative points start at their series' created timestamp (counters, histograms,
+    // summaries), or at the request's start time (info and state sets keep none).
+    let registry = created_at(CREATED, &CLOCK);
     for metric in [
         &JOBS as &dyn Register,
         &ROOMS,
@@ -154,7 +166,7 @@ fn every_metric_type_maps_as_the_compatibility_specification_says() {
             "Jobs run.",
             "",
             "counter",
-            sum(vec![point(&[], START, Value::AsInt(3))], true),
+            sum(vec![point(&[], CREATED, Value::AsInt(3))], true),
         ),
         metric(
             "temperature_celsius",
@@ -180,7 +192,7 @@ fn every_metric_type_maps_as_the_compatibility_specification_says() {
             Data::Histogram(pb::Histogram {
                 data_points: vec![pb::HistogramDataPoint {
                     attributes: Vec::new(),
-                    start_time_unix_nano: START,
+                    start_time_unix_nano: CREATED,
                     time_unix_nano: NOW,
                     count: 4,
                     sum: Some(5.25),
@@ -200,7 +212,7 @@ fn every_metric_type_maps_as_the_compatibility_specification_says() {
             Data::Summary(pb::Summary {
                 data_points: vec![pb::SummaryDataPoint {
                     attributes: Vec::new(),
-                    start_time_unix_nano: START,
+                    start_time_unix_nano: CREATED,
                     time_unix_nano: NOW,
                     count: 2,
                     sum: 3.0,
@@ -245,7 +257,7 @@ fn every_metric_type_maps_as_the_compatibility_specification_says() {
             "Never exported twice.",
             "",
             "counter",
-            sum(vec![point(&[], START, Value::AsInt(0))], true),
+            sum(vec![point(&[], CREATED, Value::AsInt(0))], true),
         ),
     ];
     assert_eq!(metrics(&sent), expected);
@@ -387,7 +399,8 @@ fn native_histograms_go_as_exponential_histograms_one_index_lower() {
         "Native.",
         NativeHistogram::with_buckets(1.1, &CLASSIC),
     );
-    let registry = Registry::new();
+    static CLOCK: ManualClock = ManualClock::new();
+    let registry = created_at(CREATED, &CLOCK);
     registry.register(&LATENCY).unwrap();
     let observed = [0.0, 1.0, 1.0, 4.0, -2.0];
     for value in observed {
@@ -407,7 +420,7 @@ fn native_histograms_go_as_exponential_histograms_one_index_lower() {
     assert_eq!(point.count, 5);
     assert_eq!(point.sum, Some(4.0));
     assert_eq!(point.zero_count, 1);
-    assert_eq!(point.start_time_unix_nano, START);
+    assert_eq!(point.start_time_unix_nano, CREATED);
     assert_eq!(point.time_unix_nano, NOW);
     // Dense counts from the first populated bucket: 1.0 twice, then zeros, then 4.0.
     let one = otlp_index(1.0, scale);
@@ -494,4 +507,16 @@ fn long_messages_get_their_lengths_right() {
         assert_eq!(pairs(&point.attributes), [("shard", names[i].as_str())]);
         assert_eq!(point.value, Some(Value::AsInt(i64::try_from(i).unwrap())));
     }
+}
+
+#[test]
+fn a_point_never_starts_after_its_own_time() {
+    static JOBS: Metric<Counter> = Metric::new("jobs", "Jobs.", Counter::new());
+    static CLOCK: ManualClock = ManualClock::new();
+    // Created "after" the export's time: a wall clock stepped back between the two.
+    let registry = created_at(NOW + 1_000_000_000, &CLOCK);
+    registry.register(&JOBS).unwrap();
+    let sent = export(&registry, &Otlp::new(NOW, START));
+    let expected = sum(vec![point(&[], NOW, Value::AsInt(0))], true);
+    assert_eq!(metrics(&sent)[0].data, Some(expected));
 }

@@ -235,8 +235,10 @@ impl OtlpPush {
         this
     }
 
-    /// Since when the cumulative points count (default: when this push was made). A
-    /// registry that knows when each metric was created will take precedence.
+    /// Since when the cumulative points of series without a created timestamp count
+    /// (default: when these options were made). A series that keeps one (counters,
+    /// histograms and summaries registered in a registry with a clock, the default with
+    /// `std`, and `Family` children) starts at its created timestamp instead.
     #[must_use]
     pub fn with_start_time(mut self, start: SystemTime) -> Self {
         self.start_time = start;
