@@ -6,12 +6,12 @@
 //! cannot take the format.
 #![cfg(all(feature = "std", not(loom)))]
 
+use core::time::Duration;
 use torchlight::{
     Buckets, ByteSink, Collect, Counter, EncodeError, Encoder, Exemplar, ExemplarCounter,
     ExemplarHistogram, Gauge, Histogram, Info, ManualClock, Metric, MetricType, NativeHistogram,
     Otlp, Registry, SliceSink, StateSet, Summary,
 };
-use core::time::Duration;
 
 use crate::otlp_proto::{self as pb, Data, Value, decode, pairs};
 
