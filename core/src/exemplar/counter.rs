@@ -5,7 +5,7 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Slot, prepare};
+use super::{Pending, Slot};
 use crate::collect::{MetricType, Series};
 use crate::counter::Counter;
 use crate::sample::{EncodeLabels, Encoder, Exemplar, ExemplarError, Number};
@@ -99,11 +99,17 @@ impl ExemplarCounter {
     ) -> Result<(), ExemplarError> {
         // Exact below 2^53, the only counts an `f64` exemplar value can spell.
         #[allow(clippy::cast_precision_loss)]
-        let exemplar = prepare(&self.exemplar, labels, n as f64, self.min_interval);
-        self.counter.inc_by(n);
-        if let Some(exemplar) = exemplar? {
-            self.exemplar.store(&exemplar);
+        let value = n as f64;
+        let mut pending = Pending::new();
+        if !pending.due(&self.exemplar, self.min_interval) {
+            self.counter.inc_by(n);
+            return Ok(());
         }
+        let packed = pending.pack(labels);
+        // Counted before it is stored: a scrape that shows the exemplar counts it.
+        self.counter.inc_by(n);
+        packed?;
+        pending.store(&self.exemplar, value);
         Ok(())
     }
 

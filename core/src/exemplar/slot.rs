@@ -51,6 +51,20 @@ impl Slot {
     /// reading it): then `exemplar` is dropped and `false` returned. Never waits.
     #[inline]
     pub(crate) fn store(&self, exemplar: &Exemplar) -> bool {
+        self.store_with(exemplar.packed(), exemplar.value(), || exemplar.timestamp())
+    }
+
+    /// Replaces the exemplar with `packed` labels (as [`Exemplar::packed`] returns
+    /// them), `value` and the timestamp `timestamp` returns (a finite one, or none),
+    /// unless the slot is busy: then nothing is stored, `timestamp` is not called and
+    /// `false` is returned. Never waits.
+    #[inline]
+    pub(crate) fn store_with(
+        &self,
+        packed: &[u8],
+        value: f64,
+        timestamp: impl FnOnce() -> Option<f64>,
+    ) -> bool {
         // ORDERING: Relaxed: only seeds the exchange below, which rechecks it.
         let state = self.state.load(Ordering::Relaxed);
         // ORDERING: Acquire pairs with the Release stores that give the slot back (here
@@ -64,26 +78,20 @@ impl Slot {
         {
             return false;
         }
-        let packed = exemplar.packed();
+        let timestamp = timestamp().filter(|t| t.is_finite());
         // ORDERING: Relaxed, all of them: the slot is ours; the Release store below
         // publishes them.
-        self.value
-            .store(exemplar.value().to_bits(), Ordering::Relaxed);
-        self.timestamp.store(
-            exemplar.timestamp().unwrap_or(0.0).to_bits(),
-            Ordering::Relaxed,
-        );
+        self.value.store(value.to_bits(), Ordering::Relaxed);
+        self.timestamp
+            .store(timestamp.unwrap_or(0.0).to_bits(), Ordering::Relaxed);
+        let packed = packed.get(..CAPACITY).unwrap_or(packed);
         self.len.store(packed.len() as u64, Ordering::Relaxed);
         for (word, bytes) in self.words.iter().zip(packed.chunks(8)) {
             let mut le = [0u8; 8];
             le[..bytes.len()].copy_from_slice(bytes);
             word.store(u64::from_le_bytes(le), Ordering::Relaxed);
         }
-        let stamped = if exemplar.timestamp().is_some() {
-            STAMPED
-        } else {
-            0
-        };
+        let stamped = if timestamp.is_some() { STAMPED } else { 0 };
         // ORDERING: Release pairs with the Acquire that takes the slot next (a writer's
         // or a scrape's): it sees every word written above. It also publishes the
         // observation counted before this call to a scrape that reads this exemplar.

@@ -45,10 +45,7 @@ const PAIR_END: u8 = 0xFE;
 /// ```
 #[derive(Clone, Copy)]
 pub struct Exemplar {
-    /// Invariant: `packed[..len]` is a sequence of `name NAME_END value PAIR_END`, each
-    /// name a valid label name and each value UTF-8.
-    packed: [u8; CAPACITY],
-    len: usize,
+    labels: PackedLabels,
     value: f64,
     /// Invariant: finite when present.
     timestamp: Option<f64>,
@@ -103,23 +100,13 @@ impl Exemplar {
     /// [`ExemplarError`] when the labels break an OpenMetrics rule or do not fit; an
     /// `EncodeLabels` that fails on its own reports [`ExemplarError::InvalidName`].
     pub fn new(labels: &dyn EncodeLabels, value: f64) -> Result<Self, ExemplarError> {
-        let mut packer = Packer {
-            exemplar: Self {
-                packed: [0; CAPACITY],
-                len: 0,
-                value,
-                timestamp: None,
-            },
-            chars: 0,
-            error: None,
+        let mut exemplar = Self {
+            labels: PackedLabels::EMPTY,
+            value,
+            timestamp: None,
         };
-        let result = labels.encode(&mut LabelEncoder::new(&mut packer));
-        match (result, packer.error) {
-            (_, Some(error)) => Err(error),
-            // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
-            (Err(fmt::Error), None) => Err(ExemplarError::InvalidName),
-            (Ok(()), None) => Ok(packer.exemplar),
-        }
+        exemplar.labels.pack(labels)?;
+        Ok(exemplar)
     }
 
     /// This exemplar stamped with `unix_seconds` (seconds since 1970-01-01 UTC, as
@@ -156,13 +143,13 @@ impl Exemplar {
     /// The `(name, value)` label pairs, in the order they were reported.
     pub fn labels(&self) -> ExemplarLabels<'_> {
         ExemplarLabels {
-            rest: self.packed.get(..self.len).unwrap_or_default(),
+            rest: self.labels.as_bytes(),
         }
     }
 
     /// The packed labels, for a slot to store.
     pub(crate) fn packed(&self) -> &[u8] {
-        self.packed.get(..self.len).unwrap_or_default()
+        self.labels.as_bytes()
     }
 
     /// An exemplar from what a slot stored: `packed[..len]` as [`packed`](Self::packed)
@@ -174,11 +161,65 @@ impl Exemplar {
         timestamp: Option<f64>,
     ) -> Self {
         Self {
-            packed,
-            len: len.min(CAPACITY),
+            labels: PackedLabels {
+                bytes: packed,
+                len: len.min(CAPACITY),
+            },
             value,
             timestamp,
         }
+    }
+}
+
+/// A label set checked against OpenMetrics' rules for exemplars and packed as a slot
+/// stores it: each pair as its name, a `0xFF` byte, its value and a `0xFE` byte.
+///
+/// Packed in place ([`pack`](Self::pack) into a buffer the caller owns), so an
+/// observation with an exemplar checks its labels without moving a 256-byte value
+/// through return slots.
+#[derive(Clone, Copy)]
+pub(crate) struct PackedLabels {
+    /// Invariant: `bytes[..len]` is a sequence of `name NAME_END value PAIR_END`, each
+    /// name a valid label name and each value UTF-8.
+    bytes: [u8; CAPACITY],
+    len: usize,
+}
+
+impl PackedLabels {
+    /// No labels.
+    pub(crate) const EMPTY: Self = Self {
+        bytes: [0; CAPACITY],
+        len: 0,
+    };
+
+    /// Replaces these labels with `labels`, checked as [`Exemplar::new`] checks them;
+    /// on an error they are left empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`].
+    #[inline]
+    pub(crate) fn pack(&mut self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+        self.len = 0;
+        let mut packer = Packer {
+            labels: self,
+            chars: 0,
+            error: None,
+        };
+        let result = labels.encode(&mut LabelEncoder::new(&mut packer));
+        let error = match (result, packer.error) {
+            (_, Some(error)) => error,
+            // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
+            (Err(fmt::Error), None) => ExemplarError::InvalidName,
+            (Ok(()), None) => return Ok(()),
+        };
+        self.len = 0;
+        Err(error)
+    }
+
+    /// The packed pairs.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -236,21 +277,26 @@ pub(crate) fn unix_millis() -> Option<f64> {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
-    // Milliseconds since 1970 stay below 2^53 for 285 000 years: exact.
+    // In `u64` (`as_millis` is a `u128`, whose conversion to `f64` is a library call):
+    // milliseconds since 1970 stay below 2^53 for 285 000 years, so this is exact.
+    let millis = since
+        .as_secs()
+        .checked_mul(1000)?
+        .checked_add(u64::from(since.subsec_millis()))?;
     #[allow(clippy::cast_precision_loss)]
-    Some(since.as_millis() as f64 / 1000.0)
+    Some(millis as f64 / 1000.0)
 }
 
-/// Packs the pairs an [`EncodeLabels`] reports into an [`Exemplar`], checking them.
-struct Packer {
-    exemplar: Exemplar,
+/// Packs the pairs an [`EncodeLabels`] reports into [`PackedLabels`], checking them.
+struct Packer<'l> {
+    labels: &'l mut PackedLabels,
     /// Characters of names and values so far.
     chars: usize,
     /// Invariant: set on the first broken rule; every later call fails.
     error: Option<ExemplarError>,
 }
 
-impl Packer {
+impl Packer<'_> {
     #[cold]
     fn fail(&mut self, error: ExemplarError) -> fmt::Error {
         self.error.get_or_insert(error);
@@ -263,12 +309,12 @@ impl Packer {
         if self.chars > Exemplar::MAX_CHARS {
             return Err(self.fail(ExemplarError::TooLong));
         }
-        let start = self.exemplar.len;
-        match self.exemplar.packed.get_mut(start..start + bytes.len()) {
+        let start = self.labels.len;
+        match self.labels.bytes.get_mut(start..start + bytes.len()) {
             Some(to) => to.copy_from_slice(bytes),
             None => return Err(self.fail(ExemplarError::TooLarge)),
         }
-        self.exemplar.len += bytes.len();
+        self.labels.len += bytes.len();
         Ok(())
     }
 
@@ -281,7 +327,7 @@ impl Packer {
     }
 }
 
-impl LabelSink for Packer {
+impl LabelSink for Packer<'_> {
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
         self.name(name)?;
         self.push(value.as_bytes(), value.chars().count())?;
@@ -290,9 +336,9 @@ impl LabelSink for Packer {
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
         /// Packs what `Display` writes.
-        struct Value<'p>(&'p mut Packer);
+        struct Value<'p, 'l>(&'p mut Packer<'l>);
 
-        impl Write for Value<'_> {
+        impl Write for Value<'_, '_> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
                 self.0.push(text.as_bytes(), text.chars().count())
             }
