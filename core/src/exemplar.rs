@@ -91,26 +91,24 @@ pub(crate) use slot::{Slot, slots};
 
 #[cfg(all(feature = "std", not(loom)))]
 use crate::sample::exemplar::unix_millis;
-use crate::sample::exemplar::PackedLabels;
+use crate::sample::exemplar::check;
 use crate::sample::{EncodeLabels, ExemplarError};
 
-/// An observation's exemplar on its way to its slots: its labels checked and packed
-/// (before anything is stored, so an error stores nothing), and the wall clock read at
-/// most once, only when needed: before packing when a minimum interval must compare
-/// it with a slot's exemplar, otherwise only once a slot has been taken to store it.
-pub(crate) struct Pending {
-    labels: PackedLabels,
+/// An observation's exemplar on its way to its slots: its labels checked (before
+/// anything is stored, so an error stores nothing), then packed straight into each
+/// slot it is stored in; the wall clock read at most once, only when needed: before
+/// the check when a minimum interval must compare it with a slot's exemplar,
+/// otherwise once a slot has been taken to store it.
+pub(crate) struct Pending<'l> {
+    labels: &'l dyn EncodeLabels,
     /// The clock reading, once taken.
     now: Option<Option<f64>>,
 }
 
-impl Pending {
+impl<'l> Pending<'l> {
     #[inline]
-    pub(crate) const fn new() -> Self {
-        Self {
-            labels: PackedLabels::EMPTY,
-            now: None,
-        }
+    pub(crate) const fn new(labels: &'l dyn EncodeLabels) -> Self {
+        Self { labels, now: None }
     }
 
     /// Whether `slot` takes a new exemplar: always without a minimum interval (and the
@@ -130,22 +128,22 @@ impl Pending {
         true
     }
 
-    /// Checks and packs `labels`.
+    /// Checks the labels.
     ///
     /// # Errors
     ///
     /// As [`Exemplar::new`](crate::Exemplar::new).
     #[inline]
-    pub(crate) fn pack(&mut self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
-        self.labels.pack(labels)
+    pub(crate) fn check(&self) -> Result<(), ExemplarError> {
+        check(self.labels)
     }
 
-    /// Stores the packed labels with `value` in `slot`, stamped with the wall clock
+    /// Stores the labels, packed, with `value` in `slot`, stamped with the wall clock
     /// (read now, if not yet and if the slot is free); dropped if the slot is busy.
     #[inline]
     pub(crate) fn store(&mut self, slot: &Slot, value: f64) {
-        let Self { labels, now: reading } = self;
-        slot.store_with(labels.as_bytes(), value, || *reading.get_or_insert_with(now));
+        let reading = &mut self.now;
+        slot.store_labels(self.labels, value, || *reading.get_or_insert_with(now));
     }
 }
 

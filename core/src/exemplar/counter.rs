@@ -100,15 +100,15 @@ impl ExemplarCounter {
         // Exact below 2^53, the only counts an `f64` exemplar value can spell.
         #[allow(clippy::cast_precision_loss)]
         let value = n as f64;
-        let mut pending = Pending::new();
+        let mut pending = Pending::new(labels);
         if !pending.due(&self.exemplar, self.min_interval) {
             self.counter.inc_by(n);
             return Ok(());
         }
-        let packed = pending.pack(labels);
+        let checked = pending.check();
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.counter.inc_by(n);
-        packed?;
+        checked?;
         pending.store(&self.exemplar, value);
         Ok(())
     }

@@ -116,15 +116,15 @@ impl<const N: usize> ExemplarHistogram<N> {
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
         let slot = self.slot(value);
-        let mut pending = Pending::new();
+        let mut pending = Pending::new(labels);
         if !pending.due(slot, self.min_interval) {
             self.histogram.observe(value);
             return Ok(());
         }
-        let packed = pending.pack(labels);
+        let checked = pending.check();
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        packed?;
+        checked?;
         pending.store(slot, value);
         Ok(())
     }

@@ -196,17 +196,17 @@ impl<const N: usize, const C: usize, const E: usize> ExemplarNativeHistogram<N, 
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
         let (classic, native) = (self.classic_slot(value), self.native_slot(value));
-        let mut pending = Pending::new();
+        let mut pending = Pending::new(labels);
         let classic_due = pending.due(classic, self.min_interval);
         let native = native.filter(|slot| pending.due(slot, self.min_interval));
         if !classic_due && native.is_none() {
             self.histogram.observe(value);
             return Ok(());
         }
-        let packed = pending.pack(labels);
+        let checked = pending.check();
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        packed?;
+        checked?;
         if classic_due {
             pending.store(classic, value);
         }

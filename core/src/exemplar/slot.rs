@@ -4,8 +4,8 @@
 
 use core::fmt;
 
-use crate::sample::Exemplar;
-use crate::sample::exemplar::CAPACITY;
+use crate::sample::exemplar::{CAPACITY, PackSink, pack_checked};
+use crate::sample::{EncodeLabels, Exemplar, ExemplarError};
 use crate::sync::{AtomicU64, Ordering, const_fn, zeroed};
 
 /// Words of packed labels a slot holds.
@@ -65,6 +65,39 @@ impl Slot {
         value: f64,
         timestamp: impl FnOnce() -> Option<f64>,
     ) -> bool {
+        self.write(value, timestamp, |words| {
+            words.put(packed.get(..CAPACITY).unwrap_or(packed));
+            Ok(())
+        })
+    }
+
+    /// Replaces the exemplar with `labels`, which
+    /// [`check`](crate::sample::exemplar::check) accepted, packed straight into the
+    /// slot without checking them again, `value` and the timestamp `timestamp`
+    /// returns, unless the slot is busy (then as [`store_with`](Self::store_with)).
+    /// Labels that no longer fit (an `EncodeLabels` that reports other pairs each
+    /// time) leave the slot empty.
+    #[inline]
+    pub(crate) fn store_labels(
+        &self,
+        labels: &dyn EncodeLabels,
+        value: f64,
+        timestamp: impl FnOnce() -> Option<f64>,
+    ) -> bool {
+        self.write(value, timestamp, |words| pack_checked(labels, words))
+    }
+
+    /// Takes the slot, has `fill` write the packed labels, then writes `value` and the
+    /// timestamp and gives the slot back holding the new exemplar, or none if `fill`
+    /// failed. `false` when no exemplar was stored: the slot was busy (nothing called,
+    /// nothing written) or `fill` failed.
+    #[inline]
+    fn write(
+        &self,
+        value: f64,
+        timestamp: impl FnOnce() -> Option<f64>,
+        fill: impl FnOnce(&mut Words<'_>) -> Result<(), ExemplarError>,
+    ) -> bool {
         // ORDERING: Relaxed: only seeds the exchange below, which rechecks it.
         let state = self.state.load(Ordering::Relaxed);
         // ORDERING: Acquire pairs with the Release stores that give the slot back (here
@@ -78,19 +111,25 @@ impl Slot {
         {
             return false;
         }
+        let mut words = Words {
+            words: &self.words,
+            len: 0,
+            word: 0,
+        };
+        let filled = fill(&mut words);
+        let len = words.finish();
+        if filled.is_err() {
+            // ORDERING: Release, as below: the words half-written are no exemplar.
+            self.state.store(0, Ordering::Release);
+            return false;
+        }
         let timestamp = timestamp().filter(|t| t.is_finite());
         // ORDERING: Relaxed, all of them: the slot is ours; the Release store below
         // publishes them.
         self.value.store(value.to_bits(), Ordering::Relaxed);
         self.timestamp
             .store(timestamp.unwrap_or(0.0).to_bits(), Ordering::Relaxed);
-        let packed = packed.get(..CAPACITY).unwrap_or(packed);
-        self.len.store(packed.len() as u64, Ordering::Relaxed);
-        for (word, bytes) in self.words.iter().zip(packed.chunks(8)) {
-            let mut le = [0u8; 8];
-            le[..bytes.len()].copy_from_slice(bytes);
-            word.store(u64::from_le_bytes(le), Ordering::Relaxed);
-        }
+        self.len.store(len as u64, Ordering::Relaxed);
         let stamped = if timestamp.is_some() { STAMPED } else { 0 };
         // ORDERING: Release pairs with the Acquire that takes the slot next (a writer's
         // or a scrape's): it sees every word written above. It also publishes the
@@ -153,6 +192,80 @@ impl Slot {
     }
 }
 
+/// Packed labels written into a slot's words as they come, eight bytes a word,
+/// little-endian; the slot is held by the writer.
+pub(crate) struct Words<'s> {
+    words: &'s [AtomicU64; WORDS],
+    /// Bytes written so far.
+    len: usize,
+    /// The bytes of the word not yet full.
+    word: u64,
+}
+
+impl Words<'_> {
+    /// Stores the last, partly filled word; the bytes written.
+    fn finish(self) -> usize {
+        if self.len % 8 != 0 {
+            if let Some(word) = self.words.get(self.len / 8) {
+                // ORDERING: Relaxed: the holder's Release store publishes it.
+                word.store(self.word, Ordering::Relaxed);
+            }
+        }
+        self.len
+    }
+}
+
+impl Words<'_> {
+    /// Appends one byte to the word being filled, storing it when full.
+    #[inline]
+    fn byte(&mut self, byte: u8) {
+        self.word |= u64::from(byte) << (8 * (self.len % 8));
+        self.len += 1;
+        if self.len % 8 == 0 {
+            self.store(self.word);
+            self.word = 0;
+        }
+    }
+
+    /// Stores the word that ends at byte `len`.
+    #[inline]
+    fn store(&self, word: u64) {
+        if let Some(slot) = self.words.get((self.len - 1) / 8) {
+            // ORDERING: Relaxed: the holder's Release store publishes it.
+            slot.store(word, Ordering::Relaxed);
+        }
+    }
+}
+
+impl PackSink for Words<'_> {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        if self.len + bytes.len() > CAPACITY {
+            return false;
+        }
+        let mut rest = bytes;
+        // Up to the next word boundary a byte at a time, then whole words.
+        while self.len % 8 != 0 {
+            let Some((&byte, later)) = rest.split_first() else {
+                return true;
+            };
+            self.byte(byte);
+            rest = later;
+        }
+        let mut words = rest.chunks_exact(8);
+        for word in &mut words {
+            let mut le = [0u8; 8];
+            le.copy_from_slice(word);
+            self.len += 8;
+            self.store(u64::from_le_bytes(le));
+        }
+        for &byte in words.remainder() {
+            self.byte(byte);
+        }
+        true
+    }
+}
+
 impl fmt::Debug for Slot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Slot").finish_non_exhaustive()
@@ -166,5 +279,63 @@ const_fn! {
         return [const { Slot::new() }; N];
         #[cfg(loom)]
         return core::array::from_fn(|_| Slot::new());
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    extern crate std;
+    use std::string::String;
+    use std::vec::Vec;
+
+    use super::Slot;
+    use crate::sync::Ordering;
+    use crate::sample::Exemplar;
+    use crate::sample::exemplar::check;
+
+    #[test]
+    fn labels_packed_into_the_words_read_back_as_an_exemplar_packs_them() {
+        // Names and values of every length from 1 to 20 bytes, so pairs start and end
+        // at every offset within a word.
+        for len in 1..=20 {
+            let name: String = "a".repeat(len);
+            let value: String = "v".repeat(21 - len) + "é";
+            let labels = [(name.as_str(), value.as_str()), ("b", "x")];
+            check(&labels).unwrap();
+            let slot = Slot::new();
+            assert!(slot.store_labels(&labels, 0.5, || Some(2.5)));
+            let stored = slot.load().unwrap();
+            let expected = Exemplar::new(&labels, 0.5).unwrap().with_timestamp(2.5);
+            assert_eq!(stored, expected);
+            assert_eq!(
+                stored.labels().collect::<Vec<_>>(),
+                [(name.as_str(), value.as_str()), ("b", "x")]
+            );
+        }
+    }
+
+    #[test]
+    fn a_busy_slot_stores_nothing_and_reads_no_clock() {
+        let slot = Slot::new();
+        slot.store_labels(&[("a", "1")], 1.0, || None);
+        let held = slot.load();
+        assert!(held.is_some());
+        // Hold the slot as a writer would, then try to store.
+        let state = slot.state.load(Ordering::Relaxed);
+        slot.state
+            .store(state | super::LOCKED, Ordering::Relaxed);
+        let stored = slot.store_labels(&[("a", "2")], 2.0, || panic!("the clock was read"));
+        assert!(!stored);
+        slot.state.store(state, Ordering::Relaxed);
+        assert_eq!(slot.load(), held);
+    }
+
+    #[test]
+    fn labels_that_no_longer_fit_leave_the_slot_empty() {
+        let slot = Slot::new();
+        slot.store_labels(&[("a", "1")], 1.0, || None);
+        let long: String = "x".repeat(300);
+        assert!(!slot.store_labels(&[("a", long.as_str())], 2.0, || None));
+        assert_eq!(slot.load(), None);
     }
 }

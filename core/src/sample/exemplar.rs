@@ -174,9 +174,8 @@ impl Exemplar {
 /// A label set checked against OpenMetrics' rules for exemplars and packed as a slot
 /// stores it: each pair as its name, a `0xFF` byte, its value and a `0xFE` byte.
 ///
-/// Packed in place ([`pack`](Self::pack) into a buffer the caller owns), so an
-/// observation with an exemplar checks its labels without moving a 256-byte value
-/// through return slots.
+/// An [`Exemplar`] keeps its labels in one; an observation with an exemplar packs
+/// them straight into its slot instead ([`check`], then [`pack`]).
 #[derive(Clone, Copy)]
 pub(crate) struct PackedLabels {
     /// Invariant: `bytes[..len]` is a sequence of `name NAME_END value PAIR_END`, each
@@ -201,20 +200,11 @@ impl PackedLabels {
     #[inline]
     pub(crate) fn pack(&mut self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
         self.len = 0;
-        let mut packer = Packer {
-            labels: self,
-            chars: 0,
-            error: None,
-        };
-        let result = labels.encode(&mut LabelEncoder::new(&mut packer));
-        let error = match (result, packer.error) {
-            (_, Some(error)) => error,
-            // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
-            (Err(fmt::Error), None) => ExemplarError::InvalidName,
-            (Ok(()), None) => return Ok(()),
-        };
-        self.len = 0;
-        Err(error)
+        let result = pack(labels, self);
+        if result.is_err() {
+            self.len = 0;
+        }
+        result
     }
 
     /// The packed pairs.
@@ -287,16 +277,110 @@ pub(crate) fn unix_millis() -> Option<f64> {
     Some(millis as f64 / 1000.0)
 }
 
-/// Packs the pairs an [`EncodeLabels`] reports into [`PackedLabels`], checking them.
-struct Packer<'l> {
-    labels: &'l mut PackedLabels,
+/// Where [`pack`] writes the packed bytes.
+pub(crate) trait PackSink {
+    /// Appends `bytes`; `false` (and nothing appended) when they do not fit in
+    /// [`CAPACITY`] bytes in all.
+    fn put(&mut self, bytes: &[u8]) -> bool;
+}
+
+impl PackSink for PackedLabels {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        let start = self.len;
+        match self.bytes.get_mut(start..start + bytes.len()) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.len += bytes.len();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A [`PackSink`] that only counts, for [`check`].
+struct Count(usize);
+
+impl PackSink for Count {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        self.0 += bytes.len();
+        self.0 <= CAPACITY
+    }
+}
+
+/// Checks `labels` as [`Exemplar::new`] does, without keeping them: a [`pack`] of the
+/// same labels then succeeds.
+///
+/// # Errors
+///
+/// As [`Exemplar::new`].
+#[inline]
+pub(crate) fn check(labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+    run(labels, &mut Count(0), true)
+}
+
+/// Checks `labels` as [`Exemplar::new`] does and writes them, packed, into `sink`; on
+/// an error `sink` holds a prefix of them.
+///
+/// # Errors
+///
+/// As [`Exemplar::new`].
+#[inline]
+pub(crate) fn pack<S: PackSink>(labels: &dyn EncodeLabels, sink: &mut S) -> Result<(), ExemplarError> {
+    run(labels, sink, true)
+}
+
+/// Writes `labels`, which [`check`] accepted, packed into `sink` without checking
+/// them again (only that they fit: a set that does not, because its `EncodeLabels`
+/// reported other pairs this time, is [`ExemplarError::TooLarge`]).
+///
+/// # Errors
+///
+/// [`ExemplarError::TooLarge`], as above, or an `EncodeLabels` that failed.
+#[inline]
+pub(crate) fn pack_checked<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+) -> Result<(), ExemplarError> {
+    run(labels, sink, false)
+}
+
+/// [`pack`] (`checking`), or [`pack_checked`].
+#[inline]
+fn run<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+    checking: bool,
+) -> Result<(), ExemplarError> {
+    let mut packer = Packer {
+        sink,
+        checking,
+        chars: 0,
+        error: None,
+    };
+    let result = labels.encode(&mut LabelEncoder::new(&mut packer));
+    match (result, packer.error) {
+        (_, Some(error)) => Err(error),
+        // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
+        (Err(fmt::Error), None) => Err(ExemplarError::InvalidName),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+/// Packs the pairs an [`EncodeLabels`] reports into a [`PackSink`], checking them.
+struct Packer<'s, S> {
+    sink: &'s mut S,
+    /// Whether names and lengths are checked (not for labels `check` accepted).
+    checking: bool,
     /// Characters of names and values so far.
     chars: usize,
     /// Invariant: set on the first broken rule; every later call fails.
     error: Option<ExemplarError>,
 }
 
-impl Packer<'_> {
+impl<S: PackSink> Packer<'_, S> {
     #[cold]
     fn fail(&mut self, error: ExemplarError) -> fmt::Error {
         self.error.get_or_insert(error);
@@ -304,49 +388,60 @@ impl Packer<'_> {
     }
 
     /// Appends `bytes` (`chars` characters of a name or value) to the packed set.
-    fn push(&mut self, bytes: &[u8], chars: usize) -> fmt::Result {
-        self.chars += chars;
-        if self.chars > Exemplar::MAX_CHARS {
-            return Err(self.fail(ExemplarError::TooLong));
+    #[inline]
+    fn push(&mut self, bytes: &[u8], chars: impl FnOnce() -> usize) -> fmt::Result {
+        if self.checking {
+            self.chars += chars();
+            if self.chars > Exemplar::MAX_CHARS {
+                return Err(self.fail(ExemplarError::TooLong));
+            }
         }
-        let start = self.labels.len;
-        match self.labels.bytes.get_mut(start..start + bytes.len()) {
-            Some(to) => to.copy_from_slice(bytes),
-            None => return Err(self.fail(ExemplarError::TooLarge)),
+        if !self.sink.put(bytes) {
+            return Err(self.fail(ExemplarError::TooLarge));
         }
-        self.labels.len += bytes.len();
         Ok(())
     }
 
+    #[inline]
     fn name(&mut self, name: &str) -> fmt::Result {
-        if !is_label_name(name) {
+        if self.checking && !is_label_name(name) {
             return Err(self.fail(ExemplarError::InvalidName));
         }
-        self.push(name.as_bytes(), name.len())?;
-        self.push(&[NAME_END], 0)
+        self.push(name.as_bytes(), || name.len())?;
+        self.push(&[NAME_END], || 0)
     }
 }
 
-impl LabelSink for Packer<'_> {
+/// Characters (code points) of `text`; its length when it is ASCII, as a trace id is.
+#[inline]
+fn chars(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+impl<S: PackSink> LabelSink for Packer<'_, S> {
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
         self.name(name)?;
-        self.push(value.as_bytes(), value.chars().count())?;
-        self.push(&[PAIR_END], 0)
+        self.push(value.as_bytes(), || chars(value))?;
+        self.push(&[PAIR_END], || 0)
     }
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
         /// Packs what `Display` writes.
-        struct Value<'p, 'l>(&'p mut Packer<'l>);
+        struct Value<'p, 's, S>(&'p mut Packer<'s, S>);
 
-        impl Write for Value<'_, '_> {
+        impl<S: PackSink> Write for Value<'_, '_, S> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.push(text.as_bytes(), text.chars().count())
+                self.0.push(text.as_bytes(), || chars(text))
             }
         }
 
         self.name(name)?;
         write!(Value(self), "{value}")?;
-        self.push(&[PAIR_END], 0)
+        self.push(&[PAIR_END], || 0)
     }
 }
 
