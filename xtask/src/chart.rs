@@ -1,8 +1,7 @@
 //! Charts as SVG text, drawn with `plotters`' SVG backend (no browser, no font files:
 //! text stays SVG `<text>` for the viewer to lay out): [`lines`] (a line per series,
-//! linear or logarithmic axes), [`bars`] (horizontal bars, grouped) and [`render`]
-//! (stacked line panels sharing an x axis). `cargo xtask bench` draws BENCHMARKS.md's
-//! charts with them (`bench/charts.rs` says which).
+//! linear or logarithmic axes) and [`bars`] (horizontal bars, grouped). `cargo xtask
+//! bench` draws BENCHMARKS.md's charts with them (`bench/report/charts.rs` says which).
 
 use std::ops::Range;
 
@@ -18,22 +17,16 @@ pub(crate) struct Series {
     pub(crate) points: Vec<(f64, f64)>,
 }
 
-/// How an axis maps values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Scale {
-    Linear,
-    /// Powers of ten equally spaced; every value must be positive.
-    Log,
-}
-
 /// A line chart.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Lines {
     pub(crate) title: String,
     pub(crate) x_label: String,
     pub(crate) y_label: String,
-    pub(crate) x_scale: Scale,
-    pub(crate) y_scale: Scale,
+    /// Whether each axis is logarithmic (powers of ten equally spaced; every value
+    /// must then be positive) rather than linear.
+    pub(crate) x_log: bool,
+    pub(crate) y_log: bool,
     pub(crate) series: Vec<Series>,
 }
 
@@ -53,13 +46,6 @@ pub(crate) struct Bars {
 pub(crate) struct BarSeries {
     pub(crate) label: String,
     pub(crate) values: Vec<Option<f64>>,
-}
-
-/// One panel of [`render`]: a title (with its unit) and its series.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct Panel {
-    pub(crate) title: String,
-    pub(crate) series: Vec<Series>,
 }
 
 /// Colours for the series, in order: the Okabe–Ito palette, readable by colour-blind
@@ -90,25 +76,24 @@ fn failed(error: impl std::fmt::Display) -> String {
 
 /// `min..max` of `values`, widened for the axis: a tenth of the span (a factor of 1.5
 /// on a log axis) on each side, from 0 on a linear axis of positive values.
-fn axis_range(values: impl Iterator<Item = f64>, scale: Scale) -> Result<Range<f64>, String> {
+fn axis_range(values: impl Iterator<Item = f64>, log: bool) -> Result<Range<f64>, String> {
     let (min, max) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
         (lo.min(v), hi.max(v))
     });
     if !min.is_finite() || !max.is_finite() {
         return Err("a chart needs at least one finite value".to_owned());
     }
-    Ok(match scale {
-        Scale::Log => {
+    Ok(if log {
+        {
             if min <= 0.0 {
                 return Err(format!("a logarithmic axis cannot show {min}"));
             }
             min / 1.5..max * 1.5
         }
-        Scale::Linear => {
-            let span = if max > min { max - min } else { max.abs().max(1.0) };
-            let low = if min >= 0.0 { 0.0 } else { min - span / 10.0 };
-            low..max + span / 10.0
-        }
+    } else {
+        let span = if max > min { max - min } else { max.abs().max(1.0) };
+        let low = if min >= 0.0 { 0.0 } else { min - span / 10.0 };
+        low..max + span / 10.0
     })
 }
 
@@ -118,8 +103,8 @@ fn draw_lines<DB: DrawingBackend>(
     chart: &Lines,
 ) -> Result<(), String> {
     let points = || chart.series.iter().flat_map(|s| s.points.iter());
-    let x = axis_range(points().map(|p| p.0), chart.x_scale)?;
-    let y = axis_range(points().map(|p| p.1), chart.y_scale)?;
+    let x = axis_range(points().map(|p| p.0), chart.x_log)?;
+    let y = axis_range(points().map(|p| p.1), chart.y_log)?;
     let mut builder = ChartBuilder::on(area);
     builder
         .caption(&chart.title, (FONT, 22))
@@ -127,23 +112,23 @@ fn draw_lines<DB: DrawingBackend>(
         .x_label_area_size(40)
         .y_label_area_size(70);
     // The four combinations are four coordinate types.
-    match (chart.x_scale, chart.y_scale) {
-        (Scale::Linear, Scale::Linear) => {
+    match (chart.x_log, chart.y_log) {
+        (false, false) => {
             plot(builder.build_cartesian_2d(x, y).map_err(failed)?, chart)
         }
-        (Scale::Log, Scale::Linear) => plot(
+        (true, false) => plot(
             builder
                 .build_cartesian_2d(x.log_scale(), y)
                 .map_err(failed)?,
             chart,
         ),
-        (Scale::Linear, Scale::Log) => plot(
+        (false, true) => plot(
             builder
                 .build_cartesian_2d(x, y.log_scale())
                 .map_err(failed)?,
             chart,
         ),
-        (Scale::Log, Scale::Log) => plot(
+        (true, true) => plot(
             builder
                 .build_cartesian_2d(x.log_scale(), y.log_scale())
                 .map_err(failed)?,
@@ -211,34 +196,6 @@ pub(crate) fn lines(chart: &Lines) -> Result<String, String> {
         let root = SVGBackend::with_string(&mut svg, (WIDTH, 480)).into_drawing_area();
         root.fill(&WHITE).map_err(failed)?;
         draw_lines(&root, chart)?;
-        root.present().map_err(failed)?;
-    }
-    Ok(svg)
-}
-
-/// Stacked line panels (linear axes) under `title`, each 240 high, x labelled
-/// `x_label` in all of them.
-pub(crate) fn render(title: &str, x_label: &str, panels: &[Panel]) -> Result<String, String> {
-    let mut svg = String::new();
-    let rows = u32::try_from(panels.len().max(1)).map_err(failed)?;
-    {
-        let root =
-            SVGBackend::with_string(&mut svg, (WIDTH, 40 + 240 * rows)).into_drawing_area();
-        root.fill(&WHITE).map_err(failed)?;
-        let root = root.titled(title, (FONT, 20)).map_err(failed)?;
-        for (area, panel) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
-            draw_lines(
-                area,
-                &Lines {
-                    title: panel.title.clone(),
-                    x_label: x_label.to_owned(),
-                    y_label: String::new(),
-                    x_scale: Scale::Linear,
-                    y_scale: Scale::Linear,
-                    series: panel.series.clone(),
-                },
-            )?;
-        }
         root.present().map_err(failed)?;
     }
     Ok(svg)
@@ -365,7 +322,7 @@ pub(crate) fn number(value: f64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{BarSeries, Bars, Lines, Panel, Scale, Series, bars, lines, number, render};
+    use super::{BarSeries, Bars, Lines, Series, bars, lines, number};
 
     fn series(label: &str, points: &[(f64, f64)]) -> Series {
         Series {
@@ -390,8 +347,8 @@ mod tests {
             title: "encode <time>".to_owned(),
             x_label: "series".to_owned(),
             y_label: "ms".to_owned(),
-            x_scale: Scale::Log,
-            y_scale: Scale::Log,
+            x_log: true,
+            y_log: true,
             series: vec![
                 series("a", &[(100.0, 0.01), (100_000.0, 10.0)]),
                 series("b", &[(100.0, 0.02), (100_000.0, 30.0)]),
@@ -415,8 +372,8 @@ mod tests {
             title: String::new(),
             x_label: String::new(),
             y_label: String::new(),
-            x_scale: Scale::Log,
-            y_scale: Scale::Linear,
+            x_log: true,
+            y_log: false,
             series: vec![series("a", &[(0.0, 1.0)])],
         })
         .unwrap_err();
@@ -448,28 +405,5 @@ mod tests {
         // the second's.
         assert_eq!(svg.matches(r##"fill="#0072B2""##).count(), 3, "{svg}");
         assert_eq!(svg.matches(r##"fill="#E69F00""##).count(), 2, "{svg}");
-    }
-
-    #[test]
-    fn panels_stack_under_one_title() {
-        let svg = render(
-            "soak",
-            "seconds",
-            &[
-                Panel {
-                    title: "RSS (MiB)".to_owned(),
-                    series: vec![series("rss", &[(0.0, 1.0), (10.0, 2.0)])],
-                },
-                Panel {
-                    title: "scrapes/s".to_owned(),
-                    series: vec![series("rate", &[(0.0, 5.0), (10.0, 5.0)])],
-                },
-            ],
-        )
-        .unwrap();
-        assert!(svg.contains("\nsoak\n") && svg.contains("RSS (MiB)"), "{svg}");
-        // A line and its legend sample per panel.
-        let lines = r##"stroke="#0072B2" stroke-width="2""##;
-        assert_eq!(svg.matches(lines).count(), 4, "{svg}");
     }
 }
