@@ -23,7 +23,10 @@ fn main() {
     torchlight_bench::machine::print();
     for &series in SERIES {
         let bodies = [
-            ("remote_write", TorchlightRemoteWrite::new(series).scrape().len()),
+            (
+                "remote_write",
+                TorchlightRemoteWrite::new(series).scrape().len(),
+            ),
             ("text", Torchlight::new(series).scrape().len()),
             ("text_gzip", TorchlightTextGzip::new(series).scrape().len()),
         ];

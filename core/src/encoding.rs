@@ -639,7 +639,12 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
     /// straight into the chunk when they fit after a flush at most; through
     /// [`write`](ByteSink::write) when `bytes` are longer than a chunk.
     #[inline]
-    pub(crate) fn write_field(&mut self, tag: u8, mut n: u64, bytes: &[u8]) -> Result<(), EncodeError> {
+    pub(crate) fn write_field(
+        &mut self,
+        tag: u8,
+        mut n: u64,
+        bytes: &[u8],
+    ) -> Result<(), EncodeError> {
         // The tag, at most ten bytes of varint, the bytes.
         let room = 11 + bytes.len();
         if room > CHUNK {

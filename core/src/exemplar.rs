@@ -89,9 +89,9 @@ pub use histogram::ExemplarHistogram;
 pub use native::ExemplarNativeHistogram;
 pub(crate) use slot::{Slot, slots};
 
+use crate::sample::exemplar::check;
 #[cfg(all(feature = "std", not(loom)))]
 use crate::sample::exemplar::unix_millis;
-use crate::sample::exemplar::check;
 use crate::sample::{EncodeLabels, ExemplarError};
 
 /// An observation's exemplar on its way to its slots: its labels checked (before

@@ -7,8 +7,8 @@ use std::ops::Range;
 
 use plotters::coord::Shift;
 use plotters::coord::ranged1d::{SegmentValue, ValueFormatter};
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 /// One line: its legend text and its `(x, y)` points, in x order.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,7 +91,11 @@ fn axis_range(values: impl Iterator<Item = f64>, log: bool) -> Result<Range<f64>
             min / 1.5..max * 1.5
         }
     } else {
-        let span = if max > min { max - min } else { max.abs().max(1.0) };
+        let span = if max > min {
+            max - min
+        } else {
+            max.abs().max(1.0)
+        };
         let low = if min >= 0.0 { 0.0 } else { min - span / 10.0 };
         low..max + span / 10.0
     })
@@ -113,9 +117,7 @@ fn draw_lines<DB: DrawingBackend>(
         .y_label_area_size(70);
     // The four combinations are four coordinate types.
     match (chart.x_log, chart.y_log) {
-        (false, false) => {
-            plot(builder.build_cartesian_2d(x, y).map_err(failed)?, chart)
-        }
+        (false, false) => plot(builder.build_cartesian_2d(x, y).map_err(failed)?, chart),
         (true, false) => plot(
             builder
                 .build_cartesian_2d(x.log_scale(), y)
@@ -225,7 +227,11 @@ pub(crate) fn bars(chart: &Bars) -> Result<String, String> {
         };
         let row = usize::try_from(rows_i32 - 1 - s).unwrap_or(usize::MAX);
         if row % per_group == 0 {
-            chart.groups.get(row / per_group).cloned().unwrap_or_default()
+            chart
+                .groups
+                .get(row / per_group)
+                .cloned()
+                .unwrap_or_default()
         } else {
             String::new()
         }
@@ -264,7 +270,10 @@ pub(crate) fn bars(chart: &Bars) -> Result<String, String> {
             context
                 .draw_series(bars.iter().map(|&(s, v)| {
                     let mut bar = Rectangle::new(
-                        [(0.0, SegmentValue::Exact(s)), (v, SegmentValue::Exact(s + 1))],
+                        [
+                            (0.0, SegmentValue::Exact(s)),
+                            (v, SegmentValue::Exact(s + 1)),
+                        ],
                         colour.filled(),
                     );
                     bar.set_margin(3, 3, 0, 0);
@@ -272,7 +281,9 @@ pub(crate) fn bars(chart: &Bars) -> Result<String, String> {
                 }))
                 .map_err(failed)?
                 .label(&series.label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled()));
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 14, y + 5)], colour.filled())
+                });
             context
                 .draw_series(bars.iter().map(|&(s, v)| {
                     Text::new(
@@ -363,7 +374,10 @@ mod tests {
         }
         assert!(svg.contains("encode &lt;time&gt;"), "{svg}");
         // Powers of ten label a log axis.
-        assert!(svg.contains("\n1000\n") && svg.contains("\n10000\n"), "{svg}");
+        assert!(
+            svg.contains("\n1000\n") && svg.contains("\n10000\n"),
+            "{svg}"
+        );
     }
 
     #[test]
@@ -398,7 +412,14 @@ mod tests {
             ],
         })
         .unwrap();
-        for text in ["torchlight", "prometheus", "6.27", "13.3", "6.49", "2 threads"] {
+        for text in [
+            "torchlight",
+            "prometheus",
+            "6.27",
+            "13.3",
+            "6.49",
+            "2 threads",
+        ] {
             assert!(svg.contains(text), "{text} missing: {svg}");
         }
         // Two bars and a legend swatch in the first series' colour, one and one in

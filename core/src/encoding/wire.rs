@@ -259,7 +259,9 @@ mod tests {
                 expected.extend_from_slice(&length[..width]);
                 expected.extend_from_slice(&payload);
                 expected.push(3 << 3 | VARINT);
-                expected.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]);
+                expected.extend_from_slice(&[
+                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+                ]);
                 expected.push(1 << 3 | LEN);
                 expected.extend_from_slice(&length[..width]);
                 assert_eq!(out, expected, "prefix {prefix}, {len} bytes");

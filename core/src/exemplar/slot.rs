@@ -289,9 +289,9 @@ mod tests {
     use std::vec::Vec;
 
     use super::Slot;
-    use crate::sync::Ordering;
     use crate::sample::Exemplar;
     use crate::sample::exemplar::check;
+    use crate::sync::Ordering;
 
     #[test]
     fn labels_packed_into_the_words_read_back_as_an_exemplar_packs_them() {
@@ -322,8 +322,7 @@ mod tests {
         assert!(held.is_some());
         // Hold the slot as a writer would, then try to store.
         let state = slot.state.load(Ordering::Relaxed);
-        slot.state
-            .store(state | super::LOCKED, Ordering::Relaxed);
+        slot.state.store(state | super::LOCKED, Ordering::Relaxed);
         let stored = slot.store_labels(&[("a", "2")], 2.0, || panic!("the clock was read"));
         assert!(!stored);
         slot.state.store(state, Ordering::Relaxed);

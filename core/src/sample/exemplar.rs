@@ -328,7 +328,10 @@ pub(crate) fn check(labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
 ///
 /// As [`Exemplar::new`].
 #[inline]
-pub(crate) fn pack<S: PackSink>(labels: &dyn EncodeLabels, sink: &mut S) -> Result<(), ExemplarError> {
+pub(crate) fn pack<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+) -> Result<(), ExemplarError> {
     run(labels, sink, true)
 }
 

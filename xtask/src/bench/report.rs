@@ -588,12 +588,15 @@ fn burst(merged: &Merged<'_>, case: &str) -> String {
 /// scrape's (plain and gzip'd), and the bytes of the push against the gzip'd scrape.
 fn push(merged: &Merged<'_>, case: &str) -> String {
     const BYTES: &str = "body_bytes";
-    let parameters = ordered_parameters(merged.of_case(case).map(|(key, _)| key.parameter.as_str()));
+    let parameters =
+        ordered_parameters(merged.of_case(case).map(|(key, _)| key.parameter.as_str()));
     let mut body = String::from(
         "\n| series | remote write | text | text gzip | × text | × text gzip | remote-write body | gzip'd text | × gzip'd text |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for parameter in parameters {
-        let get = |variant: &str, metric: &str| merged.get(case, variant, parameter, "torchlight", metric);
+        let get = |variant: &str, metric: &str| {
+            merged.get(case, variant, parameter, "torchlight", metric)
+        };
         let [push, text, gzip] = PUSH_BODIES.map(|variant| get(variant, MEDIAN_NS));
         let dash = || "—".to_owned();
         let bytes = |variant: &str| get(variant, BYTES);
@@ -923,7 +926,8 @@ kept, no results
             &Merged::new(&sets),
         )
         .unwrap();
-        let row = "| 10000 | 1.20 ms | 200 µs | 480 µs | 6.00× | 2.50× | 51000 B | 25500 B | 2.00× |";
+        let row =
+            "| 10000 | 1.20 ms | 200 µs | 480 µs | 6.00× | 2.50× | 51000 B | 25500 B | 2.00× |";
         assert!(document.contains(row), "{document}");
         assert!(
             document.contains("![milliseconds to encode a remote-write push against a text scrape](bench/charts/case14_push.svg)"),
@@ -958,7 +962,10 @@ kept, no results
             assert!(encode.contains(text), "{text}: {encode}");
         }
         let counter = drawn[0].svg().unwrap();
-        assert!(counter.contains("1 thread") && counter.contains("1.7"), "{counter}");
+        assert!(
+            counter.contains("1 thread") && counter.contains("1.7"),
+            "{counter}"
+        );
         let document = update(
             "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
              <!-- bench:case1_counter:begin --><!-- bench:case1_counter:end -->\n\

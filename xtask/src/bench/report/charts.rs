@@ -104,7 +104,10 @@ fn per_call(merged: &Merged<'_>, case: &'static str, variant: &str, what: &str) 
         drawing: Drawing::Bars(Bars {
             title: format!("{what} ({variant}), time per call"),
             value_label: "nanoseconds per call (median)".to_owned(),
-            groups: libraries.iter().map(|library| (*library).to_owned()).collect(),
+            groups: libraries
+                .iter()
+                .map(|library| (*library).to_owned())
+                .collect(),
             series,
         }),
     })
@@ -129,8 +132,11 @@ fn encode(merged: &Merged<'_>) -> Option<Chart> {
     let series: Vec<Series> = rows
         .iter()
         .map(|(variant, library)| {
-            let parameters =
-                ordered_parameters(keys.iter().filter(|k| k.0 == *variant && k.2 == *library).map(|k| k.1));
+            let parameters = ordered_parameters(
+                keys.iter()
+                    .filter(|k| k.0 == *variant && k.2 == *library)
+                    .map(|k| k.1),
+            );
             Series {
                 label: match variant.strip_prefix("text_") {
                     _ if *variant == "text" => (*library).to_owned(),
@@ -171,7 +177,13 @@ fn http(merged: &Merged<'_>) -> Option<Chart> {
     let keys: Vec<(&str, &str, &str)> = merged
         .of_case(CASE)
         .filter(|(key, _)| key.metric == RATE)
-        .map(|(key, _)| (key.variant.as_str(), key.parameter.as_str(), key.library.as_str()))
+        .map(|(key, _)| {
+            (
+                key.variant.as_str(),
+                key.parameter.as_str(),
+                key.library.as_str(),
+            )
+        })
         .collect();
     let mut groups: Vec<(&str, &str)> = Vec::new();
     for library in ordered(keys.iter().map(|k| k.2)) {
@@ -306,8 +318,7 @@ fn otel(merged: &Merged<'_>) -> Vec<Chart> {
             file: "case15_instruments.svg".to_owned(),
             alt: "nanoseconds per call: torchlight against the OpenTelemetry SDK".to_owned(),
             drawing: Drawing::Bars(Bars {
-                title: "Instruments on one thread: torchlight and the OpenTelemetry SDK"
-                    .to_owned(),
+                title: "Instruments on one thread: torchlight and the OpenTelemetry SDK".to_owned(),
                 value_label: "nanoseconds per call (median)".to_owned(),
                 groups,
                 series: libraries
