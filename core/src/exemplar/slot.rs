@@ -216,23 +216,26 @@ impl Words<'_> {
 }
 
 impl Words<'_> {
-    /// Appends one byte to the word being filled, storing it when full.
+    /// Appends the low `n` (1 to 8) bytes of `bytes`, whose other bytes are zero: the
+    /// word being filled takes what fits and is stored when full, the rest starts the
+    /// next one.
     #[inline]
-    fn byte(&mut self, byte: u8) {
-        self.word |= u64::from(byte) << (8 * (self.len % 8));
-        self.len += 1;
-        if self.len % 8 == 0 {
-            self.store(self.word);
-            self.word = 0;
-        }
-    }
-
-    /// Stores the word that ends at byte `len`.
-    #[inline]
-    fn store(&self, word: u64) {
-        if let Some(slot) = self.words.get((self.len - 1) / 8) {
-            // ORDERING: Relaxed: the holder's Release store publishes it.
-            slot.store(word, Ordering::Relaxed);
+    fn append(&mut self, bytes: u64, n: usize) {
+        let index = self.len / 8;
+        let offset = self.len % 8;
+        self.word |= bytes << (8 * offset);
+        self.len += n;
+        if offset + n >= 8 {
+            if let Some(word) = self.words.get(index) {
+                // ORDERING: Relaxed: the holder's Release store publishes it.
+                word.store(self.word, Ordering::Relaxed);
+            }
+            // The bytes that did not fit (none when `offset` is 0: all eight did).
+            self.word = if offset == 0 {
+                0
+            } else {
+                bytes >> (64 - 8 * offset)
+            };
         }
     }
 }
@@ -243,24 +246,19 @@ impl PackSink for Words<'_> {
         if self.len + bytes.len() > CAPACITY {
             return false;
         }
-        let mut rest = bytes;
-        // Up to the next word boundary a byte at a time, then whole words.
-        while self.len % 8 != 0 {
-            let Some((&byte, later)) = rest.split_first() else {
-                return true;
-            };
-            self.byte(byte);
-            rest = later;
-        }
-        let mut words = rest.chunks_exact(8);
+        let mut words = bytes.chunks_exact(8);
         for word in &mut words {
             let mut le = [0u8; 8];
             le.copy_from_slice(word);
-            self.len += 8;
-            self.store(u64::from_le_bytes(le));
+            self.append(u64::from_le_bytes(le), 8);
         }
-        for &byte in words.remainder() {
-            self.byte(byte);
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut le = [0u8; 8];
+            for (to, from) in le.iter_mut().zip(rest) {
+                *to = *from;
+            }
+            self.append(u64::from_le_bytes(le), rest.len());
         }
         true
     }
