@@ -87,20 +87,22 @@ mod slot;
 pub use counter::ExemplarCounter;
 pub use histogram::ExemplarHistogram;
 pub use native::ExemplarNativeHistogram;
-pub(crate) use slot::{Slot, slots};
+pub(crate) use slot::{Slot, Written, slots};
 
 use crate::sample::exemplar::check;
 #[cfg(all(feature = "std", not(loom)))]
 use crate::sample::exemplar::unix_millis;
 use crate::sample::{EncodeLabels, ExemplarError};
 
-/// An observation's exemplar on its way to its slots: its labels checked (before
-/// anything is stored, so an error stores nothing), then packed straight into each
-/// slot it is stored in; the wall clock read at most once, only when needed: before
-/// the check when a minimum interval must compare it with a slot's exemplar,
-/// otherwise once a slot has been taken to store it.
+/// An observation's exemplar on its way to its slots: its labels checked as they are
+/// packed straight into the first slot it is stored in (or on their own when that
+/// slot is busy), once; the wall clock read at most once, only when needed: first
+/// when a minimum interval must compare it with a slot's exemplar, otherwise once a
+/// slot has been taken to store it.
 pub(crate) struct Pending<'l> {
     labels: &'l dyn EncodeLabels,
+    /// Whether the labels passed the checks already.
+    checked: bool,
     /// The clock reading, once taken.
     now: Option<Option<f64>>,
 }
@@ -108,7 +110,11 @@ pub(crate) struct Pending<'l> {
 impl<'l> Pending<'l> {
     #[inline]
     pub(crate) const fn new(labels: &'l dyn EncodeLabels) -> Self {
-        Self { labels, now: None }
+        Self {
+            labels,
+            checked: false,
+            now: None,
+        }
     }
 
     /// Whether `slot` takes a new exemplar: always without a minimum interval (and the
@@ -128,22 +134,28 @@ impl<'l> Pending<'l> {
         true
     }
 
-    /// Checks the labels.
+    /// Stores the labels, packed, with `value` in `slot`, stamped with the wall clock
+    /// (read now, if not yet and if the slot is free); dropped if the slot is busy.
     ///
     /// # Errors
     ///
-    /// As [`Exemplar::new`](crate::Exemplar::new).
+    /// As [`Exemplar::new`](crate::Exemplar::new), when the labels break a rule:
+    /// found while writing them into a free slot, which then holds no exemplar, or
+    /// checking them alone when the slot is busy.
     #[inline]
-    pub(crate) fn check(&self) -> Result<(), ExemplarError> {
-        check(self.labels)
-    }
-
-    /// Stores the labels, packed, with `value` in `slot`, stamped with the wall clock
-    /// (read now, if not yet and if the slot is free); dropped if the slot is busy.
-    #[inline]
-    pub(crate) fn store(&mut self, slot: &Slot, value: f64) {
+    pub(crate) fn store(&mut self, slot: &Slot, value: f64) -> Result<(), ExemplarError> {
         let reading = &mut self.now;
-        slot.store_labels(self.labels, value, || *reading.get_or_insert_with(now));
+        let written = slot.store_labels(self.labels, self.checked, value, || {
+            *reading.get_or_insert_with(now)
+        });
+        match written {
+            Written::Stored => {}
+            Written::Refused(error) => return Err(error),
+            Written::Busy if self.checked => {}
+            Written::Busy => check(self.labels)?,
+        }
+        self.checked = true;
+        Ok(())
     }
 }
 

@@ -90,7 +90,10 @@ impl ExemplarCounter {
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule; the counter was
-    /// incremented, the exemplar was not kept.
+    /// incremented, the exemplar was not kept. The labels are checked as they are
+    /// written into the counter's slot, which then holds no exemplar (when another
+    /// thread holds the slot at that instant they are checked alone and the slot is
+    /// left as it is).
     #[inline]
     pub fn inc_by_with_exemplar(
         &self,
@@ -101,15 +104,12 @@ impl ExemplarCounter {
         #[allow(clippy::cast_precision_loss)]
         let value = n as f64;
         let mut pending = Pending::new(labels);
-        if !pending.due(&self.exemplar, self.min_interval) {
-            self.counter.inc_by(n);
-            return Ok(());
-        }
-        let checked = pending.check();
+        let due = pending.due(&self.exemplar, self.min_interval);
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.counter.inc_by(n);
-        checked?;
-        pending.store(&self.exemplar, value);
+        if due {
+            pending.store(&self.exemplar, value)?;
+        }
         Ok(())
     }
 

@@ -108,7 +108,10 @@ impl<const N: usize> ExemplarHistogram<N> {
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule (too long, an invalid
-    /// name); the value was recorded, the exemplar was not.
+    /// name); the value was recorded, the exemplar was not. The labels are checked as
+    /// they are written into the bucket's slot, which then holds no exemplar (when
+    /// another thread holds the slot at that instant they are checked alone and the
+    /// slot is left as it is).
     #[inline]
     pub fn observe_with_exemplar(
         &self,
@@ -117,15 +120,12 @@ impl<const N: usize> ExemplarHistogram<N> {
     ) -> Result<(), ExemplarError> {
         let slot = self.slot(value);
         let mut pending = Pending::new(labels);
-        if !pending.due(slot, self.min_interval) {
-            self.histogram.observe(value);
-            return Ok(());
-        }
-        let checked = pending.check();
+        let due = pending.due(slot, self.min_interval);
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        checked?;
-        pending.store(slot, value);
+        if due {
+            pending.store(slot, value)?;
+        }
         Ok(())
     }
 

@@ -188,7 +188,10 @@ impl<const N: usize, const C: usize, const E: usize> ExemplarNativeHistogram<N, 
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule (too long, an invalid
-    /// name); the value was recorded, the exemplar was not.
+    /// name); the value was recorded, the exemplar was not. The labels are checked as
+    /// they are written into the first slot due, which then holds no exemplar (when
+    /// another thread holds that slot at that instant they are checked alone and the
+    /// slot is left as it is).
     #[inline]
     pub fn observe_with_exemplar(
         &self,
@@ -199,19 +202,13 @@ impl<const N: usize, const C: usize, const E: usize> ExemplarNativeHistogram<N, 
         let mut pending = Pending::new(labels);
         let classic_due = pending.due(classic, self.min_interval);
         let native = native.filter(|slot| pending.due(slot, self.min_interval));
-        if !classic_due && native.is_none() {
-            self.histogram.observe(value);
-            return Ok(());
-        }
-        let checked = pending.check();
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        checked?;
         if classic_due {
-            pending.store(classic, value);
+            pending.store(classic, value)?;
         }
         if let Some(native) = native {
-            pending.store(native, value);
+            pending.store(native, value)?;
         }
         Ok(())
     }

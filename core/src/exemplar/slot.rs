@@ -4,7 +4,7 @@
 
 use core::fmt;
 
-use crate::sample::exemplar::{CAPACITY, PackSink, pack_checked};
+use crate::sample::exemplar::{CAPACITY, PackSink, pack, pack_checked};
 use crate::sample::{EncodeLabels, Exemplar, ExemplarError};
 use crate::sync::{AtomicU64, Ordering, const_fn, zeroed};
 
@@ -65,39 +65,45 @@ impl Slot {
         value: f64,
         timestamp: impl FnOnce() -> Option<f64>,
     ) -> bool {
-        self.write(value, timestamp, |words| {
+        let written = self.write(value, timestamp, |words| {
             words.put(packed.get(..CAPACITY).unwrap_or(packed));
             Ok(())
-        })
+        });
+        written == Written::Stored
     }
 
-    /// Replaces the exemplar with `labels`, which
-    /// [`check`](crate::sample::exemplar::check) accepted, packed straight into the
-    /// slot without checking them again, `value` and the timestamp `timestamp`
-    /// returns, unless the slot is busy (then as [`store_with`](Self::store_with)).
-    /// Labels that no longer fit (an `EncodeLabels` that reports other pairs each
-    /// time) leave the slot empty.
+    /// Replaces the exemplar with `labels`, checked (unless `checked`: they passed
+    /// before) and packed straight into the slot, `value` and the timestamp
+    /// `timestamp` returns, unless the slot is busy (then as
+    /// [`store_with`](Self::store_with): [`Written::Busy`]). Labels refused while
+    /// being written leave the slot empty.
     #[inline]
     pub(crate) fn store_labels(
         &self,
         labels: &dyn EncodeLabels,
+        checked: bool,
         value: f64,
         timestamp: impl FnOnce() -> Option<f64>,
-    ) -> bool {
-        self.write(value, timestamp, |words| pack_checked(labels, words))
+    ) -> Written {
+        self.write(value, timestamp, |words| {
+            if checked {
+                pack_checked(labels, words)
+            } else {
+                pack(labels, words)
+            }
+        })
     }
 
     /// Takes the slot, has `fill` write the packed labels, then writes `value` and the
     /// timestamp and gives the slot back holding the new exemplar, or none if `fill`
-    /// failed. `false` when no exemplar was stored: the slot was busy (nothing called,
-    /// nothing written) or `fill` failed.
+    /// failed.
     #[inline]
     fn write(
         &self,
         value: f64,
         timestamp: impl FnOnce() -> Option<f64>,
         fill: impl FnOnce(&mut Words<'_>) -> Result<(), ExemplarError>,
-    ) -> bool {
+    ) -> Written {
         // ORDERING: Relaxed: only seeds the exchange below, which rechecks it.
         let state = self.state.load(Ordering::Relaxed);
         // ORDERING: Acquire pairs with the Release stores that give the slot back (here
@@ -109,7 +115,7 @@ impl Slot {
                 .compare_exchange(state, state | LOCKED, Ordering::Acquire, Ordering::Relaxed)
                 .is_err()
         {
-            return false;
+            return Written::Busy;
         }
         let mut words = Words {
             words: &self.words,
@@ -118,10 +124,10 @@ impl Slot {
         };
         let filled = fill(&mut words);
         let len = words.finish();
-        if filled.is_err() {
+        if let Err(error) = filled {
             // ORDERING: Release, as below: the words half-written are no exemplar.
             self.state.store(0, Ordering::Release);
-            return false;
+            return Written::Refused(error);
         }
         let timestamp = timestamp().filter(|t| t.is_finite());
         // ORDERING: Relaxed, all of them: the slot is ours; the Release store below
@@ -135,7 +141,7 @@ impl Slot {
         // or a scrape's): it sees every word written above. It also publishes the
         // observation counted before this call to a scrape that reads this exemplar.
         self.state.store(PRESENT | stamped, Ordering::Release);
-        true
+        Written::Stored
     }
 
     /// The exemplar, read whole, or `None` if there is none or a writer is replacing
@@ -190,6 +196,17 @@ impl Slot {
         }
         Exemplar::from_packed(packed, len, value, stamped.then_some(timestamp))
     }
+}
+
+/// What [`Slot::store_labels`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Written {
+    /// The slot holds the new exemplar.
+    Stored,
+    /// Another writer or a scrape held the slot: nothing was written or read.
+    Busy,
+    /// The labels broke a rule while being written: the slot now holds no exemplar.
+    Refused(ExemplarError),
 }
 
 /// Packed labels written into a slot's words as they come, eight bytes a word,
@@ -286,8 +303,9 @@ mod tests {
     use std::string::String;
     use std::vec::Vec;
 
-    use super::Slot;
+    use super::{Slot, Written};
     use crate::sample::Exemplar;
+    use crate::sample::ExemplarError;
     use crate::sample::exemplar::check;
     use crate::sync::Ordering;
 
@@ -301,7 +319,10 @@ mod tests {
             let labels = [(name.as_str(), value.as_str()), ("b", "x")];
             check(&labels).unwrap();
             let slot = Slot::new();
-            assert!(slot.store_labels(&labels, 0.5, || Some(2.5)));
+            assert_eq!(
+                slot.store_labels(&labels, true, 0.5, || Some(2.5)),
+                Written::Stored
+            );
             let stored = slot.load().unwrap();
             let expected = Exemplar::new(&labels, 0.5).unwrap().with_timestamp(2.5);
             assert_eq!(stored, expected);
@@ -315,24 +336,34 @@ mod tests {
     #[test]
     fn a_busy_slot_stores_nothing_and_reads_no_clock() {
         let slot = Slot::new();
-        slot.store_labels(&[("a", "1")], 1.0, || None);
+        slot.store_labels(&[("a", "1")], false, 1.0, || None);
         let held = slot.load();
         assert!(held.is_some());
         // Hold the slot as a writer would, then try to store.
         let state = slot.state.load(Ordering::Relaxed);
         slot.state.store(state | super::LOCKED, Ordering::Relaxed);
-        let stored = slot.store_labels(&[("a", "2")], 2.0, || panic!("the clock was read"));
-        assert!(!stored);
+        let stored = slot.store_labels(&[("a", "2")], false, 2.0, || panic!("the clock was read"));
+        assert_eq!(stored, Written::Busy);
         slot.state.store(state, Ordering::Relaxed);
         assert_eq!(slot.load(), held);
     }
 
     #[test]
-    fn labels_that_no_longer_fit_leave_the_slot_empty() {
+    fn labels_refused_while_written_leave_the_slot_empty() {
         let slot = Slot::new();
-        slot.store_labels(&[("a", "1")], 1.0, || None);
         let long: String = "x".repeat(300);
-        assert!(!slot.store_labels(&[("a", long.as_str())], 2.0, || None));
-        assert_eq!(slot.load(), None);
+        for (labels, checked, error) in [
+            // Checked as they are written.
+            (&[("1a", "x")][..], false, ExemplarError::InvalidName),
+            (&[("a", long.as_str())][..], false, ExemplarError::TooLong),
+            // Passed a check before, but do not fit now.
+            (&[("a", long.as_str())][..], true, ExemplarError::TooLarge),
+        ] {
+            slot.store_labels(&[("a", "1")], false, 1.0, || None);
+            assert!(slot.load().is_some());
+            let written = slot.store_labels(&labels, checked, 2.0, || None);
+            assert_eq!(written, Written::Refused(error));
+            assert_eq!(slot.load(), None);
+        }
     }
 }
