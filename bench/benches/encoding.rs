@@ -13,9 +13,12 @@
 //! scrape are counted by the `memory` bench, not here, so no counting allocator slows
 //! these timings.
 //!
-//! `case11_process::scrape::torchlight` times one scrape of the process metrics alone
-//! (`torchlight::process::register`: reading `/proc` and encoding nine families as
-//! text 0.0.4), the cost they add to every scrape.
+//! `case11_process::scrape::<library>` times one scrape of the process metrics alone
+//! (torchlight's `process::register`: reading `/proc` and encoding nine families as
+//! text 0.0.4; `prometheus`' `ProcessCollector`, seven), the cost they add to every
+//! scrape, each started with no reading kept from an earlier scrape;
+//! `case11_process::shared_families::torchlight` is torchlight's scrape of the six
+//! families both have.
 #![forbid(unsafe_code)]
 
 use divan::{Bencher, black_box};
@@ -106,24 +109,97 @@ mod case6_encode {
 }
 
 mod case11_process {
-    use super::*;
+    use std::sync::Arc;
+    use std::time::Duration;
 
-    /// One scrape of a registry holding only the process metrics.
+    use super::*;
+    use torchlight::process::Reading;
+
+    /// Longer than the 100 ms for which `torchlight::process` keeps a reading of a
+    /// `/proc` file for the next family of the same scrape: every timed scrape starts
+    /// with the readings stale, as a scrape seconds after the last one does.
+    const STALE: Duration = Duration::from_millis(101);
+
+    /// Times `scrape` once per sample, each after [`STALE`] of sleep (untimed).
+    fn stale_scrape(bencher: Bencher<'_, '_>, mut scrape: impl FnMut() -> usize) {
+        black_box(scrape());
+        bencher
+            .with_inputs(|| std::thread::sleep(STALE))
+            .bench_local_values(|()| black_box(scrape()));
+    }
+
+    /// A text scrape of `registry` into a kept buffer.
+    fn torchlight_scrape(bencher: Bencher<'_, '_>, registry: &torchlight::Registry) {
+        let mut body = Vec::new();
+        stale_scrape(bencher, || {
+            body.clear();
+            registry
+                .encode_to(&mut body, torchlight::Format::Text)
+                .expect("encodes");
+            body.len()
+        });
+    }
+
+    /// One scrape of a registry holding only each library's process metrics:
+    /// torchlight's nine families (`process::register`), `prometheus`' seven
+    /// (`ProcessCollector::for_self`, its `process` feature).
     mod scrape {
         use super::*;
 
-        #[divan::bench(sample_count = 100)]
+        #[divan::bench(sample_count = 30, sample_size = 1)]
         fn torchlight(bencher: Bencher<'_, '_>) {
             let registry = torchlight::Registry::new();
             torchlight::process::register(&registry).expect("process metrics register");
+            torchlight_scrape(bencher, &registry);
+        }
+
+        #[divan::bench(sample_count = 30, sample_size = 1)]
+        fn prometheus(bencher: Bencher<'_, '_>) {
+            use ::prometheus::Encoder as _;
+            let registry = ::prometheus::Registry::new();
+            registry
+                .register(Box::new(
+                    ::prometheus::process_collector::ProcessCollector::for_self(),
+                ))
+                .expect("process collector registers");
+            let encoder = ::prometheus::TextEncoder::new();
             let mut body = Vec::new();
-            bencher.bench_local(|| {
+            stale_scrape(bencher, || {
                 body.clear();
-                registry
-                    .encode_to(&mut body, torchlight::Format::Text)
+                encoder
+                    .encode(&registry.gather(), &mut body)
                     .expect("encodes");
-                black_box(body.len())
+                body.len()
             });
+        }
+    }
+
+    /// torchlight's scrape of only the six families `prometheus`' collector also has
+    /// (it adds `process_threads`; torchlight adds the address-space limit and the
+    /// network counters): the like-for-like row against `scrape::prometheus`.
+    mod shared_families {
+        use super::*;
+
+        #[divan::bench(sample_count = 30, sample_size = 1)]
+        fn torchlight(bencher: Bencher<'_, '_>) {
+            let registry = torchlight::Registry::new();
+            for reading in [
+                Reading::CpuSeconds,
+                Reading::OpenFds,
+                Reading::MaxFds,
+                Reading::VirtualMemory,
+                Reading::ResidentMemory,
+                Reading::StartTime,
+            ] {
+                registry
+                    .register_owned(Arc::new(torchlight::Metric::new(
+                        reading.name(),
+                        reading.help(),
+                        reading,
+                    )))
+                    .expect("registers");
+            }
+            torchlight_scrape(bencher, &registry);
         }
     }
 }

@@ -1,10 +1,10 @@
-//! Case 13 of `cargo xtask bench`: one Prometheus remote-write push of a registry of
+//! Case 14 of `cargo xtask bench`: one Prometheus remote-write push of a registry of
 //! 10 000 and 100 000 series (the `WriteRequest` encoded, then snappy-compressed, into
 //! buffers kept between pushes: `torchlight_bench::scrape::TorchlightRemoteWrite`),
 //! against a text scrape of the same registry (issue 23's goal: at most 1.5× its CPU)
 //! and against that scrape gzip'd as the server sends it. Before the timings the
-//! program prints each body's size: a push's bytes on the wire against the gzip'd
-//! text's.
+//! program prints each body's size as a result line (`body_bytes`, `bench/src/record.rs`):
+//! a push's bytes on the wire against the gzip'd text's.
 //!
 //! Paths are `case14_push::<body>::torchlight::<series>` with `<body>` one of
 //! `remote_write`, `text`, `text_gzip`. That a push allocates nothing after the first
@@ -12,23 +12,36 @@
 #![forbid(unsafe_code)]
 
 use divan::{Bencher, black_box};
+use torchlight_bench::Library;
+use torchlight_bench::record::Record;
 use torchlight_bench::scrape::{Scrape, Torchlight, TorchlightRemoteWrite, TorchlightTextGzip};
 
-/// The registry sizes of case 13, as divan needs a literal list.
+/// The registry sizes of case 14, as divan needs a literal list.
 const SERIES: &[usize] = &[10_000, 100_000];
 
 fn main() {
     torchlight_bench::machine::print();
     for &series in SERIES {
-        let text = Torchlight::new(series).scrape().len();
-        let gzip = TorchlightTextGzip::new(series).scrape().len();
-        let push = TorchlightRemoteWrite::new(series).scrape().len();
-        #[allow(clippy::cast_precision_loss)]
-        let ratio = push as f64 / gzip as f64;
-        println!(
-            "case14_push bytes {series} series: remote write {push} B, text {text} B, \
-             text gzip {gzip} B, remote write / text gzip {ratio:.2}"
-        );
+        let bodies = [
+            (
+                "remote_write",
+                TorchlightRemoteWrite::new(series).scrape().len(),
+            ),
+            ("text", Torchlight::new(series).scrape().len()),
+            ("text_gzip", TorchlightTextGzip::new(series).scrape().len()),
+        ];
+        for (variant, bytes) in bodies {
+            #[allow(clippy::cast_precision_loss)]
+            let record = Record {
+                case: "case14_push",
+                variant,
+                parameter: series.to_string(),
+                library: Library::Torchlight,
+                metric: "body_bytes",
+                value: bytes as f64,
+            };
+            println!("{}", record.line());
+        }
     }
     divan::main();
 }

@@ -747,6 +747,53 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
         Ok(())
     }
 
+    /// Writes the byte `tag`, `n` as a varint, then `bytes` (a protobuf field: its
+    /// one-byte tag, then a varint value or a length and the bytes it counts),
+    /// straight into the chunk when they fit after a flush at most; through
+    /// [`write`](ByteSink::write) when `bytes` are longer than a chunk.
+    #[inline]
+    pub(crate) fn write_field(
+        &mut self,
+        tag: u8,
+        mut n: u64,
+        bytes: &[u8],
+    ) -> Result<(), EncodeError> {
+        // The tag, at most ten bytes of varint, the bytes.
+        let room = 11 + bytes.len();
+        if room > CHUNK {
+            let mut head = [0u8; 11];
+            head[0] = tag;
+            let mut varint = [0u8; 10];
+            let width = wire::varint(&mut varint, n);
+            head[1..=width].copy_from_slice(&varint[..width]);
+            self.write(&head[..=width])?;
+            return self.write(bytes);
+        }
+        if CHUNK - self.len < room {
+            self.flush()?;
+        }
+        let Some(buf) = self.buf.get_mut(self.len..self.len + room) else {
+            return Err(EncodeError::Full);
+        };
+        buf[0] = tag;
+        let mut i = 1;
+        while n >= 0x80 {
+            // The low seven bits with the continuation bit: the cast keeps them.
+            #[allow(clippy::cast_possible_truncation)]
+            let byte = (n as u8 & 0x7f) | 0x80;
+            buf[i] = byte;
+            n >>= 7;
+            i += 1;
+        }
+        #[allow(clippy::cast_possible_truncation)]
+        let last = n as u8;
+        buf[i] = last;
+        i += 1;
+        copy(&mut buf[i..i + bytes.len()], bytes);
+        self.len += i + bytes.len();
+        Ok(())
+    }
+
     #[inline(never)]
     fn spill(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
         self.flush()?;

@@ -68,8 +68,10 @@
 //! the slot is busy at that instant; the newest exemplar wins. With `std`,
 //! `with_min_interval` keeps a slot's exemplar until it is that old (by its timestamp),
 //! so a hot path pays the label check and packing at most once per interval per slot
-//! (client_golang's rate limit on native-histogram exemplars); the wall clock is read
-//! either way, to stamp or to compare.
+//! (client_golang's rate limit on native-histogram exemplars). The wall clock is read
+//! once per observation with an exemplar, when needed: to compare with the interval
+//! first if there is one, otherwise only after the slot was taken, to stamp it (an
+//! exemplar dropped because its slot is busy costs no clock read).
 //!
 //! An exposed exemplar's observation is counted in the same scrape: the observer counts
 //! before it stores the exemplar, and the scrape reads the exemplars before it reads
@@ -85,64 +87,84 @@ mod slot;
 pub use counter::ExemplarCounter;
 pub use histogram::ExemplarHistogram;
 pub use native::ExemplarNativeHistogram;
-pub(crate) use slot::{Slot, slots};
+pub(crate) use slot::{Slot, Written, slots};
 
+use crate::sample::exemplar::check;
 #[cfg(all(feature = "std", not(loom)))]
 use crate::sample::exemplar::unix_millis;
-use crate::sample::{EncodeLabels, Exemplar, ExemplarError};
+use crate::sample::{EncodeLabels, ExemplarError};
 
-/// The exemplar an observation with `labels` and `value` should store in `slot`, or
-/// `None` when the slot's exemplar is younger than `min_interval` seconds (the labels
-/// are then not even checked). With `std` it is stamped with the wall clock, which the
-/// interval is measured on; without, the interval is always 0 (the type's builder
-/// needs `std`).
-#[inline]
-pub(crate) fn prepare(
-    slot: &Slot,
-    labels: &dyn EncodeLabels,
-    value: f64,
-    min_interval: f64,
-) -> Result<Option<Exemplar>, ExemplarError> {
-    let now = now();
-    if !due(slot, now, min_interval) {
-        return Ok(None);
-    }
-    stamped(labels, value, now).map(Some)
+/// An observation's exemplar on its way to its slots: its labels checked as they are
+/// packed straight into the first slot it is stored in (or on their own when that
+/// slot is busy), once; the wall clock read at most once, only when needed: first
+/// when a minimum interval must compare it with a slot's exemplar, otherwise once a
+/// slot has been taken to store it.
+pub(crate) struct Pending<'l> {
+    labels: &'l dyn EncodeLabels,
+    /// Whether the labels passed the checks already.
+    checked: bool,
+    /// The clock reading, once taken.
+    now: Option<Option<f64>>,
 }
 
-/// The wall-clock time exemplars are stamped with (Unix seconds), read once per
-/// observation; `None` without `std` (or before 1970).
+impl<'l> Pending<'l> {
+    #[inline]
+    pub(crate) const fn new(labels: &'l dyn EncodeLabels) -> Self {
+        Self {
+            labels,
+            checked: false,
+            now: None,
+        }
+    }
+
+    /// Whether `slot` takes a new exemplar: always without a minimum interval (and the
+    /// clock is not read); with one, when its exemplar has no timestamp or one at least
+    /// `min_interval` seconds old (a hint read without taking the slot: see
+    /// `Slot::last_timestamp`).
+    #[inline]
+    pub(crate) fn due(&mut self, slot: &Slot, min_interval: f64) -> bool {
+        #[cfg(all(feature = "std", not(loom)))]
+        if min_interval > 0.0 {
+            let now = *self.now.get_or_insert_with(now);
+            if let (Some(now), Some(last)) = (now, slot.last_timestamp()) {
+                return now - last >= min_interval;
+            }
+        }
+        let _ = (slot, min_interval);
+        true
+    }
+
+    /// Stores the labels, packed, with `value` in `slot`, stamped with the wall clock
+    /// (read now, if not yet and if the slot is free); dropped if the slot is busy.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`](crate::Exemplar::new), when the labels break a rule:
+    /// found while writing them into a free slot, which then holds no exemplar, or
+    /// checking them alone when the slot is busy.
+    #[inline]
+    pub(crate) fn store(&mut self, slot: &Slot, value: f64) -> Result<(), ExemplarError> {
+        let reading = &mut self.now;
+        let written = slot.store_labels(self.labels, self.checked, value, || {
+            *reading.get_or_insert_with(now)
+        });
+        match written {
+            Written::Stored => {}
+            Written::Refused(error) => return Err(error),
+            Written::Busy if self.checked => {}
+            Written::Busy => check(self.labels)?,
+        }
+        self.checked = true;
+        Ok(())
+    }
+}
+
+/// The wall-clock time exemplars are stamped with (Unix seconds, to the millisecond);
+/// `None` without `std` (or before 1970).
 #[inline]
-pub(crate) fn now() -> Option<f64> {
+fn now() -> Option<f64> {
     #[cfg(all(feature = "std", not(loom)))]
     return unix_millis();
     #[cfg(not(all(feature = "std", not(loom))))]
     return None;
-}
-
-/// Whether `slot` takes a new exemplar at `now`: it has none, or none with a
-/// timestamp, or one at least `min_interval` seconds old (a hint read without taking
-/// the slot: see `Slot::last_timestamp`).
-#[inline]
-pub(crate) fn due(slot: &Slot, now: Option<f64>, min_interval: f64) -> bool {
-    #[cfg(all(feature = "std", not(loom)))]
-    if let (true, Some(now), Some(last)) = (min_interval > 0.0, now, slot.last_timestamp()) {
-        return now - last >= min_interval;
-    }
-    let _ = (slot, now, min_interval);
-    true
-}
-
-/// `labels` and `value` as an exemplar, stamped with `now` when there is one.
-#[inline]
-pub(crate) fn stamped(
-    labels: &dyn EncodeLabels,
-    value: f64,
-    now: Option<f64>,
-) -> Result<Exemplar, ExemplarError> {
-    let exemplar = Exemplar::new(labels, value)?;
-    Ok(match now {
-        Some(now) => exemplar.with_timestamp(now),
-        None => exemplar,
-    })
 }

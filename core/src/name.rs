@@ -138,27 +138,58 @@ const fn reserved(name: &str) -> bool {
 /// excludes `:`).
 pub(crate) const fn legacy(name: &str, label: bool) -> bool {
     let bytes = name.as_bytes();
-    if bytes.is_empty() {
+    let colon = if label { 0 } else { COLON };
+    let [first, rest @ ..] = bytes else {
         return false;
-    }
+    };
+    // One table lookup a byte, no early exit: names are short and almost always valid.
+    let mut all = CLASS[*first as usize] & (FIRST | colon) != 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if !legacy_byte(bytes[i], i, label) {
-            return false;
-        }
+    while i < rest.len() {
+        all &= CLASS[rest[i] as usize] & (LATER | colon) != 0;
         i += 1;
     }
-    true
+    all
 }
 
-/// A byte a legacy name may hold at position `i`: letters, `_`, digits after the
-/// first, `:` in metric names (client_golang's `isValidLegacyRune`; for label names
-/// `prometheus_client`'s `_is_legacy_labelname_rune`, which leaves `:` out as the label
-/// grammar does).
+/// A byte a legacy name may hold at position `i` ([`CLASS`]).
 #[inline]
 const fn legacy_byte(b: u8, i: usize, label: bool) -> bool {
-    b.is_ascii_alphabetic() || b == b'_' || (b == b':' && !label) || (b.is_ascii_digit() && i > 0)
+    let colon = if label { 0 } else { COLON };
+    let allowed = if i == 0 { FIRST } else { LATER };
+    CLASS[b as usize] & (allowed | colon) != 0
 }
+
+/// [`CLASS`] bits: a byte a legacy name may start with (letters, `_`).
+const FIRST: u8 = 1;
+/// A byte a legacy name may hold after its first (letters, `_`, digits).
+const LATER: u8 = 2;
+/// `:`, anywhere in a metric name, nowhere in a label name.
+const COLON: u8 = 4;
+
+/// What each byte may be in a legacy name: client_golang's `isValidLegacyRune`; for
+/// label names `prometheus_client`'s `_is_legacy_labelname_rune`, which leaves `:` out
+/// as the label grammar does.
+const CLASS: [u8; 256] = {
+    let mut class = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        // Below 256: the cast keeps every value.
+        #[allow(clippy::cast_possible_truncation)]
+        let byte = b as u8;
+        class[b] = if byte.is_ascii_alphabetic() || byte == b'_' {
+            FIRST | LATER
+        } else if byte.is_ascii_digit() {
+            LATER
+        } else if byte == b':' {
+            COLON
+        } else {
+            0
+        };
+        b += 1;
+    }
+    class
+};
 
 /// The bytes of `name` as `scheme` writes it outside quotes (all ASCII for every
 /// scheme but [`Escaping::AllowUtf8`], which yields `name` unchanged). A legacy name
@@ -309,6 +340,27 @@ mod tests {
         for bad in ["", "1a", "__name__", "__x", "a:b", "a-b", "é"] {
             assert!(!is_label_name(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn every_ascii_byte_first_and_later_follows_the_grammar() {
+        for b in 0u8..=127 {
+            let c = char::from(b);
+            let letter = c.is_ascii_alphabetic() || c == '_';
+            let first = String::from(c);
+            let later: String = ['a', c].into_iter().collect();
+            assert_eq!(legacy(&first, true), letter, "{b}");
+            assert_eq!(legacy(&first, false), letter || c == ':', "{b}");
+            assert_eq!(legacy(&later, true), letter || c.is_ascii_digit(), "{b}");
+            assert_eq!(
+                legacy(&later, false),
+                letter || c.is_ascii_digit() || c == ':',
+                "{b}"
+            );
+        }
+        // Every byte of a longer name counts, not only the first and the last.
+        assert!(!legacy("ab-cd", true) && !legacy("abcdefgh\nijk", false));
+        assert!(legacy("job:rate5m:sum", false) && !legacy("job:rate5m", true));
     }
 
     #[test]

@@ -13,7 +13,8 @@
 //! - `--build-only` builds them once and copies them to `target/bench-bin/`;
 //! - `--from DIR` runs such prebuilt programs (no Rust needed but for this xtask; or
 //!   run them by hand, see [`USAGE`]) and saves their outputs as above;
-//! - `--report [PATH]...` regenerates `BENCHMARKS.md` from saved outputs (every
+//! - `--report [PATH]...` regenerates `BENCHMARKS.md` and its SVG charts
+//!   (`bench/charts/`, `report/charts.rs`) from saved outputs (every
 //!   `run-*` folder under `target/bench-results/` by default; later runs override
 //!   earlier ones result by result, so a `--filter`ed run replaces only its rows).
 //!   `--quick` runs are saved as `quick-*`: their tables show once, then only an
@@ -377,9 +378,24 @@ fn write_report(paths: &[PathBuf]) -> Result<(), Failure> {
         )
     })?;
     fs::write(&file, updated).map_err(|error| io_failure(&file, &error))?;
+    let charts = report::charts::all(&merged);
+    let dir = workspace::root().join(report::charts::DIR);
+    fs::create_dir_all(&dir).map_err(|error| io_failure(&dir, &error))?;
+    for chart in &charts {
+        let svg = chart.svg().map_err(|error| {
+            Failure::new(
+                format!("{}: {error}", chart.file),
+                "check the results it is drawn from (`cargo xtask bench --report`)",
+            )
+        })?;
+        let path = dir.join(&chart.file);
+        fs::write(&path, svg).map_err(|error| io_failure(&path, &error))?;
+    }
     let names: Vec<String> = sets.iter().map(|set| set.name.clone()).collect();
     println!(
-        "BENCHMARKS.md: tables regenerated from {}",
+        "BENCHMARKS.md: tables and {} charts ({}/) regenerated from {}",
+        charts.len(),
+        report::charts::DIR,
         names.join(", ")
     );
     Ok(())

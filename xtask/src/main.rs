@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod chart;
 mod ci;
 mod command;
 mod e2e;

@@ -105,8 +105,21 @@ impl<'o, 'c, B: ByteSink + ?Sized> Wire<'o, 'c, B> {
         }
     }
 
+    /// A field of a one-byte tag (`field` below 16), a varint and `bytes`, in one
+    /// write into the chunk.
+    #[inline]
+    fn field(&mut self, field: u8, wire: u8, n: u64, bytes: &[u8]) -> fmt::Result {
+        self.out
+            .write_field((field << 3) | wire, n, bytes)
+            .map_err(|error| self.fail(error))
+    }
+
     /// A `uint64`/`uint32` field (or an enum's).
+    #[inline]
     pub(crate) fn uint(&mut self, field: u8, n: u64) -> fmt::Result {
+        if field < 16 {
+            return self.field(field, VARINT, n, &[]);
+        }
         self.tag(field, VARINT)?;
         self.varint(n)
     }
@@ -133,7 +146,11 @@ impl<'o, 'c, B: ByteSink + ?Sized> Wire<'o, 'c, B> {
         self.put(&value.to_le_bytes())
     }
 
+    #[inline]
     pub(crate) fn bytes(&mut self, field: u8, bytes: &[u8]) -> fmt::Result {
+        if field < 16 {
+            return self.field(field, LEN, bytes.len() as u64, bytes);
+        }
         self.sized(field, bytes.len())?;
         self.put(bytes)
     }
@@ -144,7 +161,11 @@ impl<'o, 'c, B: ByteSink + ?Sized> Wire<'o, 'c, B> {
 
     /// The tag and length of a field of `len` bytes (a message, a packed field, a
     /// string written in pieces), whose bytes follow.
+    #[inline]
     pub(crate) fn sized(&mut self, field: u8, len: usize) -> fmt::Result {
+        if field < 16 {
+            return self.field(field, LEN, len as u64, &[]);
+        }
         self.tag(field, LEN)?;
         self.varint(len as u64)
     }
@@ -210,5 +231,45 @@ mod tests {
             ],
             [0, 1, 2, 3, u64::MAX]
         );
+    }
+
+    #[test]
+    fn fields_are_a_tag_a_varint_and_their_bytes_at_every_chunk_position() {
+        extern crate std;
+        use std::vec::Vec;
+
+        // Fields of every length up to beyond a chunk, after a prefix that moves them
+        // across the chunk's end: each written whole, in order, by the one-write path
+        // and by the path for bytes longer than a chunk alike.
+        for prefix in [0usize, 1, 200, 250] {
+            for len in [0usize, 1, 127, 128, 240, 245, 246, 300, 20_000] {
+                let payload: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+                let mut out = Vec::new();
+                let mut chunked = Chunked::new(&mut out);
+                let mut wire = Wire::new(&mut chunked);
+                wire.put(&vec_of(prefix)).unwrap();
+                wire.bytes(2, &payload).unwrap();
+                wire.uint(3, u64::MAX).unwrap();
+                wire.sized(1, len).unwrap();
+                chunked.flush().unwrap();
+                let mut expected = vec_of(prefix);
+                let mut length = [0; 10];
+                let width = varint(&mut length, len as u64);
+                expected.push(2 << 3 | LEN);
+                expected.extend_from_slice(&length[..width]);
+                expected.extend_from_slice(&payload);
+                expected.push(3 << 3 | VARINT);
+                expected.extend_from_slice(&[
+                    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
+                ]);
+                expected.push(1 << 3 | LEN);
+                expected.extend_from_slice(&length[..width]);
+                assert_eq!(out, expected, "prefix {prefix}, {len} bytes");
+            }
+        }
+
+        fn vec_of(len: usize) -> Vec<u8> {
+            core::iter::repeat_n(0xaa, len).collect()
+        }
     }
 }

@@ -5,7 +5,7 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Slot, prepare};
+use super::{Pending, Slot};
 use crate::collect::{MetricType, Series};
 use crate::counter::Counter;
 use crate::sample::{EncodeLabels, Encoder, Exemplar, ExemplarError, Number};
@@ -90,7 +90,10 @@ impl ExemplarCounter {
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule; the counter was
-    /// incremented, the exemplar was not kept.
+    /// incremented, the exemplar was not kept. The labels are checked as they are
+    /// written into the counter's slot, which then holds no exemplar (when another
+    /// thread holds the slot at that instant they are checked alone and the slot is
+    /// left as it is).
     #[inline]
     pub fn inc_by_with_exemplar(
         &self,
@@ -99,10 +102,13 @@ impl ExemplarCounter {
     ) -> Result<(), ExemplarError> {
         // Exact below 2^53, the only counts an `f64` exemplar value can spell.
         #[allow(clippy::cast_precision_loss)]
-        let exemplar = prepare(&self.exemplar, labels, n as f64, self.min_interval);
+        let value = n as f64;
+        let mut pending = Pending::new(labels);
+        let due = pending.due(&self.exemplar, self.min_interval);
+        // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.counter.inc_by(n);
-        if let Some(exemplar) = exemplar? {
-            self.exemplar.store(&exemplar);
+        if due {
+            pending.store(&self.exemplar, value)?;
         }
         Ok(())
     }

@@ -5,7 +5,7 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Slot, prepare, slots};
+use super::{Pending, Slot, slots};
 use crate::collect::{MetricType, Series};
 use crate::histogram::{Buckets, DEFAULT_BUCKETS, Histogram, Snapshot};
 use crate::sample::{EncodeLabels, Encoder, Exemplar, ExemplarError};
@@ -17,7 +17,7 @@ use crate::sync::const_fn;
 /// Plain [`observe`](Self::observe) is `Histogram::observe`, no more;
 /// [`observe_with_exemplar`](Self::observe_with_exemplar) adds the label check and
 /// packing, a load and a compare-and-swap, the copy of the packed words and a `Release`
-/// store (plus, with `std`, a read of the wall clock). The slots cost about 290 bytes
+/// store (plus, with `std`, a read of the wall clock once the slot is taken). The slots cost about 290 bytes
 /// per bucket. With `std`, [`with_min_interval`](Self::with_min_interval) keeps each
 /// bucket's exemplar for at least that long.
 ///
@@ -108,7 +108,10 @@ impl<const N: usize> ExemplarHistogram<N> {
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule (too long, an invalid
-    /// name); the value was recorded, the exemplar was not.
+    /// name); the value was recorded, the exemplar was not. The labels are checked as
+    /// they are written into the bucket's slot, which then holds no exemplar (when
+    /// another thread holds the slot at that instant they are checked alone and the
+    /// slot is left as it is).
     #[inline]
     pub fn observe_with_exemplar(
         &self,
@@ -116,10 +119,12 @@ impl<const N: usize> ExemplarHistogram<N> {
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
         let slot = self.slot(value);
-        let exemplar = prepare(slot, labels, value, self.min_interval);
+        let mut pending = Pending::new(labels);
+        let due = pending.due(slot, self.min_interval);
+        // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        if let Some(exemplar) = exemplar? {
-            slot.store(&exemplar);
+        if due {
+            pending.store(slot, value)?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use core::fmt;
 #[cfg(all(feature = "std", not(loom)))]
 use core::time::Duration;
 
-use super::{Slot, due, now, slots, stamped};
+use super::{Pending, Slot, slots};
 use crate::collect::{MetricType, Series};
 use crate::histogram::Buckets;
 use crate::native::{NativeHistogram, NativeSnapshot};
@@ -188,7 +188,10 @@ impl<const N: usize, const C: usize, const E: usize> ExemplarNativeHistogram<N, 
     /// # Errors
     ///
     /// [`ExemplarError`] when the labels break an OpenMetrics rule (too long, an invalid
-    /// name); the value was recorded, the exemplar was not.
+    /// name); the value was recorded, the exemplar was not. The labels are checked as
+    /// they are written into the first slot due, which then holds no exemplar (when
+    /// another thread holds that slot at that instant they are checked alone and the
+    /// slot is left as it is).
     #[inline]
     pub fn observe_with_exemplar(
         &self,
@@ -196,19 +199,16 @@ impl<const N: usize, const C: usize, const E: usize> ExemplarNativeHistogram<N, 
         labels: &dyn EncodeLabels,
     ) -> Result<(), ExemplarError> {
         let (classic, native) = (self.classic_slot(value), self.native_slot(value));
-        let now = now();
-        let classic_due = due(classic, now, self.min_interval);
-        let native_due = native.is_some_and(|slot| due(slot, now, self.min_interval));
-        let exemplar = (classic_due || native_due).then(|| stamped(labels, value, now));
+        let mut pending = Pending::new(labels);
+        let classic_due = pending.due(classic, self.min_interval);
+        let native = native.filter(|slot| pending.due(slot, self.min_interval));
         // Counted before it is stored: a scrape that shows the exemplar counts it.
         self.histogram.observe(value);
-        if let Some(exemplar) = exemplar.transpose()? {
-            if classic_due {
-                classic.store(&exemplar);
-            }
-            if let (true, Some(native)) = (native_due, native) {
-                native.store(&exemplar);
-            }
+        if classic_due {
+            pending.store(classic, value)?;
+        }
+        if let Some(native) = native {
+            pending.store(native, value)?;
         }
         Ok(())
     }

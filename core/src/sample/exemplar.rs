@@ -45,10 +45,7 @@ const PAIR_END: u8 = 0xFE;
 /// ```
 #[derive(Clone, Copy)]
 pub struct Exemplar {
-    /// Invariant: `packed[..len]` is a sequence of `name NAME_END value PAIR_END`, each
-    /// name a valid label name and each value UTF-8.
-    packed: [u8; CAPACITY],
-    len: usize,
+    labels: PackedLabels,
     value: f64,
     /// Invariant: finite when present.
     timestamp: Option<f64>,
@@ -103,23 +100,13 @@ impl Exemplar {
     /// [`ExemplarError`] when the labels break an OpenMetrics rule or do not fit; an
     /// `EncodeLabels` that fails on its own reports [`ExemplarError::InvalidName`].
     pub fn new(labels: &dyn EncodeLabels, value: f64) -> Result<Self, ExemplarError> {
-        let mut packer = Packer {
-            exemplar: Self {
-                packed: [0; CAPACITY],
-                len: 0,
-                value,
-                timestamp: None,
-            },
-            chars: 0,
-            error: None,
+        let mut exemplar = Self {
+            labels: PackedLabels::EMPTY,
+            value,
+            timestamp: None,
         };
-        let result = labels.encode(&mut LabelEncoder::new(&mut packer));
-        match (result, packer.error) {
-            (_, Some(error)) => Err(error),
-            // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
-            (Err(fmt::Error), None) => Err(ExemplarError::InvalidName),
-            (Ok(()), None) => Ok(packer.exemplar),
-        }
+        exemplar.labels.pack(labels)?;
+        Ok(exemplar)
     }
 
     /// This exemplar stamped with `unix_seconds` (seconds since 1970-01-01 UTC, as
@@ -156,13 +143,13 @@ impl Exemplar {
     /// The `(name, value)` label pairs, in the order they were reported.
     pub fn labels(&self) -> ExemplarLabels<'_> {
         ExemplarLabels {
-            rest: self.packed.get(..self.len).unwrap_or_default(),
+            rest: self.labels.as_bytes(),
         }
     }
 
     /// The packed labels, for a slot to store.
     pub(crate) fn packed(&self) -> &[u8] {
-        self.packed.get(..self.len).unwrap_or_default()
+        self.labels.as_bytes()
     }
 
     /// An exemplar from what a slot stored: `packed[..len]` as [`packed`](Self::packed)
@@ -174,11 +161,55 @@ impl Exemplar {
         timestamp: Option<f64>,
     ) -> Self {
         Self {
-            packed,
-            len: len.min(CAPACITY),
+            labels: PackedLabels {
+                bytes: packed,
+                len: len.min(CAPACITY),
+            },
             value,
             timestamp,
         }
+    }
+}
+
+/// A label set checked against OpenMetrics' rules for exemplars and packed as a slot
+/// stores it: each pair as its name, a `0xFF` byte, its value and a `0xFE` byte.
+///
+/// An [`Exemplar`] keeps its labels in one; an observation with an exemplar packs
+/// them straight into its slot instead ([`check`], then [`pack`]).
+#[derive(Clone, Copy)]
+pub(crate) struct PackedLabels {
+    /// Invariant: `bytes[..len]` is a sequence of `name NAME_END value PAIR_END`, each
+    /// name a valid label name and each value UTF-8.
+    bytes: [u8; CAPACITY],
+    len: usize,
+}
+
+impl PackedLabels {
+    /// No labels.
+    pub(crate) const EMPTY: Self = Self {
+        bytes: [0; CAPACITY],
+        len: 0,
+    };
+
+    /// Replaces these labels with `labels`, checked as [`Exemplar::new`] checks them;
+    /// on an error they are left empty.
+    ///
+    /// # Errors
+    ///
+    /// As [`Exemplar::new`].
+    #[inline]
+    pub(crate) fn pack(&mut self, labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+        self.len = 0;
+        let result = pack(labels, self);
+        if result.is_err() {
+            self.len = 0;
+        }
+        result
+    }
+
+    /// The packed pairs.
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
     }
 }
 
@@ -236,21 +267,123 @@ pub(crate) fn unix_millis() -> Option<f64> {
     let since = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .ok()?;
-    // Milliseconds since 1970 stay below 2^53 for 285 000 years: exact.
+    // In `u64` (`as_millis` is a `u128`, whose conversion to `f64` is a library call):
+    // milliseconds since 1970 stay below 2^53 for 285 000 years, so this is exact.
+    let millis = since
+        .as_secs()
+        .checked_mul(1000)?
+        .checked_add(u64::from(since.subsec_millis()))?;
     #[allow(clippy::cast_precision_loss)]
-    Some(since.as_millis() as f64 / 1000.0)
+    Some(millis as f64 / 1000.0)
 }
 
-/// Packs the pairs an [`EncodeLabels`] reports into an [`Exemplar`], checking them.
-struct Packer {
-    exemplar: Exemplar,
+/// Where [`pack`] writes the packed bytes.
+pub(crate) trait PackSink {
+    /// Appends `bytes`; `false` (and nothing appended) when they do not fit in
+    /// [`CAPACITY`] bytes in all.
+    fn put(&mut self, bytes: &[u8]) -> bool;
+}
+
+impl PackSink for PackedLabels {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        let start = self.len;
+        match self.bytes.get_mut(start..start + bytes.len()) {
+            Some(to) => {
+                to.copy_from_slice(bytes);
+                self.len += bytes.len();
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+/// A [`PackSink`] that only counts, for [`check`].
+struct Count(usize);
+
+impl PackSink for Count {
+    #[inline]
+    fn put(&mut self, bytes: &[u8]) -> bool {
+        self.0 += bytes.len();
+        self.0 <= CAPACITY
+    }
+}
+
+/// Checks `labels` as [`Exemplar::new`] does, without keeping them: a [`pack`] of the
+/// same labels then succeeds.
+///
+/// # Errors
+///
+/// As [`Exemplar::new`].
+#[inline]
+pub(crate) fn check(labels: &dyn EncodeLabels) -> Result<(), ExemplarError> {
+    run(labels, &mut Count(0), true)
+}
+
+/// Checks `labels` as [`Exemplar::new`] does and writes them, packed, into `sink`; on
+/// an error `sink` holds a prefix of them.
+///
+/// # Errors
+///
+/// As [`Exemplar::new`].
+#[inline]
+pub(crate) fn pack<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+) -> Result<(), ExemplarError> {
+    run(labels, sink, true)
+}
+
+/// Writes `labels`, which [`check`] accepted, packed into `sink` without checking
+/// them again (only that they fit: a set that does not, because its `EncodeLabels`
+/// reported other pairs this time, is [`ExemplarError::TooLarge`]).
+///
+/// # Errors
+///
+/// [`ExemplarError::TooLarge`], as above, or an `EncodeLabels` that failed.
+#[inline]
+pub(crate) fn pack_checked<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+) -> Result<(), ExemplarError> {
+    run(labels, sink, false)
+}
+
+/// [`pack`] (`checking`), or [`pack_checked`].
+#[inline]
+fn run<S: PackSink>(
+    labels: &dyn EncodeLabels,
+    sink: &mut S,
+    checking: bool,
+) -> Result<(), ExemplarError> {
+    let mut packer = Packer {
+        sink,
+        checking,
+        chars: 0,
+        error: None,
+    };
+    let result = labels.encode(&mut LabelEncoder::new(&mut packer));
+    match (result, packer.error) {
+        (_, Some(error)) => Err(error),
+        // A caller's `EncodeLabels` failing on its own: nothing usable was reported.
+        (Err(fmt::Error), None) => Err(ExemplarError::InvalidName),
+        (Ok(()), None) => Ok(()),
+    }
+}
+
+/// Packs the pairs an [`EncodeLabels`] reports into a [`PackSink`], checking them.
+struct Packer<'s, S> {
+    sink: &'s mut S,
+    /// Whether names and lengths are checked (not for labels `check` accepted).
+    checking: bool,
     /// Characters of names and values so far.
     chars: usize,
     /// Invariant: set on the first broken rule; every later call fails.
     error: Option<ExemplarError>,
 }
 
-impl Packer {
+impl<S: PackSink> Packer<'_, S> {
     #[cold]
     fn fail(&mut self, error: ExemplarError) -> fmt::Error {
         self.error.get_or_insert(error);
@@ -258,49 +391,60 @@ impl Packer {
     }
 
     /// Appends `bytes` (`chars` characters of a name or value) to the packed set.
-    fn push(&mut self, bytes: &[u8], chars: usize) -> fmt::Result {
-        self.chars += chars;
-        if self.chars > Exemplar::MAX_CHARS {
-            return Err(self.fail(ExemplarError::TooLong));
+    #[inline]
+    fn push(&mut self, bytes: &[u8], chars: impl FnOnce() -> usize) -> fmt::Result {
+        if self.checking {
+            self.chars += chars();
+            if self.chars > Exemplar::MAX_CHARS {
+                return Err(self.fail(ExemplarError::TooLong));
+            }
         }
-        let start = self.exemplar.len;
-        match self.exemplar.packed.get_mut(start..start + bytes.len()) {
-            Some(to) => to.copy_from_slice(bytes),
-            None => return Err(self.fail(ExemplarError::TooLarge)),
+        if !self.sink.put(bytes) {
+            return Err(self.fail(ExemplarError::TooLarge));
         }
-        self.exemplar.len += bytes.len();
         Ok(())
     }
 
+    #[inline]
     fn name(&mut self, name: &str) -> fmt::Result {
-        if !is_label_name(name) {
+        if self.checking && !is_label_name(name) {
             return Err(self.fail(ExemplarError::InvalidName));
         }
-        self.push(name.as_bytes(), name.len())?;
-        self.push(&[NAME_END], 0)
+        self.push(name.as_bytes(), || name.len())?;
+        self.push(&[NAME_END], || 0)
     }
 }
 
-impl LabelSink for Packer {
+/// Characters (code points) of `text`; its length when it is ASCII, as a trace id is.
+#[inline]
+fn chars(text: &str) -> usize {
+    if text.is_ascii() {
+        text.len()
+    } else {
+        text.chars().count()
+    }
+}
+
+impl<S: PackSink> LabelSink for Packer<'_, S> {
     fn label(&mut self, name: &str, value: &str) -> fmt::Result {
         self.name(name)?;
-        self.push(value.as_bytes(), value.chars().count())?;
-        self.push(&[PAIR_END], 0)
+        self.push(value.as_bytes(), || chars(value))?;
+        self.push(&[PAIR_END], || 0)
     }
 
     fn label_display(&mut self, name: &str, value: &dyn fmt::Display) -> fmt::Result {
         /// Packs what `Display` writes.
-        struct Value<'p>(&'p mut Packer);
+        struct Value<'p, 's, S>(&'p mut Packer<'s, S>);
 
-        impl Write for Value<'_> {
+        impl<S: PackSink> Write for Value<'_, '_, S> {
             fn write_str(&mut self, text: &str) -> fmt::Result {
-                self.0.push(text.as_bytes(), text.chars().count())
+                self.0.push(text.as_bytes(), || chars(text))
             }
         }
 
         self.name(name)?;
         write!(Value(self), "{value}")?;
-        self.push(&[PAIR_END], 0)
+        self.push(&[PAIR_END], || 0)
     }
 }
 

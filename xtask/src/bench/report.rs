@@ -12,14 +12,18 @@ use std::fmt::Write as _;
 use super::results::{Key, MEDIAN_NS, RunSet, median};
 use crate::markers;
 
+pub(crate) mod charts;
+
 /// The peers; "× best peer" divides by the fastest of these. `axum_prometheus` is
-/// case 13's only peer (a tower layer over `metrics-exporter-prometheus`).
-const PEERS: [&str; 5] = [
+/// case 13's only peer (a tower layer over `metrics-exporter-prometheus`),
+/// `opentelemetry` (the OpenTelemetry SDK) case 15's.
+const PEERS: [&str; 6] = [
     "prometheus",
     "prometheus_client",
     "metrics",
     "measured",
     "axum_prometheus",
+    "opentelemetry",
 ];
 /// Row order; other libraries follow alphabetically.
 const ORDER: [&str; 6] = [
@@ -48,10 +52,16 @@ enum Layout {
     Memory,
     /// Case 10: CPU time and latency of simultaneous scrapes against one.
     Burst,
+    /// Case 14: a push's encode time and body against a text scrape's.
+    Push,
 }
 
+/// Case 14's bodies (its variants), in table order: the push, then what it is
+/// compared with.
+const PUSH_BODIES: [&str; 3] = ["remote_write", "text", "text_gzip"];
+
 /// The generated sections: the marker name (the case's bench module) and its layout.
-const CASES: [(&str, Layout); 14] = [
+const CASES: [(&str, Layout); 18] = [
     ("case1_counter", Layout::Timing),
     ("case2_gauge", Layout::Timing),
     ("case3_histogram", Layout::Timing),
@@ -78,6 +88,12 @@ const CASES: [(&str, Layout); 14] = [
     // HTTP request metrics: torchlight-tower's layer against axum-prometheus's, per
     // request of a minimal axum app (`bench/benches/tower.rs`).
     ("case13_tower", Layout::Overhead { over: "bare axum" }),
+    // A remote-write push against a text scrape of the same registry.
+    ("case14_push", Layout::Push),
+    // torchlight against the OpenTelemetry SDK: instruments, then one OTLP export.
+    ("case15_counter", Layout::Timing),
+    ("case15_histogram", Layout::Timing),
+    ("case15_export", Layout::Timing),
 ];
 
 /// The row of an overhead table that every other row's overhead is taken over.
@@ -137,6 +153,7 @@ impl<'a> Merged<'a> {
 pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, String> {
     let mut document = document.to_owned();
     let used: BTreeSet<usize> = merged.values.values().map(|(_, set)| *set).collect();
+    let charts = charts::all(merged);
     if !used.is_empty() {
         document = replace_section(&document, "machine", &machine(merged, &used))?;
     }
@@ -151,7 +168,11 @@ pub(crate) fn update(document: &str, merged: &Merged<'_>) -> Result<String, Stri
             Layout::Http => http(merged, case),
             Layout::Memory => memory(merged, case),
             Layout::Burst => burst(merged, case),
+            Layout::Push => push(merged, case),
         };
+        for chart in charts::of_case(&charts, case) {
+            let _ = writeln!(body, "\n{}", chart.link());
+        }
         let names: Vec<String> = merged
             .sets_of(case)
             .into_iter()
@@ -563,6 +584,39 @@ fn burst(merged: &Merged<'_>, case: &str) -> String {
 }
 
 /// `value / reference` as `1.23×`, or `—`.
+/// Case 14: per registry size, each body's encode time, the push's against the text
+/// scrape's (plain and gzip'd), and the bytes of the push against the gzip'd scrape.
+fn push(merged: &Merged<'_>, case: &str) -> String {
+    const BYTES: &str = "body_bytes";
+    let parameters =
+        ordered_parameters(merged.of_case(case).map(|(key, _)| key.parameter.as_str()));
+    let mut body = String::from(
+        "\n| series | remote write | text | text gzip | × text | × text gzip | remote-write body | gzip'd text | × gzip'd text |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
+    );
+    for parameter in parameters {
+        let get = |variant: &str, metric: &str| {
+            merged.get(case, variant, parameter, "torchlight", metric)
+        };
+        let [push, text, gzip] = PUSH_BODIES.map(|variant| get(variant, MEDIAN_NS));
+        let dash = || "—".to_owned();
+        let bytes = |variant: &str| get(variant, BYTES);
+        let size = |b: Option<f64>| b.map_or_else(dash, |b| format!("{b:.0} B"));
+        let _ = writeln!(
+            body,
+            "| {parameter} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            push.map_or_else(dash, duration),
+            text.map_or_else(dash, duration),
+            gzip.map_or_else(dash, duration),
+            push.map_or_else(dash, |push| ratio(push, text)),
+            push.map_or_else(dash, |push| ratio(push, gzip)),
+            size(bytes("remote_write")),
+            size(bytes("text_gzip")),
+            bytes("remote_write").map_or_else(dash, |push| ratio(push, bytes("text_gzip"))),
+        );
+    }
+    body
+}
+
 fn ratio(value: f64, reference: Option<f64>) -> String {
     match reference {
         Some(reference) if reference > 0.0 => format!("{:.2}×", value / reference),
@@ -849,6 +903,80 @@ kept, no results
         }
         assert!(document.find(run_time).unwrap() < document.find(compile_time).unwrap());
         assert!(document.find(compile_time).unwrap() < document.find(peer).unwrap());
+    }
+
+    #[test]
+    fn push_tables_compare_a_push_with_the_scrape_in_time_and_bytes() {
+        let mut text = String::new();
+        for (variant, ns, bytes) in [
+            ("remote_write", 1_200_000.0, 51_000.0),
+            ("text", 200_000.0, 300_000.0),
+            ("text_gzip", 480_000.0, 25_500.0),
+        ] {
+            for (metric, value) in [(MEDIAN_NS, ns), ("body_bytes", bytes)] {
+                text.push_str(&format!(
+                    "torchlight-bench\tcase14_push\t{variant}\t10000\ttorchlight\t{metric}\t{value}\n"
+                ));
+            }
+        }
+        let sets = [set("run-1", &text)];
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case14_push:begin --><!-- bench:case14_push:end -->",
+            &Merged::new(&sets),
+        )
+        .unwrap();
+        let row =
+            "| 10000 | 1.20 ms | 200 µs | 480 µs | 6.00× | 2.50× | 51000 B | 25500 B | 2.00× |";
+        assert!(document.contains(row), "{document}");
+        assert!(
+            document.contains("![milliseconds to encode a remote-write push against a text scrape](bench/charts/case14_push.svg)"),
+            "{document}"
+        );
+    }
+
+    #[test]
+    fn charts_are_drawn_from_the_same_results_and_linked_from_their_case() {
+        let mut text = String::new();
+        for (library, series, ns) in [
+            ("torchlight", 100, 4_000.0),
+            ("torchlight", 100_000, 4_000_000.0),
+            ("measured", 100, 6_000.0),
+            ("measured", 100_000, 7_000_000.0),
+        ] {
+            text.push_str(&format!(
+                "torchlight-bench\tcase6_encode\ttext\t{series}\t{library}\t{MEDIAN_NS}\t{ns}\n"
+            ));
+        }
+        text.push_str(&line("t=1", "torchlight", MEDIAN_NS, 1.5));
+        text.push_str(&line("t=2", "torchlight", MEDIAN_NS, 1.7));
+        let sets = [set("run-1", &text)];
+        let merged = Merged::new(&sets);
+        let drawn = charts::all(&merged);
+        let files: Vec<&str> = drawn.iter().map(|chart| chart.file.as_str()).collect();
+        // No results, no chart (case 7, 13, 14, 15 here).
+        assert_eq!(files, ["case1_counter.svg", "case6_encode.svg"]);
+        let encode = drawn[1].svg().unwrap();
+        // Milliseconds on a log axis: 0.004 … 7, both libraries named in the legend.
+        for text in ["torchlight", "measured", "milliseconds per scrape"] {
+            assert!(encode.contains(text), "{text}: {encode}");
+        }
+        let counter = drawn[0].svg().unwrap();
+        assert!(
+            counter.contains("1 thread") && counter.contains("1.7"),
+            "{counter}"
+        );
+        let document = update(
+            "<!-- bench:machine:begin --><!-- bench:machine:end -->\n\
+             <!-- bench:case1_counter:begin --><!-- bench:case1_counter:end -->\n\
+             <!-- bench:case6_encode:begin --><!-- bench:case6_encode:end -->",
+            &merged,
+        )
+        .unwrap();
+        assert!(
+            document.contains("](bench/charts/case6_encode.svg)\n\n_Run set: `run-1`"),
+            "{document}"
+        );
     }
 
     #[test]
