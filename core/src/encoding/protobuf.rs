@@ -43,7 +43,7 @@
 use core::fmt::{self, Write};
 use core::time::Duration;
 
-use super::wire::{self, Wire, varint_len, zigzag};
+use super::wire::{Wire, varint_len, zigzag};
 use super::{ByteSink, Chunked, EncodeError, FamilyHead};
 use crate::collect::MetricType;
 use crate::name::{Escaping, escaped, is_label_name, is_metric_name};
@@ -601,6 +601,7 @@ impl<B: ByteSink + ?Sized> Samples for Proto<'_, '_, B> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::encoding::wire;
 
     #[test]
     fn varint35_writes_what_the_wire_varint_writes() {
