@@ -1,0 +1,171 @@
+//! `cargo xtask soak [--minutes N] [ADAPTER]...`: every adapter's quickstart under
+//! mixed load (the `soak` program of `torchlight-tests`, which says what the load is
+//! and what fails a run), then `RELIABILITY.md`'s soak table and its chart
+//! `RELIABILITY.svg` from the run's per-second series.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::chart::{self, Panel, Series};
+use crate::failure::Failure;
+use crate::{command, markers, workspace};
+
+/// The `cargo xtask help` lines of this command.
+pub(crate) const USAGE: &str = "\
+  soak [--minutes N] [tokio|smol|async-std]...
+      each adapter's quickstart for N minutes (default 10; half over HTTP, half over
+      HTTPS) under app load, scrapes with and without gzip, connection churn, slow
+      and half-closed clients; fails on an error, a lost observation or a memory or
+      descriptor trend; writes RELIABILITY.md's table and RELIABILITY.svg.";
+
+/// The chart's panels: title, the series' column, the factor to the title's unit.
+const PANELS: [(&str, &str, f64); 3] = [
+    ("resident memory (MiB)", "rss_kib", 1.0 / 1024.0),
+    ("open file descriptors", "fds", 1.0),
+    ("scrape latency p99 per second (ms)", "p99_ms", 1.0),
+];
+
+/// The section of `RELIABILITY.md` this command writes.
+const SECTION: &str = "soak";
+
+/// Runs the soak and writes the document.
+pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
+    let mut minutes = String::from("10");
+    let mut adapters = Vec::new();
+    let mut args = args.peekable();
+    let usage = format!("usage:\n{USAGE}");
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--minutes" => {
+                minutes = args
+                    .next()
+                    .filter(|value| value.parse::<f64>().is_ok_and(|m| m > 0.0))
+                    .ok_or_else(|| Failure::new("`--minutes` needs a positive number", &usage))?;
+            }
+            "tokio" | "smol" | "async-std" => adapters.push(arg),
+            other => return Err(Failure::new(format!("unknown argument `{other}`"), usage)),
+        }
+    }
+    let root = workspace::root();
+    let out = std::env::var_os("CARGO_TARGET_DIR")
+        .map_or_else(|| root.join("target"), PathBuf::from)
+        .join("soak");
+    // Old series would be charted with the new ones.
+    let _ = std::fs::remove_dir_all(&out);
+    let load_before = load_average();
+    let mut soak = Command::new(workspace::cargo());
+    soak.current_dir(&root)
+        .args(["run", "-p", "torchlight-tests", "--bin", "soak", "--"])
+        .args(["--minutes", &minutes, "--out"])
+        .arg(&out)
+        .args(&adapters);
+    let result = command::run(
+        &mut soak,
+        "the lines above name each run's failures; the quickstart's log is in the soak folder",
+    );
+    let load_after = load_average();
+    // The document is written either way: a failed soak's figures show what failed.
+    write_document(&root, &out, &minutes, &load_before, &load_after)?;
+    result
+}
+
+/// The machine's load averages (`/proc/loadavg`), to say how busy it was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| text.split(' ').take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
+/// One run's series from its `.tsv`: `(name, rows)` with the columns by header name.
+fn read_series(file: &Path) -> Option<(String, Vec<String>, Vec<Vec<f64>>)> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let mut lines = text.lines();
+    let header: Vec<String> = lines.next()?.split('\t').map(str::to_owned).collect();
+    let rows = lines
+        .map(|line| line.split('\t').filter_map(|v| v.parse().ok()).collect())
+        .collect();
+    let name = file.file_stem()?.to_string_lossy().into_owned();
+    Some((name, header, rows))
+}
+
+/// The soak table into `RELIABILITY.md` and the chart beside it.
+fn write_document(
+    root: &Path,
+    out: &Path,
+    minutes: &str,
+    load_before: &str,
+    load_after: &str,
+) -> Result<(), Failure> {
+    let fail = |what: String| {
+        Failure::new(
+            what,
+            "check that the soak ran (its folder holds summary.md and the .tsv series)",
+        )
+    };
+    let summary = std::fs::read_to_string(out.join("summary.md")).map_err(|error| {
+        fail(format!(
+            "cannot read {}: {error}",
+            out.join("summary.md").display()
+        ))
+    })?;
+    let mut files: Vec<PathBuf> = std::fs::read_dir(out)
+        .map_err(|error| fail(format!("cannot list {}: {error}", out.display())))?
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| path.extension().is_some_and(|ext| ext == "tsv"))
+        .collect();
+    files.sort();
+    let mut panels = PANELS.map(|(title, _, _)| Panel {
+        title: title.to_owned(),
+        series: Vec::new(),
+    });
+    for file in &files {
+        let Some((name, header, rows)) = read_series(file) else {
+            continue;
+        };
+        let at = header.iter().position(|h| h == "at");
+        for (panel, (_, column, scale)) in panels.iter_mut().zip(PANELS) {
+            let (Some(at), Some(index)) = (at, header.iter().position(|h| h == column)) else {
+                continue;
+            };
+            panel.series.push(Series {
+                label: name.clone(),
+                points: rows
+                    .iter()
+                    .filter_map(|row| Some((*row.get(at)?, row.get(index)? * scale)))
+                    .collect(),
+            });
+        }
+    }
+    let svg = chart::render(
+        "cargo xtask soak: each quickstart under load, per second",
+        "seconds since the load started",
+        &panels,
+    );
+    let chart_file = root.join("RELIABILITY.svg");
+    std::fs::write(&chart_file, svg)
+        .map_err(|error| fail(format!("cannot write {}: {error}", chart_file.display())))?;
+    let document_file = root.join("RELIABILITY.md");
+    let document = std::fs::read_to_string(&document_file)
+        .map_err(|error| fail(format!("cannot read {}: {error}", document_file.display())))?;
+    let body = format!(
+        "`cargo xtask soak --minutes {minutes}` (minutes per adapter, half over HTTP, half \
+         over HTTPS); load average before {load_before}, after {load_after}.\n\n{summary}\n\
+         ![RSS, descriptors and scrape p99 per second of each run](RELIABILITY.svg)\n"
+    );
+    let updated = markers::replace(&document, SECTION, &body).ok_or_else(|| {
+        fail(format!(
+            "RELIABILITY.md has no {} … {} section",
+            markers::begin(SECTION),
+            markers::end(SECTION)
+        ))
+    })?;
+    std::fs::write(&document_file, updated)
+        .map_err(|error| fail(format!("cannot write {}: {error}", document_file.display())))?;
+    println!(
+        "wrote {} and {}",
+        document_file.display(),
+        chart_file.display()
+    );
+    Ok(())
+}
