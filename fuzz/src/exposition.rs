@@ -311,9 +311,16 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<Exposition, String> {
         if !line.rest.is_empty() {
             return Err(format!("trailing text {:?} in {raw:?}", line.rest));
         }
+        // A histogram's `le` is a float however it is spelt; another metric's is a
+        // label like any other.
+        let histogram = current.as_ref().is_some_and(|family| {
+            out.families
+                .iter()
+                .any(|(name, meta)| name == family && meta.kind.as_deref() == Some("histogram"))
+        });
         let mut map = BTreeMap::new();
         for (label, value) in labels {
-            let value = if label == "le" {
+            let value = if label == "le" && histogram {
                 le(number(&value, strict)?)
             } else {
                 value

@@ -78,6 +78,9 @@ pub enum Value {
 pub struct Family {
     /// The name as registered.
     pub name: &'static str,
+    /// The family name the formats write: a counter's name without a `_total` it ends
+    /// in (`requests_total` is the family `requests`), any other name as it is.
+    pub family: &'static str,
     /// The help text.
     pub help: &'static str,
     /// The metric type.
@@ -253,8 +256,13 @@ pub fn build(u: &mut Unstructured<'_>, sum_safe: bool) -> Result<Built> {
                 }
             }
         }
+        let family = match family_name.strip_suffix("_total") {
+            Some(stem) if kind == Kind::Counter && !stem.is_empty() => stem,
+            _ => family_name,
+        };
         families.push(Family {
             name: family_name,
+            family,
             help,
             kind,
             labels,
@@ -276,7 +284,7 @@ impl Family {
     /// `_total`, a histogram's cumulative `_bucket`s, `_sum` and `_count`).
     #[must_use]
     pub fn samples(&self, scheme: Escaping) -> Vec<Sample> {
-        let name = escape(self.name, scheme, false);
+        let name = escape(self.family, scheme, false);
         let mut samples = Vec::new();
         for (values, value) in &self.children {
             let labels: BTreeMap<String, String> = self
