@@ -48,6 +48,25 @@ pub enum Syntax {
     OpenMetrics,
 }
 
+/// Label pairs in the order written.
+type Labels = Vec<(String, String)>;
+
+/// What a `{…}` holds: a quoted metric name, if any, and the labels.
+type Braces = (Option<String>, Labels);
+
+/// A histogram series' buckets so far, for the cumulative and `+Inf` checks.
+#[derive(Clone, Copy)]
+struct Buckets {
+    /// The last bound seen.
+    bound: f64,
+    /// The last cumulative count seen.
+    cumulative: f64,
+    /// The `+Inf` bucket's count.
+    infinity: Option<f64>,
+    /// `_count`.
+    count: Option<f64>,
+}
+
 /// A cursor over one line.
 struct Line<'a> {
     rest: &'a str,
@@ -108,7 +127,7 @@ impl<'a> Line<'a> {
 
     /// `{…}`: an optional quoted metric name first (text 1.0.0, OpenMetrics with
     /// UTF-8 names), then `name="value"` pairs separated by commas.
-    fn labels(&mut self) -> Result<(Option<String>, Vec<(String, String)>), String> {
+    fn labels(&mut self) -> Result<Braces, String> {
         let mut metric = None;
         let mut labels = Vec::new();
         if !self.eat("{") {
@@ -348,7 +367,8 @@ pub fn parse(text: &str, syntax: Syntax) -> Result<Exposition, String> {
 
 /// OpenMetrics 1.0's rules for what the reader read (its sections "Metric types" and
 /// "Exemplars"): every sample belongs to its family by name and type, families are not
-/// interleaved, counters and histograms are cumulative and neither negative nor NaN,
+/// interleaved, no label name starts with the reserved `__`, counters and histograms
+/// are cumulative and neither negative nor NaN,
 /// buckets are ordered and end at `+Inf` equal to `_count`, no series repeats, and
 /// exemplars sit only on counters' `_total` and buckets, with at most 128 characters of
 /// labels.
@@ -360,12 +380,8 @@ pub fn check_openmetrics(exposition: &Exposition) -> Result<(), String> {
     let mut seen_series = BTreeSet::new();
     let mut finished: BTreeSet<&str> = BTreeSet::new();
     let mut previous: Option<&str> = None;
-    // Per histogram series (name without suffix, labels without `le`): last bound,
-    // last cumulative count, `+Inf` count and `_count`.
-    let mut buckets: BTreeMap<
-        (String, Vec<(String, String)>),
-        (f64, f64, Option<f64>, Option<f64>),
-    > = BTreeMap::new();
+    // Per histogram series: family and labels without `le`.
+    let mut buckets: BTreeMap<(String, Labels), Buckets> = BTreeMap::new();
     for (family, sample, exemplar) in &exposition.samples {
         let meta = exposition
             .families
@@ -395,6 +411,12 @@ pub fn check_openmetrics(exposition: &Exposition) -> Result<(), String> {
         if !allowed.contains(&suffix) {
             return Err(format!("{:?} is no sample of a {kind}", sample.name));
         }
+        if let Some(reserved) = sample.labels.keys().find(|name| name.starts_with("__")) {
+            // "Label names beginning with underscores are RESERVED."
+            return Err(format!(
+                "{sample:?} has the reserved label name {reserved:?}"
+            ));
+        }
         if !seen_series.insert((sample.name.clone(), sample.labels.clone())) {
             return Err(format!("{sample:?} repeats a series"));
         }
@@ -413,12 +435,12 @@ pub fn check_openmetrics(exposition: &Exposition) -> Result<(), String> {
                 .map(|(name, value)| (name.clone(), value.clone()))
                 .collect();
             group.sort();
-            let state = buckets.entry((family.clone(), group)).or_insert((
-                f64::NEG_INFINITY,
-                0.0,
-                None,
-                None,
-            ));
+            let state = buckets.entry((family.clone(), group)).or_insert(Buckets {
+                bound: f64::NEG_INFINITY,
+                cumulative: 0.0,
+                infinity: None,
+                count: None,
+            });
             match suffix {
                 "_bucket" => {
                     let bound: f64 = sample
@@ -427,16 +449,16 @@ pub fn check_openmetrics(exposition: &Exposition) -> Result<(), String> {
                         .ok_or_else(|| format!("{sample:?} has no le"))?
                         .parse()
                         .map_err(|_| format!("{sample:?}'s le is not a float"))?;
-                    if bound <= state.0 || sample.value < state.1 {
+                    if bound <= state.bound || sample.value < state.cumulative {
                         return Err(format!("{sample:?} is out of order"));
                     }
-                    state.0 = bound;
-                    state.1 = sample.value;
+                    state.bound = bound;
+                    state.cumulative = sample.value;
                     if bound == f64::INFINITY {
-                        state.2 = Some(sample.value);
+                        state.infinity = Some(sample.value);
                     }
                 }
-                "_count" => state.3 = Some(sample.value),
+                "_count" => state.count = Some(sample.value),
                 _ => {}
             }
         }
@@ -460,7 +482,8 @@ pub fn check_openmetrics(exposition: &Exposition) -> Result<(), String> {
             }
         }
     }
-    for ((family, group), (_, _, infinity, count)) in &buckets {
+    for ((family, group), state) in &buckets {
+        let (infinity, count) = (state.infinity, state.count);
         match (infinity, count) {
             (Some(infinity), Some(count)) if infinity == count => {}
             _ => {

@@ -27,8 +27,11 @@ mod intern;
 pub mod model;
 mod targets;
 
+/// A target: runs one input, panicking when a property fails.
+pub type Target = fn(&[u8]);
+
 /// The fuzz targets by name, as `cargo xtask fuzz` and the corpus folders name them.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("exposure", targets::exposure),
     ("web_config", targets::web_config),
     ("consul", targets::consul),
@@ -41,7 +44,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 
 /// The target named `name`.
 #[must_use]
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS
         .iter()
         .find(|(target, _)| *target == name)

@@ -390,10 +390,12 @@ fn normalised(samples: Vec<Sample>) -> Vec<Sample> {
     samples
         .into_iter()
         .map(|mut sample| {
-            if let Some(value) = sample.labels.get_mut("le") {
-                if let Ok(bound) = value.parse::<f64>() {
-                    *value = le(bound);
-                }
+            let bound = sample
+                .labels
+                .get("le")
+                .and_then(|value| value.parse::<f64>().ok());
+            if let Some(bound) = bound {
+                sample.labels.insert("le".to_owned(), le(bound));
             }
             sample
         })
@@ -460,7 +462,8 @@ pub(crate) fn text(data: &[u8]) {
                 matches!(value, model::Value::Histogram { sum, .. } if sum.is_nan() || *sum < 0.0)
             })
         });
-        if syntax == Syntax::OpenMetrics && !negative {
+        let reserved = families.iter().any(|family| family.reserved_label(scheme));
+        if syntax == Syntax::OpenMetrics && !negative && !reserved {
             exposition::check_openmetrics(&parsed)
                 .unwrap_or_else(|error| panic!("{error}: {what}"));
         }

@@ -3,6 +3,7 @@
 //! that once made a target fail (`regressions/<target>/`, named for what it found).
 //! The seed corpus's OpenMetrics expositions also go through `prometheus_client`'s
 //! strict parser, too slow for the fuzzer itself.
+#![forbid(unsafe_code)]
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -62,13 +63,20 @@ fn inputs_that_once_failed_pass() {
     replay("regressions");
 }
 
-/// What the `text` target encodes from one seed, checked by `prometheus_client`'s
+/// Registries of the `text` corpus the strict parser reads: one Python run each, so a
+/// sample (the first ones, in file-name order) rather than the whole corpus.
+const STRICT_SAMPLE: usize = 25;
+
+/// What the `text` target encodes from the seeds, checked by `prometheus_client`'s
 /// strict OpenMetrics parser under two schemes: the fuzz target's own strict checks
 /// are written from the specification, and this holds them to the reference parser.
 #[test]
 fn the_seed_expositions_pass_the_strict_openmetrics_parser() {
     let mut checked = 0;
     for file in inputs("corpus", "text") {
+        if checked >= 2 * STRICT_SAMPLE {
+            break;
+        }
         let data = std::fs::read(&file).unwrap();
         let mut u = Unstructured::new(&data);
         let _sum_safe: bool = u.arbitrary().unwrap_or(true);
@@ -79,6 +87,13 @@ fn the_seed_expositions_pass_the_strict_openmetrics_parser() {
             continue;
         }
         for scheme in [Escaping::AllowUtf8, Escaping::Underscores] {
+            if built
+                .families
+                .iter()
+                .any(|family| family.reserved_label(scheme))
+            {
+                continue;
+            }
             let mut body = Vec::new();
             built
                 .registry

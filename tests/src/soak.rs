@@ -374,7 +374,7 @@ fn app_load(shared: &Shared, app: SocketAddr) {
                 break 'connections;
             }
             sent += 1;
-            let missing = sent % 10 == 0;
+            let missing = sent.is_multiple_of(10);
             let path = if missing { "/missing" } else { "/" };
             let request = format!("GET {path} HTTP/1.1\r\nHost: app\r\n\r\n");
             let answered = reader
@@ -489,7 +489,7 @@ fn churning_scraper(shared: &Shared, metrics: SocketAddr, tls: Option<&Arc<Clien
             Ok(connection) => {
                 shared.connections.fetch_add(1, Ordering::Relaxed);
                 let mut reader = BufReader::new(connection);
-                let (accept, gzip) = if n % 2 == 0 {
+                let (accept, gzip) = if n.is_multiple_of(2) {
                     (PROTOBUF, false)
                 } else {
                     ("text/plain", true)
