@@ -1,4 +1,4 @@
-//! `cargo xtask fuzz [--seconds N] [--grow] [TARGET]...`: every fuzz target of
+//! `cargo xtask fuzz [--seconds N] [--grow] [--record] [TARGET]...`: every fuzz target of
 //! `fuzz/` (crate `torchlight-fuzz`) under libFuzzer, one after the other.
 //!
 //! No `cargo-fuzz` is needed: the build passes the flags it passes (LLVM's
@@ -13,7 +13,8 @@
 //! Each target starts from its committed seed corpus (`fuzz/corpus/<target>/`) and
 //! writes what it finds to `target/fuzz/corpus/<target>/`; `--grow` merges those
 //! finds into the seed corpus (libFuzzer's `-merge=1`: only inputs that add
-//! coverage). A failing input is saved under `target/fuzz/artifacts/<target>/`, and
+//! coverage); `--record` writes the executions per target into `RELIABILITY.md`. A
+//! failing input is saved under `target/fuzz/artifacts/<target>/`, and
 //! the run stops with how to reproduce it.
 
 use std::path::{Path, PathBuf};
@@ -26,11 +27,12 @@ use crate::workspace;
 
 /// The `cargo xtask help` lines of this command.
 pub(crate) const USAGE: &str = "\
-  fuzz [--seconds N] [--grow] [TARGET]...
+  fuzz [--seconds N] [--grow] [--record] [TARGET]...
       build the fuzz targets with libFuzzer (stable Rust, a C++ compiler) and run
       each for N seconds (default 60) from its seed corpus, printing executions per
-      target; --grow merges new coverage into fuzz/corpus/. targets: exposure
-      web_config consul names text protobuf push native (default: all).";
+      target; --grow merges new coverage into fuzz/corpus/, --record writes the
+      executions into RELIABILITY.md. targets: exposure web_config consul names text
+      protobuf push native (default: all).";
 
 /// The targets, as `fuzz/src/lib.rs`'s `TARGETS` lists them (`cargo test -p xtask`
 /// checks the two lists agree).
@@ -69,6 +71,7 @@ pub(crate) struct Outcome {
 pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
     let mut seconds = 60;
     let mut grow = false;
+    let mut record = false;
     let mut targets = Vec::new();
     let mut args = args.peekable();
     let usage = format!("usage:\n{USAGE}");
@@ -82,6 +85,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
                     .ok_or_else(|| Failure::new("`--seconds` needs a positive number", &usage))?;
             }
             "--grow" => grow = true,
+            "--record" => record = true,
             target if TARGETS.contains(&target) => targets.push(arg),
             other => {
                 return Err(Failure::new(
@@ -94,8 +98,53 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
     if targets.is_empty() {
         targets = TARGETS.iter().map(|&target| target.to_owned()).collect();
     }
+    let load_before = crate::soak::load_average();
     let outcomes = fuzz(&targets, seconds, grow)?;
     report(&outcomes);
+    if record {
+        write_document(
+            &outcomes,
+            seconds,
+            &load_before,
+            &crate::soak::load_average(),
+        )?;
+    }
+    Ok(())
+}
+
+/// The executions table, into `RELIABILITY.md`'s `fuzz` section.
+fn write_document(
+    outcomes: &[Outcome],
+    load_before: &str,
+    load_after: &str,
+) -> Result<(), Failure> {
+    let file = workspace::root().join("RELIABILITY.md");
+    let fail = |what: String| Failure::new(what, "restore RELIABILITY.md from git and rerun");
+    let document = std::fs::read_to_string(&file)
+        .map_err(|error| fail(format!("cannot read {}: {error}", file.display())))?;
+    let mut body = format!(
+        "`cargo xtask fuzz --seconds {seconds} --record`, one target after the other on one \
+         core; load average before {load_before}, after {load_after}. No target failed.\n\n\
+         | target | executions | seconds | per second |\n|---|--:|--:|--:|\n"
+    );
+    let mut total = 0;
+    for outcome in outcomes {
+        total += outcome.executions;
+        body.push_str(&format!(
+            "| `{}` | {} | {} | {} |\n",
+            outcome.target,
+            outcome.executions,
+            outcome.seconds,
+            outcome.executions / outcome.seconds.max(1)
+        ));
+    }
+    body.push_str(&format!("| all | {total} | | |\n"));
+    let updated = crate::markers::replace(&document, "fuzz", &body).ok_or_else(|| {
+        fail("RELIABILITY.md has no <!-- fuzz:begin --> … <!-- fuzz:end --> section".to_owned())
+    })?;
+    std::fs::write(&file, updated)
+        .map_err(|error| fail(format!("cannot write {}: {error}", file.display())))?;
+    println!("wrote {}", file.display());
     Ok(())
 }
 

@@ -70,7 +70,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
 }
 
 /// The machine's load averages (`/proc/loadavg`), to say how busy it was.
-fn load_average() -> String {
+pub(crate) fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|text| text.split(' ').take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".to_owned())
