@@ -115,6 +115,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
 /// The executions table, into `RELIABILITY.md`'s `fuzz` section.
 fn write_document(
     outcomes: &[Outcome],
+    seconds: u64,
     load_before: &str,
     load_after: &str,
 ) -> Result<(), Failure> {
