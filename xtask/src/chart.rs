@@ -32,13 +32,14 @@ const RIGHT: f64 = 20.0;
 const TOP: f64 = 40.0;
 const GAP: f64 = 50.0;
 
-/// A "nice" upper bound for an axis: 1, 2 or 5 times a power of ten, at least `max`.
+/// A "nice" upper bound for an axis, at least `max`: 1, 1.2, 1.6, 2, 3, 4, 6 or 8 times
+/// a power of ten (each divides into four round ticks).
 fn nice(max: f64) -> f64 {
     if max <= 0.0 || !max.is_finite() {
         return 1.0;
     }
     let power = 10f64.powf(max.log10().floor());
-    [1.0, 2.0, 5.0, 10.0]
+    [1.0, 1.2, 1.6, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0]
         .into_iter()
         .map(|step| step * power)
         .find(|bound| *bound >= max)
@@ -170,11 +171,12 @@ mod tests {
     use super::{Panel, Series, nice, render};
 
     #[test]
-    fn axes_end_at_one_two_or_five_times_a_power_of_ten() {
-        assert!((nice(0.7) - 1.0).abs() < 1e-9);
-        assert!((nice(1.5) - 2.0).abs() < 1e-9);
-        assert!((nice(37.0) - 50.0).abs() < 1e-9);
-        assert!((nice(600.0) - 1000.0).abs() < 1e-9);
+    fn axes_end_at_round_multiples_of_a_power_of_ten() {
+        assert!((nice(0.7) - 0.8).abs() < 1e-9);
+        assert!((nice(1.5) - 1.6).abs() < 1e-9);
+        assert!((nice(37.0) - 40.0).abs() < 1e-9);
+        assert!((nice(301.0) - 400.0).abs() < 1e-9);
+        assert!((nice(300.0) - 300.0).abs() < 1e-9);
         assert!((nice(0.0) - 1.0).abs() < 1e-9);
     }
 

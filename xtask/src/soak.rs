@@ -12,11 +12,12 @@ use crate::{command, markers, workspace};
 
 /// The `cargo xtask help` lines of this command.
 pub(crate) const USAGE: &str = "\
-  soak [--minutes N] [tokio|smol|async-std]...
+  soak [--minutes N] [--report] [tokio|smol|async-std]...
       each adapter's quickstart for N minutes (default 10; half over HTTP, half over
       HTTPS) under app load, scrapes with and without gzip, connection churn, slow
       and half-closed clients; fails on an error, a lost observation or a memory or
-      descriptor trend; writes RELIABILITY.md's table and RELIABILITY.svg.";
+      descriptor trend; writes RELIABILITY.md's table and RELIABILITY.svg (--report:
+      only those, from the last run's series).";
 
 /// The chart's panels: title, the series' column, the factor to the title's unit.
 const PANELS: [(&str, &str, f64); 3] = [
@@ -32,6 +33,7 @@ const SECTION: &str = "soak";
 pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
     let mut minutes = String::from("10");
     let mut adapters = Vec::new();
+    let mut report_only = false;
     let mut args = args.peekable();
     let usage = format!("usage:\n{USAGE}");
     while let Some(arg) = args.next() {
@@ -42,6 +44,7 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
                     .filter(|value| value.parse::<f64>().is_ok_and(|m| m > 0.0))
                     .ok_or_else(|| Failure::new("`--minutes` needs a positive number", &usage))?;
             }
+            "--report" => report_only = true,
             "tokio" | "smol" | "async-std" => adapters.push(arg),
             other => return Err(Failure::new(format!("unknown argument `{other}`"), usage)),
         }
@@ -50,6 +53,9 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
     let out = std::env::var_os("CARGO_TARGET_DIR")
         .map_or_else(|| root.join("target"), PathBuf::from)
         .join("soak");
+    if report_only {
+        return write_document(&root, &out);
+    }
     // Old series would be charted with the new ones.
     let _ = std::fs::remove_dir_all(&out);
     let load_before = load_average();
@@ -64,8 +70,19 @@ pub(crate) fn run(args: impl Iterator<Item = String>) -> Result<(), Failure> {
         "the lines above name each run's failures; the quickstart's log is in the soak folder",
     );
     let load_after = load_average();
+    // What the document says of the run, kept with its series for `--report`.
+    let run = format!(
+        "`cargo xtask soak --minutes {minutes}` (minutes per adapter, half over HTTP, half \
+         over HTTPS); load average before {load_before}, after {load_after}."
+    );
+    std::fs::write(out.join("run.md"), run).map_err(|error| {
+        Failure::new(
+            format!("cannot write into {}: {error}", out.display()),
+            "check that the target folder is writable",
+        )
+    })?;
     // The document is written either way: a failed soak's figures show what failed.
-    write_document(&root, &out, &minutes, &load_before, &load_after)?;
+    write_document(&root, &out)?;
     result
 }
 
@@ -89,25 +106,19 @@ fn read_series(file: &Path) -> Option<(String, Vec<String>, Vec<Vec<f64>>)> {
 }
 
 /// The soak table into `RELIABILITY.md` and the chart beside it.
-fn write_document(
-    root: &Path,
-    out: &Path,
-    minutes: &str,
-    load_before: &str,
-    load_after: &str,
-) -> Result<(), Failure> {
+fn write_document(root: &Path, out: &Path) -> Result<(), Failure> {
     let fail = |what: String| {
         Failure::new(
             what,
             "check that the soak ran (its folder holds summary.md and the .tsv series)",
         )
     };
-    let summary = std::fs::read_to_string(out.join("summary.md")).map_err(|error| {
-        fail(format!(
-            "cannot read {}: {error}",
-            out.join("summary.md").display()
-        ))
-    })?;
+    let read = |name: &str| {
+        std::fs::read_to_string(out.join(name))
+            .map_err(|error| fail(format!("cannot read {}: {error}", out.join(name).display())))
+    };
+    let summary = read("summary.md")?;
+    let run = read("run.md")?;
     let mut files: Vec<PathBuf> = std::fs::read_dir(out)
         .map_err(|error| fail(format!("cannot list {}: {error}", out.display())))?
         .flatten()
@@ -149,8 +160,7 @@ fn write_document(
     let document = std::fs::read_to_string(&document_file)
         .map_err(|error| fail(format!("cannot read {}: {error}", document_file.display())))?;
     let body = format!(
-        "`cargo xtask soak --minutes {minutes}` (minutes per adapter, half over HTTP, half \
-         over HTTPS); load average before {load_before}, after {load_after}.\n\n{summary}\n\
+        "{run}\n\n{summary}\n\
          ![RSS, descriptors and scrape p99 per second of each run](RELIABILITY.svg)\n"
     );
     let updated = markers::replace(&document, SECTION, &body).ok_or_else(|| {

@@ -1,5 +1,6 @@
-//! `soak [--minutes N] [--out DIR] [ADAPTER]...`: each adapter's `quickstart` soaked
-//! over HTTP, then HTTPS, `N` minutes per adapter in all (default 10), the series and
+//! `soak [--minutes N] [--out DIR] [--https-only] [ADAPTER]...`: each adapter's
+//! `quickstart` soaked over HTTP, then HTTPS (or over HTTPS only, for a longer look at
+//! TLS), `N` minutes per adapter in all (default 10), the series and
 //! a summary table written into `DIR` (default `target/soak`). What `cargo xtask soak`
 //! runs; see `torchlight_tests::soak`. Exits 1 when a run found an error, a lost
 //! observation or a leak.
@@ -16,7 +17,7 @@ use torchlight_tests::soak::{self, Outcome, Scheme};
 const ADAPTERS: [&str; 3] = ["tokio", "smol", "async-std"];
 
 fn usage() -> ExitCode {
-    eprintln!("usage: soak [--minutes N] [--out DIR] [tokio|smol|async-std]...");
+    eprintln!("usage: soak [--minutes N] [--out DIR] [--https-only] [tokio|smol|async-std]...");
     ExitCode::from(2)
 }
 
@@ -24,6 +25,7 @@ fn main() -> ExitCode {
     let mut minutes = 10.0_f64;
     let mut out = PathBuf::from("target/soak");
     let mut adapters = Vec::new();
+    let mut schemes = vec![Scheme::Http, Scheme::Https];
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
                 Some(value) => out = PathBuf::from(value),
                 None => return usage(),
             },
+            "--https-only" => schemes = vec![Scheme::Https],
             adapter if ADAPTERS.contains(&adapter) => adapters.push(arg),
             _ => return usage(),
         }
@@ -46,7 +49,8 @@ fn main() -> ExitCode {
         eprintln!("cannot create {}: {error}", out.display());
         return ExitCode::FAILURE;
     }
-    let per_scheme = Duration::from_secs_f64(minutes * 60.0 / 2.0);
+    #[allow(clippy::cast_precision_loss)]
+    let per_scheme = Duration::from_secs_f64(minutes * 60.0 / schemes.len() as f64);
     let mut outcomes: Vec<Outcome> = Vec::new();
     for adapter in &adapters {
         let (_guard, built) = examples::build(&format!("torchlight-{adapter}"));
@@ -54,7 +58,7 @@ fn main() -> ExitCode {
             eprintln!("torchlight-{adapter} built no quickstart example");
             return ExitCode::FAILURE;
         };
-        for scheme in [Scheme::Http, Scheme::Https] {
+        for &scheme in &schemes {
             println!(
                 "==> soak {adapter} over {} for {:.0} s",
                 scheme.name(),
