@@ -16,7 +16,9 @@
 //! # Bounded memory, and a resolution that drops only as far as needed
 //!
 //! A [`NativeHistogram<N, C>`] exposes at most `N` buckets (both signs together),
-//! client_golang's `NativeHistogramMaxBucketNumber`. When the observations need more
+//! client_golang's `NativeHistogramMaxBucketNumber`, unless observations spread over
+//! more than `N` buckets even at schema −4, the coarsest (as in client_golang, which
+//! stops halving there). When the observations need more
 //! at the configured schema, it answers as client_golang does (`limitBuckets`): the
 //! zero bucket widens over the lowest buckets when a maximum zero threshold allows it
 //! ([`NativeHistogram::with_max_zero_threshold`]), then the resolution halves, step
@@ -387,8 +389,9 @@ impl<const N: usize, const C: usize> split::Shard for Shard<N, C> {
 }
 
 /// A native histogram exposing at most `N` buckets (default 160, what client_golang's
-/// documentation suggests as a limit), and `C` classic buckets beside (default none);
-/// lock-free and allocation-free to observe, never torn when read.
+/// documentation suggests as a limit) unless even schema −4 needs more (its buckets
+/// each span a factor of 2^16, 133 of them per sign), and `C` classic buckets beside
+/// (default none); lock-free and allocation-free to observe, never torn when read.
 ///
 /// Bucket `i` holds the values in `(2^((i-1)·2^-s), 2^(i·2^-s)]` at schema `s`, which
 /// the growth factor picks ([`schema_for`]); values with `|v| <=` the zero threshold

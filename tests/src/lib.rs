@@ -13,6 +13,7 @@
 //!   for requests no well-behaved client sends.
 //! - [`tls`]: certificates generated at test time and an HTTPS client (rustls).
 //! - [`examples`]: the example programs, built for the tests that run them.
+//! - [`soak`]: a quickstart under mixed load for minutes (`cargo xtask soak`).
 #![forbid(unsafe_code)]
 
 pub mod adapter;
@@ -26,6 +27,7 @@ pub mod prometheus;
 pub mod prompb;
 pub mod proxy;
 pub mod receiver;
+pub mod soak;
 pub mod tls;
 pub mod validate;
 

@@ -172,14 +172,18 @@ where
             .legend(move |(x, y)| {
                 PathElement::new(vec![(x, y), (x + 16, y)], colour.stroke_width(2))
             });
-        context
-            .draw_series(
-                series
-                    .points
-                    .iter()
-                    .map(|&point| Circle::new(point, 3, colour.filled())),
-            )
-            .map_err(failed)?;
+        // A marker per measured point where points are few (a benchmark's sizes); a
+        // per-second series is a line alone.
+        if series.points.len() <= MARKED_POINTS {
+            context
+                .draw_series(
+                    series
+                        .points
+                        .iter()
+                        .map(|&point| Circle::new(point, 3, colour.filled())),
+                )
+                .map_err(failed)?;
+        }
     }
     context
         .configure_series_labels()
@@ -190,6 +194,9 @@ where
         .draw()
         .map_err(failed)
 }
+
+/// Series of at most this many points get a marker on each.
+const MARKED_POINTS: usize = 50;
 
 /// A line chart, 800 × 480.
 pub(crate) fn lines(chart: &Lines) -> Result<String, String> {

@@ -81,6 +81,11 @@ const STEPS: &[Step] = &[
         run: loom,
     },
     Step {
+        name: "fuzz",
+        title: "every fuzz target briefly under libFuzzer, from its seed corpus",
+        run: fuzz,
+    },
+    Step {
         name: "firmware",
         title: "the core on emulated Cortex-M3 and Cortex-M0 boards (QEMU, installed when missing)",
         run: firmware,
@@ -454,6 +459,14 @@ fn loom(_: &mut Context) -> Result<(), Failure> {
     )
 }
 
+/// Seconds per fuzz target: the eight targets take well under a minute together after
+/// their build; `cargo xtask fuzz` runs them for longer.
+const FUZZ_SMOKE_SECONDS: u64 = 5;
+
+fn fuzz(_: &mut Context) -> Result<(), Failure> {
+    crate::fuzz::smoke(FUZZ_SMOKE_SECONDS)
+}
+
 fn firmware(_: &mut Context) -> Result<(), Failure> {
     crate::firmware::check()
 }
@@ -482,6 +495,7 @@ mod tests {
                 "package",
                 "no-std",
                 "loom",
+                "fuzz",
                 "firmware"
             ]
         );
@@ -530,6 +544,7 @@ mod tests {
                 "doc",
                 "package",
                 "no-std",
+                "fuzz",
                 "firmware"
             ]
         );

@@ -8,6 +8,8 @@
 //! - `ci`: the README's test command; see [`ci`].
 //! - `bench`: the peer comparison and `BENCHMARKS.md`; see [`mod@bench`].
 //! - `e2e`: only the end-to-end tests against a real Prometheus; see [`e2e`].
+//! - `fuzz`: the fuzz targets under libFuzzer; see [`fuzz`].
+//! - `soak`: every quickstart under mixed load for minutes; see [`soak`].
 //! - `firmware`: the core on emulated Cortex-M boards, and its size table; see
 //!   [`firmware`].
 #![forbid(unsafe_code)]
@@ -19,8 +21,10 @@ mod command;
 mod e2e;
 mod failure;
 mod firmware;
+mod fuzz;
 mod install;
 mod markers;
+mod soak;
 mod workspace;
 
 use std::process::ExitCode;
@@ -38,7 +42,10 @@ commands:
       the README's test command: install the tools, then fmt, clippy, tests, docs,
       packaging, no_std builds, loom and the firmware on QEMU, stopping at the first
       failure.
-      steps: install fmt clippy test test-no-default doc package no-std loom firmware
+      steps: install fmt clippy test test-no-default doc package no-std loom fuzz
+      firmware
+{}
+{}
 {}
 {}
 {}
@@ -47,7 +54,9 @@ commands:
 ",
         bench::USAGE,
         e2e::USAGE,
-        firmware::USAGE
+        firmware::USAGE,
+        fuzz::USAGE,
+        soak::USAGE
     )
 }
 
@@ -58,6 +67,8 @@ fn main() -> ExitCode {
         Some("bench") => bench::run(args),
         Some("e2e") => e2e::run(args),
         Some("firmware") => firmware::run(args),
+        Some("fuzz") => fuzz::run(args),
+        Some("soak") => soak::run(args),
         Some("help" | "-h" | "--help") => {
             print!("{}", usage());
             Ok(())

@@ -22,8 +22,10 @@ use torchlight::{Escaping, Exposition, Format};
 /// - text matches `text/plain` with no `version`, `version=0.0.4` or
 ///   `version=1.0.0`, `text/*`, `*/*`.
 ///
-/// Equal qualities go to the format whose range comes first in the header; one range
-/// matching both text formats (`*/*`) gives text. Text 0.0.4 is also the answer when
+/// Equal qualities go to a format its deciding range names over one a wildcard
+/// matched (`*/*, text/plain` gives text: a wildcard does not outrank a format named
+/// after it), then to the one whose range comes first in the header; one range matching
+/// both text formats (`*/*`) gives text. Text 0.0.4 is also the answer when
 /// nothing is acceptable (`q=0` everywhere, an unsupported type, no header):
 /// Prometheus reads it whatever it asked for.
 #[must_use]
@@ -106,8 +108,15 @@ fn choose(accept: Option<&str>) -> (Format, Option<usize>) {
     let mut best = (Format::Text, text);
     for (format, quality) in rest {
         let better = quality.q > 0
-            && (quality.q > best.1.q
-                || (quality.q == best.1.q && quality.position < best.1.position));
+            && (
+                quality.q,
+                quality.named(),
+                core::cmp::Reverse(quality.position),
+            ) > (
+                best.1.q,
+                best.1.named(),
+                core::cmp::Reverse(best.1.position),
+            );
         if better {
             best = (*format, quality);
         }
@@ -320,6 +329,11 @@ impl Quality {
         q: 0,
         position: usize::MAX,
     };
+
+    /// Whether the deciding range names the format's media type (not a wildcard).
+    fn named(&self) -> bool {
+        self.specificity.is_some_and(|specificity| specificity >= 2)
+    }
 
     fn consider(&mut self, specificity: Option<u8>, q: u16, position: usize) {
         let Some(specificity) = specificity else {

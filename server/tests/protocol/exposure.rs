@@ -66,6 +66,17 @@ fn negotiation_matrix() {
         // Equal qualities: the first listed wins.
         (Some("application/openmetrics-text, text/plain"), Om),
         (Some("text/plain, application/openmetrics-text"), Text),
+        // ... unless a wildcard decided for one format and a named range for the other:
+        // the named one wins (found by the `exposure` fuzz target: `*/*,text/plain`
+        // gave OpenMetrics, where `*/*` and `text/plain` alone each give text).
+        (Some("*/*,text/plain"), Text),
+        (Some("*/*, application/openmetrics-text"), Om),
+        (Some("application/*, text/plain"), Text),
+        (Some("text/*, application/openmetrics-text"), Om),
+        (
+            Some("application/openmetrics-text, text/plain;version=0.0.4"),
+            Om,
+        ),
         // Malformed elements are skipped, not fatal.
         (
             Some("garbage, application/openmetrics-text;q=1.5, application/openmetrics-text;q=0.3"),
