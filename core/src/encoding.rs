@@ -752,20 +752,13 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
     /// straight into the chunk when they fit after a flush at most; through
     /// [`write`](ByteSink::write) when `bytes` are longer than a chunk.
     #[inline]
-    pub(crate) fn write_field(
-        &mut self,
-        tag: u8,
-        mut n: u64,
-        bytes: &[u8],
-    ) -> Result<(), EncodeError> {
+    pub(crate) fn write_field(&mut self, tag: u8, n: u64, bytes: &[u8]) -> Result<(), EncodeError> {
         // The tag, at most ten bytes of varint, the bytes.
         let room = 11 + bytes.len();
         if room > CHUNK {
             let mut head = [0u8; 11];
             head[0] = tag;
-            let mut varint = [0u8; 10];
-            let width = wire::varint(&mut varint, n);
-            head[1..=width].copy_from_slice(&varint[..width]);
+            let width = wire::varint(&mut head[1..], n);
             self.write(&head[..=width])?;
             return self.write(bytes);
         }
@@ -776,19 +769,7 @@ impl<'o, B: ByteSink + ?Sized> Chunked<'o, B> {
             return Err(EncodeError::Full);
         };
         buf[0] = tag;
-        let mut i = 1;
-        while n >= 0x80 {
-            // The low seven bits with the continuation bit: the cast keeps them.
-            #[allow(clippy::cast_possible_truncation)]
-            let byte = (n as u8 & 0x7f) | 0x80;
-            buf[i] = byte;
-            n >>= 7;
-            i += 1;
-        }
-        #[allow(clippy::cast_possible_truncation)]
-        let last = n as u8;
-        buf[i] = last;
-        i += 1;
+        let i = 1 + wire::varint(&mut buf[1..], n);
         copy(&mut buf[i..i + bytes.len()], bytes);
         self.len += i + bytes.len();
         Ok(())

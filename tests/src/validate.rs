@@ -137,22 +137,7 @@ pub fn prometheus_client_process_exposition() -> String {
         registry = CollectorRegistry()\n\
         ProcessCollector(registry=registry)\n\
         sys.stdout.write(generate_latest(registry).decode())\n";
-    let python = python();
-    let output = match run(&python, &["-c", SCRIPT], "") {
-        Ok(output) => output,
-        Err(error) => panic!(
-            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
-             target/validators-venv is used. To install it, {INSTALL_HELP}",
-            python.display()
-        ),
-    };
-    assert!(
-        output.status.success(),
-        "prometheus_client's ProcessCollector failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).into_owned()
+    python_output(&["-c", SCRIPT], "prometheus_client's ProcessCollector")
 }
 
 /// What `prometheus_client` 0.26's `choose_encoder(accept)` answers for the families
@@ -187,22 +172,10 @@ pub fn prometheus_client_names(accept: &str) -> (String, String) {
         registry.register(Families())\n\
         encoder, content_type = choose_encoder(sys.argv[1])\n\
         sys.stdout.write(content_type + '\\n' + encoder(registry).decode())\n";
-    let python = python();
-    let output = match run(&python, &["-c", SCRIPT, accept], "") {
-        Ok(output) => output,
-        Err(error) => panic!(
-            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
-             target/validators-venv is used. To install it, {INSTALL_HELP}",
-            python.display()
-        ),
-    };
-    assert!(
-        output.status.success(),
-        "prometheus_client's choose_encoder failed ({}): {}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
+    let text = python_output(
+        &["-c", SCRIPT, accept],
+        "prometheus_client's choose_encoder",
     );
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
     let (content_type, body) = text.split_once('\n').unwrap_or((&text, ""));
     (content_type.to_owned(), body.to_owned())
 }
@@ -231,18 +204,34 @@ pub fn prometheus_client_created(created: f64) -> String {
         s.observe(1.0)\n\
         s.observe(2.0)\n\
         sys.stdout.write(generate_latest(registry).decode())\n";
+    let created = created.to_string();
+    python_output(
+        &["-c", SCRIPT, &created],
+        "prometheus_client's generate_latest",
+    )
+}
+
+/// Runs the validators' Python with `args` and `stdin`; panics, saying how to install
+/// it, when it cannot be started.
+fn run_python(args: &[&str], stdin: &str) -> Output {
     let python = python();
-    let output = match run(&python, &["-c", SCRIPT, &created.to_string()], "") {
+    match run(&python, args, stdin) {
         Ok(output) => output,
         Err(error) => panic!(
             "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
              target/validators-venv is used. To install it, {INSTALL_HELP}",
             python.display()
         ),
-    };
+    }
+}
+
+/// What the validators' Python prints when run with `args` (a script and its
+/// arguments, no input); panics with its error output when `what` failed.
+fn python_output(args: &[&str], what: &str) -> String {
+    let output = run_python(args, "");
     assert!(
         output.status.success(),
-        "prometheus_client's generate_latest failed ({}): {}",
+        "{what} failed ({}): {}",
         output.status,
         String::from_utf8_lossy(&output.stderr)
     );
@@ -263,15 +252,7 @@ fn python() -> PathBuf {
 
 /// Runs the parse script in `mode` (`openmetrics` or `text`) on `text`.
 fn parse(mode: &str, text: &str) -> Result<Vec<Family>, String> {
-    let python = python();
-    let output = match run(&python, &["-c", PARSE_SCRIPT, mode], text) {
-        Ok(output) => output,
-        Err(error) => panic!(
-            "cannot run the validators' Python ({}: {error}); {PYTHON_ENV} names it, else \
-             target/validators-venv is used. To install it, {INSTALL_HELP}",
-            python.display()
-        ),
-    };
+    let output = run_python(&["-c", PARSE_SCRIPT, mode], text);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),

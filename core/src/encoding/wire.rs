@@ -18,9 +18,10 @@ const VARINT: u8 = 0;
 const I64: u8 = 1;
 const LEN: u8 = 2;
 
-/// Writes `n` as a varint into `buf`; returns how many bytes it took.
+/// Writes `n` as a varint at the start of `buf`, which has room for ten bytes (any
+/// `u64`'s); returns how many bytes it took.
 #[inline]
-pub(crate) fn varint(buf: &mut [u8; 10], mut n: u64) -> usize {
+pub(crate) fn varint(buf: &mut [u8], mut n: u64) -> usize {
     let mut i = 0;
     while n >= 0x80 {
         // The low seven bits with the continuation bit: the cast keeps them.
