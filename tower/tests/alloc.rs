@@ -7,8 +7,8 @@
 #![allow(unsafe_code, clippy::unwrap_used)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::convert::Infallible;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use bytes::Bytes;
 use futures_lite::future::block_on;
@@ -18,9 +18,16 @@ use torchlight::Registry;
 use torchlight_tower::{MetricsLayer, RouteTemplate};
 use tower::{Layer as _, ServiceExt as _, service_fn};
 
-/// Allocations so far, from every thread. Relaxed: a total read after the measured
-/// code ran on this thread; it publishes nothing.
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
+thread_local! {
+    /// Allocations so far on this thread: the tests of this file run in parallel, and
+    /// each serves its requests on its own thread (`block_on`).
+    static ALLOCATIONS: Cell<u64> = const { Cell::new(0) };
+}
+
+/// Counts one allocation on this thread (none while the thread is being torn down).
+fn count() {
+    let _ = ALLOCATIONS.try_with(|count| count.set(count.get() + 1));
+}
 
 struct Counting;
 
@@ -28,7 +35,7 @@ struct Counting;
 // with the arguments it was given; the counter does not touch the memory.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's obligations for `alloc` are passed on unchanged.
         unsafe { System.alloc(layout) }
     }
@@ -39,7 +46,7 @@ unsafe impl GlobalAlloc for Counting {
     }
 
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        count();
         // SAFETY: the caller's obligations for `realloc` are passed on unchanged.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -74,11 +81,11 @@ fn allocations<F: Fn(Request<Empty<Bytes>>)>(
     requests: Vec<Request<Empty<Bytes>>>,
     serve: F,
 ) -> u64 {
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = ALLOCATIONS.with(Cell::get);
     for request in requests {
         serve(request);
     }
-    ALLOCATIONS.load(Ordering::Relaxed) - before
+    ALLOCATIONS.with(Cell::get) - before
 }
 
 #[test]
