@@ -22,6 +22,11 @@ pub mod consul;
 pub mod daemon;
 pub mod examples;
 pub mod fixtures;
+// The core tests' hand-written mirror, shared rather than copied (the core's tests
+// cannot depend on this crate): decodes what an OTLP pusher sent, independently of the
+// encoder.
+#[allow(missing_docs)]
+#[path = "../../core/tests/api/otlp_proto.rs"]
 pub mod otlp_proto;
 pub mod prometheus;
 pub mod prompb;
